@@ -1,0 +1,57 @@
+/**
+ * Object key layout. Masters are content-addressed by sha256 so the same bytes
+ * always land on the same key, whatever project they were uploaded to; previews
+ * live under per-kind prefixes keyed by the master's sha256.
+ */
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export function isSha256Hex(value: string): boolean {
+  return SHA256_HEX.test(value);
+}
+
+function assertSha(sha: string): string {
+  if (!isSha256Hex(sha)) throw new Error(`not a lowercase hex sha256: ${JSON.stringify(sha)}`);
+  return sha;
+}
+
+/** sha256/ab/cd/<sha> */
+export function masterKey(sha: string): string {
+  assertSha(sha);
+  return `sha256/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`;
+}
+
+/** staging/<orgId>/<uploadId>/<safe file name>: the org prefix lets the api refuse another tenant's key. */
+export function stagingKey(orgId: string, uploadId: string, fileName: string): string {
+  const safe = fileName.normalize('NFC').replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 200) || 'file';
+  return `staging/${orgId}/${uploadId}/${safe}`;
+}
+
+export function stagingKeyOrg(key: string): string | null {
+  const m = /^staging\/([^/]+)\/[^/]+\/[^/]+$/.exec(key);
+  return m ? m[1]! : null;
+}
+
+export const previewKeys = {
+  hlsPrefix: (sha: string) => `hls/${assertSha(sha)}/`,
+  hlsMaster: (sha: string) => `hls/${assertSha(sha)}/master.m3u8`,
+  mp4: (sha: string) => `mp4/${assertSha(sha)}.mp4`,
+  thumbsPrefix: (sha: string) => `thumbs/${assertSha(sha)}/`,
+  poster: (sha: string) => `thumbs/${assertSha(sha)}/poster.jpg`,
+  waveform: (sha: string) => `waveform/${assertSha(sha)}.json`,
+};
+
+/**
+ * Every edge-servable path for a sha, relative to the previews root. The edge
+ * uses this to refuse a signed token being used for another sha's files.
+ */
+export function previewPathBelongsTo(path: string, sha: string): boolean {
+  assertSha(sha);
+  if (path.includes('..') || path.includes('//') || path.includes('\\')) return false;
+  return (
+    path.startsWith(`hls/${sha}/`) ||
+    path === `mp4/${sha}.mp4` ||
+    path.startsWith(`thumbs/${sha}/`) ||
+    path === `waveform/${sha}.json`
+  );
+}

@@ -1,0 +1,57 @@
+import type { Readable } from 'node:stream';
+
+/** The storage roles of the design, each with its own bucket (s3) or root (fs) and credentials. */
+export const storageRoles = ['staging', 'masters', 'previews', 'docs', 'backups'] as const;
+export type StorageRole = (typeof storageRoles)[number];
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  etag?: string;
+  lastModified?: Date;
+  /** Object Lock retain-until (s3) or the recorded retain-until (fs). */
+  retainUntil?: Date;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** Base64 sha256 of the body; the store verifies it. */
+  checksumSha256?: string;
+  /** Write under Object Lock (GOVERNANCE) until this date; fs makes the file read-only and records it. */
+  retainUntil?: Date;
+  cacheControl?: string;
+}
+
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+}
+
+export interface ByteRange {
+  start: number;
+  /** inclusive */
+  end: number;
+}
+
+export interface Storage {
+  readonly driver: 'fs' | 's3';
+  readonly role: StorageRole;
+
+  put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<void>;
+  /** Throws AppError not_found when the key does not exist. */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  head(key: string): Promise<ObjectInfo | null>;
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Refused (AppError forbidden) while the object is under retention. */
+  delete(key: string): Promise<void>;
+
+  createMultipartUpload(key: string, options?: { contentType?: string }): Promise<{ uploadId: string }>;
+  /** A URL the client PUTs one part to, valid for expiresInSeconds. */
+  presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string>;
+  listParts(key: string, uploadId: string): Promise<UploadedPart[]>;
+  completeMultipartUpload(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void>;
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+  /** A URL that GETs the object, valid for expiresInSeconds. */
+  presignGet(key: string, expiresInSeconds: number): Promise<string>;
+}
