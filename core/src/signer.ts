@@ -1,0 +1,103 @@
+/**
+ * Edge playback tokens. The api signs `{sha, exp, scope, kid}` with a shared
+ * HMAC key; the edge verifies it without calling back to the api. Several keys
+ * can be accepted at once (matched by kid) so a key can be rotated without
+ * breaking URLs already handed out.
+ *
+ * Token = base64url(JSON payload) + '.' + base64url(HMAC-SHA256(secret, payload part)).
+ * The token travels in the URL path, so it uses only URL-safe characters.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export type EdgeScope = 'preview';
+export interface EdgeClaims {
+  sha: string;
+  /** unix seconds */
+  exp: number;
+  scope: EdgeScope;
+  kid: string;
+}
+export interface SigningKey {
+  kid: string;
+  secret: string;
+}
+
+export type EdgeTokenCheck =
+  | { ok: true; claims: EdgeClaims }
+  | { ok: false; reason: 'malformed' | 'unknown_key' | 'bad_signature' | 'expired' };
+
+const edgeScopes: readonly string[] = ['preview'] satisfies EdgeScope[];
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+// Bounds the work done on hostile input before any HMAC is computed.
+const MAX_TOKEN_LENGTH = 1024;
+
+function hmac(secret: string, payloadPart: string): Buffer {
+  return createHmac('sha256', secret).update(payloadPart).digest();
+}
+
+function assertKey(key: SigningKey): void {
+  if (!key.kid || !key.secret) throw new Error('edge signing key needs a non-empty kid and secret');
+}
+
+export function signEdgeToken(claims: { sha: string; exp: number; scope: EdgeScope }, key: SigningKey): string {
+  assertKey(key);
+  if (!SHA256_HEX.test(claims.sha)) throw new Error(`not a lowercase hex sha256: ${JSON.stringify(claims.sha)}`);
+  if (!Number.isSafeInteger(claims.exp)) throw new Error(`exp must be an integer of unix seconds, got ${claims.exp}`);
+  if (!edgeScopes.includes(claims.scope)) throw new Error(`unknown edge scope: ${JSON.stringify(claims.scope)}`);
+  // Fixed field order keeps tokens deterministic for the same claims and key.
+  const payload: EdgeClaims = { sha: claims.sha, exp: claims.exp, scope: claims.scope, kid: key.kid };
+  const payloadPart = Buffer.from(JSON.stringify(payload)).toString('base64url');
+  return `${payloadPart}.${hmac(key.secret, payloadPart).toString('base64url')}`;
+}
+
+function parseClaims(payloadPart: string): EdgeClaims | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const { sha, exp, scope, kid } = value as Record<string, unknown>;
+  if (typeof sha !== 'string' || !SHA256_HEX.test(sha)) return null;
+  if (typeof exp !== 'number' || !Number.isSafeInteger(exp)) return null;
+  if (typeof scope !== 'string' || !edgeScopes.includes(scope)) return null;
+  if (typeof kid !== 'string' || kid === '') return null;
+  return { sha, exp, scope: scope as EdgeScope, kid };
+}
+
+/**
+ * Checks in order: shape, key, signature, expiry — expiry last so that an
+ * expired token is only reported as such when it is otherwise genuine.
+ */
+export function verifyEdgeToken(token: string, keys: readonly SigningKey[], nowSeconds: number): EdgeTokenCheck {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'malformed' };
+  const parts = token.split('.');
+  if (parts.length !== 2) return { ok: false, reason: 'malformed' };
+  const [payloadPart, signaturePart] = parts as [string, string];
+  if (!BASE64URL.test(payloadPart) || !BASE64URL.test(signaturePart)) return { ok: false, reason: 'malformed' };
+
+  const claims = parseClaims(payloadPart);
+  if (!claims) return { ok: false, reason: 'malformed' };
+
+  const key = keys.find((k) => k.kid === claims.kid);
+  if (!key) return { ok: false, reason: 'unknown_key' };
+
+  // Compare the encoded text, not decoded bytes: base64url decoding ignores stray
+  // trailing bits, so several strings decode to the same MAC and a token would
+  // have more than one valid spelling (and more than one cache key downstream).
+  const expected = Buffer.from(hmac(key.secret, payloadPart).toString('base64url'));
+  const given = Buffer.from(signaturePart);
+  // timingSafeEqual throws on length mismatch; a wrong length is simply a bad signature.
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return { ok: false, reason: 'bad_signature' };
+  }
+  if (claims.exp <= nowSeconds) return { ok: false, reason: 'expired' };
+  return { ok: true, claims };
+}
+
+/** `${base}/v/${token}/${previewPath}`; tolerates a trailing slash on the base and a leading one on the path. */
+export function edgeUrl(edgeBaseUrl: string, token: string, previewPath: string): string {
+  return `${edgeBaseUrl.replace(/\/+$/, '')}/v/${token}/${previewPath.replace(/^\/+/, '')}`;
+}
