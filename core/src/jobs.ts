@@ -1,0 +1,40 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * Queue names and payload schemas shared by the api (which sends) and the
+ * worker (which consumes). pg-boss is at-least-once: every handler is idempotent.
+ */
+
+export const queues = {
+  promote: 'promote',
+  probe: 'probe',
+  preview: 'preview',
+} as const;
+export type QueueName = (typeof queues)[keyof typeof queues];
+
+export const PromoteJob = Type.Object({
+  uploadId: Type.String({ format: 'uuid' }),
+  requestId: Type.Optional(Type.String()),
+});
+export type PromoteJob = Static<typeof PromoteJob>;
+
+export const ProbeJob = Type.Object({
+  versionId: Type.String({ format: 'uuid' }),
+  sha256: Type.String(),
+});
+export type ProbeJob = Static<typeof ProbeJob>;
+
+export const PreviewJob = Type.Object({
+  sha256: Type.String(),
+  profile: Type.String(),
+});
+export type PreviewJob = Static<typeof PreviewJob>;
+
+export const defaultPreviewProfile = 'default';
+
+/** Retry policy: promotion failures from bad bytes are final (the handler records them), transient ones retry. */
+export const sendOptions = {
+  promote: (uploadId: string) => ({ singletonKey: `promote:${uploadId}`, retryLimit: 3, retryDelay: 5, retryBackoff: true, expireInSeconds: 6 * 3600 }),
+  probe: (versionId: string) => ({ singletonKey: `probe:${versionId}`, retryLimit: 2, retryDelay: 5, retryBackoff: true }),
+  preview: (sha: string, profile: string) => ({ singletonKey: `preview:${sha}:${profile}`, retryLimit: 2, retryDelay: 10, retryBackoff: true, expireInSeconds: 4 * 3600 }),
+};
