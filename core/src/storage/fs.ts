@@ -1,0 +1,480 @@
+/**
+ * The fs storage driver: one directory per role (`<root>/<role>/`), keys are
+ * relative paths below it. The single-node default, and a real option for
+ * masters on a NAS.
+ *
+ * Layout of a role root:
+ *   <key>                     published objects (only ever appear by rename: a reader never sees half a file)
+ *   .tmp/                     temp files being written; same file system as the keys, so rename is atomic
+ *   .retention/<key>.json     {"retainUntil": ISO} for objects written with retainUntil (the file is also chmod 0444).
+ *                             A sidecar, not an xattr, because NAS mounts (NFS/SMB) often drop xattrs.
+ *   .multipart/<uploadId>/    upload.json {key, contentType, createdAt} + one file per part named
+ *                             `<partNumber>.<md5 hex>`: the md5 is the part's ETag (as S3 does for
+ *                             non-KMS parts), and keeping it in the name makes a part + its ETag appear
+ *                             in one rename.
+ * Presigned URLs point at the api's `/storage/*` endpoints (fs-presigned.ts).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AppError, errors } from '../errors.ts';
+import { assertSafeKey, fsInternalDirs, isFsUploadId } from './fs-keys.ts';
+import { assertCompletionOrder, assertPartNumber, assertPresignExpiry } from './rules.ts';
+import { buildFsPresignedUrl, type FsSignatureCheck, type FsSignedFields, verifyFsSignature } from './fs-url-signing.ts';
+import type { ByteRange, ObjectInfo, PutOptions, Storage, StorageRole, UploadedPart } from './types.ts';
+
+export interface FsStorageSettings {
+  root: string;
+  publicUrl: string;
+  signingKey: string;
+}
+
+export interface FsStorageOptions {
+  /** Clock for presign expiry and retention checks; tests move it to exercise expiry without sleeping. */
+  now?: () => Date;
+}
+
+interface UploadRecord {
+  key: string;
+  contentType?: string;
+  createdAt: string;
+}
+
+interface WrittenTemp {
+  path: string;
+  size: number;
+  md5Hex: string;
+}
+
+const PART_FILE = /^(\d+)\.([0-9a-f]{32})$/;
+
+function hasCode(err: unknown, ...codes: string[]): boolean {
+  return typeof err === 'object' && err !== null && codes.includes((err as NodeJS.ErrnoException).code ?? '');
+}
+
+export function quoteEtag(etag: string): string {
+  return `"${unquoteEtag(etag)}"`;
+}
+
+export function unquoteEtag(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/"/g, '');
+}
+
+function sameSha256(a: string, b: string): boolean {
+  return Buffer.from(a, 'base64').equals(Buffer.from(b, 'base64'));
+}
+
+export class FsStorage implements Storage {
+  readonly driver = 'fs' as const;
+  readonly role: StorageRole;
+  /** `<root>/<role>` */
+  readonly roleRoot: string;
+  readonly #publicUrl: string;
+  readonly #signingKey: string;
+  readonly #now: () => Date;
+
+  constructor(role: StorageRole, settings: FsStorageSettings, options: FsStorageOptions = {}) {
+    if (!settings.root) throw new Error('fs storage needs a root directory');
+    this.role = role;
+    this.roleRoot = join(settings.root, role);
+    this.#publicUrl = settings.publicUrl;
+    this.#signingKey = settings.signingKey;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  // ---- objects -------------------------------------------------------------------------------
+
+  async put(key: string, body: Readable | Buffer, options: PutOptions = {}): Promise<void> {
+    assertSafeKey(key);
+    await this.#refuseOverwriteWhileRetained(key);
+    const temp = await this.#writeTemp(join(this.roleRoot, '.tmp'), body, options.checksumSha256);
+    await this.#publish(temp.path, key, options.retainUntil);
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    assertSafeKey(key);
+    let handle;
+    try {
+      handle = await open(this.#objectPath(key), 'r');
+    } catch (err) {
+      if (hasCode(err, 'ENOENT', 'ENOTDIR')) throw errors.notFound('object');
+      throw err;
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw errors.notFound('object');
+      if (!range) return handle.createReadStream();
+      const { start } = range;
+      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(range.end) || start < 0 || range.end < start || start >= info.size) {
+        throw new AppError('range_not_satisfiable', `range ${start}-${range.end} is outside the object (${info.size} bytes)`, {
+          size: info.size,
+        });
+      }
+      return handle.createReadStream({ start, end: Math.min(range.end, info.size - 1) });
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    assertSafeKey(key);
+    let info;
+    try {
+      info = await stat(this.#objectPath(key));
+    } catch (err) {
+      if (hasCode(err, 'ENOENT', 'ENOTDIR')) return null;
+      throw err;
+    }
+    if (!info.isFile()) return null;
+    const retainUntil = await this.#readRetention(key);
+    return {
+      key,
+      size: info.size,
+      etag: statEtag(info.size, info.mtimeMs),
+      lastModified: info.mtime,
+      ...(retainUntil ? { retainUntil } : {}),
+    };
+  }
+
+  /** Recursive, in the byte order of keys (as S3 lists), skipping the driver's internal directories. */
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    if (prefix.startsWith('/') || prefix.includes('\\') || prefix.split('/').some((s) => s === '..')) {
+      throw errors.badRequest(`invalid list prefix ${JSON.stringify(prefix)}`);
+    }
+    const dirPart = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '';
+    for await (const info of this.#walk(dirPart)) {
+      if (info.key.startsWith(prefix)) yield info;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertSafeKey(key);
+    const retainUntil = await this.#readRetention(key);
+    if (retainUntil && retainUntil > this.#now()) {
+      throw errors.forbidden(`${key} is under retention until ${retainUntil.toISOString()} and cannot be deleted`);
+    }
+    try {
+      await unlink(this.#objectPath(key));
+    } catch (err) {
+      // Deletes are idempotent (as on S3): a retried job must not fail because the first try succeeded.
+      if (!hasCode(err, 'ENOENT', 'ENOTDIR')) throw err;
+    }
+    if (retainUntil) await rm(this.#retentionPath(key), { force: true });
+    await this.#removeEmptyParents(dirname(this.#objectPath(key)), this.roleRoot);
+  }
+
+  async presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    assertSafeKey(key);
+    assertPresignExpiry(expiresInSeconds);
+    return this.#presign({ method: 'GET', role: this.role, key, uploadId: '', partNumber: 0, expires: this.#expiry(expiresInSeconds) });
+  }
+
+  // ---- multipart -----------------------------------------------------------------------------
+
+  async createMultipartUpload(key: string, options: { contentType?: string } = {}): Promise<{ uploadId: string }> {
+    assertSafeKey(key);
+    const uploadId = randomBytes(16).toString('hex');
+    const dir = this.#uploadDir(uploadId);
+    await mkdir(dir, { recursive: true });
+    const record: UploadRecord = { key, createdAt: this.#now().toISOString(), ...(options.contentType ? { contentType: options.contentType } : {}) };
+    // upload.json appears by rename, so a half-written record never names an upload.
+    const temp = join(dir, `tmp-${randomBytes(8).toString('hex')}`);
+    await writeFile(temp, JSON.stringify(record));
+    await rename(temp, join(dir, 'upload.json'));
+    return { uploadId };
+  }
+
+  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string> {
+    assertSafeKey(key);
+    assertPartNumber(partNumber);
+    assertPresignExpiry(expiresInSeconds);
+    await this.#loadUpload(key, uploadId);
+    return this.#presign({ method: 'PUT', role: this.role, key, uploadId, partNumber, expires: this.#expiry(expiresInSeconds) });
+  }
+
+  /**
+   * Stores one part (what a presigned part PUT does). With checksumSha256 (base64) the
+   * bytes are verified while written and a mismatch keeps nothing. Re-uploading a part
+   * number replaces it, as on S3.
+   */
+  async writeUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Readable | Buffer,
+    options: { checksumSha256?: string } = {},
+  ): Promise<UploadedPart> {
+    assertSafeKey(key);
+    assertPartNumber(partNumber);
+    await this.#loadUpload(key, uploadId);
+    const dir = this.#uploadDir(uploadId);
+    const temp = await this.#writeTemp(dir, body, options.checksumSha256);
+    const name = `${partNumber}.${temp.md5Hex}`;
+    try {
+      await rename(temp.path, join(dir, name));
+    } catch (err) {
+      await rm(temp.path, { force: true });
+      // The upload was completed or aborted while this part was in flight.
+      if (hasCode(err, 'ENOENT')) throw errors.notFound('upload');
+      throw err;
+    }
+    for (const other of await readdir(dir)) {
+      if (other !== name && PART_FILE.exec(other)?.[1] === String(partNumber)) await rm(join(dir, other), { force: true });
+    }
+    return { partNumber, etag: quoteEtag(temp.md5Hex), size: temp.size };
+  }
+
+  async listParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    assertSafeKey(key);
+    await this.#loadUpload(key, uploadId);
+    return [...(await this.#storedParts(uploadId)).values()]
+      .map(({ partNumber, etag, size }) => ({ partNumber, etag, size }))
+      .sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  async completeMultipartUpload(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {
+    assertSafeKey(key);
+    await this.#loadUpload(key, uploadId);
+    assertCompletionOrder(parts);
+    const stored = await this.#storedParts(uploadId);
+    const files = parts.map(({ partNumber, etag }) => {
+      const part = stored.get(partNumber);
+      if (!part) throw errors.badRequest(`part ${partNumber} was never uploaded`, { partNumber });
+      if (unquoteEtag(etag) !== unquoteEtag(part.etag)) {
+        throw errors.badRequest(`part ${partNumber}: ETag ${quoteEtag(etag)} does not match the uploaded part (${part.etag})`, {
+          partNumber,
+          expected: part.etag,
+          given: quoteEtag(etag),
+        });
+      }
+      return part.path;
+    });
+    await this.#refuseOverwriteWhileRetained(key);
+
+    async function* concatenated() {
+      for (const file of files) yield* createReadStream(file);
+    }
+    const temp = await this.#writeTemp(join(this.roleRoot, '.tmp'), Readable.from(concatenated()));
+    await this.#publish(temp.path, key, undefined);
+    await rm(this.#uploadDir(uploadId), { recursive: true, force: true });
+  }
+
+  async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    assertSafeKey(key);
+    await this.#loadUpload(key, uploadId);
+    await rm(this.#uploadDir(uploadId), { recursive: true, force: true });
+  }
+
+  // ---- presigned requests (used by fs-presigned.ts) --------------------------------------------
+
+  checkPresignedSignature(fields: FsSignedFields, signature: string): FsSignatureCheck {
+    return verifyFsSignature(fields, signature, this.#signingKey, Math.floor(this.#now().getTime() / 1000));
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  #objectPath(key: string): string {
+    return join(this.roleRoot, key);
+  }
+
+  #retentionPath(key: string): string {
+    return join(this.roleRoot, '.retention', `${key}.json`);
+  }
+
+  #uploadDir(uploadId: string): string {
+    if (!isFsUploadId(uploadId)) throw errors.notFound('upload');
+    return join(this.roleRoot, '.multipart', uploadId);
+  }
+
+  #expiry(expiresInSeconds: number): number {
+    return Math.floor(this.#now().getTime() / 1000) + expiresInSeconds;
+  }
+
+  #presign(fields: FsSignedFields): string {
+    return buildFsPresignedUrl(this.#publicUrl, fields, this.#signingKey);
+  }
+
+  async #loadUpload(key: string, uploadId: string): Promise<UploadRecord> {
+    let record: UploadRecord;
+    try {
+      record = JSON.parse(await readFile(join(this.#uploadDir(uploadId), 'upload.json'), 'utf8')) as UploadRecord;
+    } catch (err) {
+      if (hasCode(err, 'ENOENT')) throw errors.notFound('upload');
+      throw err;
+    }
+    // An upload id used with another key is treated as unknown, as S3 does (NoSuchUpload).
+    if (record.key !== key) throw errors.notFound('upload');
+    return record;
+  }
+
+  async #storedParts(uploadId: string): Promise<Map<number, UploadedPart & { path: string; mtimeMs: number }>> {
+    const dir = this.#uploadDir(uploadId);
+    const parts = new Map<number, UploadedPart & { path: string; mtimeMs: number }>();
+    for (const name of await readdir(dir)) {
+      const m = PART_FILE.exec(name);
+      if (!m) continue;
+      const path = join(dir, name);
+      let info;
+      try {
+        info = await stat(path);
+      } catch (err) {
+        if (hasCode(err, 'ENOENT')) continue; // replaced by a concurrent re-upload of the same part
+        throw err;
+      }
+      const partNumber = Number(m[1]);
+      const seen = parts.get(partNumber);
+      // Between a re-upload's rename and its cleanup both files exist; the newer one wins.
+      if (!seen || info.mtimeMs > seen.mtimeMs) {
+        parts.set(partNumber, { partNumber, etag: quoteEtag(m[2]!), size: info.size, path, mtimeMs: info.mtimeMs });
+      }
+    }
+    return parts;
+  }
+
+  async #readRetention(key: string): Promise<Date | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.#retentionPath(key), 'utf8');
+    } catch (err) {
+      if (hasCode(err, 'ENOENT', 'ENOTDIR')) return undefined;
+      throw err;
+    }
+    const until = new Date((JSON.parse(text) as { retainUntil: string }).retainUntil);
+    if (Number.isNaN(until.getTime())) throw new Error(`corrupt retention record for ${key}`);
+    return until;
+  }
+
+  async #refuseOverwriteWhileRetained(key: string): Promise<void> {
+    const retainUntil = await this.#readRetention(key);
+    if (retainUntil && retainUntil > this.#now()) {
+      throw errors.conflict(`${key} is under retention until ${retainUntil.toISOString()} and cannot be overwritten`, { key });
+    }
+  }
+
+  /** Streams body into a new file in dir (fsync'd before close), hashing as it goes. */
+  async #writeTemp(dir: string, body: Readable | Buffer, expectedSha256?: string): Promise<WrittenTemp> {
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, `tmp-${randomBytes(12).toString('hex')}`);
+    const md5 = createHash('md5');
+    const sha256 = createHash('sha256');
+    let size = 0;
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        md5.update(chunk);
+        sha256.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    try {
+      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+      await pipeline(source, hashing, createWriteStream(path, { flags: 'wx', flush: true }));
+      const actual = sha256.digest('base64');
+      if (expectedSha256 !== undefined && !sameSha256(expectedSha256, actual)) {
+        throw errors.checksumMismatch('the body does not match the given sha256 checksum; nothing was stored', {
+          expected: expectedSha256,
+          actual,
+        });
+      }
+    } catch (err) {
+      await rm(path, { force: true });
+      throw err;
+    }
+    return { path, size, md5Hex: md5.digest('hex') };
+  }
+
+  /** Moves a finished temp file onto its key in one rename. Retention is recorded before the file appears. */
+  async #publish(tempPath: string, key: string, retainUntil: Date | undefined): Promise<void> {
+    const target = this.#objectPath(key);
+    const hadRetention = (await this.#readRetention(key)) !== undefined;
+    try {
+      await this.#refuseOverwriteWhileRetained(key);
+      if (retainUntil) {
+        await chmod(tempPath, 0o444);
+        const sidecar = this.#retentionPath(key);
+        await mkdir(dirname(sidecar), { recursive: true });
+        const sidecarTemp = `${sidecar}.tmp-${randomBytes(8).toString('hex')}`;
+        await writeFile(sidecarTemp, JSON.stringify({ retainUntil: retainUntil.toISOString() }));
+        await rename(sidecarTemp, sidecar);
+      }
+      await this.#renameIntoPlace(tempPath, target, key);
+    } catch (err) {
+      await rm(tempPath, { force: true });
+      if (retainUntil && !hadRetention) await rm(this.#retentionPath(key), { force: true });
+      throw err;
+    }
+    // An expired retention record must not outlive the object it described.
+    if (!retainUntil && hadRetention) await rm(this.#retentionPath(key), { force: true });
+  }
+
+  async #renameIntoPlace(tempPath: string, target: string, key: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await mkdir(dirname(target), { recursive: true });
+        await rename(tempPath, target);
+        return;
+      } catch (err) {
+        // A concurrent delete may remove the (then empty) parent between mkdir and rename.
+        if (hasCode(err, 'ENOENT') && attempt < 3) continue;
+        if (hasCode(err, 'ENOTDIR', 'EEXIST', 'EISDIR', 'ENOTEMPTY')) {
+          throw errors.conflict(`${key} collides with an existing object or prefix`, { key });
+        }
+        throw err;
+      }
+    }
+  }
+
+  async #removeEmptyParents(dir: string, stopAt: string): Promise<void> {
+    while (dir.startsWith(stopAt + '/') && dir !== stopAt) {
+      try {
+        await rmdir(dir);
+      } catch {
+        return; // not empty (or already gone): stop climbing
+      }
+      dir = dirname(dir);
+    }
+  }
+
+  async *#walk(relDir: string): AsyncGenerator<ObjectInfo> {
+    let entries;
+    try {
+      entries = await readdir(join(this.roleRoot, relDir), { withFileTypes: true });
+    } catch (err) {
+      if (hasCode(err, 'ENOENT', 'ENOTDIR')) return;
+      throw err;
+    }
+    // Sorting directories as "name/" makes a depth-first walk come out in the byte order of full keys.
+    const sorted = entries
+      .filter((e) => (e.isFile() || e.isDirectory()) && !(relDir === '' && (fsInternalDirs as readonly string[]).includes(e.name)))
+      .map((e) => ({ entry: e, sortKey: Buffer.from(e.isDirectory() ? `${e.name}/` : e.name) }))
+      .sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
+    for (const { entry } of sorted) {
+      const key = relDir + entry.name;
+      if (entry.isDirectory()) {
+        yield* this.#walk(`${key}/`);
+        continue;
+      }
+      let info;
+      try {
+        info = await stat(join(this.roleRoot, key));
+      } catch (err) {
+        if (hasCode(err, 'ENOENT')) continue; // deleted while listing
+        throw err;
+      }
+      yield { key, size: info.size, etag: statEtag(info.size, info.mtimeMs), lastModified: info.mtime };
+    }
+  }
+}
+
+/** fs objects have no stored content hash; size + mtime changes whenever the object is replaced (as nginx does). */
+function statEtag(size: number, mtimeMs: number): string {
+  return `"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`;
+}
+
+export function createFsStorage(role: StorageRole, settings: FsStorageSettings, options?: FsStorageOptions): FsStorage {
+  return new FsStorage(role, settings, options);
+}
