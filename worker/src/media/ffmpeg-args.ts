@@ -92,12 +92,16 @@ export interface SourceGeometry {
   height: number;
   /** Clockwise display rotation in degrees; 90 and 270 swap the displayed width and height. */
   rotation?: number;
+  /** Non-square pixels (PAL/NTSC SD, anamorphic HDV) widen or narrow the picture on screen. */
+  sampleAspectRatio?: { num: number; den: number } | null;
 }
 
-/** The picture as a viewer sees it, after the container's display rotation. */
+/** The picture as a viewer sees it: square pixels, after the container's display rotation. */
 export function displayDimensions(source: SourceGeometry): { width: number; height: number } {
+  const sar = source.sampleAspectRatio;
+  const width = sar && sar.num > 0 && sar.den > 0 ? (source.width * sar.num) / sar.den : source.width;
   const quarterTurn = Math.abs(source.rotation ?? 0) % 180 === 90;
-  return quarterTurn ? { width: source.height, height: source.width } : { width: source.width, height: source.height };
+  return quarterTurn ? { width: source.height, height: width } : { width, height: source.height };
 }
 
 /**

@@ -17,6 +17,8 @@ export interface VideoSummary {
   width: number;
   height: number;
   frameRate: Rational | null;
+  /** Pixel shape; null when square or unknown. */
+  sampleAspectRatio: Rational | null;
   pixFmt: string | null;
   /** Clockwise display rotation in degrees: 0, 90, 180 or 270. */
   rotation: number;
@@ -51,6 +53,7 @@ interface FfprobeStream {
   width?: number;
   height?: number;
   pix_fmt?: string;
+  sample_aspect_ratio?: string;
   field_order?: string;
   r_frame_rate?: string;
   avg_frame_rate?: string;
@@ -98,6 +101,7 @@ function summarizeVideo(stream: FfprobeStream): VideoSummary {
     width: stream.width ?? 0,
     height: stream.height ?? 0,
     frameRate: nominalFrameRate(stream),
+    sampleAspectRatio: nonSquarePixels(stream.sample_aspect_ratio),
     pixFmt: stream.pix_fmt ?? null,
     rotation: displayRotation(stream),
     interlaced: ['tt', 'bb', 'tb', 'bt'].includes(stream.field_order ?? ''),
@@ -126,8 +130,14 @@ function nominalFrameRate(stream: FfprobeStream): Rational | null {
   return average ?? real;
 }
 
+function nonSquarePixels(text: string | undefined): Rational | null {
+  const sar = parseRational(text);
+  return sar && sar.num !== sar.den ? sar : null;
+}
+
+/** "30000/1001" or "16:15" reduced to lowest terms; null for ffprobe's "0/0" and "0:1" unknowns. */
 export function parseRational(text: string | undefined): Rational | null {
-  const match = /^(\d+)\/(\d+)$/.exec(text ?? '');
+  const match = /^(\d+)[/:](\d+)$/.exec(text ?? '');
   if (!match) return null;
   const num = Number(match[1]);
   const den = Number(match[2]);
