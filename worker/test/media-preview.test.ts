@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chooseVideoEncoder } from '../src/media/ffmpeg-args.ts';
+import { buildPreviewSet, type PreviewSet } from '../src/media/preview-build.ts';
+import { probeFile } from '../src/media/probe.ts';
+import { runFfmpeg, runFfprobe } from '../src/media/run.ts';
+import { generateClip, makeTempDir, truncatedCopy } from './fixtures.ts';
+
+// ultrafast and 1 s segments keep each build well under a second on two cores.
+const fast = { encoder: chooseVideoEncoder({ nvenc: false }, { x264Preset: 'ultrafast' }), segmentSeconds: 1 };
+
+/** Top-level ISO-BMFF box types in file order (size 1 = 64-bit size follows, 0 = to end of file). */
+function topLevelBoxes(bytes: Buffer): string[] {
+  const types: string[] = [];
+  let offset = 0;
+  while (offset + 8 <= bytes.length) {
+    let size = bytes.readUInt32BE(offset);
+    const type = bytes.toString('latin1', offset + 4, offset + 8);
+    if (size === 1) size = Number(bytes.readBigUInt64BE(offset + 8));
+    if (size === 0) size = bytes.length - offset;
+    types.push(type);
+    if (size < 8) break;
+    offset += size;
+  }
+  return types;
+}
+
+function segmentDurations(playlist: string): string[] {
+  return [...playlist.matchAll(/^#EXTINF:([\d.]+),/gm)].map((m) => m[1]!);
+}
+
+interface StreamInfo {
+  codec_type: string;
+  codec_name: string;
+  width?: number;
+  height?: number;
+}
+
+async function streamsOf(path: string): Promise<StreamInfo[]> {
+  return ((await runFfprobe(path)) as { streams: StreamInfo[] }).streams;
+}
+
+describe('buildPreviewSet on a 3 s 1280x720 25 fps clip with a 1 kHz tone', () => {
+  let out: string;
+  let set: PreviewSet;
+  const progress: number[] = [];
+
+  // The suite's own after() owns the cleanup; registering it from inside before() would run it too early.
+  const cleanups: (() => unknown)[] = [];
+  after(() => Promise.all(cleanups.map((cleanup) => cleanup())));
+
+  before(async () => {
+    const dir = await makeTempDir({ after: (cleanup) => cleanups.push(cleanup) });
+    const source = await generateClip(dir, { width: 1280, height: 720, fps: 25, seconds: 3 });
+    out = join(dir, 'preview');
+    set = await buildPreviewSet(source, out, { ...fast, onProgress: (fraction) => progress.push(fraction) });
+  });
+
+  it('returns the summary, encoder record, renditions and every file written', async () => {
+    assert.equal(set.summary.video?.width, 1280);
+    assert.equal(set.summary.audio.length, 1);
+    assert.equal(set.encoder.name, 'libx264');
+    assert.equal(set.encoder.settings.video.preset, 'ultrafast');
+    assert.equal(set.encoder.settings.video.gopFrames, 25);
+    assert.deepEqual(
+      set.renditions.map((r) => `${r.name} ${r.width}x${r.height}`),
+      ['720p 1280x720', '360p 640x360'],
+    );
+    const onDisk = (await readdir(out, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name).slice(out.length + 1))
+      .sort();
+    assert.deepEqual(set.files, onDisk);
+    for (const expected of ['hls/master.m3u8', 'hls/720p/index.m3u8', 'hls/360p/index.m3u8', 'hls/audio/index.m3u8', 'preview.mp4', 'poster.jpg']) {
+      assert.ok(set.files.includes(expected), `${expected} listed`);
+    }
+    assert.equal(progress.at(-1), 1, 'progress ends at 1');
+    assert.ok(progress.every((p) => p >= 0 && p <= 1));
+  });
+
+  it('writes a master playlist with the 720p and 360p renditions sharing one AAC group', async () => {
+    const master = await readFile(join(out, 'hls/master.m3u8'), 'utf8');
+    assert.match(master, /#EXT-X-STREAM-INF:BANDWIDTH=\d+,RESOLUTION=1280x720,CODECS="avc1\.[0-9a-f]+,mp4a\.40\.2",AUDIO="group_audio"\n720p\/index\.m3u8/);
+    assert.match(master, /#EXT-X-STREAM-INF:BANDWIDTH=\d+,RESOLUTION=640x360,CODECS="avc1\.[0-9a-f]+,mp4a\.40\.2",AUDIO="group_audio"\n360p\/index\.m3u8/);
+    assert.match(master, /#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="group_audio".*URI="audio\/index\.m3u8"/);
+  });
+
+  it('cuts fMP4 segments at the same instants in every rendition (aligned keyframes)', async () => {
+    const hd = await readFile(join(out, 'hls/720p/index.m3u8'), 'utf8');
+    const sd = await readFile(join(out, 'hls/360p/index.m3u8'), 'utf8');
+    for (const playlist of [hd, sd]) {
+      assert.match(playlist, /#EXT-X-PLAYLIST-TYPE:VOD/);
+      assert.match(playlist, /#EXT-X-INDEPENDENT-SEGMENTS/);
+      assert.match(playlist, /#EXT-X-MAP:URI="init[^"]*\.mp4"/);
+      assert.match(playlist, /#EXT-X-ENDLIST/);
+    }
+    assert.deepEqual(segmentDurations(hd), ['1.000000', '1.000000', '1.000000']);
+    assert.deepEqual(segmentDurations(sd), segmentDurations(hd));
+    assert.ok(set.files.includes('hls/720p/seg_00000.m4s'));
+    assert.ok(set.files.includes('hls/360p/seg_00002.m4s'));
+  });
+
+  it('writes a faststart preview.mp4 with H.264 video and AAC audio', async () => {
+    const boxes = topLevelBoxes(await readFile(join(out, 'preview.mp4')));
+    assert.ok(boxes.includes('moov') && boxes.includes('mdat'), boxes.join(','));
+    assert.ok(boxes.indexOf('moov') < boxes.indexOf('mdat'), `moov before mdat: ${boxes.join(',')}`);
+    const streams = await streamsOf(join(out, 'preview.mp4'));
+    assert.deepEqual(
+      streams.map((s) => `${s.codec_type}:${s.codec_name}${s.width ? ` ${s.width}x${s.height}` : ''}`),
+      ['video:h264 1280x720', 'audio:aac'],
+    );
+    const summary = await probeFile(join(out, 'preview.mp4'));
+    assert.ok(Math.abs((summary.durationSeconds ?? 0) - 3) < 0.2, `duration ${summary.durationSeconds}`);
+  });
+
+  it('writes a poster JPEG that decodes', async () => {
+    const streams = await streamsOf(join(out, 'poster.jpg'));
+    assert.deepEqual(streams.map((s) => `${s.codec_name} ${s.width}x${s.height}`), ['mjpeg 1280x720']);
+    await runFfmpeg(['-hide_banner', '-nostdin', '-v', 'error', '-xerror', '-i', join(out, 'poster.jpg'), '-f', 'null', '-']);
+  });
+});
+
+describe('buildPreviewSet edge cases', () => {
+  it('does not upscale a 320x240 source', async (t) => {
+    const dir = await makeTempDir(t);
+    const source = await generateClip(dir, { width: 320, height: 240, seconds: 2 });
+    const set = await buildPreviewSet(source, join(dir, 'out'), fast);
+    assert.deepEqual(set.renditions.map((r) => `${r.name} ${r.width}x${r.height}`), ['240p 320x240']);
+    const master = await readFile(join(dir, 'out/hls/master.m3u8'), 'utf8');
+    assert.match(master, /RESOLUTION=320x240/);
+    assert.doesNotMatch(master, /RESOLUTION=(640x360|1280x720)/);
+    const video = (await streamsOf(join(dir, 'out/preview.mp4'))).find((s) => s.codec_type === 'video');
+    assert.equal(`${video?.width}x${video?.height}`, '320x240');
+    const poster = await streamsOf(join(dir, 'out/poster.jpg'));
+    assert.equal(`${poster[0]?.width}x${poster[0]?.height}`, '320x240');
+  });
+
+  it('builds a video-only source without any audio output', async (t) => {
+    const dir = await makeTempDir(t);
+    const source = await generateClip(dir, { width: 640, height: 360, seconds: 2, audio: false });
+    const set = await buildPreviewSet(source, join(dir, 'out'), fast);
+    assert.equal(set.encoder.settings.audio, null);
+    assert.deepEqual(set.renditions.map((r) => r.name), ['360p']);
+    assert.ok(!set.files.some((f) => f.startsWith('hls/audio/')), set.files.join(','));
+    const master = await readFile(join(dir, 'out/hls/master.m3u8'), 'utf8');
+    assert.doesNotMatch(master, /TYPE=AUDIO|mp4a/);
+    assert.match(master, /RESOLUTION=640x360/);
+    assert.deepEqual((await streamsOf(join(dir, 'out/preview.mp4'))).map((s) => s.codec_type), ['video']);
+  });
+
+  it('refuses a truncated upload (moov never arrived) clearly, writing nothing', async (t) => {
+    const dir = await makeTempDir(t);
+    const source = await generateClip(dir, { width: 320, height: 240, seconds: 2 });
+    const truncated = await truncatedCopy(source, join(dir, 'truncated.mp4'), 0.5);
+    await assert.rejects(buildPreviewSet(truncated, join(dir, 'out'), fast), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'unprocessable');
+      assert.match(err.message, /not readable as media/);
+      return true;
+    });
+    assert.deepEqual(await readdir(dir), ['clip.mp4', 'truncated.mp4'], 'no output directory was created');
+  });
+
+  it('refuses a faststart file cut in half, whose header promises more than it holds', async (t) => {
+    const dir = await makeTempDir(t);
+    const source = await generateClip(dir, { width: 320, height: 240, seconds: 3, faststart: true });
+    const truncated = await truncatedCopy(source, join(dir, 'truncated.mp4'), 0.5);
+    await assert.rejects(buildPreviewSet(truncated, join(dir, 'out'), fast), {
+      code: 'unprocessable',
+      message: /truncated or corrupt: only [\d.]+ s of 3\.00 s could be decoded/,
+    });
+  });
+
+  it('says plainly that audio-only previews are not built yet', async (t) => {
+    const dir = await makeTempDir(t);
+    const source = await generateClip(dir, { name: 'tone.m4a', video: false, seconds: 1 });
+    await assert.rejects(buildPreviewSet(source, join(dir, 'out'), fast), {
+      code: 'unprocessable',
+      message: /audio-only previews are not built yet/,
+    });
+  });
+});
