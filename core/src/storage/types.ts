@@ -54,4 +54,9 @@ export interface Storage {
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
   /** A URL that GETs the object, valid for expiresInSeconds. */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
+  /**
+   * Where the object is on this machine's file system, when the driver keeps it
+   * there (fs): tools like ffmpeg then read it in place instead of a copy.
+   */
+  localPath?(key: string): string | null;
 }

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { PgBoss } from 'pg-boss';
+import type { Config } from '@mediavault/core/config';
+import type { Pool } from '@mediavault/core/db/pool';
+import type { Storage, StorageRole } from '@mediavault/core/storage/types';
+import { registerAuth } from './plugins/auth.ts';
+import { registerErrorHandler } from './plugins/errors.ts';
+import { sharedSchemas } from './schemas/common.ts';
+import { organizationRoutes } from './routes/organization.ts';
+import { projectRoutes } from './routes/projects.ts';
+import { uploadRoutes } from './routes/uploads.ts';
+import { previewRoutes } from './routes/previews.ts';
+import { assetRoutes } from './routes/assets.ts';
+import { storageRoutes } from './routes/storage.ts';
+import { playerRoutes } from './routes/player.ts';
+
+export interface ApiDeps {
+  config: Config;
+  pool: Pool;
+  /** pg-boss, started by the caller; only `send` is used. */
+  boss: Pick<PgBoss, 'send'>;
+  storages: Record<StorageRole, Storage>;
+  /** Base URLs as clients reach them (presigned fs URLs, player and edge links). */
+  urls: { api: string; edge: string };
+  logger?: boolean | { level: string };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: ApiDeps;
+  }
+}
+
+export type App = FastifyInstance;
+export type TypedApp = ReturnType<FastifyInstance['withTypeProvider']> & FastifyInstance;
+
+export const apiVersion = '0.1.0';
+
+/** Builds the api; never listens (tests use inject() or listen on port 0). */
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID()),
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('deps', deps);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  for (const schema of sharedSchemas) app.addSchema(schema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'mediavault',
+        version: apiVersion,
+        description: 'Media-asset platform: uploads, verified immutable masters, previews, signed playback.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API token (mvt_...)' } } },
+      security: [{ bearer: [] }],
+      tags: [
+        { name: 'organization', description: 'The caller, their organization, users and API tokens' },
+        { name: 'projects', description: 'Clients, projects and members' },
+        { name: 'uploads', description: 'Presigned multipart uploads and promotion into masters' },
+        { name: 'assets', description: 'Assets, versions and playback' },
+        { name: 'previews', description: 'Preview builds' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerErrorHandler(app);
+  registerAuth(app, deps.pool);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => {
+    await deps.pool.query('SELECT 1');
+    return { ok: true };
+  });
+
+  await app.register(organizationRoutes);
+  await app.register(projectRoutes);
+  await app.register(uploadRoutes);
+  await app.register(previewRoutes);
+  await app.register(assetRoutes);
+  await app.register(storageRoutes);
+  await app.register(playerRoutes);
+  return app;
+}

@@ -1,0 +1,24 @@
+import type { PgBoss } from 'pg-boss';
+import { loadConfig } from '@mediavault/core/config';
+import { createPool } from '@mediavault/core/db/pool';
+import { createStorages, storageSettingsFromConfig } from '@mediavault/core/storage/from-config';
+import { buildApi } from './app.ts';
+
+/**
+ * The OpenAPI document as the api's route schemas describe it. Built from a
+ * never-listening app whose pool never connects, so no database is needed.
+ */
+export async function emitOpenApi(): Promise<Record<string, unknown>> {
+  const config = loadConfig({ EDGE_SIGNING_KEY: 'x'.repeat(32), STORAGE_SIGNING_KEY: 'x'.repeat(32), MEDIAVAULT_DATA_DIR: '/nonexistent' });
+  const pool = createPool('postgres://unused@127.0.0.1:1/unused', 1);
+  const urls = { api: 'http://127.0.0.1:8080', edge: 'http://127.0.0.1:8081' };
+  const app = await buildApi({
+    config, pool, boss: { send: async () => null } as unknown as PgBoss,
+    storages: createStorages(storageSettingsFromConfig(config, urls.api)), urls,
+  });
+  await app.ready();
+  const document = app.swagger() as unknown as Record<string, unknown>;
+  await app.close();
+  await pool.end();
+  return document;
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Pool } from '@mediavault/core/db/pool';
+import { errors } from '@mediavault/core/errors';
+import type { Caller } from '../services/access.ts';
+import { hashToken } from '../services/tokens.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+/** The authenticated caller; routes call this and get a 401 when there is none. */
+export function requireCaller(request: FastifyRequest): Caller {
+  if (!request.caller) throw errors.unauthenticated();
+  return request.caller;
+}
+
+/** Resolves `Authorization: Bearer <token>` to a caller on every /api request. */
+export function registerAuth(app: FastifyInstance, pool: Pool): void {
+  app.decorateRequest('caller', null);
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/')) return;
+    const header = request.headers.authorization;
+    if (!header) return;
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw errors.unauthenticated('the Authorization header must be "Bearer <token>"');
+    const { rows } = await pool.query<{ token_id: string; user_id: string; organization_id: string; is_org_admin: boolean }>(
+      `UPDATE api_tokens t SET last_used_at = now()
+         FROM users u
+        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.id = t.user_id
+        RETURNING t.id AS token_id, u.id AS user_id, u.organization_id, u.is_org_admin`,
+      [hashToken(match[1]!)],
+    );
+    if (rows.length === 0) throw errors.unauthenticated('the token is not valid (unknown, revoked or expired)');
+    const row = rows[0]!;
+    request.caller = { userId: row.user_id, organizationId: row.organization_id, isOrgAdmin: row.is_org_admin, tokenId: row.token_id };
+  });
+}

@@ -1,0 +1,126 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/**
+ * Shared schemas with an $id: registered once on the app, referenced by routes,
+ * and emitted as named components in openapi/ (so the SDK gets named types).
+ */
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'lowercase hex sha256' });
+export const DateTime = Type.String({ format: 'date-time' });
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'stable error code: bad_request, unauthenticated, forbidden, not_found, conflict, ...' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  },
+  { $id: 'ErrorResponse', description: 'Every error the api returns has this shape.' },
+);
+
+export const ProjectRoleSchema = Type.Union(
+  [Type.Literal('admin'), Type.Literal('editor'), Type.Literal('reviewer'), Type.Literal('viewer')],
+  { $id: 'ProjectRole' },
+);
+
+export const Organization = Type.Object({ id: Uuid, name: Type.String(), createdAt: DateTime }, { $id: 'Organization' });
+export const User = Type.Object(
+  { id: Uuid, email: Type.String(), name: Type.String(), isOrgAdmin: Type.Boolean(), createdAt: DateTime },
+  { $id: 'User' },
+);
+export const Client = Type.Object({ id: Uuid, name: Type.String(), createdAt: DateTime }, { $id: 'Client' });
+export const Project = Type.Object(
+  { id: Uuid, clientId: Uuid, name: Type.String(), role: Type.Ref(ProjectRoleSchema), createdAt: DateTime },
+  { $id: 'Project' },
+);
+export const Member = Type.Object(
+  { userId: Uuid, email: Type.String(), name: Type.String(), role: Type.Ref(ProjectRoleSchema) },
+  { $id: 'Member' },
+);
+
+export const PreviewState = Type.Object(
+  {
+    sha256: Sha256,
+    profile: Type.String(),
+    status: Type.Union([Type.Literal('queued'), Type.Literal('building'), Type.Literal('ready'), Type.Literal('failed')]),
+    encoder: Nullable(Type.Record(Type.String(), Type.Unknown())),
+    outputs: Nullable(Type.Record(Type.String(), Type.Unknown())),
+    error: Nullable(Type.Record(Type.String(), Type.Unknown())),
+    updatedAt: DateTime,
+  },
+  { $id: 'Preview' },
+);
+
+export const Version = Type.Object(
+  {
+    id: Uuid,
+    number: Type.Integer(),
+    sha256: Sha256,
+    size: Type.Integer(),
+    originalName: Type.String(),
+    contentType: Nullable(Type.String()),
+    meta: Type.Record(Type.String(), Type.Unknown(), { description: 'technical metadata from the probe (ffprobe summary, ...)' }),
+    createdAt: DateTime,
+    preview: Nullable(Type.Ref(PreviewState)),
+  },
+  { $id: 'Version' },
+);
+
+export const Asset = Type.Object(
+  {
+    id: Uuid,
+    projectId: Uuid,
+    collectionId: Nullable(Uuid),
+    collectionPath: Nullable(Type.String()),
+    name: Type.String(),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+    versions: Type.Array(Type.Ref(Version)),
+  },
+  { $id: 'Asset' },
+);
+
+export const AssetSummary = Type.Object(
+  {
+    id: Uuid,
+    projectId: Uuid,
+    collectionPath: Nullable(Type.String()),
+    name: Type.String(),
+    latestVersion: Nullable(Type.Object({ id: Uuid, number: Type.Integer(), sha256: Sha256, size: Type.Integer() })),
+    createdAt: DateTime,
+  },
+  { $id: 'AssetSummary' },
+);
+
+export const Upload = Type.Object(
+  {
+    id: Uuid,
+    projectId: Uuid,
+    name: Type.String(),
+    size: Type.Integer(),
+    stagingKey: Type.String(),
+    partSize: Type.Integer(),
+    partCount: Type.Integer(),
+    status: Type.Union(['uploading', 'uploaded', 'promoting', 'promoted', 'failed', 'aborted'].map((s) => Type.Literal(s))),
+    uploadedParts: Type.Optional(Type.Array(Type.Object({ partNumber: Type.Integer(), etag: Type.String(), size: Type.Integer() }))),
+    assetId: Nullable(Uuid),
+    versionId: Nullable(Uuid),
+    error: Nullable(Type.Record(Type.String(), Type.Unknown())),
+    expiresAt: DateTime,
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { $id: 'Upload' },
+);
+
+export const PartUrl = Type.Object({ partNumber: Type.Integer(), url: Type.String() }, { $id: 'PartUrl' });
+
+export const sharedSchemas = [ErrorResponse, ProjectRoleSchema, Organization, User, Client, Project, Member, PreviewState, Version, Asset, AssetSummary, Upload, PartUrl];
+
+/** Error responses every authenticated route may give. */
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((s) => [s, Type.Ref(ErrorResponse)]));
+}

@@ -1,0 +1,13 @@
+import type { Pool } from '@mediavault/core/db/pool';
+
+/** Mirrors a job's state into the catalogue's jobs table, where the api reads it. */
+export async function setJobState(pool: Pool, kind: string, subject: string, state: 'queued' | 'active' | 'completed' | 'failed', error?: unknown): Promise<void> {
+  const updated = await pool.query(
+    `UPDATE jobs SET state = $3, error = $4, attempts = attempts + (CASE WHEN $3 = 'active' THEN 1 ELSE 0 END), updated_at = now()
+      WHERE id = (SELECT id FROM jobs WHERE kind = $1 AND subject = $2 ORDER BY created_at DESC LIMIT 1)`,
+    [kind, subject, state, error ?? null],
+  );
+  if (updated.rowCount === 0) {
+    await pool.query(`INSERT INTO jobs (kind, subject, state, error, attempts) VALUES ($1, $2, $3, $4, $5)`, [kind, subject, state, error ?? null, state === 'active' ? 1 : 0]);
+  }
+}

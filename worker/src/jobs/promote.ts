@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { withTransaction } from '@mediavault/core/db/pool';
+import { recordPromotion } from '@mediavault/core/catalogue/promotion-store';
+import { claimPreview } from '@mediavault/core/catalogue/previews-store';
+import { defaultPreviewProfile, queues, sendOptions, type PromoteJob } from '@mediavault/core/jobs';
+import { masterKey } from '@mediavault/core/keys';
+import { retainUntil } from '@mediavault/core/promotion';
+import type { WorkerDeps } from '../worker.ts';
+import { setJobState } from './job-state.ts';
+
+export async function sha256OfStream(stream: Readable): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/**
+ * Verifies the staged bytes against the declared sha256 and moves them into the
+ * content-addressed masters under retention, then records the asset/version.
+ * Idempotent: a re-run after a crash finds the master (or the promoted upload) and
+ * goes on from there. A mismatch is final: the upload is failed with a clear error,
+ * nothing is written to masters and the staged bytes stay for inspection.
+ */
+export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<void> {
+  const { pool, storages, config, boss } = deps;
+  const { rows } = await pool.query('SELECT * FROM uploads WHERE id = $1', [job.uploadId]);
+  const upload = rows[0];
+  if (!upload || upload.status !== 'promoting') return;
+  await setJobState(pool, 'promote', upload.id, 'active');
+
+  const declared: string = upload.declared_sha256;
+  // S3 cannot give a whole-object SHA-256 of a multipart object: read the staged bytes and hash them.
+  const actual = await sha256OfStream(await storages.staging.get(upload.staging_key));
+  if (actual.sha256 !== declared || actual.size !== Number(upload.size)) {
+    const error = {
+      code: 'checksum_mismatch',
+      message: actual.sha256 !== declared
+        ? `sha256 of the staged bytes is ${actual.sha256}, the promotion declared ${declared}; nothing was written to masters and the staged object is kept at ${upload.staging_key}`
+        : `the staged object has ${actual.size} bytes, the upload declared ${upload.size}`,
+      expected: declared,
+      actual: actual.sha256,
+    };
+    await withTransaction(pool, async (db) => {
+      await db.query(`UPDATE uploads SET status = 'failed', error = $2, updated_at = now() WHERE id = $1`, [upload.id, error]);
+      await db.query(
+        `INSERT INTO activities (organization_id, actor_user_id, action, subject_type, subject_id, project_id, request_id, data)
+         VALUES ($1, $2, 'upload.promote.failed', 'upload', $3, $4, $5, $6)`,
+        [upload.organization_id, upload.user_id, upload.id, upload.project_id, job.requestId ?? null, error],
+      );
+    });
+    await setJobState(pool, 'promote', upload.id, 'failed', error);
+    return;
+  }
+
+  const key = masterKey(declared);
+  const existing = await storages.masters.head(key);
+  let retain = existing?.retainUntil ?? retainUntil(new Date(), config.objectLockDefaultDays);
+  if (!existing) {
+    retain = retainUntil(new Date(), config.objectLockDefaultDays);
+    await storages.masters.put(key, await storages.staging.get(upload.staging_key), {
+      contentType: upload.content_type ?? undefined,
+      retainUntil: retain,
+      checksumSha256: Buffer.from(declared, 'hex').toString('base64'),
+    });
+  }
+
+  const mapping = upload.mapping ?? { projectId: upload.project_id };
+  const promoted = await withTransaction(pool, async (db) => {
+    await db.query(
+      `INSERT INTO masters (sha256, size, storage_key, retain_until) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING`,
+      [declared, actual.size, key, retain],
+    );
+    const result = await recordPromotion(db, {
+      organizationId: upload.organization_id, userId: upload.user_id, mapping: { ...mapping, projectId: mapping.projectId ?? upload.project_id },
+      fileName: upload.name, sha256: declared, size: actual.size, contentType: upload.content_type,
+    });
+    await db.query(
+      `UPDATE uploads SET status = 'promoted', asset_id = $2, version_id = $3, error = NULL, updated_at = now() WHERE id = $1`,
+      [upload.id, result.assetId, result.versionId],
+    );
+    await db.query(
+      `INSERT INTO activities (organization_id, actor_user_id, action, subject_type, subject_id, project_id, request_id, data)
+       VALUES ($1, $2, $3, 'version', $4, $5, $6, $7)`,
+      [upload.organization_id, upload.user_id, result.created ? 'version.create' : 'version.reuse', result.versionId, mapping.projectId ?? upload.project_id, job.requestId ?? null, { sha256: declared, uploadId: upload.id, assetId: result.assetId }],
+    );
+    return result;
+  });
+  await setJobState(pool, 'promote', upload.id, 'completed');
+
+  await boss.send(queues.probe, { versionId: promoted.versionId, sha256: declared }, sendOptions.probe(promoted.versionId));
+  const { enqueue } = await claimPreview(pool, declared, defaultPreviewProfile);
+  if (enqueue) await boss.send(queues.preview, { sha256: declared, profile: defaultPreviewProfile }, sendOptions.preview(declared, defaultPreviewProfile));
+
+  // The master is verified and recorded: the staged copy has served its purpose.
+  await storages.staging.delete(upload.staging_key).catch((err) => deps.log.warn({ err, key: upload.staging_key }, 'could not remove staged object'));
+}

@@ -1,0 +1,52 @@
+import type { PgBoss } from 'pg-boss';
+import type { Config } from '@mediavault/core/config';
+import type { Pool } from '@mediavault/core/db/pool';
+import { queues, type PreviewJob, type ProbeJob, type PromoteJob } from '@mediavault/core/jobs';
+import type { Storage, StorageRole } from '@mediavault/core/storage/types';
+import { handlePromote } from './jobs/promote.ts';
+import { handleProbe } from './jobs/probe.ts';
+import { handlePreview } from './jobs/preview.ts';
+
+export interface WorkerLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface WorkerDeps {
+  config: Config;
+  pool: Pool;
+  boss: PgBoss;
+  storages: Record<StorageRole, Storage>;
+  log: WorkerLog;
+}
+
+/** Registers every queue's handler on a started pg-boss (queues must exist: ensureQueues). */
+export async function startWorker(deps: WorkerDeps): Promise<{ stop(): Promise<void> }> {
+  const { boss, log } = deps;
+  const poll = { pollingIntervalSeconds: 0.5 };
+  const run = <T>(name: string, handler: (deps: WorkerDeps, data: T) => Promise<void>) =>
+    async (jobs: { id: string; data: T }[]) => {
+      for (const job of jobs) {
+        const started = Date.now();
+        try {
+          await handler(deps, job.data);
+          log.info({ queue: name, jobId: job.id, ms: Date.now() - started }, 'job done');
+        } catch (err) {
+          log.error({ queue: name, jobId: job.id, err }, 'job failed; pg-boss retries it with backoff');
+          throw err;
+        }
+      }
+    };
+  const ids = [
+    await boss.work<PromoteJob>(queues.promote, { ...poll, localConcurrency: 2 }, run(queues.promote, handlePromote)),
+    await boss.work<ProbeJob>(queues.probe, { ...poll, localConcurrency: 2 }, run(queues.probe, handleProbe)),
+    await boss.work<PreviewJob>(queues.preview, { ...poll, localConcurrency: deps.config.workerConcurrency }, run(queues.preview, handlePreview)),
+  ];
+  return {
+    stop: async () => {
+      for (const name of Object.values(queues)) await boss.offWork(name).catch(() => {});
+      void ids;
+    },
+  };
+}
