@@ -12,7 +12,14 @@ import { verifyEdgeToken, type EdgeClaims, type EdgeTokenCheck, type SigningKey 
 import type { Storage } from '@mediavault/core/storage/types';
 import { cacheControlFor, contentTypeFor } from './media-headers.ts';
 import { planFileResponse } from './file-response.ts';
-import { createPreviewCache } from './preview-cache.ts';
+import { createPreviewCache, type PreviewCache } from './preview-cache.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The edge's disk cache: hit/miss counters and events. */
+    previewCache: PreviewCache;
+  }
+}
 
 export interface EdgeOptions {
   cacheDir: string;
@@ -71,7 +78,9 @@ function sendError(reply: FastifyReply, err: AppError): FastifyReply {
 export async function buildEdge(options: EdgeOptions): Promise<FastifyInstance> {
   const now = options.now ?? Date.now;
   const cache = createPreviewCache({ cacheDir: options.cacheDir, previews: options.previews });
-  const app = Fastify({ logger: options.logger ?? false });
+  // Tokens (~150 chars) exceed the router's default 100-char parameter limit (which answers 414).
+  const app = Fastify({ logger: options.logger ?? false, routerOptions: { maxParamLength: 2048 } });
+  app.decorate('previewCache', cache);
 
   // The player runs on the api's origin and fetches media with hls.js XHR, so every
   // answer (errors included, so the player can read why) carries CORS headers.

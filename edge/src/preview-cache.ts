@@ -9,6 +9,7 @@
  * popular segment expiring from every player at once costs one storage read.
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createWriteStream, type Stats } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -23,7 +24,8 @@ export interface CachedFile {
   hit: boolean;
 }
 
-export interface PreviewCache {
+/** Emits 'hit' and 'miss' with the preview path as each lookup is decided (for metrics and tests). */
+export interface PreviewCache extends EventEmitter<{ hit: [previewPath: string]; miss: [previewPath: string] }> {
   /** Resolves to the file on local disk, fetching it first on a miss. Throws AppError not_found / unavailable. */
   open(previewPath: string): Promise<CachedFile>;
   readonly stats: { hits: number; misses: number };
@@ -74,22 +76,26 @@ export function createPreviewCache(options: { cacheDir: string; previews: Storag
     return pending;
   }
 
-  return {
+  const cache = Object.assign(new EventEmitter<{ hit: [string]; miss: [string] }>(), {
     stats: counters,
-    async open(previewPath) {
+    async open(previewPath: string): Promise<CachedFile> {
       const filePath = localPath(previewPath);
       const cached = await statFile(filePath);
       if (cached) {
         counters.hits++;
+        cache.emit('hit', previewPath);
         return { filePath, stats: cached, hit: true };
       }
       counters.misses++;
-      await fetchOnce(previewPath, filePath);
-      const fetched = await statFile(filePath);
-      if (!fetched) throw errors.unavailable(`preview ${previewPath} vanished from the edge cache`);
-      return { filePath, stats: fetched, hit: false };
+      const fetched = fetchOnce(previewPath, filePath);
+      cache.emit('miss', previewPath);
+      await fetched;
+      const stats = await statFile(filePath);
+      if (!stats) throw errors.unavailable(`preview ${previewPath} vanished from the edge cache`);
+      return { filePath, stats, hit: false };
     },
-  };
+  });
+  return cache;
 }
 
 async function statFile(filePath: string): Promise<Stats | null> {
