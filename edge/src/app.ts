@@ -90,7 +90,11 @@ export async function buildEdge(options: EdgeOptions): Promise<FastifyInstance> 
   });
 
   app.setErrorHandler((err, request, reply) => {
-    if (isAppError(err)) return sendError(reply, err);
+    if (isAppError(err)) {
+      // 503s mean the previews bucket is unreachable: operators need to see them.
+      if (err.status >= 500) request.log.warn({ err }, 'edge could not serve a preview');
+      return sendError(reply, err);
+    }
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) return sendError(reply, errors.badRequest((err as Error).message));
     request.log.error({ err }, 'edge request failed');

@@ -35,22 +35,25 @@ interface Edge {
   baseUrl: string;
   storageRoot: string;
   cacheDir: string;
-  /** Number of previews.get calls the edge made, per key. */
+  /** Every previews.get call the edge made, by key. */
   gets: string[];
+  /** Set down = true to make the previews storage fail like an unreachable bucket. */
+  outage: { down: boolean };
   /** Writes a preview file straight into the fs driver's previews root, as the worker would. */
   putPreview(path: string, body: string | Buffer): Promise<void>;
   removePreview(path: string): Promise<void>;
   token(claims?: { sha?: string; exp?: number }, signWith?: SigningKey): string;
 }
 
-/** Wraps the real driver to observe (and optionally hold back) the edge's reads. */
-function observedStorage(inner: Storage, gets: string[], gate?: Promise<void>): Storage {
+/** Wraps the real driver to observe (and optionally hold back, or fail) the edge's reads. */
+function observedStorage(inner: Storage, gets: string[], outage: { down: boolean }, gate?: Promise<void>): Storage {
   return new Proxy(inner, {
     get(target, prop, receiver) {
       if (prop === 'get') {
         return async (key: string, range?: ByteRange): Promise<Readable> => {
           gets.push(key);
           await gate;
+          if (outage.down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9000'), { code: 'ECONNREFUSED' });
           return target.get(key, range);
         };
       }
@@ -66,6 +69,7 @@ async function startEdge(t: TestContext, options: { now?: () => number; gate?: P
   const storageRoot = join(dir, 'storage');
   const cacheDir = join(dir, 'cache');
   const gets: string[] = [];
+  const outage = { down: false };
   const previews = observedStorage(
     createStorage('previews', {
       driver: 'fs',
@@ -73,6 +77,7 @@ async function startEdge(t: TestContext, options: { now?: () => number; gate?: P
       s3: unusedS3,
     }),
     gets,
+    outage,
     options.gate,
   );
   const app = await buildEdge({ cacheDir, previews, keys: [key], now: options.now ?? (() => nowMs) });
@@ -85,6 +90,7 @@ async function startEdge(t: TestContext, options: { now?: () => number; gate?: P
     storageRoot,
     cacheDir,
     gets,
+    outage,
     async putPreview(path, body) {
       await mkdir(dirname(join(previewsRoot, path)), { recursive: true });
       await writeFile(join(previewsRoot, path), body);
@@ -340,4 +346,26 @@ test('content types follow the extension', async (t) => {
     assert.equal(response.headers.get('cache-control'), 'public, max-age=31536000, immutable', path);
     await response.body?.cancel();
   }
+});
+
+test('with the bucket down, cached previews keep playing and misses answer 503', async (t) => {
+  const edge = await startEdge(t);
+  await seedHls(edge);
+  const token = edge.token();
+  assert.equal((await fetch(`${edge.baseUrl}/v/${token}/hls/${sha}/master.m3u8`)).status, 200);
+
+  edge.outage.down = true;
+  const hot = await fetch(`${edge.baseUrl}/v/${token}/hls/${sha}/master.m3u8`);
+  assert.equal(hot.status, 200);
+  assert.equal(await hot.text(), masterPlaylist);
+
+  const cold = await fetch(`${edge.baseUrl}/v/${token}/hls/${sha}/v360/seg_00001.m4s`);
+  assert.equal(cold.status, 503);
+  assert.equal(((await cold.json()) as { error: { code: string } }).error.code, 'unavailable');
+
+  // The failure is not remembered: once the bucket is back the segment is fetched.
+  edge.outage.down = false;
+  const recovered = await fetch(`${edge.baseUrl}/v/${token}/hls/${sha}/v360/seg_00001.m4s`);
+  assert.equal(recovered.status, 200);
+  assert.ok(Buffer.from(await recovered.arrayBuffer()).equals(segment));
 });
