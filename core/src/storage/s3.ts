@@ -14,7 +14,7 @@
  * - Deletes are refused while the object is under retention: on a versioned (Object
  *   Lock) bucket S3 would otherwise "succeed" by adding a delete marker that hides it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -317,6 +317,8 @@ export class S3Storage implements Storage {
     })) as S3Client['send'];
 
   async #putBuffer(key: string, body: Buffer, options: PutOptions): Promise<void> {
+    // S3 verifies x-amz-checksum-sha256 itself; checking first also holds on stores that ignore it.
+    if (options.checksumSha256) assertSha256(body, options.checksumSha256);
     await this.#send(
         new PutObjectCommand({
           Bucket: this.bucket,
@@ -374,13 +376,7 @@ export class S3Storage implements Storage {
         current = following;
         following = current.done ? current : await chunks.next();
       }
-      const actual = whole.digest('base64');
-      if (options.checksumSha256 && !Buffer.from(options.checksumSha256, 'base64').equals(Buffer.from(actual, 'base64'))) {
-        throw errors.checksumMismatch('the body does not match the given sha256 checksum; nothing was stored', {
-          expected: options.checksumSha256,
-          actual,
-        });
-      }
+      if (options.checksumSha256) assertSha256(whole, options.checksumSha256);
       await this.#send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
     } catch (err) {
       await this.#abortQuietly(key, UploadId);
@@ -397,6 +393,17 @@ export class S3Storage implements Storage {
 function assertKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0) throw errors.badRequest('storage key is empty');
   if (Buffer.byteLength(key) > 1024) throw errors.badRequest('storage key is longer than 1024 bytes', { key });
+}
+
+/** Throws checksum_mismatch unless the body (or a hash already fed with it) has the given base64 sha256. */
+function assertSha256(body: Buffer | Hash, expectedBase64: string): void {
+  const actual = (Buffer.isBuffer(body) ? createHash('sha256').update(body) : body).digest('base64');
+  if (!Buffer.from(expectedBase64, 'base64').equals(Buffer.from(actual, 'base64'))) {
+    throw errors.checksumMismatch('the body does not match the given sha256 checksum; nothing was stored', {
+      expected: expectedBase64,
+      actual,
+    });
+  }
 }
 
 function stripQuotes(etag: string): string {
