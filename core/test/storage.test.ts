@@ -213,7 +213,9 @@ for (const start of [startFsHarness, startS3Harness]) {
       assert.deepEqual((await keysUnder(staging, 'lst/')).sort(), ['lst/a', 'lst/b-d', 'lst/b/c', 'lst/b/e/f']);
       assert.deepEqual((await keysUnder(staging, 'lst/b')).sort(), ['lst/b-d', 'lst/b/c', 'lst/b/e/f']);
       assert.deepEqual(await keysUnder(staging, 'nothing-here/'), []);
-      for await (const info of staging.list('lst/a')) assert.deepEqual([info.key, info.size], ['lst/a', 5]);
+      const infos: [string, number][] = [];
+      for await (const info of staging.list('lst/a')) infos.push([info.key, info.size]);
+      assert.deepEqual(infos, [['lst/a', 5]]);
     });
 
     it('deletes, and deleting again is a no-op', async () => {
