@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chooseVideoEncoder } from '../src/media/ffmpeg-args.ts';
@@ -126,8 +126,25 @@ describe('buildPreviewSet edge cases', () => {
   it('does not upscale a 320x240 source', async (t) => {
     const dir = await makeTempDir(t);
     const source = await generateClip(dir, { width: 320, height: 240, seconds: 2 });
+    // A leftover of an earlier, longer attempt in the same directory must not be listed.
+    await mkdir(join(dir, 'out/hls/240p'), { recursive: true });
+    await writeFile(join(dir, 'out/hls/240p/seg_00099.m4s'), 'stale');
     const set = await buildPreviewSet(source, join(dir, 'out'), fast);
     assert.deepEqual(set.renditions.map((r) => `${r.name} ${r.width}x${r.height}`), ['240p 320x240']);
+    assert.deepEqual(set.files, [
+      'hls/240p/index.m3u8',
+      'hls/240p/init_1.mp4',
+      'hls/240p/seg_00000.m4s',
+      'hls/240p/seg_00001.m4s',
+      'hls/audio/index.m3u8',
+      'hls/audio/init_0.mp4',
+      'hls/audio/seg_00000.m4s',
+      'hls/audio/seg_00001.m4s',
+      'hls/audio/seg_00002.m4s',
+      'hls/master.m3u8',
+      'poster.jpg',
+      'preview.mp4',
+    ]);
     const master = await readFile(join(dir, 'out/hls/master.m3u8'), 'utf8');
     assert.match(master, /RESOLUTION=320x240/);
     assert.doesNotMatch(master, /RESOLUTION=(640x360|1280x720)/);
@@ -156,7 +173,7 @@ describe('buildPreviewSet edge cases', () => {
     const truncated = await truncatedCopy(source, join(dir, 'truncated.mp4'), 0.5);
     await assert.rejects(buildPreviewSet(truncated, join(dir, 'out'), fast), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'unprocessable');
-      assert.match(err.message, /not readable as media/);
+      assert.match(err.message, /not readable as media: .*moov atom not found/);
       return true;
     });
     assert.deepEqual(await readdir(dir), ['clip.mp4', 'truncated.mp4'], 'no output directory was created');

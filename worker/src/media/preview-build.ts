@@ -3,8 +3,8 @@
  * ffmpeg run, then verify. Uploading, publishing (manifest last) and job state belong to
  * the caller; this only guarantees that what it returns is complete and playable.
  */
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { join, posix, relative, sep } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { errors } from '@mediavault/core/errors';
 import {
   buildPreviewArgs,
@@ -65,7 +65,7 @@ export async function buildPreviewSet(inputPath: string, outputDir: string, opti
     // With software encoding a failed run is the input's fault. An NVENC failure may be the
     // GPU's, so it stays a MediaToolError for the job to retry on libx264, which then decides.
     if (err instanceof MediaToolError && err.exitCode !== null && encoder.name === 'libx264') {
-      throw errors.unprocessable(`could not build previews from ${inputPath}: ${err.reason}`, {
+      throw errors.unprocessable(`could not build previews from ${inputPath}: ${err.lastLines(2)}`, {
         encoder: encoder.name,
         stderrTail: err.stderrTail,
       });
@@ -74,7 +74,7 @@ export async function buildPreviewSet(inputPath: string, outputDir: string, opti
   }
 
   const hasAudio = summary.audio.length > 0;
-  await verifyHls(outputDir, renditions, hasAudio);
+  const hlsFiles = await verifyHls(outputDir, renditions, hasAudio);
   await verifyProgressive(outputDir, summary, hasAudio);
   await verifyNonEmpty(join(outputDir, previewLayout.poster), 'poster');
 
@@ -82,7 +82,9 @@ export async function buildPreviewSet(inputPath: string, outputDir: string, opti
     summary,
     encoder: { name: encoder.name, settings: describeEncoding(encoder, summary, segmentSeconds) },
     renditions,
-    files: await listFiles(outputDir),
+    // Listed from the playlists rather than the directory, so leftovers of an earlier attempt
+    // in the same directory are never published.
+    files: [...hlsFiles, previewLayout.progressiveMp4, previewLayout.poster].sort(),
   };
 }
 
@@ -102,9 +104,11 @@ export function playlistUris(playlist: string): string[] {
   return uris;
 }
 
-async function verifyHls(outputDir: string, renditions: Rendition[], hasAudio: boolean): Promise<void> {
+/** Checks every playlist and the files it references; returns them all, relative to outputDir. */
+async function verifyHls(outputDir: string, renditions: Rendition[], hasAudio: boolean): Promise<string[]> {
   const masterPath = join(outputDir, previewLayout.masterPlaylist);
   const master = await readOutput(masterPath, 'HLS master playlist');
+  const files: string[] = [previewLayout.masterPlaylist];
   const expected = [...renditions.map((r) => r.name), ...(hasAudio ? [previewLayout.audioRendition] : [])];
   for (const name of expected) {
     const playlistRelative = previewLayout.renditionPlaylist(name);
@@ -115,8 +119,14 @@ async function verifyHls(outputDir: string, renditions: Rendition[], hasAudio: b
     const uris = playlistUris(await readOutput(playlistPath, `HLS playlist for ${name}`));
     const segments = uris.filter((uri) => uri.endsWith('.m4s'));
     if (segments.length === 0) throw incomplete(`HLS rendition ${name} has no segments`);
-    for (const uri of uris) await verifyNonEmpty(join(outputDir, 'hls', name, uri), `HLS ${name} ${uri}`);
+    files.push(playlistRelative);
+    for (const uri of uris) {
+      if (uri.includes('/') || uri.includes('\\')) throw incomplete(`HLS ${name} refers outside its folder: ${uri}`);
+      await verifyNonEmpty(join(outputDir, 'hls', name, uri), `HLS ${name} ${uri}`);
+      files.push(`hls/${name}/${uri}`);
+    }
   }
+  return files;
 }
 
 async function verifyProgressive(outputDir: string, source: MediaSummary, hasAudio: boolean): Promise<void> {
@@ -156,12 +166,4 @@ function incomplete(message: string, details?: Record<string, unknown>) {
   // ffmpeg exited 0 yet an output is missing: almost always an input that decodes too little
   // (e.g. a poster frame past the real end), so it is the input's problem, not a retryable one.
   return errors.unprocessable(`preview build incomplete: ${message}`, details);
-}
-
-async function listFiles(root: string): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join(posix.sep))
-    .sort();
 }

@@ -188,7 +188,7 @@ export async function probeFile(path: string, options: { signal?: AbortSignal } 
     json = await runFfprobe(path, options);
   } catch (err) {
     if (err instanceof MediaToolError && err.exitCode !== null) {
-      throw errors.unprocessable(`not readable as media: ${err.reason}`, { path, stderrTail: err.stderrTail });
+      throw errors.unprocessable(`not readable as media: ${err.lastLines(2)}`, { path, stderrTail: err.stderrTail });
     }
     throw err;
   }

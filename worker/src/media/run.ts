@@ -40,6 +40,19 @@ export class MediaToolError extends AppError {
     this.reason = reason;
     this.stderrTail = stderrTail;
   }
+
+  /**
+   * The last few stderr lines joined into one, without ffmpeg's "[demuxer @ 0x55…]" pointers:
+   * the cause often sits one line above the final complaint ("moov atom not found", then
+   * "Invalid data found when processing input").
+   */
+  lastLines(count: number): string {
+    const lines = this.stderrTail
+      .split('\n')
+      .map((line) => line.replace(/\[([^\]@]+?) @ 0x[0-9a-f]+\] /g, '$1: ').trim())
+      .filter((line) => line !== '');
+    return lines.length > 0 ? lines.slice(-count).join('; ') : this.reason;
+  }
 }
 
 export interface FfmpegProgress {
