@@ -181,6 +181,7 @@ export const previewLayout = {
   masterPlaylist: 'hls/master.m3u8',
   renditionPlaylist: (rendition: string) => `hls/${rendition}/index.m3u8`,
   audioRendition: 'audio',
+  /** ffmpeg numbers it per variant (init_0.mp4, init_1.mp4…) when there are several; playlists name it. */
   initSegment: 'init.mp4',
   progressiveMp4: 'preview.mp4',
   poster: 'poster.jpg',

@@ -43,6 +43,9 @@ export interface BuildPreviewOptions {
  */
 const truncationToleranceSeconds = 1;
 
+/** ffmpeg failures that say something about this worker, not about the source. */
+const machineFailure = /No space left on device|Cannot allocate memory|Too many open files/;
+
 export async function buildPreviewSet(inputPath: string, outputDir: string, options: BuildPreviewOptions = {}): Promise<PreviewSet> {
   const summary = await probeFile(inputPath, { signal: options.signal });
   const encoder = options.encoder ?? chooseVideoEncoder({ nvenc: false });
@@ -62,9 +65,11 @@ export async function buildPreviewSet(inputPath: string, outputDir: string, opti
           : undefined,
     });
   } catch (err) {
-    // With software encoding a failed run is the input's fault. An NVENC failure may be the
-    // GPU's, so it stays a MediaToolError for the job to retry on libx264, which then decides.
-    if (err instanceof MediaToolError && err.exitCode !== null && encoder.name === 'libx264') {
+    // With software encoding a failed run is the input's fault, unless the machine ran out of
+    // room. An NVENC failure may be the GPU's, so it stays a MediaToolError for the job to
+    // retry on libx264, which then decides. A kill (exitCode null) is never the input's fault.
+    const machineTrouble = err instanceof MediaToolError && machineFailure.test(err.stderrTail);
+    if (err instanceof MediaToolError && err.exitCode !== null && encoder.name === 'libx264' && !machineTrouble) {
       throw errors.unprocessable(`could not build previews from ${inputPath}: ${err.lastLines(2)}`, {
         encoder: encoder.name,
         stderrTail: err.stderrTail,
