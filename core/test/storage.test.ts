@@ -24,7 +24,7 @@ import { NoSuchUpload, S3ServiceException, type S3Client } from '@aws-sdk/client
 import { AppError } from '../src/errors.ts';
 import { handleFsPresignedRequest } from '../src/storage/fs-presigned.ts';
 import { signFsRequest } from '../src/storage/fs-url-signing.ts';
-import { createStorage, FsStorage, S3Storage, type StorageSettings } from '../src/storage/index.ts';
+import { createStorage, FsStorage, S3Storage, supportsCopy, type StorageSettings } from '../src/storage/index.ts';
 import type { Storage, StorageRole } from '../src/storage/types.ts';
 import { bucketFor, startS3rver } from './helpers/s3rver.ts';
 
@@ -318,6 +318,23 @@ for (const start of [startFsHarness, startS3Harness]) {
       assert.deepEqual(Buffer.from(await part.arrayBuffer()), body.subarray(100, 200));
     });
 
+    it('copies between roles server-side (promotion), pinned to the verified source ETag', async () => {
+      const body = bytes(3000, 18);
+      await staging.put('promote/src', body);
+      const masters = h.storage('masters');
+      assert.ok(supportsCopy(masters));
+      const sourceEtag = (await staging.head('promote/src'))!.etag!;
+      await masters.copyObject('promote/src', 'sha256/12/34/1234', { sourceRole: 'staging', sourceEtag });
+      assert.deepEqual(await readAll(masters, 'sha256/12/34/1234'), body);
+      assert.deepEqual(await readAll(staging, 'promote/src'), body, 'the source is left as it was');
+      await assert.rejects(
+        masters.copyObject('promote/src', 'sha256/12/34/other', { sourceRole: 'staging', sourceEtag: '"0123"' }),
+        isAppErrorWith('precondition_failed'),
+      );
+      await assert.rejects(masters.copyObject('promote/none', 'x/y', { sourceRole: 'staging' }), isAppErrorWith('not_found'));
+      assert.equal(await masters.head('sha256/12/34/other'), null);
+    });
+
     it('keeps roles apart: a key in staging is not in masters', async () => {
       await staging.put('objects/role-check', Buffer.from('s'));
       assert.equal(await h.storage('masters').head('objects/role-check'), null);
@@ -364,6 +381,22 @@ describe('fs driver', () => {
     await later.delete('sha256/ab/cd/abcd');
     assert.equal(await later.head('sha256/ab/cd/abcd'), null);
     await assert.rejects(access(join(h.root, 'masters', '.retention', 'sha256/ab/cd/abcd.json')));
+  });
+
+  it('promotion hard-links into masters (no second copy), then makes it read-only and retained', async () => {
+    await staging.put('promote/linked', bytes(10_000, 19));
+    const masters = h.storage('masters') as FsStorage;
+    const retainUntil = new Date(Date.now() + 3600_000);
+    await masters.copyObject('promote/linked', 'sha256/99/88/9988', { sourceRole: 'staging', retainUntil });
+    const [src, dst] = await Promise.all([stat(join(staging.roleRoot, 'promote/linked')), stat(join(masters.roleRoot, 'sha256/99/88/9988'))]);
+    assert.equal(dst.ino, src.ino);
+    assert.equal(dst.mode & 0o777, 0o444);
+    assert.equal((await masters.head('sha256/99/88/9988'))?.retainUntil?.toISOString(), retainUntil.toISOString());
+    await assert.rejects(masters.delete('sha256/99/88/9988'), isAppErrorWith('forbidden'));
+    await assert.rejects(
+      masters.copyObject('promote/linked', 'sha256/99/88/9988', { sourceRole: 'staging' }),
+      isAppErrorWith('conflict', /retention/),
+    );
   });
 
   it('a put replaces the object in one rename, leaving no temp files behind', async () => {
@@ -650,7 +683,7 @@ describe('s3 driver at the SDK boundary (s3rver has no Object Lock, UploadPartCo
     const masters = fresh('masters');
     const seen = captureRequests(masters.client);
     const retainUntil = new Date('2032-05-06T07:08:09.000Z');
-    await masters.copyObject('staged/file', 'sha256/ee/ff/eeff', { sourceBucket: bucketFor('staging'), retainUntil });
+    await masters.copyObject('staged/file', 'sha256/ee/ff/eeff', { sourceRole: 'staging', retainUntil });
     const copy = seen.find((c) => c.command === 'CopyObjectCommand');
     assert.equal(copy?.input.CopySource, `${bucketFor('staging')}/staged/file`);
     assert.equal(copy?.input.CopySourceIfMatch, (await staging.head('staged/file'))?.etag);

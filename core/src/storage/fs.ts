@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, constants as fsConstants, link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,7 +24,8 @@ import { AppError, errors } from '../errors.ts';
 import { assertSafeKey, fsInternalDirs, isFsUploadId } from './fs-keys.ts';
 import { assertCompletionOrder, assertPartNumber, assertPresignExpiry } from './rules.ts';
 import { buildFsPresignedUrl, type FsSignatureCheck, type FsSignedFields, verifyFsSignature } from './fs-url-signing.ts';
-import type { ByteRange, ObjectInfo, PutOptions, Storage, StorageRole, UploadedPart } from './types.ts';
+import type { CopyingStorage, CopyOptions } from './copy.ts';
+import type { ByteRange, ObjectInfo, PutOptions, StorageRole, UploadedPart } from './types.ts';
 
 export interface FsStorageSettings {
   root: string;
@@ -67,11 +68,12 @@ function sameSha256(a: string, b: string): boolean {
   return Buffer.from(a, 'base64').equals(Buffer.from(b, 'base64'));
 }
 
-export class FsStorage implements Storage {
+export class FsStorage implements CopyingStorage {
   readonly driver = 'fs' as const;
   readonly role: StorageRole;
   /** `<root>/<role>` */
   readonly roleRoot: string;
+  readonly #root: string;
   readonly #publicUrl: string;
   readonly #signingKey: string;
   readonly #now: () => Date;
@@ -79,6 +81,7 @@ export class FsStorage implements Storage {
   constructor(role: StorageRole, settings: FsStorageSettings, options: FsStorageOptions = {}) {
     if (!settings.root) throw new Error('fs storage needs a root directory');
     this.role = role;
+    this.#root = settings.root;
     this.roleRoot = join(settings.root, role);
     this.#publicUrl = settings.publicUrl;
     this.#signingKey = settings.signingKey;
@@ -165,6 +168,41 @@ export class FsStorage implements Storage {
     }
     if (retainUntil) await rm(this.#retentionPath(key), { force: true });
     await this.#removeEmptyParents(dirname(this.#objectPath(key)), this.roleRoot);
+  }
+
+  /**
+   * Promotion between roles: a hard link when source and destination share a file
+   * system (instant, no second copy of a large master), a copy otherwise; then
+   * published like a put (read-only and recorded when retained). A hard link shares
+   * the inode, so retention's chmod 0444 also applies to the source name; that is
+   * harmless because no fs write modifies a file in place (all writes are rename).
+   */
+  async copyObject(sourceKey: string, destKey: string, options: CopyOptions = {}): Promise<void> {
+    assertSafeKey(sourceKey);
+    assertSafeKey(destKey);
+    const sourcePath = join(this.#root, options.sourceRole ?? this.role, sourceKey);
+    let info;
+    try {
+      info = await stat(sourcePath);
+    } catch (err) {
+      if (hasCode(err, 'ENOENT', 'ENOTDIR')) throw errors.notFound('copy source');
+      throw err;
+    }
+    if (!info.isFile()) throw errors.notFound('copy source');
+    if (options.sourceEtag && unquoteEtag(options.sourceEtag) !== unquoteEtag(statEtag(info.size, info.mtimeMs))) {
+      throw new AppError('precondition_failed', `copy source ${sourceKey} changed since it was verified`);
+    }
+    await this.#refuseOverwriteWhileRetained(destKey);
+    const tempDir = join(this.roleRoot, '.tmp');
+    await mkdir(tempDir, { recursive: true });
+    const temp = join(tempDir, `tmp-${randomBytes(12).toString('hex')}`);
+    try {
+      await link(sourcePath, temp);
+    } catch (err) {
+      if (!hasCode(err, 'EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK')) throw err;
+      await copyFile(sourcePath, temp, fsConstants.COPYFILE_FICLONE);
+    }
+    await this.#publish(temp, destKey, options.retainUntil);
   }
 
   async presignGet(key: string, expiresInSeconds: number): Promise<string> {

@@ -5,10 +5,12 @@
  */
 import { FsStorage, type FsStorageOptions, type FsStorageSettings } from './fs.ts';
 import { S3Storage, type S3StorageOptions, type S3StorageSettings } from './s3.ts';
+import type { CopyingStorage } from './copy.ts';
 import type { Storage, StorageRole } from './types.ts';
 
 export type { ByteRange, ObjectInfo, PutOptions, Storage, StorageRole, UploadedPart } from './types.ts';
 export { storageRoles } from './types.ts';
+export type { CopyingStorage, CopyOptions } from './copy.ts';
 export { FsStorage, type FsStorageSettings } from './fs.ts';
 export { S3Storage, type S3StorageSettings, type S3CopyOptions } from './s3.ts';
 
@@ -34,4 +36,9 @@ export function createStorage(role: StorageRole, settings: StorageSettings, opti
     default:
       throw new Error(`unknown storage driver ${JSON.stringify(settings.driver satisfies never)}`);
   }
+}
+
+/** Both drivers copy server-side (promotion staging → masters); this narrows a Storage to say so. */
+export function supportsCopy(storage: Storage): storage is CopyingStorage {
+  return typeof (storage as Partial<CopyingStorage>).copyObject === 'function';
 }

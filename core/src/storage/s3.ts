@@ -36,7 +36,8 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, errors } from '../errors.ts';
 import { assertCompletionOrder, assertPartNumber, assertPresignExpiry, maxPartNumber } from './rules.ts';
-import type { ByteRange, ObjectInfo, PutOptions, Storage, StorageRole, UploadedPart } from './types.ts';
+import type { CopyingStorage, CopyOptions } from './copy.ts';
+import type { ByteRange, ObjectInfo, PutOptions, StorageRole, UploadedPart } from './types.ts';
 
 export interface S3StorageSettings {
   endpoint?: string;
@@ -56,13 +57,9 @@ export interface S3StorageOptions {
   now?: () => Date;
 }
 
-export interface S3CopyOptions {
-  /** Defaults to this storage's bucket. The credentials of this storage must be able to read it. */
+export interface S3CopyOptions extends CopyOptions {
+  /** A bucket outside the role layout (e.g. a legacy bucket being onboarded); overrides sourceRole. */
   sourceBucket?: string;
-  /** Only copy if the source still has this ETag (the bytes the caller verified). */
-  sourceEtag?: string;
-  retainUntil?: Date;
-  contentType?: string;
 }
 
 const GiB = 1024 ** 3;
@@ -70,12 +67,13 @@ const MiB = 1024 ** 2;
 export const s3MaxCopyObjectBytes = 5 * GiB;
 const PART_COPY_CONCURRENCY = 4;
 
-export class S3Storage implements Storage {
+export class S3Storage implements CopyingStorage {
   readonly driver = 's3' as const;
   readonly role: StorageRole;
   readonly bucket: string;
   /** Exposed so callers (and tests) can observe requests at the SDK boundary via client.middlewareStack. */
   readonly client: S3Client;
+  readonly #buckets: Record<StorageRole, string>;
   readonly #multipartCopyThreshold: number;
   readonly #copyPartSize: number;
   readonly #streamPartSize: number;
@@ -90,6 +88,7 @@ export class S3Storage implements Storage {
     }
     this.role = role;
     this.bucket = bucket;
+    this.#buckets = settings.buckets;
     this.client = new S3Client({
       region: settings.region,
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
@@ -184,7 +183,7 @@ export class S3Storage implements Storage {
   async copyObject(sourceKey: string, destKey: string, options: S3CopyOptions = {}): Promise<void> {
     assertKey(sourceKey);
     assertKey(destKey);
-    const sourceBucket = options.sourceBucket ?? this.bucket;
+    const sourceBucket = options.sourceBucket ?? (options.sourceRole ? this.#buckets[options.sourceRole] : this.bucket);
     let source;
     try {
       source = await this.client.send(new HeadObjectCommand({ Bucket: sourceBucket, Key: sourceKey }));
