@@ -1,0 +1,148 @@
+/**
+ * The walking skeleton end to end, as a new user drives it: `mediavault dev`,
+ * a clip made with ffmpeg, `mediavault upload --promote`, `mediavault preview --wait`,
+ * `mediavault playback`, the manifest and a segment through the edge with the signed
+ * URL, and the bundled player in headless Chromium. Everything is real: embedded
+ * PostgreSQL, fs storage, pg-boss, ffmpeg, the edge, Chromium.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { signEdgeToken } from '@mediavault/core/signer';
+import { launchBrowser, type TestBrowser } from './helpers/browser.ts';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'cli/src/bin.ts');
+
+let dir: string;
+let dev: ChildProcess;
+let ready: { api: string; edge: string; token: string; project: string };
+let env: NodeJS.ProcessEnv;
+let browser: TestBrowser | undefined;
+const timings: Record<string, number> = {};
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env, cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function lastJsonLine(stdout: string): any {
+  const lines = stdout.trim().split('\n').filter(Boolean);
+  return JSON.parse(lines[lines.length - 1]!);
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mediavault-e2e-'));
+  env = { ...process.env, MEDIAVAULT_CONFIG_DIR: join(dir, 'config'), MEDIAVAULT_URL: '', MEDIAVAULT_TOKEN: '', DATABASE_URL: '' };
+  delete env.MEDIAVAULT_URL;
+  delete env.MEDIAVAULT_TOKEN;
+  delete env.DATABASE_URL;
+  const started = Date.now();
+  dev = spawn(process.execPath, [bin, 'dev', '--data-dir', join(dir, 'data'), '--api-port', '0', '--edge-port', '0', '--json'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  dev.stderr!.on('data', (d) => (stderr += d));
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: dev.stdout! }).once('line', resolve);
+    dev.once('exit', (code) => reject(new Error(`mediavault dev exited with ${code}: ${stderr}`)));
+  });
+  ready = JSON.parse(firstLine);
+  timings.devReadyMs = Date.now() - started;
+});
+
+after(async () => {
+  await browser?.close();
+  if (dev && dev.exitCode === null) {
+    const exited = new Promise((resolve) => dev.once('exit', resolve));
+    dev.kill('SIGTERM');
+    await exited;
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+  process.stderr.write(`e2e timings: ${JSON.stringify(timings)}\n`);
+});
+
+test('upload, promote, preview and play a clip through the edge', { timeout: 240_000 }, async () => {
+  assert.match(ready.api, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(ready.edge, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(ready.token, /^mvt_/);
+
+  const whoami = await cli('whoami', '--json');
+  assert.equal(whoami.code, 0, whoami.stderr);
+
+  const media = join(dir, 'shoot', 'day01');
+  await mkdir(media, { recursive: true });
+  const clip = join(media, 'A001_C002.mov');
+  await run('ffmpeg', ['-y', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25:duration=4', '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000:duration=4',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip]);
+
+  const uploadStarted = Date.now();
+  const upload = await cli('upload', join(dir, 'shoot'), '--project', ready.project, '--promote', '--json');
+  assert.equal(upload.code, 0, `${upload.stdout}\n${upload.stderr}`);
+  const summary = lastJsonLine(upload.stdout);
+  assert.equal(summary.event, 'summary');
+  assert.equal(summary.files.length, 1);
+  const file = summary.files[0];
+  assert.match(file.sha256, /^[0-9a-f]{64}$/);
+  assert.equal(file.status, 'promoted');
+  const expectedSha = (await run('sha256sum', [clip])).stdout.split(' ')[0];
+  assert.equal(file.sha256, expectedSha);
+
+  const preview = await cli('preview', file.sha256, '--wait', '--json');
+  assert.equal(preview.code, 0, `${preview.stdout}\n${preview.stderr}`);
+  assert.equal(lastJsonLine(preview.stdout).status, 'ready');
+  timings.uploadToPlayableMs = Date.now() - uploadStarted;
+
+  const shown = await cli('assets', 'show', file.assetId);
+  assert.equal(shown.code, 0, shown.stderr);
+  const asset = JSON.parse(shown.stdout);
+  assert.equal(asset.collectionPath, 'day01');
+  assert.equal(asset.versions[0].meta.video.width, 1280);
+
+  const playback = await cli('playback', file.assetId, '--json');
+  assert.equal(playback.code, 0, playback.stderr);
+  const urls = lastJsonLine(playback.stdout);
+  assert.ok(urls.manifestUrl.startsWith(`${ready.edge}/v/`));
+
+  // Manifest and one segment through the edge, with the signed URL.
+  const manifest = await fetch(urls.manifestUrl);
+  assert.equal(manifest.status, 200);
+  const master = await manifest.text();
+  const rendition = master.split('\n').find((l) => l.endsWith('.m3u8') && l.includes('720'));
+  assert.ok(rendition, `a 720p rendition in\n${master}`);
+  const media720 = await (await fetch(new URL(rendition!, urls.manifestUrl))).text();
+  const segment = media720.split('\n').find((l) => l.endsWith('.m4s'));
+  assert.ok(segment);
+  const segmentResponse = await fetch(new URL(segment!, new URL(rendition!, urls.manifestUrl)));
+  assert.equal(segmentResponse.status, 200);
+  assert.ok((await segmentResponse.arrayBuffer()).byteLength > 1000);
+
+  // A tampered token and an expired one are refused.
+  const tampered = urls.manifestUrl.replace(/\/v\/([^/]+)\//, (_m: string, t: string) => `/v/${t.slice(0, -2)}${t.endsWith('A') ? 'B' : 'A'}${t.slice(-1)}/`);
+  assert.equal((await fetch(tampered)).status, 403);
+  const state = JSON.parse(await readFile(join(dir, 'data', 'dev-state.json'), 'utf8'));
+  const expired = signEdgeToken({ sha: file.sha256, exp: Math.floor(Date.now() / 1000) - 10, scope: 'preview' }, { kid: 'k1', secret: state.edgeSigningKey });
+  assert.equal((await fetch(`${ready.edge}/v/${expired}/hls/${file.sha256}/master.m3u8`)).status, 403);
+
+  // The bundled player plays it through the edge and shows the timecode.
+  browser = await launchBrowser();
+  const page = await browser.newPage();
+  await page.goto(urls.playerUrl);
+  await page.waitForFunction(() => {
+    const v = document.querySelector('video');
+    return v !== null && v.currentTime > 1;
+  }, undefined, { timeout: 60_000 });
+  const timecode = await page.locator('#timecode').textContent();
+  assert.match(timecode ?? '', /^00:00:0\d:\d\d$/);
+  assert.deepEqual(page.problems.filter((p) => !/favicon/.test(p)), []);
+});
