@@ -1,0 +1,235 @@
+/**
+ * The built reviewer page in real headless chromium, playing a real HLS (fMP4,
+ * H.264/AAC) made by ffmpeg. Every video frame carries its own frame number as
+ * seven black/white blocks (bit k = block k), so the test can read which picture
+ * is on screen and check that the timecode names that very frame.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { frameToTimecode, parseRate, secondsToFrame, timecodeToFrame } from '@mediavault/core/timecode';
+import type { Page } from 'playwright-core';
+import { launchBrowser, type TestBrowser } from '../../test/helpers/browser.ts';
+import { buildPlayer } from '../build.ts';
+
+const run = promisify(execFile);
+
+interface PictureReader {
+  pictureFrame(bits: number, x0: number, step: number, y: number): number;
+}
+
+const FPS = 25;
+const SECONDS = 4;
+const rate = parseRate('25/1');
+const startTimecode = '01:00:00:00';
+const BITS = 7; // 2^7 = 128 > 100 frames
+const blockX = (bit: number) => 24 + bit * 88;
+const BLOCK_Y = 148;
+const BLOCK_SIZE = 64;
+
+/** A 4 s 640x360 25 fps H.264/AAC fMP4 HLS whose frame n shows n in binary blocks. */
+async function makeHls(dir: string): Promise<void> {
+  const blocks = Array.from(
+    { length: BITS },
+    (_, bit) =>
+      `drawbox=x=${blockX(bit)}:y=${BLOCK_Y}:w=${BLOCK_SIZE}:h=${BLOCK_SIZE}:color=white:t=fill` +
+      `:enable='eq(mod(floor(n/${2 ** bit}),2),1)'`,
+  );
+  const video = [`color=c=black:s=640x360:r=${FPS}:d=${SECONDS}`, ...blocks].join(',');
+  await mkdir(dir, { recursive: true });
+  // veryfast keeps B-frames (unlike ultrafast), so composition offsets are exercised as in real previews.
+  await run('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', video,
+    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${SECONDS}`,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p',
+    '-g', String(FPS), '-keyint_min', String(FPS), '-sc_threshold', '0',
+    '-c:a', 'aac', '-b:a', '64k', '-shortest',
+    '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod',
+    '-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4',
+    '-hls_segment_filename', join(dir, 'seg_%03d.m4s'),
+    '-master_pl_name', 'master.m3u8',
+    join(dir, 'media.m3u8'),
+  ]);
+}
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.mp4': 'video/mp4',
+  '.m4s': 'video/iso.segment',
+};
+
+/** The page at /, the HLS under /media/, and /media/expired/… answering 403 like the edge does for a stale link. */
+function serve(pageDir: string, mediaDir: string): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (path.startsWith('/media/expired/')) {
+      res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":{"code":"forbidden"}}');
+      return;
+    }
+    const [root, rest] = path.startsWith('/media/') ? [mediaDir, path.slice('/media/'.length)] : [pageDir, path.slice(1)];
+    const file = normalize(join(root, rest));
+    try {
+      if (!file.startsWith(root + sep) || !(await stat(file)).isFile()) throw new Error('not a file');
+    } catch {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+describe('reviewer page', { timeout: 60_000 }, () => {
+  let workDir: string;
+  let server: Server;
+  let browser: TestBrowser;
+  let origin: string;
+
+  before(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'mediavault-player-'));
+    // Build into a private folder: the test checks the current source and never races
+    // another test reading player/dist.
+    await Promise.all([buildPlayer(join(workDir, 'dist')), makeHls(join(workDir, 'hls'))]);
+    server = await serve(join(workDir, 'dist'), join(workDir, 'hls'));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  const pageUrl = (src: string) =>
+    `${origin}/index.html?${new URLSearchParams({ src, rate: '25/1', tc: startTimecode, title: 'Reel 1 v3' })}`;
+
+  /** The frame number drawn in the picture currently on screen. */
+  const pictureFrame = (bits: number, x0: number, step: number, y: number) => {
+    const video = document.querySelector('video')!;
+    const canvas = document.createElement('canvas');
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const context = canvas.getContext('2d', { willReadFrequently: true })!;
+    context.drawImage(video, 0, 0);
+    let frame = 0;
+    for (let bit = 0; bit < bits; bit++) {
+      const [luma] = context.getImageData(x0 + bit * step, y, 1, 1).data;
+      if (luma! > 128) frame |= 1 << bit;
+    }
+    return frame;
+  };
+  const pictureArgs = [BITS, blockX(0) + BLOCK_SIZE / 2, blockX(1) - blockX(0), BLOCK_Y + BLOCK_SIZE / 2] as const;
+
+  /** Waits until the picture on screen carries frame `expected` (a paused video settles within a few ms). */
+  const waitForPicture = async (page: Page, expected: number) => {
+    const onScreen = () =>
+      page.evaluate((args) => (window as unknown as PictureReader).pictureFrame(...args), pictureArgs);
+    try {
+      await page.waitForFunction(
+        ([want, args]) => (window as unknown as PictureReader).pictureFrame(...args) === want,
+        [expected, pictureArgs] as const,
+        { timeout: 5_000 },
+      );
+    } catch (err) {
+      const state = await page.evaluate(() => window.mediavaultPlayer.state());
+      assert.fail(`picture shows frame ${await onScreen()}, expected ${expected} (${JSON.stringify(state)}): ${err}`);
+    }
+  };
+
+  test('plays H.264/AAC HLS and shows the timecode of the frame on screen; steps one frame', async () => {
+    const page = await browser.newPage();
+    await page.goto(pageUrl(`${origin}/media/master.m3u8`));
+    await page.evaluate(`window.pictureFrame = ${pictureFrame.toString()}`);
+    assert.equal(await page.textContent('h1'), 'Reel 1 v3');
+    assert.equal(await page.textContent('#rate'), '25 fps');
+
+    await page.click('#play');
+    const started = await page.waitForFunction(
+      () => window.mediavaultPlayer.state().error ?? (document.querySelector('video')!.currentTime > 1 ? 'playing' : null),
+      undefined,
+      { timeout: 15_000 },
+    );
+    assert.equal(await started.jsonValue(), 'playing', 'chromium should decode H.264/AAC from hls.js');
+
+    // While playing, the label may trail currentTime or the picture by the frame being composited.
+    const playing = await page.evaluate(
+      (args) => ({
+        ...window.mediavaultPlayer.state(),
+        shown: document.querySelector('output')!.value,
+        picture: (window as unknown as PictureReader).pictureFrame(...args),
+      }),
+      pictureArgs,
+    );
+    assert.equal(playing.shown, playing.timecode);
+    assert.match(playing.timecode, /^01:00:0\d:\d\d$/);
+    const labelledFrame = timecodeToFrame(playing.timecode, rate, { startTimecode });
+    assert.equal(labelledFrame, playing.frame);
+    // libx264 veryfast at 25 fps reorders by two frames: frame 0 is presented at 0.08 s.
+    assert.ok(playing.firstFrameTime >= 0 && playing.firstFrameTime < 0.2, `firstFrameTime ${playing.firstFrameTime}`);
+    const frameAtCurrentTime = secondsToFrame(playing.currentTime - playing.firstFrameTime, rate);
+    assert.ok(
+      Math.abs(labelledFrame - frameAtCurrentTime) <= 1,
+      `${playing.timecode} should be within a frame of currentTime ${playing.currentTime} (frame ${frameAtCurrentTime})`,
+    );
+    assert.ok(Math.abs(labelledFrame - playing.picture) <= 1, `${playing.timecode} while frame ${playing.picture} is on screen`);
+
+    // Space pauses (keyboard), then the label, the state and the picture agree exactly.
+    await page.focus('video');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => document.querySelector('video')!.paused);
+    await page.waitForFunction(() => !document.querySelector('video')!.seeking);
+    const paused = await page.evaluate(() => window.mediavaultPlayer.state());
+    assert.equal(paused.frame, secondsToFrame(paused.currentTime - paused.firstFrameTime, rate));
+    assert.equal(paused.timecode, frameToTimecode(paused.frame, rate, { startTimecode }));
+    assert.equal(await page.textContent('#timecode'), paused.timecode);
+    await waitForPicture(page, paused.frame);
+
+    // +1 frame by the button: exactly one frame later, still paused, and the picture follows.
+    await page.click('#step-forward');
+    await page.waitForFunction((before) => window.mediavaultPlayer.state().frame !== before, paused.frame);
+    const stepped = await page.evaluate(() => ({
+      ...window.mediavaultPlayer.state(),
+      paused: document.querySelector('video')!.paused,
+    }));
+    assert.equal(stepped.frame, paused.frame + 1);
+    assert.equal(stepped.paused, true);
+    assert.equal(stepped.timecode, frameToTimecode(paused.frame + 1, rate, { startTimecode }));
+    assert.equal(await page.textContent('#timecode'), stepped.timecode);
+    await waitForPicture(page, paused.frame + 1);
+
+    // ← steps back by the keyboard.
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForFunction((before) => window.mediavaultPlayer.state().frame !== before, stepped.frame);
+    assert.equal((await page.evaluate(() => window.mediavaultPlayer.state())).frame, paused.frame);
+    await waitForPicture(page, paused.frame);
+
+    assert.deepEqual(page.problems, []);
+    await page.close();
+
+  });
+
+  test('an expired link (403 from the edge) says so', async () => {
+    const page = await browser.newPage();
+    await page.goto(pageUrl(`${origin}/media/expired/master.m3u8`));
+    await page.waitForFunction(() => window.mediavaultPlayer.state().error !== null, undefined, { timeout: 10_000 });
+    assert.equal((await page.evaluate(() => window.mediavaultPlayer.state())).error, 'This link has expired or is not valid.');
+    assert.equal(await page.isVisible('#error'), true);
+    assert.equal(await page.textContent('[role=alert]'), 'This link has expired or is not valid.');
+    assert.equal(await page.isDisabled('#step-forward'), true);
+    await page.close();
+  });
+});
