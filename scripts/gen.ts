@@ -7,6 +7,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitOpenApi } from '@mediavault/api/openapi';
+import { configVariables } from '@mediavault/core/config';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
@@ -20,6 +21,18 @@ try {
   Object.assign(generated, await generateSdk(spec));
 } catch (err) {
   if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+}
+
+generated['README.md'] = withConfigTable(await readFile(join(root, 'README.md'), 'utf8'));
+
+/** The README's configuration table, from the same definitions the config loader validates with. */
+function withConfigTable(readme: string): string {
+  const rows = Object.entries(configVariables).map(([name, spec]) => {
+    const def = spec.default === undefined ? '' : `\`${spec.default}\``;
+    return `| \`${name}\` | ${def} | ${spec.description.replace(/\|/g, '\\|')} |`;
+  });
+  const table = ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+  return readme.replace(/<!-- config-table:start -->[\s\S]*<!-- config-table:end -->/, `<!-- config-table:start -->\n${table}\n<!-- config-table:end -->`);
 }
 
 let stale = 0;

@@ -42,7 +42,7 @@ async function uploadBytes(token: string, projectId: string, name: string, bytes
   const parts = [];
   for (const part of presign.body.parts) {
     const chunk = bytes.subarray((part.partNumber - 1) * presign.body.partSize, part.partNumber * presign.body.partSize);
-    const res = await fetch(part.url, { method: 'PUT', body: chunk });
+    const res = await fetch(part.url, { method: 'PUT', body: new Uint8Array(chunk) });
     assert.equal(res.status, 200, await res.clone().text());
     parts.push({ partNumber: part.partNumber, etag: res.headers.get('etag')! });
   }

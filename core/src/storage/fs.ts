@@ -123,6 +123,11 @@ export class FsStorage implements CopyingStorage {
     }
   }
 
+  localPath(key: string): string {
+    assertSafeKey(key);
+    return this.#objectPath(key);
+  }
+
   async head(key: string): Promise<ObjectInfo | null> {
     assertSafeKey(key);
     let info;
