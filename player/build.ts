@@ -3,6 +3,7 @@
  * index.html, player.css, player.js (+ .map). Run: node player/build.ts [outDir]
  */
 import { build } from 'esbuild';
+import { realpathSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,7 @@ export async function buildPlayer(outDir: string = defaultOutDir): Promise<void>
   );
 }
 
-if (import.meta.main) {
+// Run directly (not imported by a test): build. import.meta.main would need Node ≥ 24.2.
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
   await buildPlayer(process.argv[2]);
 }
