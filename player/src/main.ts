@@ -118,8 +118,7 @@ function start(config: PlayerConfig): void {
   });
 
   const syncPlayButton = (): void => {
-    playButton.textContent = video.paused ? '\u25B6\uFE0E' : '\u23F8\uFE0E';
-    playButton.setAttribute('aria-label', video.paused ? 'Play' : 'Pause');
+    playButton.textContent = video.paused ? 'Play' : 'Pause';
   };
   video.addEventListener('play', syncPlayButton);
   video.addEventListener('pause', syncPlayButton);
