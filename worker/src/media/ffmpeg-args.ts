@@ -4,7 +4,10 @@
  */
 import { join } from 'node:path';
 import { errors } from '@mediavault/core/errors';
-import type { MediaSummary, VideoSummary } from './probe.ts';
+import { loudnessLogLevel } from './loudness.ts';
+import type { AudioSummary, MediaSummary, VideoSummary } from './probe.ts';
+import { planSprites, type SpritePlan } from './sprites.ts';
+import { waveformSampleRate } from './waveform.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Encoder choice and settings
@@ -166,6 +169,139 @@ function framesPerSecond(video: VideoSummary): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+// What a preview set holds
+
+/** Outputs a build may leave out under backpressure (and add later); HLS and the poster never are. */
+export type PreviewSkip = 'sprites' | 'waveform' | 'mp4' | 'renditions-above-720';
+
+const skipOrder: readonly PreviewSkip[] = ['sprites', 'waveform', 'mp4', 'renditions-above-720'];
+
+/** 'renditions-above-720' keeps the rungs at or below this height. */
+const backpressureMaxHeight = 720;
+
+export interface PreviewAudioPlan {
+  /** Absolute stream indexes that make the preview audio: one stream, or mono tracks to join. */
+  streams: number[];
+  /** Layout the mono tracks are joined into; null when one stream is used as it is. */
+  joinedLayout: 'stereo' | '5.1' | null;
+}
+
+const joinedChannels = { stereo: ['FL', 'FR'], '5.1': ['FL', 'FR', 'FC', 'LFE', 'BL', 'BR'] } as const;
+
+/**
+ * MXF and broadcast MOV masters carry one mono track per channel. Loudness must be measured on
+ * the programme as heard, so the mono tracks are joined first: six leading mono tracks are 5.1
+ * in SMPTE order (L R C LFE Ls Rs), otherwise the first two are the stereo programme (AS-11 DPP
+ * and EBU R123 both put the main stereo pair on tracks 1–2). A multichannel first stream is
+ * used as it is.
+ */
+export function planPreviewAudio(audio: readonly AudioSummary[]): PreviewAudioPlan | null {
+  const first = audio[0];
+  if (!first) return null;
+  if (first.channels > 1) return { streams: [first.index], joinedLayout: null };
+  const monos: AudioSummary[] = [];
+  for (const stream of audio) {
+    // join needs one sample rate; a track at another rate is not part of the same programme.
+    if (stream.channels !== 1 || stream.sampleRate !== first.sampleRate) break;
+    monos.push(stream);
+  }
+  if (monos.length === 6) return { streams: monos.map((s) => s.index), joinedLayout: '5.1' };
+  if (monos.length >= 2) return { streams: monos.slice(0, 2).map((s) => s.index), joinedLayout: 'stereo' };
+  return { streams: [first.index], joinedLayout: null };
+}
+
+/**
+ * A picture file (PNG, JPEG, TIFF, …): ffmpeg reads those through its image demuxers, whose
+ * names end in _pipe (or image2 for numbered sequences). It gets a poster and nothing else.
+ */
+export function isStillImage(probe: MediaSummary): boolean {
+  return probe.audio.length === 0 && /(^|,)(image2|[a-z0-9]+_pipe)(,|$)/.test(probe.container);
+}
+
+/** video: HLS ladder (+ audio) and images; audio: audio-only HLS, waveform, loudness; still: poster only. */
+export type PreviewKind = 'video' | 'audio' | 'still';
+
+export interface PreviewPlan {
+  kind: PreviewKind;
+  video: VideoSummary | null;
+  /** HLS video renditions, highest first; empty for audio-only sources and stills. */
+  renditions: Rendition[];
+  poster: PosterPlan | null;
+  sprites: SpritePlan | null;
+  audio: PreviewAudioPlan | null;
+  /** Peaks of the preview audio, in waveform.json. */
+  waveform: boolean;
+  /** EBU R128 is measured whenever there is audio: it is metadata, never dropped. */
+  loudness: boolean;
+  /** preview.mp4, a remux of the top HLS rendition and the audio rendition. */
+  mp4: boolean;
+  /** The requested skips that actually left something out, in a stable order. */
+  dropped: PreviewSkip[];
+  segmentSeconds: number;
+}
+
+export interface PreviewPlanOptions {
+  skip?: readonly PreviewSkip[];
+  segmentSeconds?: number;
+}
+
+export function planPreview(probe: MediaSummary, options: PreviewPlanOptions = {}): PreviewPlan {
+  const segmentSeconds = options.segmentSeconds ?? defaultSegmentSeconds;
+  if (!(segmentSeconds > 0)) throw errors.badRequest('segmentSeconds must be positive', { segmentSeconds });
+  const { video } = probe;
+  if (!video && probe.audio.length === 0) throw errors.unprocessable('the source has neither a video nor an audio stream');
+  if (video && isStillImage(probe)) {
+    return {
+      kind: 'still',
+      video,
+      renditions: [],
+      poster: { ...planPoster(video, null), frame: 0 },
+      sprites: null,
+      audio: null,
+      waveform: false,
+      loudness: false,
+      mp4: false,
+      dropped: [],
+      segmentSeconds,
+    };
+  }
+
+  const skip = new Set(options.skip ?? []);
+  const dropped = new Set<PreviewSkip>();
+  /** Whether an available output is built; a skipped one is recorded so it can be filled in later. */
+  const keep = (output: PreviewSkip, available: boolean): boolean => {
+    if (!available) return false;
+    if (!skip.has(output)) return true;
+    dropped.add(output);
+    return false;
+  };
+
+  const audio = planPreviewAudio(probe.audio);
+  let renditions: Rendition[] = [];
+  let sprites: SpritePlan | null = null;
+  if (video) {
+    const ladder = planRenditions(video);
+    const tall = ladder.some((r) => r.height > backpressureMaxHeight);
+    renditions = keep('renditions-above-720', tall) || !tall ? ladder : ladder.filter((r) => r.height <= backpressureMaxHeight);
+    const spritePlan = planSprites(displayDimensions(video), probe.durationSeconds);
+    sprites = keep('sprites', spritePlan !== null) ? spritePlan : null;
+  }
+  return {
+    kind: video ? 'video' : 'audio',
+    video,
+    renditions,
+    poster: video ? planPoster(video, probe.durationSeconds) : null,
+    sprites,
+    audio,
+    waveform: keep('waveform', audio !== null),
+    loudness: audio !== null,
+    mp4: keep('mp4', true),
+    dropped: skipOrder.filter((s) => dropped.has(s)),
+    segmentSeconds,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The one preview command
 
 export interface PreviewArgsInput {
@@ -174,9 +310,10 @@ export interface PreviewArgsInput {
   probe: MediaSummary;
   encoder: VideoEncoder;
   segmentSeconds?: number;
+  skip?: readonly PreviewSkip[];
 }
 
-/** Where buildPreviewArgs writes, relative to outputDir. */
+/** Where the preview commands write, relative to outputDir. */
 export const previewLayout = {
   masterPlaylist: 'hls/master.m3u8',
   renditionPlaylist: (rendition: string) => `hls/${rendition}/index.m3u8`,
@@ -185,79 +322,99 @@ export const previewLayout = {
   initSegment: 'init.mp4',
   progressiveMp4: 'preview.mp4',
   poster: 'poster.jpg',
+  spriteImage: 'thumbs/sprite.jpg',
+  spriteVtt: 'thumbs/sprite.vtt',
+  /** The VTT cues name the sheet relative to themselves: both are published side by side. */
+  spriteImageFromVtt: 'sprite.jpg',
+  waveform: 'waveform.json',
+  /** Scratch: the raw low-rate audio the peaks are folded from; deleted, never published. */
+  waveformPcm: 'waveform.s8',
 } as const;
 
 /** What to record on the preview so it can be reproduced and compared across encoders. */
 export interface EncodingRecord {
-  video: VideoEncoder['settings'] & { encoder: VideoEncoderName; gopFrames: number; keyframeIntervalSeconds: number; pixFmt: 'yuv420p' };
+  /** Null when no video was encoded (audio-only sources, stills). */
+  video: (VideoEncoder['settings'] & { encoder: VideoEncoderName; gopFrames: number; keyframeIntervalSeconds: number; pixFmt: 'yuv420p' }) | null;
   audio: typeof previewAudioSettings | null;
 }
 
 export function describeEncoding(encoder: VideoEncoder, probe: MediaSummary, segmentSeconds = defaultSegmentSeconds): EncodingRecord {
-  const video = requirePreviewableVideo(probe);
+  const still = probe.video !== null && isStillImage(probe);
   return {
-    video: {
-      encoder: encoder.name,
-      ...encoder.settings,
-      gopFrames: gopFrames(video, segmentSeconds),
-      keyframeIntervalSeconds: segmentSeconds,
-      pixFmt: 'yuv420p',
-    },
-    audio: probe.audio.length > 0 ? previewAudioSettings : null,
+    video:
+      probe.video && !still
+        ? {
+            encoder: encoder.name,
+            ...encoder.settings,
+            gopFrames: gopFrames(probe.video, segmentSeconds),
+            keyframeIntervalSeconds: segmentSeconds,
+            pixFmt: 'yuv420p',
+          }
+        : null,
+    audio: probe.audio.length > 0 && !still ? previewAudioSettings : null,
   };
 }
 
+const dropMetadata = ['-map_metadata', '-1', '-map_chapters', '-1'];
+
 /**
- * One ffmpeg invocation, one decode: filter_complex splits the decoded picture into every
- * HLS rung, the progressive MP4 (same size as the top rung) and the poster. Keyframes are
- * forced on a fixed time grid with scene-cut detection off, so every rung cuts its fMP4
- * segments at the same instants and players can switch rungs at any boundary.
+ * One ffmpeg invocation, one decode of picture and sound. filter_complex splits the decoded
+ * picture into every HLS rung, the poster and the sprite sheet; the sound is joined (mono
+ * tracks), measured by ebur128 on its way to the AAC encoder and, mixed down to a low-rate
+ * mono copy, written raw for the waveform peaks. Keyframes are forced on a fixed time grid with
+ * scene-cut detection off, so every rung cuts its fMP4 segments at the same instants.
+ * The progressive MP4 is not encoded here: buildProgressiveRemuxArgs copies it from the top rung.
  */
 export function buildPreviewArgs(input: PreviewArgsInput): string[] {
-  const segmentSeconds = input.segmentSeconds ?? defaultSegmentSeconds;
-  if (!(segmentSeconds > 0)) throw errors.badRequest('segmentSeconds must be positive', { segmentSeconds });
-  const { probe, encoder, outputDir } = input;
-  const video = requirePreviewableVideo(probe);
-  const audio = probe.audio[0];
-  const renditions = planRenditions(video);
-  const top = renditions[0]!;
-  const poster = planPoster(video, probe.durationSeconds);
-  const gop = gopFrames(video, segmentSeconds);
-  const videoCodecArgs = videoEncoderArgs(encoder, gop, segmentSeconds);
-  const audioCodecArgs = audio
-    ? ['-c:a', 'aac', '-b:a', `${previewAudioSettings.bitrateKbps}k`, '-ac', String(previewAudioSettings.channels), '-ar', String(previewAudioSettings.sampleRate)]
-    : [];
-  const audioMap = audio ? ['-map', `0:${audio.index}`] : [];
-  const dropMetadata = ['-map_metadata', '-1', '-map_chapters', '-1'];
-
-  const hlsStreamMap = [
-    ...(audio ? [`a:0,agroup:audio,name:${previewLayout.audioRendition}`] : []),
-    ...renditions.map((r, i) => (audio ? `v:${i},agroup:audio,name:${r.name}` : `v:${i},name:${r.name}`)),
-  ].join(' ');
-
-  return [
+  const plan = planPreview(input.probe, { skip: input.skip, segmentSeconds: input.segmentSeconds });
+  const { outputDir } = input;
+  const head = [
     '-hide_banner',
     '-nostdin',
     '-nostats',
     '-loglevel',
-    'warning',
+    // ebur128 logs its summary at info level; the level tags let failures be told from chatter.
+    plan.loudness ? loudnessLogLevel : 'warning',
     '-y',
     '-i',
     `file:${input.inputPath}`,
     '-filter_complex',
-    previewFilterGraph(video, renditions, poster),
+    previewFilterGraph(plan),
+  ];
+  if (plan.kind === 'still') return [...head, ...posterOutput(outputDir)];
+
+  const video = plan.video;
+  const audioCodecArgs = [
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${previewAudioSettings.bitrateKbps}k`,
+    '-ac',
+    String(previewAudioSettings.channels),
+    '-ar',
+    String(previewAudioSettings.sampleRate),
+  ];
+  const hlsStreamMap = plan.renditions.length === 0
+    ? `a:0,name:${previewLayout.audioRendition}`
+    : [
+        ...(plan.audio ? [`a:0,agroup:audio,name:${previewLayout.audioRendition}`] : []),
+        ...plan.renditions.map((r, i) => (plan.audio ? `v:${i},agroup:audio,name:${r.name}` : `v:${i},name:${r.name}`)),
+      ].join(' ');
+
+  return [
+    ...head,
 
     // HLS ladder: fMP4 segments, one folder per rendition, audio as its own group.
-    ...renditions.flatMap((_, i) => ['-map', `[hls${i}]`]),
-    ...audioMap,
-    ...videoCodecArgs,
-    ...renditions.flatMap((r, i) => [`-maxrate:v:${i}`, `${r.maxrateKbps}k`, `-bufsize:v:${i}`, `${r.bufsizeKbps}k`]),
-    ...audioCodecArgs,
+    ...plan.renditions.flatMap((_, i) => ['-map', `[hls${i}]`]),
+    ...(plan.audio ? ['-map', '[aenc]'] : []),
+    ...(video && plan.renditions.length > 0 ? videoEncoderArgs(input.encoder, gopFrames(video, plan.segmentSeconds), plan.segmentSeconds) : []),
+    ...plan.renditions.flatMap((r, i) => [`-maxrate:v:${i}`, `${r.maxrateKbps}k`, `-bufsize:v:${i}`, `${r.bufsizeKbps}k`]),
+    ...(plan.audio ? audioCodecArgs : []),
     ...dropMetadata,
     '-f',
     'hls',
     '-hls_time',
-    String(segmentSeconds),
+    String(plan.segmentSeconds),
     '-hls_playlist_type',
     'vod',
     '-hls_segment_type',
@@ -274,45 +431,52 @@ export function buildPreviewArgs(input: PreviewArgsInput): string[] {
     hlsStreamMap,
     join(outputDir, 'hls', '%v', 'index.m3u8'),
 
-    // Progressive MP4 for download and simple players; moov first so it starts before it ends.
-    '-map',
-    '[mp4]',
-    ...audioMap,
-    ...videoCodecArgs,
-    '-maxrate',
-    `${top.maxrateKbps}k`,
-    '-bufsize',
-    `${top.bufsizeKbps}k`,
-    ...audioCodecArgs,
+    ...(plan.poster ? posterOutput(outputDir) : []),
+
+    // Sprite sheet: the tile filter emits one sheet when the grid is full (or at the end).
+    ...(plan.sprites
+      ? ['-map', '[sprites]', '-frames:v', '1', '-q:v', '5', ...dropMetadata, '-f', 'image2', '-update', '1', join(outputDir, previewLayout.spriteImage)]
+      : []),
+
+    // Waveform: raw signed 8-bit mono at a low rate, folded into peaks by waveform.ts.
+    ...(plan.waveform ? ['-map', '[wave]', '-c:a', 'pcm_s8', '-f', 's8', join(outputDir, previewLayout.waveformPcm)] : []),
+  ];
+}
+
+/**
+ * preview.mp4 without a second encode: the top rung's fMP4 segments and the audio rendition,
+ * read back through their playlists and copied into one faststart MP4 (moov first, so it starts
+ * playing before it has downloaded). Costs a read of the top rung, no decode.
+ */
+export function buildProgressiveRemuxArgs(outputDir: string, plan: PreviewPlan): string[] {
+  const top = plan.renditions[0];
+  const inputs = [
+    ...(top ? [{ playlist: previewLayout.renditionPlaylist(top.name), map: 'v:0' }] : []),
+    ...(plan.audio ? [{ playlist: previewLayout.renditionPlaylist(previewLayout.audioRendition), map: 'a:0' }] : []),
+  ];
+  if (inputs.length === 0) throw errors.badRequest('nothing to remux into a progressive MP4');
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'warning',
+    '-y',
+    ...inputs.flatMap((input) => ['-i', `file:${join(outputDir, input.playlist)}`]),
+    ...inputs.flatMap((input, i) => ['-map', `${i}:${input.map}`]),
+    '-c',
+    'copy',
     ...dropMetadata,
     '-movflags',
     '+faststart',
     '-f',
     'mp4',
     join(outputDir, previewLayout.progressiveMp4),
-
-    // Poster: a single JPEG frame.
-    '-map',
-    '[poster]',
-    '-frames:v',
-    '1',
-    '-q:v',
-    '3',
-    ...dropMetadata,
-    '-f',
-    'image2',
-    '-update',
-    '1',
-    join(outputDir, previewLayout.poster),
   ];
 }
 
-function requirePreviewableVideo(probe: MediaSummary): VideoSummary {
-  if (probe.video) return probe.video;
-  if (probe.audio.length > 0) {
-    throw errors.unprocessable('audio-only previews are not built yet: the source has audio but no video stream');
-  }
-  throw errors.unprocessable('the source has neither a video nor an audio stream');
+function posterOutput(outputDir: string): string[] {
+  return ['-map', '[poster]', '-frames:v', '1', '-q:v', '3', ...dropMetadata, '-f', 'image2', '-update', '1', join(outputDir, previewLayout.poster)];
 }
 
 function gopFrames(video: VideoSummary, segmentSeconds: number): number {
@@ -320,21 +484,44 @@ function gopFrames(video: VideoSummary, segmentSeconds: number): number {
 }
 
 /**
- * Labels: [hlsN] per rung, [mp4] for the progressive file, [poster] for the JPEG.
- * Interlaced sources (common in broadcast masters) are deinterlaced once, before the split.
+ * Labels: [hlsN] per rung, [poster], [sprites]; [aenc] for the AAC encoder, [wave] for the
+ * waveform samples. Interlaced sources (common in broadcast masters) are deinterlaced once,
+ * before the split. Display rotation is applied by ffmpeg's autorotate before the graph.
  */
-function previewFilterGraph(video: VideoSummary, renditions: Rendition[], poster: PosterPlan): string {
-  const decoded = `[0:${video.index}]${video.interlaced ? 'bwdif=mode=send_frame,' : ''}`;
-  const branches = renditions.map((_, i) => `[src${i}]`).join('');
-  const chains = [`${decoded}split=${renditions.length + 1}${branches}[srcposter]`];
-  renditions.forEach((r, i) => {
-    const scaled = `[src${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p`;
-    // The progressive MP4 is the top rung's picture: split after scaling instead of scaling twice.
-    chains.push(i === 0 ? `${scaled},split=2[hls0][mp4]` : `${scaled}[hls${i}]`);
-  });
-  chains.push(
-    `[srcposter]trim=start_frame=${poster.frame},scale=${poster.width}:${poster.height}:flags=bicubic:out_range=full,setsar=1,format=yuvj420p[poster]`,
-  );
+function previewFilterGraph(plan: PreviewPlan): string {
+  const chains: string[] = [];
+  const { video, poster } = plan;
+  if (video && poster) {
+    const posterChain = `scale=${poster.width}:${poster.height}:flags=bicubic:out_range=full,setsar=1,format=yuvj420p`;
+    const decoded = `[0:${video.index}]${video.interlaced ? 'bwdif=mode=send_frame,' : ''}`;
+    if (plan.kind === 'still') return `${decoded}${posterChain}[poster]`;
+    const branches = [...plan.renditions.map((_, i) => `[src${i}]`), '[srcposter]', ...(plan.sprites ? ['[srcsprites]'] : [])];
+    chains.push(`${decoded}split=${branches.length}${branches.join('')}`);
+    plan.renditions.forEach((r, i) => chains.push(`[src${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p[hls${i}]`));
+    chains.push(`[srcposter]trim=start_frame=${poster.frame},${posterChain}[poster]`);
+    if (plan.sprites) {
+      const s = plan.sprites;
+      chains.push(
+        `[srcsprites]fps=fps=1/${s.intervalSeconds},scale=${s.tileWidth}:${s.tileHeight}:flags=bicubic:out_range=full,setsar=1,format=yuvj420p,tile=${s.columns}x${s.rows}[sprites]`,
+      );
+    }
+  }
+  if (plan.audio) {
+    const { streams, joinedLayout } = plan.audio;
+    const inputs = streams.map((index) => `[0:${index}]`).join('');
+    const joined = joinedLayout
+      ? `join=inputs=${streams.length}:channel_layout=${joinedLayout}:map=${joinedChannels[joinedLayout].map((channel, i) => `${i}.0-${channel}`).join('|')},`
+      : '';
+    // ebur128 passes the samples through untouched; framelog=verbose keeps its 10-a-second
+    // meter lines out of an info-level log, leaving only the summary.
+    const measured = `${inputs}${joined}ebur128=peak=true:framelog=verbose`;
+    if (plan.waveform) {
+      chains.push(`${measured},asplit=2[aenc][awave]`);
+      chains.push(`[awave]aresample=${waveformSampleRate},aformat=sample_fmts=u8:channel_layouts=mono[wave]`);
+    } else {
+      chains.push(`${measured}[aenc]`);
+    }
+  }
   return chains.join(';');
 }
 

@@ -69,6 +69,8 @@ export interface RunOptions {
 
 export interface FfmpegRunOptions extends RunOptions {
   onProgress?: (progress: FfmpegProgress) => void;
+  /** Every stderr chunk as it arrives, for filters that report only in the log (ebur128's summary). */
+  onStderr?: (chunk: string) => void;
 }
 
 const stderrTailLines = 20;
@@ -80,6 +82,7 @@ export async function runFfmpeg(args: readonly string[], options: FfmpegRunOptio
   const fullArgs = onProgress ? ['-progress', 'pipe:1', ...args] : [...args];
   let block: Record<string, string> = {};
   await runTool('ffmpeg', fullArgs, options, {
+    onStderr: options.onStderr,
     onStdoutLine: onProgress
       ? (line) => {
           const eq = line.indexOf('=');
@@ -118,6 +121,7 @@ export async function runMediainfo(path: string, options: RunOptions = {}): Prom
 
 interface StdoutHandling {
   collectStdout?: boolean;
+  onStderr?: ((chunk: string) => void) | undefined;
   onStdoutLine?: ((line: string) => void) | undefined;
 }
 
@@ -149,6 +153,7 @@ function runTool(tool: MediaTool, args: readonly string[], options: RunOptions, 
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-stderrKeepChars);
+      stdoutHandling.onStderr?.(chunk);
     });
     child.stdout.on('data', (chunk: Buffer) => {
       if (stdoutHandling.collectStdout) stdoutChunks.push(chunk);
