@@ -1,0 +1,91 @@
+import type { MediavaultClient } from './client.ts';
+import { MediavaultApiError, MediavaultError } from './errors.ts';
+import type { OperationInput, OperationOutput } from './operation-types.ts';
+import { pollUntil } from './polling.ts';
+
+export type PromoteMapping = NonNullable<OperationInput<'promote'>['body']['mapping']>;
+export type PreviewState = OperationOutput<'getPreview'>;
+
+export interface PromoteAndWaitOptions {
+  /** The upload to promote; null/absent promotes bytes already in masters (a duplicate) by sha256, which needs mapping.projectId. */
+  uploadId?: string | null;
+  sha256: string;
+  mapping?: PromoteMapping;
+  /** Default 15 minutes: promotion re-reads and hashes the whole staged object. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface PromoteResult {
+  status: 'promoted' | 'deduplicated';
+  uploadId: string | null;
+  assetId: string;
+  versionId: string;
+}
+
+/**
+ * Promotes staged bytes into masters and waits until the version exists. A
+ * failed promotion (e.g. sha256 mismatch) rejects with the job's error code.
+ */
+export async function promoteAndWait(client: MediavaultClient, options: PromoteAndWaitOptions): Promise<PromoteResult> {
+  const { signal } = options;
+  const answer = await client.promote(
+    { body: { sha256: options.sha256, ...(options.uploadId ? { uploadId: options.uploadId } : {}), ...(options.mapping ? { mapping: options.mapping } : {}) } },
+    { signal },
+  );
+  if (answer.status !== 'promoting') return answer;
+  const uploadId = answer.uploadId;
+  return pollUntil(`the promotion of upload ${uploadId}`, async () => {
+    const upload = await client.getUpload({ params: { uploadId } }, { signal });
+    if (upload.status === 'promoted' && upload.assetId && upload.versionId) {
+      return { status: 'promoted' as const, uploadId, assetId: upload.assetId, versionId: upload.versionId };
+    }
+    if (upload.status === 'failed' || upload.status === 'aborted') {
+      const error = (upload.error ?? {}) as { code?: unknown; message?: unknown };
+      throw new MediavaultError(
+        typeof error.code === 'string' ? error.code : 'promotion_failed',
+        typeof error.message === 'string' ? error.message : `the promotion of upload ${uploadId} ${upload.status}`,
+        { details: { uploadId, ...(upload.error ?? {}) } },
+      );
+    }
+    return undefined;
+  }, { timeoutMs: options.timeoutMs ?? 15 * 60_000, signal });
+}
+
+export interface WaitForPreviewOptions {
+  /** Default 30 minutes. */
+  timeoutMs?: number;
+  profile?: string;
+  signal?: AbortSignal;
+  /** Called whenever the state changes (queued → building → ready). */
+  onState?: (state: PreviewState) => void;
+}
+
+/**
+ * Waits until the preview set of a master is ready; rejects with code
+ * `preview_failed` when the build failed. "None requested yet" (404) counts as
+ * not ready: promotion requests the default preview itself.
+ */
+export async function waitForPreview(client: MediavaultClient, sha256: string, options: WaitForPreviewOptions = {}): Promise<PreviewState> {
+  let last: string | undefined;
+  return pollUntil(`the preview of ${sha256}`, async () => {
+    let state: PreviewState;
+    try {
+      state = await client.getPreview({ params: { sha256 }, query: options.profile ? { profile: options.profile } : {} }, { signal: options.signal });
+    } catch (err) {
+      // 404 'preview ... not found' = not requested yet; 'version with this sha256 not found' is final.
+      if (err instanceof MediavaultApiError && err.status === 404 && err.message.startsWith('preview')) return undefined;
+      throw err;
+    }
+    if (state.status !== last) {
+      last = state.status;
+      options.onState?.(state);
+    }
+    if (state.status === 'ready') return state;
+    if (state.status === 'failed') {
+      const error = (state.error ?? {}) as { message?: unknown };
+      throw new MediavaultError('preview_failed', `the preview of ${sha256} failed: ${typeof error.message === 'string' ? error.message : 'see the worker logs'}`, { details: { ...(state.error ?? {}) } });
+    }
+    return undefined;
+  }, { timeoutMs: options.timeoutMs ?? 30 * 60_000, signal: options.signal });
+}

@@ -1,0 +1,20 @@
+/**
+ * The real api for SDK and CLI tests: test/helpers/api.ts builds it in-process
+ * (real PostgreSQL, fs storage, a listening Fastify on 127.0.0.1 with one
+ * bootstrapped organization). startPromoter adds the worker's promotion
+ * handler on the same pg-boss, so promotions complete without the full worker.
+ */
+import { queues, type PromoteJob } from '@mediavault/core/jobs';
+import { handlePromote } from '@mediavault/worker/jobs/promote';
+import { startTestApi, type TestApi } from '../../../test/helpers/api.ts';
+
+export { startTestApi, type TestApi };
+
+export async function startPromoter(api: TestApi): Promise<{ stop(): Promise<void> }> {
+  const quiet = { info() {}, warn() {}, error() {} };
+  const deps = { config: api.config, pool: api.pool, boss: api.boss, storages: api.storages, log: quiet };
+  await api.boss.work<PromoteJob>(queues.promote, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
+    for (const job of jobs) await handlePromote(deps, job.data);
+  });
+  return { stop: () => api.boss.offWork(queues.promote) };
+}
