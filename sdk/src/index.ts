@@ -1,6 +1,6 @@
 export { createClient, sdkUserAgent, type ClientOptions, type MediavaultClient } from './client.ts';
 export { MediavaultError, MediavaultApiError, MediavaultNetworkError } from './errors.ts';
-export { uploadFile, type UploadFileOptions, type UploadFileResult, type UploadProgress } from './upload.ts';
+export { hashFile, uploadFile, type UploadFileOptions, type UploadFileResult, type UploadProgress } from './upload.ts';
 export { promoteAndWait, waitForPreview, type PromoteAndWaitOptions, type PromoteMapping, type PromoteResult, type PreviewState, type WaitForPreviewOptions } from './promote.ts';
 export { operations, type OperationId, type OperationMethods } from './generated/operations.ts';
 export type { OperationInput, OperationOutput, RequestOptions } from './operation-types.ts';

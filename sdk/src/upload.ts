@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
@@ -202,4 +203,24 @@ async function readExactly(file: FileHandle, position: number, length: number, p
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/**
+ * sha256 of a file, streamed. For callers who prefer reading a file twice to
+ * sending bytes the platform already has: pass the result as uploadFile's `sha256`.
+ */
+export async function hashFile(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(path, { signal, highWaterMark: 1024 * 1024 })) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') throw new MediavaultError(code === 'ENOENT' ? 'file_not_found' : 'file_unreadable', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    throw err;
+  }
+  return { sha256: hash.digest('hex'), size };
 }

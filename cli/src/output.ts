@@ -1,0 +1,66 @@
+import { MediavaultApiError, MediavaultError } from '@mediavault/sdk';
+import { CliError, exitCodes, UsageError } from './exit-codes.ts';
+
+/** NDJSON to stdout with --json; human lines otherwise (results on stdout, problems on stderr). */
+export interface Output {
+  readonly json: boolean;
+  event(event: string, fields: Record<string, unknown>): void;
+  line(text: string): void;
+  problem(text: string): void;
+}
+
+export function createOutput(json: boolean): Output {
+  return {
+    json,
+    event: (event, fields) => {
+      if (json) process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+    },
+    line: (text) => {
+      if (!json) process.stdout.write(`${text}\n`);
+    },
+    problem: (text) => {
+      if (!json) process.stderr.write(`${text}\n`);
+    },
+  };
+}
+
+export interface ErrorFields {
+  code: string;
+  message: string;
+  status?: number;
+  requestId?: string;
+  details?: Record<string, unknown>;
+}
+
+export function errorFields(err: unknown): ErrorFields {
+  if (err instanceof MediavaultApiError) {
+    return { code: err.code, message: err.message, status: err.status, ...(err.requestId ? { requestId: err.requestId } : {}), ...(err.details ? { details: err.details } : {}) };
+  }
+  if (err instanceof MediavaultError || err instanceof CliError) return { code: err.code, message: err.message };
+  if (err instanceof UsageError) return { code: 'usage', message: err.message };
+  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Reports a failure that ends the command and returns its exit code. */
+export function reportFailure(output: Output, err: unknown): number {
+  const fields = errorFields(err);
+  if (output.json) {
+    output.event('error', { ...fields });
+  } else {
+    const where = fields.requestId ? ` (request id ${fields.requestId})` : '';
+    process.stderr.write(`mediavault: ${fields.message}${where}\n`);
+    if (fields.code === 'internal' && err instanceof Error && process.env.MEDIAVAULT_DEBUG) process.stderr.write(`${err.stack}\n`);
+  }
+  return err instanceof UsageError ? exitCodes.usage : exitCodes.failed;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
