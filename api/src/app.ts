@@ -17,13 +17,18 @@ import { previewRoutes } from './routes/previews.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { storageRoutes } from './routes/storage.ts';
 import { playerRoutes } from './routes/player.ts';
+import { eventRoutes } from './routes/events.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import type { EventHub } from './services/events.ts';
 
 export interface ApiDeps {
   config: Config;
   pool: Pool;
-  /** pg-boss, started by the caller; only `send` is used. */
-  boss: Pick<PgBoss, 'send'>;
+  /** pg-boss, started by the caller; the api only sends and re-prioritises. */
+  boss: Pick<PgBoss, 'send' | 'update'>;
   storages: Record<StorageRole, Storage>;
+  /** LISTEN/NOTIFY fan-out for /api/events; closed with the app. */
+  events: EventHub;
   /** Base URLs as clients reach them (presigned fs URLs, player and edge links). */
   urls: { api: string; edge: string };
   logger?: boolean | { level: string };
@@ -93,5 +98,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(assetRoutes);
   await app.register(storageRoutes);
   await app.register(playerRoutes);
+  await app.register(eventRoutes);
+  await app.register(jobRoutes);
+  app.addHook('onClose', async () => deps.events.close());
   return app;
 }

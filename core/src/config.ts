@@ -47,6 +47,7 @@ export const configVariables = {
   ),
   S3_ACCESS_KEY_ID: { schema: Type.String({ minLength: 1 }), default: undefined, description: 'Default S3 access key for roles without their own.' },
   S3_SECRET_ACCESS_KEY: { schema: Type.String({ minLength: 1 }), default: undefined, description: 'Default S3 secret key for roles without their own.' },
+  PREVIEW_BACKLOG_SECONDS: { schema: Type.Integer({ minimum: 1, maximum: 86400 }), default: '120', description: 'When the oldest waiting preview job is older than this, the api answers with Retry-After and new builds drop non-critical outputs (sprites, waveform; past 3× also the MP4 and rungs above 720p), filled in later.' },
   WORKER_CONCURRENCY: { schema: Type.Integer({ minimum: 1, maximum: 64 }), default: '1', description: 'Preview jobs one worker runs at once.' },
   LOG_LEVEL: { schema: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))), default: 'info', description: 'pino log level.' },
 } as const satisfies Record<string, { schema: TSchema; default: string | undefined; description: string }>;
@@ -87,6 +88,7 @@ export interface Config {
       credentials: Record<StorageRole, S3RoleCredentials>;
     };
   };
+  previewBacklogSeconds: number;
   workerConcurrency: number;
   logLevel: string;
 }
@@ -165,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         credentials,
       },
     },
+    previewBacklogSeconds: get<number>('PREVIEW_BACKLOG_SECONDS'),
     workerConcurrency: get<number>('WORKER_CONCURRENCY'),
     logLevel: get<string>('LOG_LEVEL'),
   };

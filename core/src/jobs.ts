@@ -27,6 +27,8 @@ export type ProbeJob = Static<typeof ProbeJob>;
 export const PreviewJob = Type.Object({
   sha256: Type.String(),
   profile: Type.String(),
+  /** A fill job builds the outputs an earlier build dropped under backpressure, and publishes only those. */
+  fill: Type.Optional(Type.Boolean()),
 });
 export type PreviewJob = Static<typeof PreviewJob>;
 
@@ -36,5 +38,6 @@ export const defaultPreviewProfile = 'default';
 export const sendOptions = {
   promote: (uploadId: string) => ({ singletonKey: `promote:${uploadId}`, retryLimit: 3, retryDelay: 5, retryBackoff: true, expireInSeconds: 6 * 3600 }),
   probe: (versionId: string) => ({ singletonKey: `probe:${versionId}`, retryLimit: 2, retryDelay: 5, retryBackoff: true }),
-  preview: (sha: string, profile: string) => ({ singletonKey: `preview:${sha}:${profile}`, retryLimit: 2, retryDelay: 10, retryBackoff: true, expireInSeconds: 4 * 3600 }),
+  preview: (sha: string, profile: string, priority = 0) => ({ singletonKey: `preview:${sha}:${profile}`, priority, retryLimit: 2, retryDelay: 10, retryBackoff: true, expireInSeconds: 4 * 3600 }),
+  previewFill: (sha: string, profile: string) => ({ singletonKey: `preview-fill:${sha}:${profile}`, priority: 0, startAfter: 60, retryLimit: 2, retryDelay: 30, retryBackoff: true, expireInSeconds: 4 * 3600 }),
 };

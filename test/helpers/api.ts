@@ -11,6 +11,7 @@ import { createStorages, storageSettingsFromConfig } from '@mediavault/core/stor
 import type { Storage, StorageRole } from '@mediavault/core/storage/types';
 import { buildApi } from '@mediavault/api';
 import { bootstrapOrganization, type BootstrapResult } from '@mediavault/api/bootstrap';
+import { EventHub } from '@mediavault/api/services/events';
 import { createTestDatabase } from './database.ts';
 
 export interface TestApi {
@@ -50,7 +51,7 @@ export async function startTestApi(options: { env?: Record<string, string>; edge
   const url = `http://127.0.0.1:${port}`;
   const edgeUrl = options.edgeUrl ?? 'http://127.0.0.1:1';
   const storages = createStorages(storageSettingsFromConfig(config, url));
-  const app = await buildApi({ config, pool, boss, storages, urls: { api: url, edge: edgeUrl } });
+  const app = await buildApi({ config, pool, boss, storages, events: new EventHub(db.url), urls: { api: url, edge: edgeUrl } });
   await app.listen({ host: '127.0.0.1', port });
   const org = await bootstrapOrganization(pool, { organization: 'Test studio', client: 'Client A', project: 'Project A', adminEmail: 'admin@test', adminName: 'Admin' });
   return {

@@ -6,6 +6,9 @@ import type { Storage, StorageRole } from '@mediavault/core/storage/types';
 import { handlePromote } from './jobs/promote.ts';
 import { handleProbe } from './jobs/probe.ts';
 import { handlePreview } from './jobs/preview.ts';
+import { handleDeadLetter, jobSubject } from './jobs/dead-letter.ts';
+import { setJobState } from './jobs/job-state.ts';
+import { deadLetterQueue } from '@mediavault/core/queue';
 
 export interface WorkerLog {
   info(obj: object, msg?: string): void;
@@ -34,6 +37,8 @@ export async function startWorker(deps: WorkerDeps): Promise<{ stop(): Promise<v
           log.info({ queue: name, jobId: job.id, ms: Date.now() - started }, 'job done');
         } catch (err) {
           log.error({ queue: name, jobId: job.id, err }, 'job failed; pg-boss retries it with backoff');
+          const subject = jobSubject(name, job.data);
+          if (subject && name !== deadLetterQueue) await setJobState(deps.pool, name, subject, 'queued', { message: (err as Error).message, retrying: true }).catch(() => {});
           throw err;
         }
       }
@@ -42,10 +47,11 @@ export async function startWorker(deps: WorkerDeps): Promise<{ stop(): Promise<v
     await boss.work<PromoteJob>(queues.promote, { ...poll, localConcurrency: 2 }, run(queues.promote, handlePromote)),
     await boss.work<ProbeJob>(queues.probe, { ...poll, localConcurrency: 2 }, run(queues.probe, handleProbe)),
     await boss.work<PreviewJob>(queues.preview, { ...poll, localConcurrency: deps.config.workerConcurrency }, run(queues.preview, handlePreview)),
+    await boss.work<Record<string, unknown>>(deadLetterQueue, poll, run(deadLetterQueue, handleDeadLetter)),
   ];
   return {
     stop: async () => {
-      for (const name of Object.values(queues)) await boss.offWork(name).catch(() => {});
+      for (const name of [...Object.values(queues), deadLetterQueue]) await boss.offWork(name).catch(() => {});
       void ids;
     },
   };

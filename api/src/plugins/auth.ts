@@ -21,7 +21,9 @@ export function registerAuth(app: FastifyInstance, pool: Pool): void {
   app.decorateRequest('caller', null);
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/api/')) return;
-    const header = request.headers.authorization;
+    // Browsers cannot set headers on a WebSocket: the events stream also takes ?access_token=.
+    const queryToken = request.url.startsWith('/api/events') ? new URL(request.url, 'http://x').searchParams.get('access_token') : null;
+    const header = request.headers.authorization ?? (queryToken ? `Bearer ${queryToken}` : undefined);
     if (!header) return;
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw errors.unauthenticated('the Authorization header must be "Bearer <token>"');
@@ -32,7 +34,12 @@ export function registerAuth(app: FastifyInstance, pool: Pool): void {
         RETURNING t.id AS token_id, u.id AS user_id, u.organization_id, u.is_org_admin`,
       [hashToken(match[1]!)],
     );
-    if (rows.length === 0) throw errors.unauthenticated('the token is not valid (unknown, revoked or expired)');
+    if (rows.length === 0) {
+      // A refused WebSocket is closed by its handler with code 4401: an error thrown during
+      // the upgrade would leave the raw socket open until it times out.
+      if (request.url.startsWith('/api/events')) return;
+      throw errors.unauthenticated('the token is not valid (unknown, revoked or expired)');
+    }
     const row = rows[0]!;
     request.caller = { userId: row.user_id, organizationId: row.organization_id, isOrgAdmin: row.is_org_admin, tokenId: row.token_id };
   });

@@ -8,6 +8,7 @@ import { createBoss, ensureQueues } from '@mediavault/core/queue';
 import { createStorages, storageSettingsFromConfig } from '@mediavault/core/storage/from-config';
 import { buildApi } from '@mediavault/api';
 import { bootstrapOrganization } from '@mediavault/api/bootstrap';
+import { EventHub } from '@mediavault/api/services/events';
 import { startWorker } from '@mediavault/worker';
 import { buildEdge } from '@mediavault/edge';
 import { loadDevState, saveDevState } from './secrets.ts';
@@ -80,7 +81,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const edgeUrl = config.edge.publicUrl ?? `http://${config.edge.host}:${edgePort}`;
     const storages = createStorages(storageSettingsFromConfig(config, apiUrl));
 
-    const api: FastifyInstance = await buildApi({ config, pool, boss, storages, urls: { api: apiUrl, edge: edgeUrl }, logger: env.LOG_LEVEL ? { level: env.LOG_LEVEL } : false });
+    const api: FastifyInstance = await buildApi({ config, pool, boss, storages, events: new EventHub(databaseUrl), urls: { api: apiUrl, edge: edgeUrl }, logger: env.LOG_LEVEL ? { level: env.LOG_LEVEL } : false });
     await api.listen({ host: config.api.host, port: apiPort });
     stoppers.push(() => api.close());
 

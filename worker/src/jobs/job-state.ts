@@ -1,7 +1,7 @@
 import type { Pool } from '@mediavault/core/db/pool';
 
 /** Mirrors a job's state into the catalogue's jobs table, where the api reads it. */
-export async function setJobState(pool: Pool, kind: string, subject: string, state: 'queued' | 'active' | 'completed' | 'failed', error?: unknown): Promise<void> {
+export async function setJobState(pool: Pool, kind: string, subject: string, state: 'queued' | 'active' | 'completed' | 'failed' | 'dead', error?: unknown): Promise<void> {
   const updated = await pool.query(
     `UPDATE jobs SET state = $3, error = $4, attempts = attempts + (CASE WHEN $3 = 'active' THEN 1 ELSE 0 END), updated_at = now()
       WHERE id = (SELECT id FROM jobs WHERE kind = $1 AND subject = $2 ORDER BY created_at DESC LIMIT 1)`,

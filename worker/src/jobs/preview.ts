@@ -3,8 +3,10 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { isAppError } from '@mediavault/core/errors';
 import { masterKey, previewKeys } from '@mediavault/core/keys';
-import type { PreviewJob } from '@mediavault/core/jobs';
-import { buildPreviewSet } from '../media/preview-build.ts';
+import { queues, sendOptions, type PreviewJob } from '@mediavault/core/jobs';
+import { previewPressure, type DroppableOutput } from '@mediavault/core/backpressure';
+import { previewBacklog } from '@mediavault/core/queue';
+import { buildPreviewSet, type PreviewSet } from '../media/preview-build.ts';
 import { chooseVideoEncoder, previewLayout } from '../media/ffmpeg-args.ts';
 import type { WorkerDeps } from '../worker.ts';
 import { createWorkspace, localCopy } from './materialize.ts';
@@ -14,6 +16,8 @@ import { setJobState } from './job-state.ts';
 export function publishedKey(sha: string, relativePath: string): string {
   if (relativePath === previewLayout.progressiveMp4) return previewKeys.mp4(sha);
   if (relativePath === previewLayout.poster) return previewKeys.poster(sha);
+  if (relativePath === 'waveform.json') return previewKeys.waveform(sha);
+  if (relativePath.startsWith('thumbs/')) return `${previewKeys.thumbsPrefix(sha)}${relativePath.slice('thumbs/'.length)}`;
   if (relativePath.startsWith('hls/')) return `${previewKeys.hlsPrefix(sha)}${relativePath.slice('hls/'.length)}`;
   throw new Error(`no published location for preview file ${relativePath}`);
 }
@@ -23,6 +27,8 @@ const contentTypes: Record<string, string> = {
   '.m4s': 'video/iso.segment',
   '.mp4': 'video/mp4',
   '.jpg': 'image/jpeg',
+  '.vtt': 'text/vtt',
+  '.json': 'application/json',
 };
 
 function contentType(path: string): string | undefined {
@@ -30,56 +36,84 @@ function contentType(path: string): string | undefined {
   return dot >= 0 ? contentTypes[path.slice(dot)] : undefined;
 }
 
+/** The files of a set that belong to the outputs a build dropped (what a fill job publishes). */
+export function filesOfOutputs(files: string[], outputs: DroppableOutput[]): string[] {
+  return files.filter((f) =>
+    (outputs.includes('mp4') && f === previewLayout.progressiveMp4) ||
+    (outputs.includes('waveform') && f === 'waveform.json') ||
+    (outputs.includes('sprites') && f.startsWith('thumbs/sprite')));
+}
+
 /**
  * Builds the preview set of a master and publishes it. Readers never see half a
- * preview: segments, renditions, MP4 and poster are uploaded first, the master
- * playlist last, and the catalogue says "ready" only after that.
+ * preview: segments, renditions, MP4 and images are uploaded first, the master
+ * playlist last, and the catalogue says "ready" only after that. When the queue
+ * is behind, non-critical outputs are dropped and a low-priority fill job adds them later.
  */
 export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<void> {
-  const { pool, storages } = deps;
-  const { rows } = await pool.query('SELECT status FROM previews WHERE sha256 = $1 AND profile = $2', [job.sha256, job.profile]);
-  if (rows.length === 0 || rows[0].status === 'ready') return;
-  await pool.query(`UPDATE previews SET status = 'building', updated_at = now() WHERE sha256 = $1 AND profile = $2`, [job.sha256, job.profile]);
-  await setJobState(pool, 'preview', `${job.sha256}:${job.profile}`, 'active');
+  const { pool, storages, boss, config } = deps;
+  const subject = `${job.sha256}:${job.profile}`;
+  const { rows } = await pool.query('SELECT status, outputs FROM previews WHERE sha256 = $1 AND profile = $2', [job.sha256, job.profile]);
+  if (rows.length === 0) return;
+  const current = rows[0];
+  const fillOutputs: DroppableOutput[] = job.fill ? (current.outputs?.dropped ?? []) : [];
+  if (job.fill ? current.status !== 'ready' || fillOutputs.length === 0 : current.status === 'ready') return;
+
+  const drop = job.fill ? [] : previewPressure(await previewBacklog(pool), config.previewBacklogSeconds).drop;
+  if (!job.fill) await pool.query(`UPDATE previews SET status = 'building', updated_at = now() WHERE sha256 = $1 AND profile = $2`, [job.sha256, job.profile]);
+  await setJobState(pool, 'preview', subject, 'active');
 
   const workspace = await createWorkspace('preview');
   try {
     const input = await localCopy(storages.masters, masterKey(job.sha256), workspace);
     const outputDir = join(workspace.dir, 'out');
-    const encoder = chooseVideoEncoder({ nvenc: false });
-    let built;
+    let built: PreviewSet;
     try {
-      built = await buildPreviewSet(input, outputDir, { encoder });
+      built = await buildPreviewSet(input, outputDir, { encoder: chooseVideoEncoder({ nvenc: false }), skip: drop });
     } catch (err) {
       if (isAppError(err) && err.status < 500) {
         // The input cannot make a preview (corrupt, truncated, not media): final, no retry storm.
         const error = { code: err.code, message: err.message, details: err.details ?? null };
-        await pool.query(`UPDATE previews SET status = 'failed', error = $3, updated_at = now() WHERE sha256 = $1 AND profile = $2`, [job.sha256, job.profile, error]);
-        await setJobState(pool, 'preview', `${job.sha256}:${job.profile}`, 'failed', error);
+        if (!job.fill) await pool.query(`UPDATE previews SET status = 'failed', error = $3, updated_at = now() WHERE sha256 = $1 AND profile = $2`, [job.sha256, job.profile, error]);
+        await setJobState(pool, 'preview', subject, 'failed', error);
         return;
       }
       throw err;
     }
 
-    const masterPlaylist = previewLayout.masterPlaylist;
-    for (const file of built.files.filter((f) => f !== masterPlaylist)) {
+    const publish = async (file: string) => {
       await storages.previews.put(publishedKey(job.sha256, file), createReadStream(join(outputDir, file)), { contentType: contentType(file) });
+    };
+    if (job.fill) {
+      // The published HLS stays as it is: only the outputs that were dropped are added.
+      for (const file of filesOfOutputs(built.files, fillOutputs)) await publish(file);
+    } else {
+      const masterPlaylist = previewLayout.masterPlaylist;
+      for (const file of built.files.filter((f) => f !== masterPlaylist)) await publish(file);
+      await storages.previews.put(publishedKey(job.sha256, masterPlaylist), await readFile(join(outputDir, masterPlaylist)), { contentType: contentType(masterPlaylist) });
     }
-    await storages.previews.put(publishedKey(job.sha256, masterPlaylist), await readFile(join(outputDir, masterPlaylist)), { contentType: contentType(masterPlaylist) });
 
+    const dropped = job.fill ? [] : (built.outputsDropped ?? drop) as DroppableOutput[];
     const outputs = {
       hls: previewKeys.hlsMaster(job.sha256),
-      mp4: previewKeys.mp4(job.sha256),
-      poster: previewKeys.poster(job.sha256),
+      mp4: built.files.includes(previewLayout.progressiveMp4) ? previewKeys.mp4(job.sha256) : null,
+      poster: built.files.includes(previewLayout.poster) ? previewKeys.poster(job.sha256) : null,
+      sprites: built.sprites ? { image: publishedKey(job.sha256, built.sprites.image), vtt: publishedKey(job.sha256, built.sprites.vtt) } : null,
+      waveform: built.waveform ? publishedKey(job.sha256, built.waveform) : null,
       renditions: built.renditions,
-      files: built.files.length,
+      dropped,
     };
     await pool.query(
       `UPDATE previews SET status = 'ready', encoder = $3, outputs = $4, error = NULL, updated_at = now() WHERE sha256 = $1 AND profile = $2`,
       [job.sha256, job.profile, built.encoder, outputs],
     );
-    await pool.query(`UPDATE versions SET meta = $2::jsonb || meta WHERE sha256 = $1`, [job.sha256, JSON.stringify(built.summary)]);
-    await setJobState(pool, 'preview', `${job.sha256}:${job.profile}`, 'completed');
+    const meta: Record<string, unknown> = { ...built.summary };
+    if (built.loudness !== undefined) meta.loudness = built.loudness;
+    await pool.query(`UPDATE versions SET meta = meta || $2::jsonb WHERE sha256 = $1`, [job.sha256, JSON.stringify(meta)]);
+    await setJobState(pool, 'preview', subject, 'completed');
+    if (dropped.length > 0) {
+      await boss.send(queues.preview, { sha256: job.sha256, profile: job.profile, fill: true }, sendOptions.previewFill(job.sha256, job.profile));
+    }
   } catch (err) {
     await pool.query(`UPDATE previews SET error = $3, updated_at = now() WHERE sha256 = $1 AND profile = $2`, [job.sha256, job.profile, { code: 'internal', message: (err as Error).message, retrying: true }]);
     throw err;

@@ -1,0 +1,38 @@
+import type { FastifyPluginAsync } from 'fastify';
+import websocket from '@fastify/websocket';
+import { eventScope, type CatalogueEvent } from '../services/events.ts';
+
+/**
+ * GET /api/events (WebSocket): upload, preview and job state changes the caller
+ * may see, one JSON object per message. Optional filters: ?sha256=&uploadId=&projectId=.
+ * Browsers, which cannot set headers on a WebSocket, pass ?access_token=.
+ */
+export const eventRoutes: FastifyPluginAsync = async (app) => {
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+  app.get('/api/events', { websocket: true, schema: { hide: true } }, (socket, request) => {
+    const caller = request.caller;
+    if (!caller) {
+      socket.close(4401, 'unauthenticated');
+      return;
+    }
+    const query = request.query as { sha256?: string; uploadId?: string; projectId?: string };
+    const allowed = eventScope(app.deps.pool, caller);
+    const matchesFilter = (event: CatalogueEvent) =>
+      (!query.sha256 || (event.type === 'preview' && event.sha256 === query.sha256) || (event.type === 'job' && event.subject.startsWith(query.sha256))) &&
+      (!query.uploadId || (event.type === 'upload' && event.id === query.uploadId) || (event.type === 'job' && event.subject === query.uploadId)) &&
+      (!query.projectId || (event.type === 'upload' && event.projectId === query.projectId));
+    // Events are delivered in order per connection even though the rights check is async.
+    let chain = Promise.resolve();
+    const unsubscribe = app.deps.events.subscribe((event) => {
+      if (!matchesFilter(event)) return;
+      chain = chain.then(async () => {
+        if (socket.readyState === socket.OPEN && (await allowed(event))) socket.send(JSON.stringify(event));
+      });
+    });
+    socket.on('close', unsubscribe);
+    void app.deps.events.ready().then(
+      () => socket.readyState === socket.OPEN && socket.send(JSON.stringify({ type: 'ready' })),
+      () => socket.close(1011, 'event stream unavailable'),
+    );
+  });
+};
