@@ -13,7 +13,7 @@
  */
 import { errors } from '@mediavault/core/errors';
 import { chooseVideoEncoder, type VideoEncoder, type VideoEncoderOverrides } from './ffmpeg-args.ts';
-import { MediaToolError, runFfmpeg } from './run.ts';
+import { MediaToolError, runFfmpeg, runFfmpegForStdout } from './run.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Capability detection
@@ -82,6 +82,7 @@ export interface EncoderDetectionTools {
 }
 
 export const ffmpegDetectionTools: EncoderDetectionTools = {
+  listEncoders: () => runFfmpegForStdout(['-hide_banner', '-encoders']),
   runFfmpeg: (args) => runFfmpeg(args),
 };
 

@@ -114,6 +114,12 @@ export async function runFfprobe(path: string, options: RunOptions = {}): Promis
 }
 
 /** MediaInfo's full JSON report (for the MediaInfo-grade metadata stored on a version). */
+/** ffmpeg for what it prints, e.g. `-encoders` (encoder detection). */
+export async function runFfmpegForStdout(args: readonly string[], options: RunOptions = {}): Promise<string> {
+  const stdout = await runTool('ffmpeg', args, options, { collectStdout: true });
+  return String(stdout);
+}
+
 export async function runMediainfo(path: string, options: RunOptions = {}): Promise<unknown> {
   const stdout = await runTool('mediainfo', ['--Output=JSON', '--Full', path], options, { collectStdout: true });
   return JSON.parse(stdout);
