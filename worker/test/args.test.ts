@@ -3,12 +3,16 @@ import { describe, it } from 'node:test';
 import {
   buildPreviewArgs,
   buildProbeArgs,
+  buildProgressiveRemuxArgs,
   chooseVideoEncoder,
   describeEncoding,
+  isStillImage,
   planPoster,
+  planPreview,
+  planPreviewAudio,
   planRenditions,
 } from '../src/media/ffmpeg-args.ts';
-import type { MediaSummary, VideoSummary } from '../src/media/probe.ts';
+import type { AudioSummary, MediaSummary, VideoSummary } from '../src/media/probe.ts';
 
 const hdVideo: VideoSummary = {
   index: 0,
@@ -126,6 +130,86 @@ describe('planPoster', () => {
   });
 });
 
+const mono = (index: number): AudioSummary => ({ index, codec: 'pcm_s24le', channels: 1, sampleRate: 48000, channelLayout: null });
+
+describe('planPreviewAudio', () => {
+  it('uses a multichannel first stream as it is', () => {
+    assert.deepEqual(planPreviewAudio([{ ...mono(1), channels: 2, channelLayout: 'stereo' }, mono(2)]), { streams: [1], joinedLayout: null });
+  });
+
+  it('joins mono tracks: the first two as stereo, six as 5.1', () => {
+    assert.deepEqual(planPreviewAudio([mono(1), mono(2)]), { streams: [1, 2], joinedLayout: 'stereo' });
+    assert.deepEqual(planPreviewAudio([mono(1), mono(2), mono(3), mono(4)]), { streams: [1, 2], joinedLayout: 'stereo' });
+    assert.deepEqual(planPreviewAudio([1, 2, 3, 4, 5, 6].map(mono)), { streams: [1, 2, 3, 4, 5, 6], joinedLayout: '5.1' });
+    // Eight tracks (a stereo pair plus 5.1, or 5.1 plus a pair) are ambiguous: the first pair is the programme.
+    assert.deepEqual(planPreviewAudio([1, 2, 3, 4, 5, 6, 7, 8].map(mono)), { streams: [1, 2], joinedLayout: 'stereo' });
+  });
+
+  it('keeps a lone mono track, stops at a track of another rate and has nothing for no audio', () => {
+    assert.deepEqual(planPreviewAudio([mono(3)]), { streams: [3], joinedLayout: null });
+    assert.deepEqual(planPreviewAudio([mono(1), { ...mono(2), sampleRate: 44100 }]), { streams: [1], joinedLayout: null });
+    assert.equal(planPreviewAudio([]), null);
+  });
+});
+
+describe('planPreview', () => {
+  const fullHd: MediaSummary = { ...hdClip, video: { ...hdVideo, width: 1920, height: 1080 } };
+
+  it('plans every output for a video with audio', () => {
+    const plan = planPreview(fullHd);
+    assert.equal(plan.kind, 'video');
+    assert.deepEqual(plan.renditions.map((r) => r.name), ['1080p', '720p', '360p']);
+    assert.deepEqual(plan.sprites, { intervalSeconds: 1, tileWidth: 160, tileHeight: 90, columns: 3, rows: 1, count: 3, durationSeconds: 3 });
+    assert.deepEqual(plan.audio, { streams: [1], joinedLayout: null });
+    assert.deepEqual([plan.waveform, plan.loudness, plan.mp4], [true, true, true]);
+    assert.deepEqual(plan.dropped, []);
+  });
+
+  it('drops what backpressure asks for and records only what it actually left out', () => {
+    const plan = planPreview(fullHd, { skip: ['renditions-above-720', 'mp4', 'waveform', 'sprites'] });
+    assert.deepEqual(plan.renditions.map((r) => r.name), ['720p', '360p']);
+    assert.equal(plan.sprites, null);
+    assert.deepEqual([plan.waveform, plan.loudness, plan.mp4], [false, true, false]);
+    assert.ok(plan.poster, 'the poster is never dropped');
+    assert.deepEqual(plan.dropped, ['sprites', 'waveform', 'mp4', 'renditions-above-720']);
+    // A 720p video-only source has nothing above 720 and no waveform to drop.
+    const small = planPreview({ ...hdClip, audio: [] }, { skip: ['renditions-above-720', 'waveform'] });
+    assert.deepEqual(small.renditions.map((r) => r.name), ['720p', '360p']);
+    assert.deepEqual(small.dropped, []);
+    assert.equal(small.loudness, false);
+  });
+
+  it('plans an audio-only source: audio HLS, waveform, loudness, no pictures', () => {
+    const plan = planPreview({ ...hdClip, container: 'wav', video: null });
+    assert.equal(plan.kind, 'audio');
+    assert.deepEqual(plan.renditions, []);
+    assert.equal(plan.poster, null);
+    assert.equal(plan.sprites, null);
+    assert.deepEqual([plan.waveform, plan.loudness, plan.mp4], [true, true, true]);
+  });
+
+  it('plans a still image as a poster only, from its only frame', () => {
+    const png: MediaSummary = { ...hdClip, container: 'png_pipe', durationSeconds: null, audio: [], video: { ...hdVideo, codec: 'png', frameRate: { num: 25, den: 1 } } };
+    const plan = planPreview(png, { skip: ['mp4'] });
+    assert.equal(plan.kind, 'still');
+    assert.deepEqual(plan.poster, { width: 1280, height: 720, frame: 0 });
+    assert.deepEqual([plan.renditions.length, plan.sprites, plan.audio, plan.waveform, plan.loudness, plan.mp4], [0, null, null, false, false, false]);
+  });
+
+  it('refuses stream-less sources and a non-positive segment length', () => {
+    assert.throws(() => planPreview({ ...hdClip, video: null, audio: [] }), { code: 'unprocessable', message: /neither a video nor an audio stream/ });
+    assert.throws(() => planPreview(hdClip, { segmentSeconds: 0 }), { code: 'bad_request' });
+  });
+});
+
+describe('isStillImage', () => {
+  it('recognizes ffmpeg image demuxers, not video containers or images with sound', () => {
+    for (const container of ['png_pipe', 'jpeg_pipe', 'tiff_pipe', 'image2']) assert.equal(isStillImage({ ...hdClip, container, audio: [] }), true, container);
+    for (const container of ['mov,mp4,m4a,3gp,3g2,mj2', 'mxf', 'gif']) assert.equal(isStillImage({ ...hdClip, container, audio: [] }), false, container);
+    assert.equal(isStillImage({ ...hdClip, container: 'png_pipe' }), false);
+  });
+});
+
 describe('buildPreviewArgs', () => {
   const hlsTail = (streamMap: string, segmentSeconds = '2') => [
     '-map_metadata', '-1', '-map_chapters', '-1',
@@ -146,13 +230,24 @@ describe('buildPreviewArgs', () => {
     '-map_metadata', '-1', '-map_chapters', '-1',
     '-f', 'image2', '-update', '1', '/out/poster.jpg',
   ];
+  const spriteOutput = [
+    '-map', '[sprites]', '-frames:v', '1', '-q:v', '5',
+    '-map_metadata', '-1', '-map_chapters', '-1',
+    '-f', 'image2', '-update', '1', '/out/thumbs/sprite.jpg',
+  ];
+  const waveformOutput = ['-map', '[wave]', '-c:a', 'pcm_s8', '-f', 's8', '/out/waveform.s8'];
+  const waveformChain = '[awave]aresample=8000,aformat=sample_fmts=u8:channel_layouts=mono[wave]';
   const hdGraph =
-    '[0:0]split=3[src0][src1][srcposter];' +
-    '[src0]scale=1280:720:flags=bicubic,setsar=1,format=yuv420p,split=2[hls0][mp4];' +
+    '[0:0]split=4[src0][src1][srcposter][srcsprites];' +
+    '[src0]scale=1280:720:flags=bicubic,setsar=1,format=yuv420p[hls0];' +
     '[src1]scale=640:360:flags=bicubic,setsar=1,format=yuv420p[hls1];' +
-    '[srcposter]trim=start_frame=7,scale=1280:720:flags=bicubic:out_range=full,setsar=1,format=yuvj420p[poster]';
+    '[srcposter]trim=start_frame=7:end_frame=8,scale=1280:720:flags=bicubic:out_range=full,setsar=1,format=yuvj420p[poster];' +
+    '[srcsprites]fps=fps=1/1,scale=160:90:flags=bicubic:out_range=full,setsar=1,format=yuvj420p,tile=3x1[sprites];' +
+    '[0:1]ebur128=peak=true:framelog=verbose,asplit=2[aenc][awave];' +
+    waveformChain;
+  const head = (input: string, logLevel = 'level+info') => ['-hide_banner', '-nostdin', '-nostats', '-loglevel', logLevel, '-y', '-i', `file:${input}`, '-filter_complex'];
 
-  it('builds one libx264 command for HLS ladder, progressive MP4 and poster', () => {
+  it('builds one libx264 command for HLS ladder, poster, sprites, waveform samples and loudness', () => {
     const x264 = [
       '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '21', '-profile:v', 'high',
       '-g', '50', '-keyint_min', '50', '-sc_threshold', '0',
@@ -162,21 +257,15 @@ describe('buildPreviewArgs', () => {
     assert.deepEqual(
       buildPreviewArgs({ inputPath: '/in/clip.mov', outputDir: '/out', probe: hdClip, encoder: chooseVideoEncoder({ nvenc: false }) }),
       [
-        '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning', '-y',
-        '-i', 'file:/in/clip.mov',
-        '-filter_complex', hdGraph,
-        '-map', '[hls0]', '-map', '[hls1]', '-map', '0:1',
+        ...head('/in/clip.mov'), hdGraph,
+        '-map', '[hls0]', '-map', '[hls1]', '-map', '[aenc]',
         ...x264,
         '-maxrate:v:0', '3500k', '-bufsize:v:0', '7000k', '-maxrate:v:1', '900k', '-bufsize:v:1', '1800k',
         ...aac,
         ...hlsTail('a:0,agroup:audio,name:audio v:0,agroup:audio,name:720p v:1,agroup:audio,name:360p'),
-        '-map', '[mp4]', '-map', '0:1',
-        ...x264,
-        '-maxrate', '3500k', '-bufsize', '7000k',
-        ...aac,
-        '-map_metadata', '-1', '-map_chapters', '-1',
-        '-movflags', '+faststart', '-f', 'mp4', '/out/preview.mp4',
         ...posterOutput,
+        ...spriteOutput,
+        ...waveformOutput,
       ],
     );
   });
@@ -191,21 +280,15 @@ describe('buildPreviewArgs', () => {
     assert.deepEqual(
       buildPreviewArgs({ inputPath: '/in/clip.mov', outputDir: '/out', probe: hdClip, encoder: chooseVideoEncoder({ nvenc: true }) }),
       [
-        '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning', '-y',
-        '-i', 'file:/in/clip.mov',
-        '-filter_complex', hdGraph,
-        '-map', '[hls0]', '-map', '[hls1]', '-map', '0:1',
+        ...head('/in/clip.mov'), hdGraph,
+        '-map', '[hls0]', '-map', '[hls1]', '-map', '[aenc]',
         ...nvenc,
         '-maxrate:v:0', '3500k', '-bufsize:v:0', '7000k', '-maxrate:v:1', '900k', '-bufsize:v:1', '1800k',
         ...aac,
         ...hlsTail('a:0,agroup:audio,name:audio v:0,agroup:audio,name:720p v:1,agroup:audio,name:360p'),
-        '-map', '[mp4]', '-map', '0:1',
-        ...nvenc,
-        '-maxrate', '3500k', '-bufsize', '7000k',
-        ...aac,
-        '-map_metadata', '-1', '-map_chapters', '-1',
-        '-movflags', '+faststart', '-f', 'mp4', '/out/preview.mp4',
         ...posterOutput,
+        ...spriteOutput,
+        ...waveformOutput,
       ],
     );
   });
@@ -231,38 +314,81 @@ describe('buildPreviewArgs', () => {
     });
     // prettier-ignore
     assert.deepEqual(args, [
-      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning', '-y',
-      '-i', 'file:/in/a.mxf',
-      '-filter_complex',
-      '[0:2]bwdif=mode=send_frame,split=2[src0][srcposter];' +
-        '[src0]scale=320:240:flags=bicubic,setsar=1,format=yuv420p,split=2[hls0][mp4];' +
-        '[srcposter]trim=start_frame=29,scale=320:240:flags=bicubic:out_range=full,setsar=1,format=yuvj420p[poster]',
+      ...head('/in/a.mxf', 'warning'),
+      '[0:2]bwdif=mode=send_frame,split=3[src0][srcposter][srcsprites];' +
+        '[src0]scale=320:240:flags=bicubic,setsar=1,format=yuv420p[hls0];' +
+        '[srcposter]trim=start_frame=29:end_frame=30,scale=320:240:flags=bicubic:out_range=full,setsar=1,format=yuvj420p[poster];' +
+        '[srcsprites]fps=fps=1/1,scale=160:120:flags=bicubic:out_range=full,setsar=1,format=yuvj420p,tile=10x1[sprites]',
       '-map', '[hls0]',
       ...x264,
       '-maxrate:v:0', '600k', '-bufsize:v:0', '1200k',
       ...hlsTail('v:0,name:240p', '4'),
-      '-map', '[mp4]',
-      ...x264,
-      '-maxrate', '600k', '-bufsize', '1200k',
-      '-map_metadata', '-1', '-map_chapters', '-1',
-      '-movflags', '+faststart', '-f', 'mp4', '/out/preview.mp4',
       ...posterOutput,
+      ...spriteOutput,
     ]);
   });
 
-  it('refuses audio-only and stream-less sources with a clear error', () => {
-    const encoder = chooseVideoEncoder({ nvenc: false });
-    assert.throws(() => buildPreviewArgs({ inputPath: '/a.wav', outputDir: '/out', probe: { ...hdClip, video: null }, encoder }), {
-      code: 'unprocessable',
-      message: /audio-only previews are not built yet/,
+  it('joins two mono tracks to stereo and drops what it is told to skip', () => {
+    const probe: MediaSummary = { ...hdClip, container: 'mxf', audio: [mono(1), mono(2)] };
+    const args = buildPreviewArgs({
+      inputPath: '/in/a.mxf',
+      outputDir: '/out',
+      probe,
+      encoder: chooseVideoEncoder({ nvenc: false }),
+      skip: ['sprites', 'waveform', 'mp4'],
     });
-    assert.throws(
-      () => buildPreviewArgs({ inputPath: '/a.bin', outputDir: '/out', probe: { ...hdClip, video: null, audio: [] }, encoder }),
-      { code: 'unprocessable', message: /neither a video nor an audio stream/ },
+    assert.equal(
+      args[args.indexOf('-filter_complex') + 1],
+      '[0:0]split=3[src0][src1][srcposter];' +
+        '[src0]scale=1280:720:flags=bicubic,setsar=1,format=yuv420p[hls0];' +
+        '[src1]scale=640:360:flags=bicubic,setsar=1,format=yuv420p[hls1];' +
+        '[srcposter]trim=start_frame=7:end_frame=8,scale=1280:720:flags=bicubic:out_range=full,setsar=1,format=yuvj420p[poster];' +
+        '[0:1][0:2]join=inputs=2:channel_layout=stereo:map=0.0-FL|1.0-FR,ebur128=peak=true:framelog=verbose[aenc]',
     );
-    assert.throws(() => buildPreviewArgs({ inputPath: '/a.mov', outputDir: '/out', probe: hdClip, encoder, segmentSeconds: 0 }), {
-      code: 'bad_request',
-    });
+    assert.ok(!args.includes('[sprites]') && !args.includes('[wave]'), args.join(' '));
+    assert.deepEqual(args.slice(-posterOutput.length), posterOutput);
+  });
+
+  it('builds an audio-only HLS rendition with waveform samples and loudness', () => {
+    const probe: MediaSummary = { ...hdClip, container: 'wav', video: null, audio: [{ ...mono(0), channels: 2 }] };
+    // prettier-ignore
+    assert.deepEqual(buildPreviewArgs({ inputPath: '/in/a.wav', outputDir: '/out', probe, encoder: chooseVideoEncoder({ nvenc: false }) }), [
+      ...head('/in/a.wav'),
+      `[0:0]ebur128=peak=true:framelog=verbose,asplit=2[aenc][awave];${waveformChain}`,
+      '-map', '[aenc]',
+      ...aac,
+      ...hlsTail('a:0,name:audio'),
+      ...waveformOutput,
+    ]);
+  });
+
+  it('builds a poster-only command for a still image', () => {
+    const probe: MediaSummary = { ...hdClip, container: 'tiff_pipe', durationSeconds: null, audio: [], video: { ...hdVideo, codec: 'tiff', width: 4000, height: 3000 } };
+    assert.deepEqual(buildPreviewArgs({ inputPath: '/in/a.tif', outputDir: '/out', probe, encoder: chooseVideoEncoder({ nvenc: false }) }), [
+      ...head('/in/a.tif', 'warning'),
+      '[0:0]scale=1280:960:flags=bicubic:out_range=full,setsar=1,format=yuvj420p[poster]',
+      ...posterOutput,
+    ]);
+  });
+});
+
+describe('buildProgressiveRemuxArgs', () => {
+  const tail = ['-c', 'copy', '-map_metadata', '-1', '-map_chapters', '-1', '-movflags', '+faststart', '-f', 'mp4', '/out/preview.mp4'];
+  const head = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning', '-y'];
+
+  it('copies the top rung and the audio rendition into a faststart MP4', () => {
+    assert.deepEqual(buildProgressiveRemuxArgs('/out', planPreview({ ...hdClip, video: { ...hdVideo, width: 1920, height: 1080 } })), [
+      ...head,
+      '-i', 'file:/out/hls/1080p/index.m3u8',
+      '-i', 'file:/out/hls/audio/index.m3u8',
+      '-map', '0:v:0', '-map', '1:a:0',
+      ...tail,
+    ]);
+  });
+
+  it('copies only what exists: video alone, or audio alone', () => {
+    assert.deepEqual(buildProgressiveRemuxArgs('/out', planPreview({ ...hdClip, audio: [] })), [...head, '-i', 'file:/out/hls/720p/index.m3u8', '-map', '0:v:0', ...tail]);
+    assert.deepEqual(buildProgressiveRemuxArgs('/out', planPreview({ ...hdClip, video: null })), [...head, '-i', 'file:/out/hls/audio/index.m3u8', '-map', '0:a:0', ...tail]);
   });
 });
 
@@ -273,6 +399,8 @@ describe('describeEncoding', () => {
       audio: { codec: 'aac', bitrateKbps: 128, channels: 2, sampleRate: 48000 },
     });
     assert.equal(describeEncoding(chooseVideoEncoder({ nvenc: false }), { ...hdClip, audio: [] }).audio, null);
+    assert.equal(describeEncoding(chooseVideoEncoder({ nvenc: false }), { ...hdClip, video: null }).video, null);
+    assert.deepEqual(describeEncoding(chooseVideoEncoder({ nvenc: false }), { ...hdClip, container: 'png_pipe', audio: [] }), { video: null, audio: null });
   });
 });
 

@@ -6,7 +6,7 @@ import { chooseVideoEncoder } from '../src/media/ffmpeg-args.ts';
 import { buildPreviewSet, type PreviewSet } from '../src/media/preview-build.ts';
 import { probeFile } from '../src/media/probe.ts';
 import { runFfmpeg, runFfprobe } from '../src/media/run.ts';
-import { generateClip, makeTempDir, truncatedCopy } from './fixtures.ts';
+import { generateClip, generateStill, makeTempDir, truncatedCopy } from './fixtures.ts';
 
 // ultrafast and 1 s segments keep each build well under a second on two cores.
 const fast = { encoder: chooseVideoEncoder({ nvenc: false }, { x264Preset: 'ultrafast' }), segmentSeconds: 1 };
@@ -36,6 +36,15 @@ interface StreamInfo {
   codec_name: string;
   width?: number;
   height?: number;
+  pix_fmt?: string;
+  profile?: string;
+}
+
+/** MD5 of a file's video packets, copied without decoding: equal only for the same encode. */
+async function videoPacketsMd5(input: string, dir: string, name: string): Promise<string> {
+  const path = join(dir, `${name}.md5`);
+  await runFfmpeg(['-hide_banner', '-nostdin', '-v', 'error', '-y', '-i', `file:${input}`, '-map', '0:v:0', '-c', 'copy', '-f', 'md5', path]);
+  return (await readFile(path, 'utf8')).trim();
 }
 
 async function streamsOf(path: string): Promise<StreamInfo[]> {
@@ -62,8 +71,8 @@ describe('buildPreviewSet on a 3 s 1280x720 25 fps clip with a 1 kHz tone', () =
     assert.equal(set.summary.video?.width, 1280);
     assert.equal(set.summary.audio.length, 1);
     assert.equal(set.encoder.name, 'libx264');
-    assert.equal(set.encoder.settings.video.preset, 'ultrafast');
-    assert.equal(set.encoder.settings.video.gopFrames, 25);
+    assert.equal(set.encoder.settings.video?.preset, 'ultrafast');
+    assert.equal(set.encoder.settings.video?.gopFrames, 25);
     assert.deepEqual(
       set.renditions.map((r) => `${r.name} ${r.width}x${r.height}`),
       ['720p 1280x720', '360p 640x360'],
@@ -73,9 +82,16 @@ describe('buildPreviewSet on a 3 s 1280x720 25 fps clip with a 1 kHz tone', () =
       .map((e) => join(e.parentPath, e.name).slice(out.length + 1))
       .sort();
     assert.deepEqual(set.files, onDisk);
-    for (const expected of ['hls/master.m3u8', 'hls/720p/index.m3u8', 'hls/360p/index.m3u8', 'hls/audio/index.m3u8', 'preview.mp4', 'poster.jpg']) {
+    for (const expected of [
+      'hls/master.m3u8', 'hls/720p/index.m3u8', 'hls/360p/index.m3u8', 'hls/audio/index.m3u8', 'preview.mp4', 'poster.jpg',
+      'thumbs/sprite.jpg', 'thumbs/sprite.vtt', 'waveform.json',
+    ]) {
       assert.ok(set.files.includes(expected), `${expected} listed`);
     }
+    assert.ok(!onDisk.includes('waveform.s8'), 'the raw waveform samples are removed');
+    assert.deepEqual(set.sprites, { image: 'thumbs/sprite.jpg', vtt: 'thumbs/sprite.vtt' });
+    assert.equal(set.waveform, 'waveform.json');
+    assert.deepEqual(set.outputsDropped, []);
     assert.equal(progress.at(-1), 1, 'progress ends at 1');
     assert.ok(progress.every((p) => p >= 0 && p <= 1));
   });
@@ -100,6 +116,48 @@ describe('buildPreviewSet on a 3 s 1280x720 25 fps clip with a 1 kHz tone', () =
     assert.deepEqual(segmentDurations(sd), segmentDurations(hd));
     assert.ok(set.files.includes('hls/720p/seg_00000.m4s'));
     assert.ok(set.files.includes('hls/360p/seg_00002.m4s'));
+  });
+
+  it('measures the loudness of the mono -18 dBFS tone in the same run (-21.1 LUFS, one channel)', () => {
+    assert.ok(set.loudness, 'loudness measured');
+    assert.ok(Math.abs(set.loudness.integrated - -21.1) <= 0.1, `integrated ${set.loudness.integrated}`);
+    // A 3 s clip has too few 3 s short-term windows for a meaningful range; only its form is checked.
+    assert.ok(Number.isFinite(set.loudness.lra) && set.loudness.lra >= 0);
+    // The source is AAC-coded: its onset overshoots the -18.1 dBFS tone by about a decibel.
+    assert.ok(set.loudness.truePeak >= -18.5 && set.loudness.truePeak <= -16.5, `true peak ${set.loudness.truePeak}`);
+  });
+
+  it('writes a sprite sheet of 160x90 tiles, one a second, and its WebVTT index', async () => {
+    const streams = await streamsOf(join(out, 'thumbs/sprite.jpg'));
+    assert.deepEqual(streams.map((s) => `${s.codec_name} ${s.width}x${s.height}`), ['mjpeg 480x90']);
+    const vtt = await readFile(join(out, 'thumbs/sprite.vtt'), 'utf8');
+    assert.equal(
+      vtt,
+      'WEBVTT\n\n' +
+        '00:00:00.000 --> 00:00:01.000\nsprite.jpg#xywh=0,0,160,90\n\n' +
+        '00:00:01.000 --> 00:00:02.000\nsprite.jpg#xywh=160,0,160,90\n\n' +
+        '00:00:02.000 --> 00:00:03.000\nsprite.jpg#xywh=320,0,160,90\n',
+    );
+  });
+
+  it('writes waveform peaks in the audiowaveform format', async () => {
+    const waveform = JSON.parse(await readFile(join(out, 'waveform.json'), 'utf8'));
+    assert.deepEqual(
+      { ...waveform, length: undefined, data: undefined },
+      { version: 2, channels: 1, sample_rate: 8000, samples_per_pixel: 80, bits: 8, length: undefined, data: undefined },
+    );
+    // 3 s at 100 pixels a second, plus whatever the AAC encoder padded at the end.
+    assert.ok(waveform.length >= 300 && waveform.length <= 302, `length ${waveform.length}`);
+    assert.equal(waveform.data.length, waveform.length * 2);
+    // The 1/8-amplitude sine peaks at 16 of 128 (the encoded AAC may ring by a step).
+    assert.ok(waveform.data.slice(20, -20).every((v: number, i: number) => (i % 2 === 0 ? v >= -17 && v <= -15 : v >= 15 && v <= 17)));
+  });
+
+  it('remuxes preview.mp4 from the top rung instead of encoding it again', async () => {
+    assert.equal(
+      await videoPacketsMd5(join(out, 'preview.mp4'), out, 'mp4'),
+      await videoPacketsMd5(join(out, 'hls/720p/index.m3u8'), out, 'hls'),
+    );
   });
 
   it('writes a faststart preview.mp4 with H.264 video and AAC audio', async () => {
@@ -144,6 +202,9 @@ describe('buildPreviewSet edge cases', () => {
       'hls/master.m3u8',
       'poster.jpg',
       'preview.mp4',
+      'thumbs/sprite.jpg',
+      'thumbs/sprite.vtt',
+      'waveform.json',
     ]);
     const master = await readFile(join(dir, 'out/hls/master.m3u8'), 'utf8');
     assert.match(master, /RESOLUTION=320x240/);
@@ -159,6 +220,9 @@ describe('buildPreviewSet edge cases', () => {
     const source = await generateClip(dir, { width: 640, height: 360, seconds: 2, audio: false });
     const set = await buildPreviewSet(source, join(dir, 'out'), fast);
     assert.equal(set.encoder.settings.audio, null);
+    assert.equal(set.loudness, null);
+    assert.equal(set.waveform, undefined);
+    assert.ok(!set.files.includes('waveform.json'));
     assert.deepEqual(set.renditions.map((r) => r.name), ['360p']);
     assert.ok(!set.files.some((f) => f.startsWith('hls/audio/')), set.files.join(','));
     const master = await readFile(join(dir, 'out/hls/master.m3u8'), 'utf8');
@@ -189,12 +253,81 @@ describe('buildPreviewSet edge cases', () => {
     });
   });
 
-  it('says plainly that audio-only previews are not built yet', async (t) => {
+  it('leaves out what backpressure asks it to skip and says so', async (t) => {
     const dir = await makeTempDir(t);
-    const source = await generateClip(dir, { name: 'tone.m4a', video: false, seconds: 1 });
-    await assert.rejects(buildPreviewSet(source, join(dir, 'out'), fast), {
-      code: 'unprocessable',
-      message: /audio-only previews are not built yet/,
-    });
+    const source = await generateClip(dir, { width: 640, height: 360, seconds: 2 });
+    const set = await buildPreviewSet(source, join(dir, 'out'), { ...fast, skip: ['sprites', 'waveform', 'mp4', 'renditions-above-720'] });
+    assert.deepEqual(set.outputsDropped, ['sprites', 'waveform', 'mp4']);
+    assert.equal(set.sprites, undefined);
+    assert.equal(set.waveform, undefined);
+    assert.ok(set.loudness, 'loudness is metadata and always measured');
+    assert.ok(set.files.includes('poster.jpg') && set.files.includes('hls/360p/index.m3u8'));
+    assert.ok(!set.files.some((f) => f === 'preview.mp4' || f.startsWith('thumbs/') || f === 'waveform.json'), set.files.join(','));
+    assert.ok(!(await readdir(join(dir, 'out'))).includes('preview.mp4'));
   });
+});
+
+describe('buildPreviewSet on sources that break naive pipelines', () => {
+  it('turns 10-bit 4:2:2 ProRes HQ into 8-bit 4:2:0 H.264 previews', async (t) => {
+    const dir = await makeTempDir(t);
+    const source = await generateClip(dir, { name: 'master.mov', videoCodec: 'prores', audioCodec: 'pcm', width: 320, height: 180, seconds: 2 });
+    const set = await buildPreviewSet(source, join(dir, 'out'), fast);
+    assert.equal(set.summary.video?.pixFmt, 'yuv422p10le');
+    for (const file of ['preview.mp4', 'hls/180p/index.m3u8']) {
+      const video = (await streamsOf(join(dir, 'out', file))).find((s) => s.codec_type === 'video');
+      assert.deepEqual([video?.codec_name, video?.pix_fmt], ['h264', 'yuv420p'], file);
+      // -profile:v high caps x264 at 8-bit 4:2:0 (ultrafast here even stays Constrained Baseline).
+      assert.doesNotMatch(video?.profile ?? '', /10|4:2:2|4:4:4/, file);
+    }
+  });
+
+  it('makes even sizes from odd dimensions', async (t) => {
+    const dir = await makeTempDir(t);
+    const source = await generateClip(dir, { name: 'odd.mkv', videoCodec: 'ffv1', width: 321, height: 241, seconds: 2, audio: false });
+    const set = await buildPreviewSet(source, join(dir, 'out'), fast);
+    assert.deepEqual(set.renditions.map((r) => `${r.name} ${r.width}x${r.height}`), ['240p 320x240']);
+    const poster = await streamsOf(join(dir, 'out/poster.jpg'));
+    assert.equal(`${poster[0]?.width}x${poster[0]?.height}`, '320x240');
+  });
+
+  it('honours display rotation: a 90° 320x180 clip becomes portrait previews', async (t) => {
+    const dir = await makeTempDir(t);
+    const source = await generateClip(dir, { name: 'phone.mp4', width: 320, height: 180, seconds: 2, rotation: 90 });
+    const set = await buildPreviewSet(source, join(dir, 'out'), fast);
+    assert.ok([90, 270].includes(set.summary.video?.rotation ?? 0), `rotation ${set.summary.video?.rotation}`);
+    assert.deepEqual(set.renditions.map((r) => `${r.width}x${r.height}`), ['180x320']);
+    const video = (await streamsOf(join(dir, 'out/preview.mp4'))).find((s) => s.codec_type === 'video');
+    assert.equal(`${video?.width}x${video?.height}`, '180x320');
+    const poster = await streamsOf(join(dir, 'out/poster.jpg'));
+    assert.equal(`${poster[0]?.width}x${poster[0]?.height}`, '180x320');
+    assert.match(await readFile(join(dir, 'out/thumbs/sprite.vtt'), 'utf8'), /sprite\.jpg#xywh=0,0,160,284/);
+  });
+
+  it('keeps segments aligned across renditions for a variable-frame-rate source', async (t) => {
+    const dir = await makeTempDir(t);
+    const source = await generateClip(dir, { name: 'vfr.mp4', width: 1280, height: 720, seconds: 3, variableFrameRate: true, audio: false });
+    const probe = (await runFfprobe(source)) as { streams: { avg_frame_rate: string; r_frame_rate: string }[] };
+    assert.notEqual(probe.streams[0]?.avg_frame_rate, probe.streams[0]?.r_frame_rate, 'the fixture is variable-rate');
+    const set = await buildPreviewSet(source, join(dir, 'out'), fast);
+    const hd = await readFile(join(dir, 'out/hls/720p/index.m3u8'), 'utf8');
+    const sd = await readFile(join(dir, 'out/hls/360p/index.m3u8'), 'utf8');
+    assert.deepEqual(segmentDurations(hd), segmentDurations(sd));
+    assert.equal(segmentDurations(hd).length, 3);
+    assert.equal(set.sprites?.image, 'thumbs/sprite.jpg');
+  });
+
+  for (const name of ['still.png', 'still.jpg', 'still.tif']) {
+    it(`makes only a poster from a still image (${name})`, async (t) => {
+      const dir = await makeTempDir(t);
+      const source = await generateStill(dir, name, 320, 240);
+      const set = await buildPreviewSet(source, join(dir, 'out'), fast);
+      assert.deepEqual(set.files, ['poster.jpg']);
+      assert.deepEqual(set.renditions, []);
+      assert.equal(set.loudness, null);
+      assert.equal(set.sprites, undefined);
+      assert.deepEqual(set.encoder.settings, { video: null, audio: null });
+      const poster = await streamsOf(join(dir, 'out/poster.jpg'));
+      assert.deepEqual(poster.map((s) => `${s.codec_name} ${s.width}x${s.height}`), ['mjpeg 320x240']);
+    });
+  }
 });

@@ -498,7 +498,8 @@ function previewFilterGraph(plan: PreviewPlan): string {
     const branches = [...plan.renditions.map((_, i) => `[src${i}]`), '[srcposter]', ...(plan.sprites ? ['[srcsprites]'] : [])];
     chains.push(`${decoded}split=${branches.length}${branches.join('')}`);
     plan.renditions.forEach((r, i) => chains.push(`[src${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p[hls${i}]`));
-    chains.push(`[srcposter]trim=start_frame=${poster.frame},${posterChain}[poster]`);
+    // end_frame ends the branch after its one frame: the rest of the clip is never scaled for it.
+    chains.push(`[srcposter]trim=start_frame=${poster.frame}:end_frame=${poster.frame + 1},${posterChain}[poster]`);
     if (plan.sprites) {
       const s = plan.sprites;
       chains.push(
