@@ -29,7 +29,10 @@ export const assetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     );
     const asset = assets[0];
     const { rows: versions } = await pool.query(
-      `SELECT v.*, row_to_json(p.*) AS preview FROM versions v
+      `SELECT v.*, row_to_json(p.*) AS preview,
+              coalesce((SELECT json_agg(json_build_object('id', s.id, 'kind', s.kind, 'name', s.name, 'sha256', s.sha256, 'meta', s.meta) ORDER BY s.created_at)
+                          FROM sidecars s WHERE s.version_id = v.id), '[]'::json) AS sidecars
+         FROM versions v
          LEFT JOIN previews p ON p.sha256 = v.sha256 AND p.profile = $2
         WHERE v.asset_id = $1 ORDER BY v.number DESC`,
       [asset.id, defaultPreviewProfile],
@@ -39,7 +42,8 @@ export const assetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       name: asset.name, createdAt: asset.created_at, updatedAt: asset.updated_at,
       versions: versions.map((v) => ({
         id: v.id, number: v.number, sha256: v.sha256, size: Number(v.size), originalName: v.original_name, contentType: v.content_type,
-        meta: v.meta, createdAt: v.created_at, preview: v.preview ? previewShape(v.preview) : null,
+        meta: v.meta, technical: v.meta?.technical ?? null, loudness: v.meta?.loudness ?? null, sidecars: v.sidecars,
+        createdAt: v.created_at, preview: v.preview ? previewShape(v.preview) : null,
       })),
     };
   });

@@ -62,7 +62,16 @@ export const Version = Type.Object(
     size: Type.Integer(),
     originalName: Type.String(),
     contentType: Nullable(Type.String()),
-    meta: Type.Record(Type.String(), Type.Unknown(), { description: 'technical metadata from the probe (ffprobe summary, ...)' }),
+    meta: Type.Record(Type.String(), Type.Unknown(), { description: 'everything the probe recorded (ffprobe summary, technical, loudness, imf, as11)' }),
+    technical: Nullable(Type.Record(Type.String(), Type.Unknown(), {
+      description: 'EBUCore-shaped technical metadata from MediaInfo and ffprobe: format (container, duration, start timecode), video (codec, profile, bit depth, chroma, scan type, frame rate as a rational), audio tracks and layout',
+    })),
+    loudness: Nullable(Type.Object({
+      integrated: Type.Number({ description: 'integrated loudness, LUFS (EBU R128)' }),
+      lra: Type.Number({ description: 'loudness range, LU' }),
+      truePeak: Type.Number({ description: 'maximum true peak, dBTP' }),
+    })),
+    sidecars: Type.Array(Type.Object({ id: Uuid, kind: Type.String(), name: Type.String(), sha256: Nullable(Type.String()), meta: Type.Record(Type.String(), Type.Unknown()) })),
     createdAt: DateTime,
     preview: Nullable(Type.Ref(PreviewState)),
   },

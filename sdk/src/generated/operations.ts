@@ -23,6 +23,7 @@ export const operations = {
   getAsset: { method: 'GET', path: '/api/assets/{assetId}', tag: 'assets' },
   listAssets: { method: 'GET', path: '/api/projects/{projectId}/assets', tag: 'assets' },
   getPlayback: { method: 'GET', path: '/api/assets/{assetId}/playback', tag: 'assets' },
+  listJobs: { method: 'GET', path: '/api/jobs', tag: 'previews' },
 } as const;
 
 export type OperationId = keyof typeof operations;
@@ -71,4 +72,6 @@ export interface OperationMethods {
   listAssets(input: OperationInput<'listAssets'>, options?: RequestOptions): Promise<OperationOutput<'listAssets'>>;
   /** GET /api/assets/{assetId}/playback — Short-lived signed edge URLs for the preview of a version (latest by default) */
   getPlayback(input: OperationInput<'getPlayback'>, options?: RequestOptions): Promise<OperationOutput<'getPlayback'>>;
+  /** GET /api/jobs — Background jobs of the organization (organization admins); state=dead lists the dead-letter queue */
+  listJobs(input?: OperationInput<'listJobs'>, options?: RequestOptions): Promise<OperationOutput<'listJobs'>>;
 }

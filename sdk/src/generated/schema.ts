@@ -236,7 +236,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Build the preview set of a master (idempotent: one build per sha256 and profile) */
+        /**
+         * Build the preview set of a master (idempotent: one build per sha256 and profile)
+         * @description Answers 200 when ready, else 202 with the state and a Retry-After header (seconds); when the queue is behind, Retry-After grows and new builds drop non-critical outputs first.
+         */
         post: operations["requestPreview"];
         delete?: never;
         options?: never;
@@ -304,6 +307,23 @@ export interface paths {
         };
         /** Short-lived signed edge URLs for the preview of a version (latest by default) */
         get: operations["getPlayback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Background jobs of the organization (organization admins); state=dead lists the dead-letter queue */
+        get: operations["listJobs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -394,10 +414,31 @@ export interface components {
             size: number;
             originalName: string;
             contentType: string | null;
-            /** @description technical metadata from the probe (ffprobe summary, ...) */
+            /** @description everything the probe recorded (ffprobe summary, technical, loudness, imf, as11) */
             meta: {
                 [key: string]: unknown;
             };
+            technical: {
+                [key: string]: unknown;
+            } | null;
+            loudness: {
+                /** @description integrated loudness, LUFS (EBU R128) */
+                integrated: number;
+                /** @description loudness range, LU */
+                lra: number;
+                /** @description maximum true peak, dBTP */
+                truePeak: number;
+            } | null;
+            sidecars: {
+                /** Format: uuid */
+                id: string;
+                kind: string;
+                name: string;
+                sha256: string | null;
+                meta: {
+                    [key: string]: unknown;
+                };
+            }[];
             /** Format: date-time */
             createdAt: string;
             preview: components["schemas"]["Preview"] | null;
@@ -465,6 +506,24 @@ export interface components {
         PartUrl: {
             partNumber: number;
             url: string;
+        };
+        Job: {
+            /** Format: uuid */
+            id: string;
+            /** @description promote, probe or preview */
+            kind: string;
+            /** @description upload id (promote), version id (probe) or sha256:profile (preview) */
+            subject: string;
+            /** @description dead: retries exhausted, moved to the dead-letter queue */
+            state: "queued" | "active" | "completed" | "failed" | "dead";
+            attempts: number;
+            error: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
         };
     };
     responses: never;
@@ -1471,6 +1530,8 @@ export interface operations {
                     profile?: string;
                     /** @description build again even if ready */
                     rebuild?: boolean;
+                    /** @description interactive (default: someone is waiting) outranks bulk (ingest) */
+                    priority?: "interactive" | "bulk";
                 };
             };
         };
@@ -1728,6 +1789,59 @@ export interface operations {
             };
             /** @description Every error the api returns has this shape. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                state?: "queued" | "active" | "completed" | "failed" | "dead";
+                kind?: "promote" | "probe" | "preview";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Job"][];
+                    };
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,27 +1,81 @@
+import { open } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { isAppError } from '@mediavault/core/errors';
 import { masterKey } from '@mediavault/core/keys';
-import type { ProbeJob } from '@mediavault/core/jobs';
-import { probeFile } from '../media/probe.ts';
+import { queues, sendOptions, type ProbeJob } from '@mediavault/core/jobs';
+import { summarizeProbe } from '../media/probe.ts';
+import { readTechnicalReports } from '../qc/probe-technical.ts';
+import { technicalMetadata } from '../qc/technical-metadata.ts';
+import { detectAs11 } from '../imf/as11.ts';
+import { isCpl } from '../imf/cpl.ts';
 import type { WorkerDeps } from '../worker.ts';
 import { createWorkspace, localCopy } from './materialize.ts';
 import { setJobState } from './job-state.ts';
+import { linkImfComposition } from './imf-links.ts';
 
-/** Probes a master with ffprobe and stores the summary on every version of those bytes. */
+async function startsLikeXml(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(256), 0, 256, 0);
+    return /^\s*(<\?xml|<)/.test(buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, ''));
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Technical metadata of a master, stored on every version of those bytes:
+ * MediaInfo + ffprobe as EBUCore-shaped `technical`, the ffprobe summary the
+ * previews use, AS-11 descriptive metadata when present, and for an IMF CPL
+ * its parsed composition and links to the track files delivered with it.
+ */
 export async function handleProbe(deps: WorkerDeps, job: ProbeJob): Promise<void> {
   const workspace = await createWorkspace('probe');
   try {
     await setJobState(deps.pool, 'probe', job.versionId, 'active');
     const input = await localCopy(deps.storages.masters, masterKey(job.sha256), workspace);
-    let meta: Record<string, unknown>;
-    try {
-      const summary = await probeFile(input);
-      meta = { ...summary, probedAt: new Date().toISOString() };
-    } catch (err) {
-      // Not media ffprobe understands (a PDF, a sidecar): record why, do not retry.
-      meta = { probeError: (err as Error).message, probedAt: new Date().toISOString() };
+    const meta: Record<string, unknown> = { probedAt: new Date().toISOString() };
+    if (await startsLikeXml(input)) {
+      const xml = await readFile(input, 'utf8');
+      if (isCpl(xml)) {
+        try {
+          meta.imf = await linkImfComposition(deps, job.versionId, job.sha256, xml);
+        } catch (err) {
+          if (!isAppError(err)) throw err;
+          meta.imf = { kind: 'imf-cpl', error: err.message };
+        }
+      } else {
+        meta.document = 'xml';
+      }
+    } else {
+      try {
+        const reports = await readTechnicalReports(input);
+        Object.assign(meta, summarizeProbe(reports.ffprobe));
+        meta.technical = technicalMetadata(reports.mediainfo, reports.ffprobe);
+        const as11 = detectAs11(reports.mediainfo);
+        if (as11.as11) meta.as11 = as11;
+      } catch (err) {
+        // Not media ffprobe understands (a PDF, a sidecar): record why, do not retry.
+        if (!isAppError(err) || err.status >= 500) throw err;
+        meta.probeError = err.message;
+      }
+      await relinkCompositionsNear(deps, job.versionId);
     }
     await deps.pool.query(`UPDATE versions SET meta = meta || $2::jsonb WHERE sha256 = $1`, [job.sha256, JSON.stringify(meta)]);
     await setJobState(deps.pool, 'probe', job.versionId, 'completed');
   } finally {
     await workspace.dispose();
   }
+}
+
+/** A track file may arrive after its CPL: probe the collection's CPLs again so they link it. */
+async function relinkCompositionsNear(deps: WorkerDeps, versionId: string): Promise<void> {
+  const { rows } = await deps.pool.query<{ id: string; sha256: string }>(
+    `SELECT v.id, v.sha256 FROM versions v JOIN assets a ON a.id = v.asset_id
+      WHERE v.meta->'imf'->>'kind' = 'imf-cpl'
+        AND (a.project_id, a.collection_id) IS NOT DISTINCT FROM (
+              SELECT a2.project_id, a2.collection_id FROM versions v2 JOIN assets a2 ON a2.id = v2.asset_id WHERE v2.id = $1)`,
+    [versionId],
+  );
+  for (const cpl of rows) await deps.boss.send(queues.probe, { versionId: cpl.id, sha256: cpl.sha256 }, sendOptions.probe(cpl.id));
 }

@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { withTransaction } from '@mediavault/core/db/pool';
+import { masterKey } from '@mediavault/core/keys';
+import type { Storage } from '@mediavault/core/storage/types';
+import { parseCpl } from '../imf/cpl.ts';
+import { linkCplToVersions, type KnownVersion } from '../imf/package.ts';
+import { parseAssetMap, parsePkl, type AssetMapEntry, type PackingList } from '../imf/packing.ts';
+import type { WorkerDeps } from '../worker.ts';
+
+const maxXmlBytes = 16 * 1024 * 1024;
+
+async function readText(storage: Storage, sha: string): Promise<string> {
+  const local = storage.localPath?.(masterKey(sha));
+  if (local) return readFile(local, 'utf8');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of await storage.get(masterKey(sha))) {
+    size += (chunk as Buffer).length;
+    if (size > maxXmlBytes) throw new Error('XML document larger than 16 MiB');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * A CPL promoted into a project: parse it, find its PKL and ASSETMAP among the
+ * versions of the same collection, and link the CPL as a sidecar to every
+ * version that is one of its track files. Re-run whenever a file of the
+ * collection is promoted (the package may arrive in any order); idempotent.
+ */
+export async function linkImfComposition(deps: WorkerDeps, cplVersionId: string, cplSha: string, cplXml: string) {
+  const { pool, storages } = deps;
+  const cpl = parseCpl(cplXml);
+  const { rows: siblings } = await pool.query<{ version_id: string; original_name: string; size: number; sha256: string }>(
+    `SELECT DISTINCT ON (a.id) v.id AS version_id, v.original_name, v.size, v.sha256
+       FROM versions v JOIN assets a ON a.id = v.asset_id
+      WHERE (a.project_id, a.collection_id) IS NOT DISTINCT FROM (
+              SELECT a2.project_id, a2.collection_id FROM versions v2 JOIN assets a2 ON a2.id = v2.asset_id WHERE v2.id = $1)
+      ORDER BY a.id, v.number DESC`,
+    [cplVersionId],
+  );
+  let pkl: PackingList | null = null;
+  let assetMap: AssetMapEntry[] | null = null;
+  for (const s of siblings) {
+    const name = s.original_name.split('/').pop() ?? '';
+    if (!pkl && /^PKL.*\.xml$/i.test(name)) pkl = parsePkl(await readText(storages.masters, s.sha256), name);
+    if (!assetMap && /^ASSETMAP(\.xml)?$/i.test(name)) assetMap = parseAssetMap(await readText(storages.masters, s.sha256), name);
+  }
+  const known: KnownVersion[] = siblings
+    .filter((s) => s.version_id !== cplVersionId)
+    .map((s) => ({ versionId: s.version_id, originalName: s.original_name, size: Number(s.size) }));
+  const result = linkCplToVersions(cpl, pkl, assetMap, known);
+  await withTransaction(pool, async (db) => {
+    await db.query(`DELETE FROM sidecars WHERE kind = 'imf-cpl' AND sha256 = $1`, [cplSha]);
+    for (const link of result.links) {
+      await db.query(
+        `INSERT INTO sidecars (version_id, kind, name, storage_key, sha256, meta) VALUES ($1, 'imf-cpl', $2, $3, $4, $5)`,
+        [link.versionId, cpl.title, masterKey(cplSha), cplSha, { cplId: cpl.id, title: cpl.title, editRate: cpl.editRate, durationFrames: cpl.durationFrames, trackFileId: link.trackFileId, matchedBy: link.matchedBy }],
+      );
+    }
+  });
+  return {
+    kind: 'imf-cpl',
+    cplId: cpl.id, title: cpl.title, editRate: cpl.editRate, durationFrames: cpl.durationFrames, durationSeconds: cpl.durationSeconds,
+    trackFileIds: cpl.trackFileIds, packingList: pkl ? pkl.id : null, assetMap: assetMap !== null,
+    linked: result.links.map((l) => ({ versionId: l.versionId, trackFileId: l.trackFileId, matchedBy: l.matchedBy })),
+    missing: result.missing, mismatched: result.mismatched,
+  };
+}
