@@ -32,10 +32,10 @@ export async function linkImfComposition(deps: WorkerDeps, cplVersionId: string,
   const { pool, storages } = deps;
   const cpl = parseCpl(cplXml);
   const { rows: siblings } = await pool.query<{ version_id: string; original_name: string; size: number; sha256: string }>(
-    `SELECT DISTINCT ON (a.id) v.id AS version_id, v.original_name, v.size, v.sha256
-       FROM versions v JOIN assets a ON a.id = v.asset_id
-      WHERE (a.project_id, a.collection_id) IS NOT DISTINCT FROM (
-              SELECT a2.project_id, a2.collection_id FROM versions v2 JOIN assets a2 ON a2.id = v2.asset_id WHERE v2.id = $1)
+    `WITH here AS (SELECT a.project_id, a.collection_id FROM versions v JOIN assets a ON a.id = v.asset_id WHERE v.id = $1)
+     SELECT DISTINCT ON (a.id) v.id AS version_id, v.original_name, v.size, v.sha256
+       FROM versions v JOIN assets a ON a.id = v.asset_id, here
+      WHERE a.project_id = here.project_id AND a.collection_id IS NOT DISTINCT FROM here.collection_id
       ORDER BY a.id, v.number DESC`,
     [cplVersionId],
   );

@@ -7,7 +7,8 @@ import { queues, sendOptions, type PreviewJob } from '@mediavault/core/jobs';
 import { previewPressure, type DroppableOutput } from '@mediavault/core/backpressure';
 import { previewBacklog } from '@mediavault/core/queue';
 import { buildPreviewSet, type PreviewSet } from '../media/preview-build.ts';
-import { chooseVideoEncoder, previewLayout } from '../media/ffmpeg-args.ts';
+import { previewLayout } from '../media/ffmpeg-args.ts';
+import { getEncoderCapabilities, NvencSessionLimiter, runWithEncoderFallback } from '../media/encoders.ts';
 import type { WorkerDeps } from '../worker.ts';
 import { createWorkspace, localCopy } from './materialize.ts';
 import { setJobState } from './job-state.ts';
@@ -16,7 +17,7 @@ import { setJobState } from './job-state.ts';
 export function publishedKey(sha: string, relativePath: string): string {
   if (relativePath === previewLayout.progressiveMp4) return previewKeys.mp4(sha);
   if (relativePath === previewLayout.poster) return previewKeys.poster(sha);
-  if (relativePath === 'waveform.json') return previewKeys.waveform(sha);
+  if (relativePath === previewLayout.waveform) return previewKeys.waveform(sha);
   if (relativePath.startsWith('thumbs/')) return `${previewKeys.thumbsPrefix(sha)}${relativePath.slice('thumbs/'.length)}`;
   if (relativePath.startsWith('hls/')) return `${previewKeys.hlsPrefix(sha)}${relativePath.slice('hls/'.length)}`;
   throw new Error(`no published location for preview file ${relativePath}`);
@@ -36,12 +37,22 @@ function contentType(path: string): string | undefined {
   return dot >= 0 ? contentTypes[path.slice(dot)] : undefined;
 }
 
-/** The files of a set that belong to the outputs a build dropped (what a fill job publishes). */
-export function filesOfOutputs(files: string[], outputs: DroppableOutput[]): string[] {
-  return files.filter((f) =>
+/** One per worker process: bounds concurrent NVENC sessions on this node's GPU. */
+const nvencLimiter = new NvencSessionLimiter();
+
+/**
+ * The files of a set that belong to the outputs a build dropped (what a fill job
+ * publishes). Rendition folders are named by height and stable across builds, so
+ * a fill adds the missing rungs' folders and then a master playlist that lists them.
+ */
+export function filesOfOutputs(files: string[], outputs: DroppableOutput[], renditions: { name: string; height: number }[]): string[] {
+  const addedRungs = outputs.includes('renditions-above-720') ? renditions.filter((r) => r.height > 720).map((r) => `hls/${r.name}/`) : [];
+  const selected = files.filter((f) =>
     (outputs.includes('mp4') && f === previewLayout.progressiveMp4) ||
-    (outputs.includes('waveform') && f === 'waveform.json') ||
-    (outputs.includes('sprites') && f.startsWith('thumbs/sprite')));
+    (outputs.includes('waveform') && f === previewLayout.waveform) ||
+    (outputs.includes('sprites') && (f === previewLayout.spriteImage || f === previewLayout.spriteVtt)) ||
+    addedRungs.some((prefix) => f.startsWith(prefix)));
+  return addedRungs.length > 0 ? [...selected, previewLayout.masterPlaylist] : selected;
 }
 
 /**
@@ -66,10 +77,17 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
   const workspace = await createWorkspace('preview');
   try {
     const input = await localCopy(storages.masters, masterKey(job.sha256), workspace);
-    const outputDir = join(workspace.dir, 'out');
+    const outputDirFor = (encoderName: string) => join(workspace.dir, `out-${encoderName}`);
     let built: PreviewSet;
+    let outputDir: string;
+    let encoderRecord: Record<string, unknown>;
     try {
-      built = await buildPreviewSet(input, outputDir, { encoder: chooseVideoEncoder({ nvenc: false }), skip: drop });
+      // NVENC when this node has it; a failed NVENC build is retried on libx264 for this job only.
+      const run = await runWithEncoderFallback(await getEncoderCapabilities(), nvencLimiter, (encoder) =>
+        buildPreviewSet(input, outputDirFor(encoder.name), { encoder, skip: drop }));
+      built = run.result;
+      outputDir = outputDirFor(run.encoder.name);
+      encoderRecord = { ...built.encoder, fellBack: run.fellBack, ...(run.nvencError ? { nvencError: run.nvencError } : {}) };
     } catch (err) {
       if (isAppError(err) && err.status < 500) {
         // The input cannot make a preview (corrupt, truncated, not media): final, no retry storm.
@@ -85,8 +103,8 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
       await storages.previews.put(publishedKey(job.sha256, file), createReadStream(join(outputDir, file)), { contentType: contentType(file) });
     };
     if (job.fill) {
-      // The published HLS stays as it is: only the outputs that were dropped are added.
-      for (const file of filesOfOutputs(built.files, fillOutputs)) await publish(file);
+      // The published HLS stays as it is, except for rungs that were dropped: the master playlist comes last.
+      for (const file of filesOfOutputs(built.files, fillOutputs, built.renditions)) await publish(file);
     } else {
       const masterPlaylist = previewLayout.masterPlaylist;
       for (const file of built.files.filter((f) => f !== masterPlaylist)) await publish(file);
@@ -105,7 +123,7 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
     };
     await pool.query(
       `UPDATE previews SET status = 'ready', encoder = $3, outputs = $4, error = NULL, updated_at = now() WHERE sha256 = $1 AND profile = $2`,
-      [job.sha256, job.profile, built.encoder, outputs],
+      [job.sha256, job.profile, encoderRecord, outputs],
     );
     const meta: Record<string, unknown> = { ...built.summary };
     if (built.loudness !== undefined) meta.loudness = built.loudness;

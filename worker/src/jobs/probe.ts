@@ -71,10 +71,10 @@ export async function handleProbe(deps: WorkerDeps, job: ProbeJob): Promise<void
 /** A track file may arrive after its CPL: probe the collection's CPLs again so they link it. */
 async function relinkCompositionsNear(deps: WorkerDeps, versionId: string): Promise<void> {
   const { rows } = await deps.pool.query<{ id: string; sha256: string }>(
-    `SELECT v.id, v.sha256 FROM versions v JOIN assets a ON a.id = v.asset_id
+    `WITH here AS (SELECT a.project_id, a.collection_id FROM versions v JOIN assets a ON a.id = v.asset_id WHERE v.id = $1)
+     SELECT v.id, v.sha256 FROM versions v JOIN assets a ON a.id = v.asset_id, here
       WHERE v.meta->'imf'->>'kind' = 'imf-cpl'
-        AND (a.project_id, a.collection_id) IS NOT DISTINCT FROM (
-              SELECT a2.project_id, a2.collection_id FROM versions v2 JOIN assets a2 ON a2.id = v2.asset_id WHERE v2.id = $1)`,
+        AND a.project_id = here.project_id AND a.collection_id IS NOT DISTINCT FROM here.collection_id`,
     [versionId],
   );
   for (const cpl of rows) await deps.boss.send(queues.probe, { versionId: cpl.id, sha256: cpl.sha256 }, sendOptions.probe(cpl.id));
