@@ -64,3 +64,8 @@ export function formatBytes(bytes: number): string {
   }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
+
+export function throughput(state: { bytesSent: number; startedAt: number; now: number }): string {
+  const seconds = Math.max(0.001, (state.now - state.startedAt) / 1000);
+  return `${formatBytes(Math.round(state.bytesSent / seconds))}/s`;
+}

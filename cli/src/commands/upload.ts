@@ -1,9 +1,9 @@
 import { hashFile, promoteAndWait, uploadFile, type MediavaultClient } from '@mediavault/sdk';
 import { connect, resolveConnection, resolveProject } from '../connection.ts';
 import { exitCodes } from '../exit-codes.ts';
-import { createOutput, errorFields, formatBytes, reportFailure } from '../output.ts';
+import { createOutput, errorFields, formatBytes, reportFailure, throughput } from '../output.ts';
 import { planUpload, type PlannedFile } from '../upload-plan.ts';
-import { startUploadView, throughput, type ActiveFile, type UploadViewState } from '../views/upload-view.ts';
+import type { ActiveFile, UploadViewState } from '../views/upload-view.ts';
 
 export interface UploadOptions {
   project?: string;
@@ -59,7 +59,8 @@ export async function runUpload(paths: string[], options: UploadOptions): Promis
     }
 
     const view = !output.json && process.stdout.isTTY ? createViewState(plan.files) : null;
-    const screen = view ? startUploadView(view) : null;
+    // ink (and React) load only when there is a terminal to draw on.
+    const screen = view ? (await import('../views/upload-view.ts')).startUploadView(view) : null;
     const say = (line: string) => {
       if (view) view.recent = [...view.recent, line].slice(-5);
       else output.line(line);

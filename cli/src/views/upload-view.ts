@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { Box, render, Text } from 'ink';
-import { formatBytes } from '../output.ts';
+import { formatBytes, throughput } from '../output.ts';
 
 interface ReactLike {
   createElement(type: unknown, props?: Record<string, unknown> | null, ...children: unknown[]): unknown;
@@ -36,11 +36,6 @@ export interface UploadViewState {
 function bar(fraction: number, width: number): string {
   const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-}
-
-export function throughput(state: Pick<UploadViewState, 'bytesSent' | 'startedAt' | 'now'>): string {
-  const seconds = Math.max(0.001, (state.now - state.startedAt) / 1000);
-  return `${formatBytes(Math.round(state.bytesSent / seconds))}/s`;
 }
 
 export function uploadView(state: UploadViewState): unknown {
