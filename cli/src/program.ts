@@ -1,8 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliPackage from '../package.json' with { type: 'json' };
-import { runAssetsList, runAssetsShow, runPlayback, runPreview } from './commands/assets.ts';
-import { runLogin, runWhoami } from './commands/account.ts';
-import { runUpload } from './commands/upload.ts';
 import { exitCodes } from './exit-codes.ts';
 
 interface DevCommand {
@@ -27,6 +24,12 @@ const sha256 = (value: string): string => {
   if (!/^[0-9a-f]{64}$/.test(value)) throw new InvalidArgumentError('must be a lowercase hex sha256 (64 characters)');
   return value;
 };
+
+// Command modules (and with them the SDK and undici) load only when their command runs:
+// --help and usage errors answer fast.
+const account = () => import('./commands/account.ts');
+const assetCommands = () => import('./commands/assets.ts');
+const upload = () => import('./commands/upload.ts');
 
 /**
  * The `mediavault` program. Actions report their exit code through `done`;
@@ -60,12 +63,12 @@ export function buildProgram(done: (code: number) => void): Command {
     .addOption(new Option('--token <token>', 'API token (mvt_...)').env('MEDIAVAULT_TOKEN'))
     .option('--project <project>', 'default project (id or name) for upload and assets list')
     .addOption(json())
-    .action(async (o: { url?: string; token?: string; project?: string; json?: boolean }) => done(await runLogin({ ...o, profile: global().profile })));
+    .action(async (o: { url?: string; token?: string; project?: string; json?: boolean }) => done(await (await account()).runLogin({ ...o, profile: global().profile })));
 
   program.command('whoami')
     .description('Show the user, organization and projects of the current token')
     .addOption(json())
-    .action(async (o: { json?: boolean }) => done(await runWhoami({ ...o, profile: global().profile })));
+    .action(async (o: { json?: boolean }) => done(await (await account()).runWhoami({ ...o, profile: global().profile })));
 
   program.command('upload')
     .description('Upload files and folders (recursively); with --promote, make them versioned assets')
@@ -78,7 +81,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .option('--hash-first', 'hash each file before uploading so bytes already stored are not sent again (reads files twice)')
     .addOption(json())
     .action(async (paths: string[], o: { project?: string; promote?: boolean; collection?: string; concurrency: number; parallel: number; hashFirst?: boolean; json?: boolean }) => {
-      done(await runUpload(paths, { ...o, profile: global().profile }));
+      done(await (await upload()).runUpload(paths, { ...o, profile: global().profile }));
     });
 
   const assets = program.command('assets').description('Browse assets');
@@ -86,12 +89,12 @@ export function buildProgram(done: (code: number) => void): Command {
     .description('List the assets of a project, newest first')
     .option('--project <project>', 'project id or name (default: the profile\'s project)')
     .addOption(json())
-    .action(async (o: { project?: string; json?: boolean }) => done(await runAssetsList({ ...o, profile: global().profile })));
+    .action(async (o: { project?: string; json?: boolean }) => done(await (await assetCommands()).runAssetsList({ ...o, profile: global().profile })));
   assets.command('show')
     .description('An asset with its versions and technical metadata, as JSON')
     .argument('<assetId>')
     .addOption(json())
-    .action(async (assetId: string, o: { json?: boolean }) => done(await runAssetsShow(assetId, { ...o, profile: global().profile })));
+    .action(async (assetId: string, o: { json?: boolean }) => done(await (await assetCommands()).runAssetsShow(assetId, { ...o, profile: global().profile })));
 
   program.command('preview')
     .description('Request the preview build of a master (idempotent) and show its state')
@@ -100,7 +103,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .option('--timeout <seconds>', 'give up waiting after this long', positiveInteger('--timeout', 86400))
     .addOption(json())
     .action(async (sha: string, o: { wait?: boolean; timeout?: number; json?: boolean }) => {
-      done(await runPreview(sha, { ...o, timeout: o.timeout ? o.timeout * 1000 : undefined, profile: global().profile }));
+      done(await (await assetCommands()).runPreview(sha, { ...o, timeout: o.timeout ? o.timeout * 1000 : undefined, profile: global().profile }));
     });
 
   program.command('playback')
@@ -108,7 +111,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .argument('<assetId>')
     .option('--version-id <versionId>', 'a specific version (default: the latest)')
     .addOption(json())
-    .action(async (assetId: string, o: { versionId?: string; json?: boolean }) => done(await runPlayback(assetId, { json: o.json, version: o.versionId, profile: global().profile })));
+    .action(async (assetId: string, o: { versionId?: string; json?: boolean }) => done(await (await assetCommands()).runPlayback(assetId, { json: o.json, version: o.versionId, profile: global().profile })));
 
   return program;
 }
