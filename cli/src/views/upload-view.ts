@@ -1,16 +1,11 @@
 /**
  * The ink view of `mediavault upload` on a TTY: overall bytes, throughput and
- * the files in flight. Plain React.createElement (no JSX under type stripping);
- * react is loaded through require because @types/react is not installed.
+ * the files in flight. Plain React.createElement (no JSX under type stripping).
  */
-import { createRequire } from 'node:module';
+import React from 'react';
 import { Box, render, Text } from 'ink';
 import { formatBytes, throughput } from '../output.ts';
 
-interface ReactLike {
-  createElement(type: unknown, props?: Record<string, unknown> | null, ...children: unknown[]): unknown;
-}
-const React = createRequire(import.meta.url)('react') as ReactLike;
 const h = React.createElement;
 
 export interface ActiveFile {
