@@ -19,6 +19,7 @@ import { storageRoutes } from './routes/storage.ts';
 import { playerRoutes } from './routes/player.ts';
 import { eventRoutes } from './routes/events.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { sidecarRoutes } from './routes/sidecars.ts';
 import type { EventHub } from './services/events.ts';
 
 export interface ApiDeps {
@@ -100,6 +101,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(playerRoutes);
   await app.register(eventRoutes);
   await app.register(jobRoutes);
+  await app.register(sidecarRoutes);
   app.addHook('onClose', async () => deps.events.close());
   return app;
 }

@@ -6,7 +6,7 @@ import { apiPublicUrl, edgePublicUrl, loadConfigOrExit, requireDatabaseUrl } fro
 import { createPool } from '@mediavault/core/db/pool';
 import { runMigrations } from '@mediavault/core/db/migrate';
 import { createBoss, ensureQueues } from '@mediavault/core/queue';
-import { createStorages, storageSettingsFromConfig } from '@mediavault/core/storage/from-config';
+import { createStoragesFromConfig } from '@mediavault/core/storage/from-config';
 import { buildApi } from './app.ts';
 import { EventHub } from './services/events.ts';
 
@@ -27,7 +27,7 @@ boss.on('error', (err) => process.stderr.write(`pg-boss: ${err.message}\n`));
 await boss.start();
 await ensureQueues(boss);
 const urls = { api: apiPublicUrl(config, config.api.port), edge: edgePublicUrl(config, config.edge.port) };
-const app = await buildApi({ config, pool, boss, storages: createStorages(storageSettingsFromConfig(config, urls.api)), urls, events: new EventHub(databaseUrl), logger: { level: config.logLevel } });
+const app = await buildApi({ config, pool, boss, storages: createStoragesFromConfig(config, urls.api), urls, events: new EventHub(databaseUrl), logger: { level: config.logLevel } });
 await app.listen({ host: config.api.host, port: config.api.port });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,7 +1,7 @@
 import type { PgBoss } from 'pg-boss';
 import { loadConfig } from '@mediavault/core/config';
 import { createPool } from '@mediavault/core/db/pool';
-import { createStorages, storageSettingsFromConfig } from '@mediavault/core/storage/from-config';
+import { createStoragesFromConfig } from '@mediavault/core/storage/from-config';
 import { buildApi } from './app.ts';
 import { EventHub } from './services/events.ts';
 
@@ -15,7 +15,7 @@ export async function emitOpenApi(): Promise<Record<string, unknown>> {
   const urls = { api: 'http://127.0.0.1:8080', edge: 'http://127.0.0.1:8081' };
   const app = await buildApi({
     config, pool, boss: { send: async () => null } as unknown as PgBoss,
-    storages: createStorages(storageSettingsFromConfig(config, urls.api)), urls, events: new EventHub('postgres://unused@127.0.0.1:1/unused'),
+    storages: createStoragesFromConfig(config, urls.api), urls, events: new EventHub('postgres://unused@127.0.0.1:1/unused'),
   });
   await app.ready();
   const document = app.swagger() as unknown as Record<string, unknown>;

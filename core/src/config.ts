@@ -27,6 +27,8 @@ export const configVariables = {
   EDGE_SIGNING_KID: { schema: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }), default: 'k1', description: 'Key id of EDGE_SIGNING_KEY, carried in tokens for rotation.' },
   PREVIEW_TTL: { schema: Type.Integer({ minimum: 30, maximum: 604800 }), default: '3600', description: 'Lifetime in seconds of signed playback URLs.' },
   UPLOAD_URL_TTL: { schema: Type.Integer({ minimum: 60, maximum: 604800 }), default: '3600', description: 'Lifetime in seconds of presigned upload part URLs.' },
+  UPLOAD_EXPIRY_HOURS: { schema: Type.Integer({ minimum: 1, maximum: 8760 }), default: '168', description: 'How long an unfinished upload can be resumed; after that the maintenance job aborts it and frees its parts.' },
+  MULTIPART_COPY_THRESHOLD_BYTES: { schema: Type.Integer({ minimum: 5 * 1024 * 1024, maximum: 5 * 1024 ** 3 }), default: String(5 * 1024 ** 3), description: 'Masters above this size are copied staging → masters with multipart UploadPartCopy (S3 CopyObject stops at 5 GiB).' },
   MAX_UPLOAD_BYTES: { schema: Type.Integer({ minimum: 1 }), default: String(5 * 1024 ** 4), description: 'Largest object accepted by presign (default 5 TiB, the S3 limit).' },
   OBJECT_LOCK_DEFAULT_DAYS: { schema: Type.Integer({ minimum: 1, maximum: 36500 }), default: '365', description: 'Retention of masters: Object Lock GOVERNANCE retain-until = promotion + this many days.' },
   STORAGE_DRIVER: { schema: Type.Union([Type.Literal('fs'), Type.Literal('s3')]), default: 'fs', description: '`fs` (a directory or NAS mount) or `s3` (S3-compatible: Wasabi, AWS, MinIO).' },
@@ -75,6 +77,8 @@ export interface Config {
   edge: { host: string; port: number; publicUrl: string | undefined; cacheDir: string; signingKey: string; signingKid: string };
   previewTtlSeconds: number;
   uploadUrlTtlSeconds: number;
+  uploadExpiryHours: number;
+  multipartCopyThresholdBytes: number;
   maxUploadBytes: number;
   objectLockDefaultDays: number;
   storage: {
@@ -151,6 +155,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     previewTtlSeconds: get<number>('PREVIEW_TTL'),
     uploadUrlTtlSeconds: get<number>('UPLOAD_URL_TTL'),
+    uploadExpiryHours: get<number>('UPLOAD_EXPIRY_HOURS'),
+    multipartCopyThresholdBytes: get<number>('MULTIPART_COPY_THRESHOLD_BYTES'),
     maxUploadBytes: get<number>('MAX_UPLOAD_BYTES'),
     objectLockDefaultDays: get<number>('OBJECT_LOCK_DEFAULT_DAYS'),
     storage: {

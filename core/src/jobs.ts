@@ -9,7 +9,11 @@ export const queues = {
   promote: 'promote',
   probe: 'probe',
   preview: 'preview',
+  maintenance: 'maintenance',
 } as const;
+
+/** How often the maintenance job runs (cron, UTC). */
+export const maintenanceSchedule = '*/15 * * * *';
 export type QueueName = (typeof queues)[keyof typeof queues];
 
 export const PromoteJob = Type.Object({

@@ -22,6 +22,7 @@ export async function ensureQueues(boss: PgBoss): Promise<void> {
     [queues.promote, { policy: 'standard', deadLetter: deadLetterQueue, heartbeatSeconds }],
     [queues.probe, { policy: 'standard', deadLetter: deadLetterQueue, heartbeatSeconds }],
     [queues.preview, { policy: 'stately', deadLetter: deadLetterQueue, heartbeatSeconds }],
+    [queues.maintenance, { policy: 'singleton', retryLimit: 1 }],
   ];
   for (const [name, options] of wanted) {
     if (existing.has(name)) continue;

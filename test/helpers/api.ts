@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '@mediavault/core/config';
 import { createPool, type Pool } from '@mediavault/core/db/pool';
 import { freePort } from '@mediavault/core/db/embedded';
 import { createBoss, ensureQueues } from '@mediavault/core/queue';
-import { createStorages, storageSettingsFromConfig } from '@mediavault/core/storage/from-config';
+import { createStoragesFromConfig } from '@mediavault/core/storage/from-config';
 import type { Storage, StorageRole } from '@mediavault/core/storage/types';
 import { buildApi } from '@mediavault/api';
 import { bootstrapOrganization, type BootstrapResult } from '@mediavault/api/bootstrap';
@@ -50,7 +50,7 @@ export async function startTestApi(options: { env?: Record<string, string>; edge
   await ensureQueues(boss);
   const url = `http://127.0.0.1:${port}`;
   const edgeUrl = options.edgeUrl ?? 'http://127.0.0.1:1';
-  const storages = createStorages(storageSettingsFromConfig(config, url));
+  const storages = createStoragesFromConfig(config, url);
   const app = await buildApi({ config, pool, boss, storages, events: new EventHub(db.url), urls: { api: url, edge: edgeUrl } });
   await app.listen({ host: '127.0.0.1', port });
   const org = await bootstrapOrganization(pool, { organization: 'Test studio', client: 'Client A', project: 'Project A', adminEmail: 'admin@test', adminName: 'Admin' });

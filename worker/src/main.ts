@@ -3,7 +3,7 @@ import { apiPublicUrl, loadConfigOrExit, requireDatabaseUrl } from '@mediavault/
 import { createPool } from '@mediavault/core/db/pool';
 import { runMigrations } from '@mediavault/core/db/migrate';
 import { createBoss, ensureQueues } from '@mediavault/core/queue';
-import { createStorages, storageSettingsFromConfig } from '@mediavault/core/storage/from-config';
+import { createStoragesFromConfig } from '@mediavault/core/storage/from-config';
 import { startWorker } from './worker.ts';
 
 const config = loadConfigOrExit();
@@ -25,7 +25,7 @@ const log = {
   warn: (o: object, m?: string) => process.stdout.write(`${JSON.stringify({ level: 'warn', msg: m, ...o })}\n`),
   error: (o: object, m?: string) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: m, ...o, err: String((o as { err?: unknown }).err ?? '') })}\n`),
 };
-const worker = await startWorker({ config, pool, boss, storages: createStorages(storageSettingsFromConfig(config, apiPublicUrl(config, config.api.port))), log });
+const worker = await startWorker({ config, pool, boss, storages: createStoragesFromConfig(config, apiPublicUrl(config, config.api.port)), log });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {
     await worker.stop();

@@ -1,12 +1,13 @@
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '@mediavault/core/config';
 import type { Pool } from '@mediavault/core/db/pool';
-import { queues, type PreviewJob, type ProbeJob, type PromoteJob } from '@mediavault/core/jobs';
+import { maintenanceSchedule, queues, type PreviewJob, type ProbeJob, type PromoteJob } from '@mediavault/core/jobs';
 import type { Storage, StorageRole } from '@mediavault/core/storage/types';
 import { handlePromote } from './jobs/promote.ts';
 import { handleProbe } from './jobs/probe.ts';
 import { handlePreview } from './jobs/preview.ts';
 import { handleDeadLetter, jobSubject } from './jobs/dead-letter.ts';
+import { handleMaintenance } from './jobs/maintenance.ts';
 import { setJobState } from './jobs/job-state.ts';
 import { deadLetterQueue } from '@mediavault/core/queue';
 
@@ -48,7 +49,10 @@ export async function startWorker(deps: WorkerDeps): Promise<{ stop(): Promise<v
     await boss.work<ProbeJob>(queues.probe, { ...poll, localConcurrency: 2 }, run(queues.probe, handleProbe)),
     await boss.work<PreviewJob>(queues.preview, { ...poll, localConcurrency: deps.config.workerConcurrency }, run(queues.preview, handlePreview)),
     await boss.work<Record<string, unknown>>(deadLetterQueue, poll, run(deadLetterQueue, handleDeadLetter)),
+    await boss.work<Record<string, never>>(queues.maintenance, poll, run(queues.maintenance, (d) => handleMaintenance(d))),
   ];
+  // One schedule for the whole cluster (pg-boss keeps it in the database); re-setting it is harmless.
+  await boss.schedule(queues.maintenance, maintenanceSchedule);
   return {
     stop: async () => {
       for (const name of [...Object.values(queues), deadLetterQueue]) await boss.offWork(name).catch(() => {});

@@ -17,7 +17,7 @@ import { createBoss, ensureQueues } from '@mediavault/core/queue';
 import { claimPreview } from '@mediavault/core/catalogue/previews-store';
 import { masterKey, previewKeys } from '@mediavault/core/keys';
 import { queues } from '@mediavault/core/jobs';
-import { createStorages, storageSettingsFromConfig } from '@mediavault/core/storage/from-config';
+import { createStoragesFromConfig } from '@mediavault/core/storage/from-config';
 import type { Storage, StorageRole } from '@mediavault/core/storage/types';
 import { bootstrapOrganization } from '@mediavault/api/bootstrap';
 import { handlePreview } from '../src/jobs/preview.ts';
@@ -46,7 +46,7 @@ before(async () => {
   boss = createBoss(db.url);
   await boss.start();
   await ensureQueues(boss);
-  storages = createStorages(storageSettingsFromConfig(config, 'http://127.0.0.1:1'));
+  storages = createStoragesFromConfig(config, 'http://127.0.0.1:1');
   const org = await bootstrapOrganization(pool, { organization: 'Jobs', client: 'C', project: 'P', adminEmail: 'a@jobs.example', adminName: 'A' });
   projectId = org.projectId;
   organizationId = org.organizationId;

@@ -16,6 +16,8 @@ const tags = ['uploads'];
 /** Part URLs handed out per call; clients ask for more with presignUploadParts. */
 const MAX_URLS_PER_RESPONSE = 1000;
 
+const Base64Sha256 = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'base64 sha256' });
+
 const Mapping = Type.Object({
   projectId: Type.Optional(Uuid),
   collectionPath: Type.Optional(Type.String({ maxLength: 4096, description: 'slash-separated; folders become collections' })),
@@ -38,13 +40,21 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         contentType: Type.Optional(Type.String({ maxLength: 255 })),
         sha256: Type.Optional(Sha256),
         partSize: Type.Optional(Type.Integer({ minimum: 5 * 1024 * 1024, maximum: 5 * 1024 ** 3 })),
+        partChecksums: Type.Optional(Type.Array(Base64Sha256, {
+          maxItems: MAX_URLS_PER_RESPONSE,
+          description: 'base64 sha256 of parts 1..n, when known before sending (small files): their URLs are presigned for those checksums',
+        })),
       }, { additionalProperties: false }),
       response: {
         200: Type.Union([
           Type.Object({
             status: Type.Literal('upload'),
             uploadId: Uuid, stagingKey: Type.String(), partSize: Type.Integer(), partCount: Type.Integer(),
+            checksums: Type.Union([Type.Literal('required'), Type.Literal('optional')], {
+              description: 'required: the store verifies every part, so part URLs are only handed out for given checksums (presignUploadParts with parts[].checksumSha256) and each PUT sends x-amz-checksum-sha256; optional: the header is verified when sent',
+            }),
             parts: Type.Array(Type.Ref(PartUrl)), expiresAt: Type.String({ format: 'date-time' }),
+            uploadExpiresAt: Type.String({ format: 'date-time', description: 'after this the upload can no longer be resumed and is aborted' }),
           }),
           Type.Object({ status: Type.Literal('duplicate'), sha256: Sha256, versionId: Uuid, assetId: Uuid, size: Type.Integer() }),
         ]),
@@ -65,43 +75,68 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
     const partSize = choosePartSize(body.size, body.partSize);
     const parts = partCount(body.size, partSize);
+    if (body.partChecksums && body.partChecksums.length > parts) {
+      throw errors.badRequest(`partChecksums has ${body.partChecksums.length} entries for ${parts} parts`, { field: 'body.partChecksums' });
+    }
     const uploadId = randomUUID();
     const key = stagingKey(caller.organizationId, uploadId, body.name.split('/').pop()!);
-    const { uploadId: storageUploadId } = await staging.createMultipartUpload(key, { contentType: body.contentType });
-    const expiresAt = new Date(Date.now() + config.uploadUrlTtlSeconds * 1000);
+    // S3 verifies part checksums only for uploads created with the algorithm; the fs driver verifies whatever is signed or sent.
+    const checksumAlgorithm = staging.driver === 's3' ? ('SHA256' as const) : null;
+    const { uploadId: storageUploadId } = await staging.createMultipartUpload(key, { contentType: body.contentType, ...(checksumAlgorithm ? { checksumAlgorithm } : {}) });
+    const urlsExpireAt = new Date(Date.now() + config.uploadUrlTtlSeconds * 1000);
+    const uploadExpiresAt = new Date(Date.now() + config.uploadExpiryHours * 3_600_000);
     await withTransaction(pool, async (db) => {
       await db.query(
-        `INSERT INTO uploads (id, organization_id, project_id, user_id, name, size, content_type, declared_sha256, staging_key, storage_upload_id, part_size, part_count, status, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'uploading', $13)`,
-        [uploadId, caller.organizationId, body.projectId, caller.userId, body.name.normalize('NFC'), body.size, body.contentType ?? null, body.sha256 ?? null, key, storageUploadId, partSize, parts, expiresAt],
+        `INSERT INTO uploads (id, organization_id, project_id, user_id, name, size, content_type, declared_sha256, staging_key, storage_upload_id, part_size, part_count, status, expires_at, checksum_algorithm)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'uploading', $13, $14)`,
+        [uploadId, caller.organizationId, body.projectId, caller.userId, body.name.normalize('NFC'), body.size, body.contentType ?? null, body.sha256 ?? null, key, storageUploadId, partSize, parts, uploadExpiresAt, checksumAlgorithm],
       );
       await recordActivity(db, { organizationId: caller.organizationId, actorUserId: caller.userId, action: 'upload.create', subjectType: 'upload', subjectId: uploadId, projectId: body.projectId, requestId: request.id, data: { name: body.name, size: body.size } });
     });
-    const numbers = Array.from({ length: Math.min(parts, MAX_URLS_PER_RESPONSE) }, (_, i) => i + 1);
+    const requests = checksumAlgorithm
+      ? (body.partChecksums ?? []).map((checksumSha256, i) => ({ partNumber: i + 1, checksumSha256 }))
+      : Array.from({ length: Math.min(parts, MAX_URLS_PER_RESPONSE) }, (_, i) => ({ partNumber: i + 1, checksumSha256: body.partChecksums?.[i] }));
     return {
       status: 'upload' as const, uploadId, stagingKey: key, partSize, partCount: parts,
-      parts: await presignParts(key, storageUploadId, numbers), expiresAt: expiresAt.toISOString(),
+      checksums: checksumAlgorithm ? ('required' as const) : ('optional' as const),
+      parts: await presignParts(key, storageUploadId, requests), expiresAt: urlsExpireAt.toISOString(), uploadExpiresAt: uploadExpiresAt.toISOString(),
     };
   });
 
-  async function presignParts(key: string, storageUploadId: string, numbers: number[]) {
-    return Promise.all(numbers.map(async (partNumber) => ({ partNumber, url: await staging.presignUploadPart(key, storageUploadId, partNumber, config.uploadUrlTtlSeconds) })));
+  async function presignParts(key: string, storageUploadId: string, requests: { partNumber: number; checksumSha256?: string }[]) {
+    return Promise.all(requests.map(async ({ partNumber, checksumSha256 }) => ({
+      partNumber,
+      url: await staging.presignUploadPart(key, storageUploadId, partNumber, config.uploadUrlTtlSeconds, checksumSha256 ? { checksumSha256 } : {}),
+    })));
   }
 
   app.post('/api/uploads/:uploadId/parts', {
     schema: {
       operationId: 'presignUploadParts', tags, summary: 'Presigned URLs for more parts (or the same parts again, after a crash)',
       params: Type.Object({ uploadId: Uuid }),
-      body: Type.Object({ partNumbers: Type.Array(Type.Integer({ minimum: 1, maximum: 10000 }), { minItems: 1, maxItems: MAX_URLS_PER_RESPONSE }) }, { additionalProperties: false }),
+      body: Type.Object({
+        partNumbers: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 10000 }), { minItems: 1, maxItems: MAX_URLS_PER_RESPONSE })),
+        parts: Type.Optional(Type.Array(
+          Type.Object({ partNumber: Type.Integer({ minimum: 1, maximum: 10000 }), checksumSha256: Base64Sha256 }, { additionalProperties: false }),
+          { minItems: 1, maxItems: MAX_URLS_PER_RESPONSE, description: 'parts with their base64 sha256: URLs signed for those checksums' },
+        )),
+      }, { additionalProperties: false }),
       response: { 200: Type.Object({ parts: Type.Array(Type.Ref(PartUrl)) }), ...errorResponses(400, 401, 403, 404, 409, 410) },
     },
   }, async (request) => {
     const caller = requireCaller(request);
     const upload = await loadUpload(pool, caller, request.params.uploadId, 'upload.create');
     assertUploading(upload);
-    const bad = request.body.partNumbers.find((n) => n > upload.part_count);
-    if (bad !== undefined) throw errors.badRequest(`part ${bad} is out of range: this upload has ${upload.part_count} parts`, { field: 'body.partNumbers' });
-    return { parts: await presignParts(upload.staging_key, upload.storage_upload_id, [...new Set(request.body.partNumbers)]) };
+    const { partNumbers, parts } = request.body;
+    if (!partNumbers === !parts) throw errors.badRequest('pass either partNumbers or parts', { field: 'body' });
+    if (partNumbers && upload.checksum_algorithm) {
+      throw errors.badRequest('this upload verifies every part: ask for parts with their checksumSha256', { field: 'body.parts' });
+    }
+    const requests = parts ?? partNumbers!.map((partNumber) => ({ partNumber }));
+    const bad = requests.find((r) => r.partNumber > upload.part_count);
+    if (bad !== undefined) throw errors.badRequest(`part ${bad.partNumber} is out of range: this upload has ${upload.part_count} parts`, { field: parts ? 'body.parts' : 'body.partNumbers' });
+    const unique = [...new Map(requests.map((r) => [r.partNumber, r])).values()];
+    return { parts: await presignParts(upload.staging_key, upload.storage_upload_id, unique) };
   });
 
   app.get('/api/uploads/:uploadId', {
@@ -122,7 +157,11 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'completeUpload', tags, summary: 'Assemble the uploaded parts in staging',
       params: Type.Object({ uploadId: Uuid }),
       body: Type.Object({
-        parts: Type.Array(Type.Object({ partNumber: Type.Integer({ minimum: 1, maximum: 10000 }), etag: Type.String({ minLength: 1 }) }, { additionalProperties: false }), { minItems: 1, maxItems: 10000 }),
+        parts: Type.Array(Type.Object({
+          partNumber: Type.Integer({ minimum: 1, maximum: 10000 }),
+          etag: Type.String({ minLength: 1 }),
+          checksumSha256: Type.Optional(Base64Sha256),
+        }, { additionalProperties: false }), { minItems: 1, maxItems: 10000 }),
       }, { additionalProperties: false }),
       response: { 200: Type.Ref(Upload), ...errorResponses(400, 401, 403, 404, 409, 410) },
     },
@@ -138,7 +177,14 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       throw errors.badRequest(`this upload has ${upload.part_count} parts numbered 1..${upload.part_count}; missing or unexpected: ${missing.slice(0, 10).join(', ') || 'extra parts'}`, { field: 'body.parts' });
     }
     try {
-      await staging.completeMultipartUpload(upload.staging_key, upload.storage_upload_id, parts);
+      // Stores that verified part checksums want them back on completion: they are the stored parts' own.
+      // The client usually sends them; otherwise the store's own record of each part has them.
+      const needStored = upload.checksum_algorithm && parts.some((p) => !p.checksumSha256);
+      const stored = needStored ? new Map((await staging.listParts(upload.staging_key, upload.storage_upload_id)).map((p) => [p.partNumber, p.checksumSha256])) : null;
+      await staging.completeMultipartUpload(upload.staging_key, upload.storage_upload_id, parts.map((p) => {
+        const checksumSha256 = p.checksumSha256 ?? stored?.get(p.partNumber);
+        return checksumSha256 && upload.checksum_algorithm ? { partNumber: p.partNumber, etag: p.etag, checksumSha256 } : { partNumber: p.partNumber, etag: p.etag };
+      }));
     } catch (err) {
       if (err instanceof AppError) throw err;
       throw errors.badRequest(`the store refused to complete the upload: ${(err as Error).message}`, { field: 'body.parts' });

@@ -5,7 +5,7 @@ import { createPool, type Pool } from '@mediavault/core/db/pool';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '@mediavault/core/db/embedded';
 import { runMigrations } from '@mediavault/core/db/migrate';
 import { createBoss, ensureQueues } from '@mediavault/core/queue';
-import { createStorages, storageSettingsFromConfig } from '@mediavault/core/storage/from-config';
+import { createStoragesFromConfig } from '@mediavault/core/storage/from-config';
 import { buildApi } from '@mediavault/api';
 import { bootstrapOrganization } from '@mediavault/api/bootstrap';
 import { EventHub } from '@mediavault/api/services/events';
@@ -79,7 +79,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
     const apiUrl = config.api.publicUrl ?? `http://${config.api.host}:${apiPort}`;
     const edgeUrl = config.edge.publicUrl ?? `http://${config.edge.host}:${edgePort}`;
-    const storages = createStorages(storageSettingsFromConfig(config, apiUrl));
+    const storages = createStoragesFromConfig(config, apiUrl);
 
     const api: FastifyInstance = await buildApi({ config, pool, boss, storages, events: new EventHub(databaseUrl), urls: { api: apiUrl, edge: edgeUrl }, logger: env.LOG_LEVEL ? { level: env.LOG_LEVEL } : false });
     await api.listen({ host: config.api.host, port: apiPort });

@@ -79,7 +79,12 @@ async function handle(input: FsPresignedRequest): Promise<FsPresignedResponse> {
   }
 
   if (fields.method === 'PUT') {
-    const checksumSha256 = header(input.headers, 'x-amz-checksum-sha256');
+    const sent = header(input.headers, 'x-amz-checksum-sha256');
+    if (fields.checksumSha256 && sent && sent !== fields.checksumSha256) {
+      throw errors.checksumMismatch('the x-amz-checksum-sha256 header differs from the checksum this URL was presigned for');
+    }
+    // A URL presigned for a checksum is verified against it even if the header went missing on the way.
+    const checksumSha256 = fields.checksumSha256 ?? sent;
     const part = await storage.writeUploadPart(fields.key, fields.uploadId, fields.partNumber, input.body, {
       ...(checksumSha256 ? { checksumSha256 } : {}),
     });

@@ -23,6 +23,8 @@ export interface FsSignedFields {
   partNumber: number;
   /** unix seconds */
   expires: number;
+  /** Base64 sha256 the part must have, when the URL was presigned for one. */
+  checksumSha256?: string;
 }
 
 export type FsSignatureCheck = { ok: true } | { ok: false; reason: 'bad_signature' | 'expired' };
@@ -43,6 +45,8 @@ export function fsStringToSign(fields: FsSignedFields): string {
     fields.uploadId,
     String(fields.partNumber),
     String(fields.expires),
+    // Only URLs presigned for a checksum sign one more line, so older URLs keep verifying.
+    ...(fields.checksumSha256 ? [fields.checksumSha256] : []),
   ].join('\n');
 }
 
@@ -78,6 +82,7 @@ export function buildFsPresignedUrl(publicUrl: string, fields: FsSignedFields, s
   if (fields.uploadId) {
     query.set('uploadId', fields.uploadId);
     query.set('partNumber', String(fields.partNumber));
+    if (fields.checksumSha256) query.set('checksumSha256', fields.checksumSha256);
   }
   query.set('expires', String(fields.expires));
   query.set('signature', signFsRequest(fields, signingKey));
@@ -128,7 +133,10 @@ export function parseFsPresignedUrl(target: string): FsUrlParse {
   return {
     ok: true,
     value: {
-      fields: { method: uploadId ? 'PUT' : 'GET', role: match[1] as StorageRole, key, uploadId, partNumber, expires },
+      fields: {
+        method: uploadId ? 'PUT' : 'GET', role: match[1] as StorageRole, key, uploadId, partNumber, expires,
+        ...(uploadId && q.get('checksumSha256') ? { checksumSha256: q.get('checksumSha256')! } : {}),
+      },
       signature,
     },
   };

@@ -218,7 +218,8 @@ export class FsStorage implements CopyingStorage {
 
   // ---- multipart -----------------------------------------------------------------------------
 
-  async createMultipartUpload(key: string, options: { contentType?: string } = {}): Promise<{ uploadId: string }> {
+  // The fs driver verifies a part's checksum whenever one is signed or sent, so checksumAlgorithm changes nothing here.
+  async createMultipartUpload(key: string, options: { contentType?: string; checksumAlgorithm?: 'SHA256' } = {}): Promise<{ uploadId: string }> {
     assertSafeKey(key);
     const uploadId = randomBytes(16).toString('hex');
     const dir = this.#uploadDir(uploadId);
@@ -231,12 +232,13 @@ export class FsStorage implements CopyingStorage {
     return { uploadId };
   }
 
-  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string> {
+  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options: { checksumSha256?: string } = {}): Promise<string> {
     assertSafeKey(key);
     assertPartNumber(partNumber);
     assertPresignExpiry(expiresInSeconds);
     await this.#loadUpload(key, uploadId);
-    return this.#presign({ method: 'PUT', role: this.role, key, uploadId, partNumber, expires: this.#expiry(expiresInSeconds) });
+    const checksum = options.checksumSha256 ? { checksumSha256: options.checksumSha256 } : {};
+    return this.#presign({ method: 'PUT', role: this.role, key, uploadId, partNumber, expires: this.#expiry(expiresInSeconds), ...checksum });
   }
 
   /**

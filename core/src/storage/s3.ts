@@ -199,6 +199,8 @@ export class S3Storage implements CopyingStorage {
     const size = source.ContentLength ?? 0;
     const contentType = options.contentType ?? source.ContentType;
     const lock = lockParams(options.retainUntil);
+    // Writes under Object Lock must carry an integrity checksum; for a copy, S3 computes it itself when asked.
+    const checksum = options.retainUntil ? { ChecksumAlgorithm: 'SHA256' as const } : {};
 
     if (size <= this.#multipartCopyThreshold) {
       await this.#send(
@@ -209,13 +211,14 @@ export class S3Storage implements CopyingStorage {
           ...(sourceEtag ? { CopySourceIfMatch: sourceEtag } : {}),
           ...(options.contentType ? { MetadataDirective: 'REPLACE', ContentType: options.contentType } : {}),
           ...lock,
+          ...checksum,
         }),
       );
       return;
     }
 
     const { UploadId } = await this.#send(
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: destKey, ...(contentType ? { ContentType: contentType } : {}), ...lock }),
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: destKey, ...(contentType ? { ContentType: contentType } : {}), ...lock, ...checksum }),
     );
     if (!UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
     try {
@@ -236,7 +239,8 @@ export class S3Storage implements CopyingStorage {
               ...(sourceEtag ? { CopySourceIfMatch: sourceEtag } : {}),
             }),
           );
-          parts[r.partNumber - 1] = { PartNumber: r.partNumber, ETag: out.CopyPartResult?.ETag };
+          const partChecksum = out.CopyPartResult?.ChecksumSHA256;
+          parts[r.partNumber - 1] = { PartNumber: r.partNumber, ETag: out.CopyPartResult?.ETag, ...(partChecksum ? { ChecksumSHA256: partChecksum } : {}) };
         }
       };
       await Promise.all(Array.from({ length: Math.min(PART_COPY_CONCURRENCY, ranges.length) }, worker));
@@ -251,23 +255,31 @@ export class S3Storage implements CopyingStorage {
 
   // ---- multipart -----------------------------------------------------------------------------
 
-  async createMultipartUpload(key: string, options: { contentType?: string } = {}): Promise<{ uploadId: string }> {
+  async createMultipartUpload(key: string, options: { contentType?: string; checksumAlgorithm?: 'SHA256' } = {}): Promise<{ uploadId: string }> {
     assertKey(key);
     const out = await this.#send(
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ...(options.contentType ? { ContentType: options.contentType } : {}) }),
+      new CreateMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ...(options.contentType ? { ContentType: options.contentType } : {}),
+        ...(options.checksumAlgorithm ? { ChecksumAlgorithm: options.checksumAlgorithm } : {}),
+      }),
     );
     if (!out.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
     return { uploadId: out.UploadId };
   }
 
-  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string> {
+  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options: { checksumSha256?: string } = {}): Promise<string> {
     assertKey(key);
     assertPartNumber(partNumber);
     assertPresignExpiry(expiresInSeconds);
+    const checksum = options.checksumSha256;
     return getSignedUrl(
       this.client,
-      new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }),
-      { expiresIn: expiresInSeconds },
+      new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ...(checksum ? { ChecksumSHA256: checksum } : {}) }),
+      // The checksum stays a signed header (not hoisted into the query): the client must
+      // send exactly it, and the store verifies the part's bytes against it.
+      { expiresIn: expiresInSeconds, ...(checksum ? { unhoistableHeaders: new Set(['x-amz-checksum-sha256']), signableHeaders: new Set(['x-amz-checksum-sha256']) } : {}) },
     );
   }
 
@@ -281,7 +293,7 @@ export class S3Storage implements CopyingStorage {
       );
       for (const p of out.Parts ?? []) {
         if (p.PartNumber === undefined || !p.ETag) continue;
-        parts.push({ partNumber: p.PartNumber, etag: p.ETag, size: p.Size ?? 0 });
+        parts.push({ partNumber: p.PartNumber, etag: p.ETag, size: p.Size ?? 0, ...(p.ChecksumSHA256 ? { checksumSha256: p.ChecksumSHA256 } : {}) });
       }
       if (!out.IsTruncated || !out.NextPartNumberMarker) break;
       marker = out.NextPartNumberMarker;
@@ -289,7 +301,7 @@ export class S3Storage implements CopyingStorage {
     return parts.sort((a, b) => a.partNumber - b.partNumber);
   }
 
-  async completeMultipartUpload(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {
+  async completeMultipartUpload(key: string, uploadId: string, parts: { partNumber: number; etag: string; checksumSha256?: string }[]): Promise<void> {
     assertKey(key);
     assertCompletionOrder(parts);
     await this.#send(
@@ -297,7 +309,9 @@ export class S3Storage implements CopyingStorage {
         Bucket: this.bucket,
         Key: key,
         UploadId: uploadId,
-        MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: `"${stripQuotes(p.etag)}"` })) },
+        MultipartUpload: {
+          Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: `"${stripQuotes(p.etag)}"`, ...(p.checksumSha256 ? { ChecksumSHA256: p.checksumSha256 } : {}) })),
+        },
       }),
     );
   }

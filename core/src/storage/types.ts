@@ -26,6 +26,15 @@ export interface UploadedPart {
   partNumber: number;
   etag: string;
   size: number;
+  /** Base64 sha256 the store verified for this part, when the upload checks part checksums. */
+  checksumSha256?: string;
+}
+
+/** A part to assemble; the checksum is required by stores whose upload was created with one. */
+export interface CompletedPart {
+  partNumber: number;
+  etag: string;
+  checksumSha256?: string;
 }
 
 export interface ByteRange {
@@ -46,11 +55,19 @@ export interface Storage {
   /** Refused (AppError forbidden) while the object is under retention. */
   delete(key: string): Promise<void>;
 
-  createMultipartUpload(key: string, options?: { contentType?: string }): Promise<{ uploadId: string }>;
-  /** A URL the client PUTs one part to, valid for expiresInSeconds. */
-  presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string>;
+  /**
+   * With checksumAlgorithm SHA256 every part must carry its sha256 (presignUploadPart's
+   * checksumSha256) and the store verifies each one as it arrives.
+   */
+  createMultipartUpload(key: string, options?: { contentType?: string; checksumAlgorithm?: 'SHA256' }): Promise<{ uploadId: string }>;
+  /**
+   * A URL the client PUTs one part to, valid for expiresInSeconds. With checksumSha256
+   * (base64) the URL is signed for that checksum: the client sends it as the
+   * x-amz-checksum-sha256 header and the store refuses a part whose bytes differ.
+   */
+  presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options?: { checksumSha256?: string }): Promise<string>;
   listParts(key: string, uploadId: string): Promise<UploadedPart[]>;
-  completeMultipartUpload(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void>;
+  completeMultipartUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<void>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
   /** A URL that GETs the object, valid for expiresInSeconds. */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;

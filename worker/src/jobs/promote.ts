@@ -6,6 +6,7 @@ import { claimPreview } from '@mediavault/core/catalogue/previews-store';
 import { defaultPreviewProfile, queues, sendOptions, type PromoteJob } from '@mediavault/core/jobs';
 import { masterKey } from '@mediavault/core/keys';
 import { retainUntil } from '@mediavault/core/promotion';
+import { supportsCopy } from '@mediavault/core/storage/index';
 import type { WorkerDeps } from '../worker.ts';
 import { setJobState } from './job-state.ts';
 
@@ -34,6 +35,9 @@ export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<
   await setJobState(pool, 'promote', upload.id, 'active');
 
   const declared: string = upload.declared_sha256;
+  // The ETag pins the copy below to the bytes hashed here: a staged object replaced in
+  // between is refused by the store instead of being promoted unverified.
+  const staged = await storages.staging.head(upload.staging_key);
   // S3 cannot give a whole-object SHA-256 of a multipart object: read the staged bytes and hash them.
   const actual = await sha256OfStream(await storages.staging.get(upload.staging_key));
   if (actual.sha256 !== declared || actual.size !== Number(upload.size)) {
@@ -62,11 +66,22 @@ export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<
   let retain = existing?.retainUntil ?? retainUntil(new Date(), config.objectLockDefaultDays);
   if (!existing) {
     retain = retainUntil(new Date(), config.objectLockDefaultDays);
-    await storages.masters.put(key, await storages.staging.get(upload.staging_key), {
-      contentType: upload.content_type ?? undefined,
-      retainUntil: retain,
-      checksumSha256: Buffer.from(declared, 'hex').toString('base64'),
-    });
+    const masters = storages.masters;
+    if (supportsCopy(masters) && masters.driver === storages.staging.driver) {
+      // Server-side: S3 CopyObject (UploadPartCopy above the threshold), a hard link on fs.
+      await masters.copyObject(upload.staging_key, key, {
+        sourceRole: 'staging',
+        ...(staged?.etag ? { sourceEtag: staged.etag } : {}),
+        retainUntil: retain,
+        ...(upload.content_type ? { contentType: upload.content_type } : {}),
+      });
+    } else {
+      await masters.put(key, await storages.staging.get(upload.staging_key), {
+        contentType: upload.content_type ?? undefined,
+        retainUntil: retain,
+        checksumSha256: Buffer.from(declared, 'hex').toString('base64'),
+      });
+    }
   }
 
   const mapping = upload.mapping ?? { projectId: upload.project_id };

@@ -281,8 +281,9 @@ export function planPreview(probe: MediaSummary, options: PreviewPlanOptions = {
   let sprites: SpritePlan | null = null;
   if (video) {
     const ladder = planRenditions(video);
-    const tall = ladder.some((r) => r.height > backpressureMaxHeight);
-    renditions = keep('renditions-above-720', tall) || !tall ? ladder : ladder.filter((r) => r.height <= backpressureMaxHeight);
+    const hasTallRungs = ladder.some((r) => r.height > backpressureMaxHeight);
+    const dropTallRungs = hasTallRungs && !keep('renditions-above-720', true);
+    renditions = dropTallRungs ? ladder.filter((r) => r.height <= backpressureMaxHeight) : ladder;
     const spritePlan = planSprites(displayDimensions(video), probe.durationSeconds);
     sprites = keep('sprites', spritePlan !== null) ? spritePlan : null;
   }

@@ -23,7 +23,7 @@ import {
 } from './ffmpeg-args.ts';
 import { parseEbur128Summary, type Loudness } from './loudness.ts';
 import { probeFile, summarizeProbe, type MediaSummary } from './probe.ts';
-import { MediaToolError, runFfmpeg, runFfprobe } from './run.ts';
+import { MediaToolError, runFfmpeg, runFfprobe, type FfmpegRunOptions } from './run.ts';
 import { spriteVtt } from './sprites.ts';
 import { peaksFromRawS8 } from './waveform.ts';
 
@@ -77,13 +77,9 @@ export async function buildPreviewSet(inputPath: string, outputDir: string, opti
 
   await mkdir(outputDir, { recursive: true });
   if (plan.sprites) await mkdir(join(outputDir, dirname(previewLayout.spriteImage)), { recursive: true });
-  let log = '';
   const duration = summary.durationSeconds;
-  await runPreviewCommand(args, inputPath, encoder, {
+  const log = await runPreviewCommand(args, inputPath, encoder, {
     signal: options.signal,
-    onStderr: (chunk) => {
-      log = (log + chunk).slice(-logKeepChars);
-    },
     onProgress:
       options.onProgress && duration
         ? (p) => options.onProgress!(p.done ? 1 : Math.min(1, p.outTimeSeconds / duration))
@@ -142,21 +138,30 @@ export async function buildPreviewSet(inputPath: string, outputDir: string, opti
   };
 }
 
+/** Runs the one preview command and returns the tail of its log (where ebur128 reports). */
 async function runPreviewCommand(
   args: string[],
   inputPath: string,
   encoder: VideoEncoder,
-  runOptions: Parameters<typeof runFfmpeg>[1],
-): Promise<void> {
+  runOptions: Omit<FfmpegRunOptions, 'onStderr'>,
+): Promise<string> {
+  let log = '';
   try {
-    await runFfmpeg(args, runOptions);
+    await runFfmpeg(args, {
+      ...runOptions,
+      onStderr: (chunk) => {
+        log = (log + chunk).slice(-logKeepChars);
+      },
+    });
+    return log;
   } catch (err) {
     // With software encoding a failed run is the input's fault, unless the machine ran out of
     // room. An NVENC failure may be the GPU's, so it stays a MediaToolError for the job to
     // retry on libx264, which then decides. A kill (exitCode null) is never the input's fault.
-    const machineTrouble = err instanceof MediaToolError && machineFailure.test(err.stderrTail);
+    // The whole log tail is searched: at info level the cause sits above the encoders' statistics.
+    const machineTrouble = err instanceof MediaToolError && (machineFailure.test(err.stderrTail) || machineFailure.test(log));
     if (err instanceof MediaToolError && err.exitCode !== null && encoder.name === 'libx264' && !machineTrouble) {
-      throw errors.unprocessable(`could not build previews from ${inputPath}: ${failureReason(err)}`, {
+      throw errors.unprocessable(`could not build previews from ${inputPath}: ${failureReason(log, err)}`, {
         encoder: encoder.name,
         stderrTail: err.stderrTail,
       });
@@ -166,12 +171,12 @@ async function runPreviewCommand(
 }
 
 /**
- * With an info-level log (needed for the loudness summary) the last lines are encoder
- * statistics; the level tags point at what actually went wrong.
+ * What went wrong, in one line. With an info-level log (needed for the loudness summary) the
+ * last lines are encoder statistics; the level tags point at the actual errors.
  */
-export function failureReason(err: MediaToolError): string {
-  const tagged = err.stderrTail
-    .split('\n')
+export function failureReason(log: string, err: MediaToolError): string {
+  const tagged = log
+    .split(/\r?\n/)
     .filter((line) => /\[(error|fatal)\] /.test(line))
     .map((line) => line.replace(/\[([^\]@]+?) @ 0x[0-9a-f]+\] /g, '$1: ').replace(/\[(error|fatal)\] /, '').trim());
   return tagged.length > 0 ? tagged.slice(-2).join('; ') : err.lastLines(2);
