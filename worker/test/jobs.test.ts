@@ -192,3 +192,44 @@ describe('probe job', () => {
     assert.ok(rows[0].meta.probeError);
   });
 });
+
+describe('IMF packages', () => {
+  test('a CPL promoted with its PKL, ASSETMAP and track files is parsed and linked to them as a sidecar', async () => {
+    const fixtures = join(import.meta.dirname, 'fixtures', 'imf');
+    const folder = await mkdtemp(join(dir, 'imf-'));
+    const { copyFile, writeFile, readdir } = await import('node:fs/promises');
+    // The PKL lists the track files by name, size and SHA-1 of these stand-in bytes.
+    const standIn = (line: string, size: number) => Buffer.from(line.repeat(Math.ceil(size / line.length))).subarray(0, size);
+    await writeFile(join(folder, 'VIDEO_a1b2c3d4.mxf'), standIn('image track file stand-in\n', 26000));
+    await writeFile(join(folder, 'AUDIO_b2c3d4e5.mxf'), standIn('audio track file stand-in\n', 13000));
+    for (const name of await readdir(fixtures)) await copyFile(join(fixtures, name), join(folder, name));
+    const versions: Record<string, { sha: string; versionId: string }> = {};
+    for (const name of ['PKL_c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f.xml', 'ASSETMAP.xml', 'VIDEO_a1b2c3d4.mxf', 'AUDIO_b2c3d4e5.mxf', 'CPL_8e5b0f2a-6c1d-4b7e-9a3f-2d4c6e8f0a1b.xml']) {
+      versions[name] = await promoteFile(join(folder, name));
+    }
+    const cpl = versions['CPL_8e5b0f2a-6c1d-4b7e-9a3f-2d4c6e8f0a1b.xml']!;
+    await handleProbe(deps(), { versionId: cpl.versionId, sha256: cpl.sha });
+    const { rows } = await pool.query('SELECT meta FROM versions WHERE id = $1', [cpl.versionId]);
+    const imf = rows[0].meta.imf;
+    assert.equal(imf.kind, 'imf-cpl');
+    assert.ok(imf.title.length > 0);
+    assert.ok(imf.editRate.num > 0 && imf.durationFrames > 0);
+    assert.equal(imf.trackFileIds.length, 2);
+    assert.equal(imf.linked.length, 2, JSON.stringify(imf));
+    const sidecars = await pool.query(`SELECT version_id, kind FROM sidecars WHERE sha256 = $1 ORDER BY version_id`, [cpl.sha]);
+    assert.deepEqual(
+      sidecars.rows.map((r) => r.version_id).sort(),
+      [versions['VIDEO_a1b2c3d4.mxf']!.versionId, versions['AUDIO_b2c3d4e5.mxf']!.versionId].sort(),
+    );
+    await handleProbe(deps(), { versionId: cpl.versionId, sha256: cpl.sha });
+    const again = await pool.query(`SELECT count(*)::int AS n FROM sidecars WHERE sha256 = $1`, [cpl.sha]);
+    assert.equal(again.rows[0].n, 2, 're-probing does not duplicate links');
+
+    // A track file probed later asks the collection's CPLs to link again.
+    const video = versions['VIDEO_a1b2c3d4.mxf']!;
+    await handleProbe(deps(), { versionId: video.versionId, sha256: video.sha });
+    const queued = await pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'probe' AND data->>'versionId' = $1`, [cpl.versionId]);
+    assert.equal(queued.rows[0].n, 1);
+  });
+});
+
