@@ -69,3 +69,14 @@ export function throughput(state: { bytesSent: number; startedAt: number; now: n
   const seconds = Math.max(0.001, (state.now - state.startedAt) / 1000);
   return `${formatBytes(Math.round(state.bytesSent / seconds))}/s`;
 }
+
+/** Time left at the average rate so far: "1m 05s", "—" before anything is done. */
+export function eta(state: { bytesDone: number; totalBytes: number; startedAt: number; now: number }): string {
+  const seconds = (state.now - state.startedAt) / 1000;
+  if (state.bytesDone <= 0 || seconds <= 0) return '—';
+  const left = Math.max(0, Math.round(((state.totalBytes - state.bytesDone) * seconds) / state.bytesDone));
+  const hours = Math.floor(left / 3600);
+  const minutes = Math.floor((left % 3600) / 60);
+  const secs = left % 60;
+  return hours > 0 ? `${hours}h ${String(minutes).padStart(2, '0')}m` : minutes > 0 ? `${minutes}m ${String(secs).padStart(2, '0')}s` : `${secs}s`;
+}

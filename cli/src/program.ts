@@ -70,18 +70,29 @@ export function buildProgram(done: (code: number) => void): Command {
     .addOption(json())
     .action(async (o: { json?: boolean }) => done(await (await account()).runWhoami({ ...o, profile: global().profile })));
 
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
   program.command('upload')
-    .description('Upload files and folders (recursively); with --promote, make them versioned assets')
+    .description('Upload files and folders (recursively); with --promote, make them versioned assets. Run the same command again after a crash or Ctrl-C: only what the server does not hold yet is sent.')
     .argument('<paths...>', 'files and folders')
     .option('--project <project>', 'project id or name (default: the profile\'s project)')
-    .option('--promote', 'promote each file after its upload and wait until it is an asset version')
+    .option('--promote', 'promote each file after its upload (folders become collections)')
     .option('--collection <path>', 'collection path the files (and folder structure) go under when promoting')
     .option('--concurrency <n>', 'parts in flight per file', positiveInteger('--concurrency', 64), 4)
-    .option('--parallel <n>', 'files in flight', positiveInteger('--parallel', 32), 2)
-    .option('--hash-first', 'hash each file before uploading so bytes already stored are not sent again (reads files twice)')
+    .option('--parallel <n>', 'files in flight', positiveInteger('--parallel', 64), 4)
+    .option('--part-size <MiB>', 'preferred part size; files up to one part are hashed before sending, so bytes already stored are never sent', positiveInteger('--part-size', 5120))
+    .option('--dedup', 'also hash files larger than one part before sending them (reads them twice) so bytes already stored are never sent')
+    .addOption(new Option('--hash-first', 'same as --dedup').hideHelp())
+    .option('--include <glob>', 'only files matching (repeatable; path relative to the given folder, a glob without "/" matches names)', collect)
+    .option('--exclude <glob>', 'also skip files and folders matching (repeatable)', collect)
+    .option('--no-default-excludes', 'do not skip NAS litter (.DS_Store, ._*, Thumbs.db, @eaDir, .snapshot, .Trashes, …)')
+    .option('--follow-symlinks', 'follow symbolic links inside folders (default: skip and report them)')
+    .option('--mhl <file>', 'verify files against this ASC MHL too (repeatable; ascmhl/ folders are found automatically)', collect)
+    .option('--no-resume', 'ignore the resume journal and start every file over')
+    .option('--dry-run', 'list what would be sent and skipped; send nothing')
     .addOption(json())
-    .action(async (paths: string[], o: { project?: string; promote?: boolean; collection?: string; concurrency: number; parallel: number; hashFirst?: boolean; json?: boolean }) => {
-      done(await (await upload()).runUpload(paths, { ...o, profile: global().profile }));
+    .action(async (paths: string[], o: { project?: string; promote?: boolean; collection?: string; concurrency: number; parallel: number; partSize?: number; dedup?: boolean; hashFirst?: boolean; include?: string[]; exclude?: string[]; defaultExcludes?: boolean; followSymlinks?: boolean; mhl?: string[]; resume?: boolean; dryRun?: boolean; json?: boolean }) => {
+      if (o.partSize !== undefined && o.partSize < 5) throw new InvalidArgumentError('--part-size must be at least 5 (MiB)');
+      done(await (await upload()).runUpload(paths, { ...o, dedup: o.dedup || o.hashFirst, profile: global().profile }));
     });
 
   const assets = program.command('assets').description('Browse assets');

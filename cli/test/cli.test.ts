@@ -82,7 +82,9 @@ describe('mediavault upload', () => {
     assert.equal(run.code, 0, run.stderr);
     const summary = run.lines.at(-1) as unknown as Summary;
     assert.equal(summary.event, 'summary');
-    assert.ok(run.lines.slice(0, -1).every((l) => ['file-start', 'file-done', 'dedup', 'error'].includes(l.event as string)));
+    assert.ok(run.lines.slice(0, -1).every((l) => ['file-start', 'part', 'file-done', 'skip'].includes(l.event as string)));
+    assert.deepEqual(run.lines.filter((l) => l.event === 'skip').map((l) => [l.path, l.reason]), [[join('shoot', '.DS_Store'), 'excluded']]);
+    assert.equal(run.lines.filter((l) => l.event === 'part').length, 3, 'one part each');
     assert.equal(run.lines.filter((l) => l.event === 'file-start').length, 3);
     assert.equal(run.lines.filter((l) => l.event === 'file-done').length, 3);
     assert.deepEqual(summary.files.map((f) => [f.path, f.status, f.sha256]), [
@@ -109,8 +111,9 @@ describe('mediavault upload', () => {
     assert.ok('meta' in asset.versions[0]!);
   });
 
-  test('--hash-first: bytes already stored are not sent again', async () => {
-    const run = await mediavault(['upload', join(shoot, 'day1'), '--project', api.org.projectId, '--promote', '--hash-first', '--json'], asAdmin());
+  test('--dedup: bytes already stored are not sent again', async () => {
+    // --no-resume: the journal would skip the file as already promoted (see the resume tests).
+    const run = await mediavault(['upload', join(shoot, 'day1'), '--project', api.org.projectId, '--promote', '--dedup', '--no-resume', '--json'], asAdmin());
     assert.equal(run.code, 0, run.stderr);
     const dedup = run.lines.filter((l) => l.event === 'dedup');
     assert.equal(dedup.length, 1);
@@ -123,7 +126,7 @@ describe('mediavault upload', () => {
   });
 
   test('a missing path fails alone: exit 3 (partly failed), the rest is uploaded', async () => {
-    const run = await mediavault(['upload', join(shoot, 'notes.txt'), 'missing.mov', '--project', api.org.projectId, '--json'], asAdmin());
+    const run = await mediavault(['upload', join(shoot, 'notes.txt'), 'missing.mov', '--project', api.org.projectId, '--no-resume', '--json'], asAdmin());
     assert.equal(run.code, 3, run.stderr);
     const error = run.lines.find((l) => l.event === 'error');
     assert.equal(error?.path, 'missing.mov');
@@ -134,10 +137,10 @@ describe('mediavault upload', () => {
   });
 
   test('plain output off a TTY: one line per file and a summary, no escape codes', async () => {
-    const run = await mediavault(['upload', join(shoot, 'notes.txt'), '--project', api.org.projectId], asAdmin());
+    const run = await mediavault(['upload', join(shoot, 'notes.txt'), '--project', api.org.projectId, '--no-resume'], asAdmin());
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^uploaded\s+.*notes\.txt\s+1000 B\s+sha256:[0-9a-f]{12}$/m);
-    assert.match(run.stdout, /1 file: 1 sent, 0 already stored, 0 failed/);
+    assert.match(run.stdout, /1 file: 1 sent, 0 deduplicated, 0 skipped, 0 failed/);
     assert.doesNotMatch(run.stdout, /\u001b\[/);
   });
 

@@ -17,6 +17,8 @@ export interface MediavaultClient extends OperationMethods {
   readonly baseUrl: string;
   /** Used for api calls and presigned part PUTs alike, so connections are reused. */
   readonly dispatcher: Dispatcher;
+  /** The headers every api call carries (authorization, user-agent): for connections the client does not make itself, like the events WebSocket. */
+  authHeaders(): Record<string, string>;
   /** Calls any operation by id; the typed methods are shorthands for this. */
   call<K extends OperationId>(operationId: K, input?: OperationInput<K>, options?: RequestOptions): Promise<OperationOutput<K>>;
   /** Closes the connections the client opened (not a dispatcher you passed in). */
@@ -73,6 +75,7 @@ export function createClient(options: ClientOptions): MediavaultClient {
     baseUrl,
     dispatcher,
     call,
+    authHeaders: () => ({ authorization: `Bearer ${options.token}`, 'user-agent': userAgent }),
     close: async () => {
       if (ownDispatcher) await ownDispatcher.close();
     },

@@ -4,6 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
+import { ByteBudget } from './byte-budget.ts';
 import type { MediavaultClient } from './client.ts';
 import { headerValue } from './client.ts';
 import { errorFromResponse, MediavaultApiError, MediavaultError, MediavaultNetworkError } from './errors.ts';
@@ -15,8 +16,25 @@ export interface UploadProgress {
   totalBytes: number;
   /** Bytes handed to the network so far (a retried part counts once). */
   bytesSent: number;
+  /** Bytes of parts the server already held when a resumed upload started (read and hashed, not sent). */
+  bytesAlreadyStored: number;
   partsDone: number;
   partCount: number;
+}
+
+/** Something fed every byte of the file, in order, during the upload's single read (e.g. an ASC MHL check). */
+export interface ByteObserver {
+  update(chunk: Uint8Array): void;
+}
+
+export interface PartEvent {
+  partNumber: number;
+  size: number;
+  /** 'sent': PUT now; 'already-stored': the server held these exact bytes from an earlier run. */
+  status: 'sent' | 'already-stored';
+  etag: string;
+  /** base64 sha256 of the part's bytes. */
+  checksumSha256: string;
 }
 
 export interface UploadFileOptions {
@@ -25,9 +43,14 @@ export interface UploadFileOptions {
   /** Asset file name as the api records it; default: the file's base name. */
   name?: string;
   contentType?: string;
-  /** Parts in flight at once (default 4); also bounds the parts held in memory. */
+  /** Parts in flight at once (default 4). */
   concurrency?: number;
-  /** Preferred part size in bytes (≥ 5 MiB); the api may choose a larger one for big files. */
+  /**
+   * Preferred part size in bytes (default 16 MiB, ≥ 5 MiB); the api may choose a
+   * larger one so a big file stays within 10,000 parts. A file no larger than
+   * this is one part: it is read into memory and hashed before presigning, so
+   * bytes already in masters are never sent (dedup at no extra read).
+   */
   partSize?: number;
   /**
    * The file's sha256 when the caller already knows it: presign then answers
@@ -37,136 +60,382 @@ export interface UploadFileOptions {
   sha256?: string;
   /** Attempts per part on network errors and 5xx answers (default 3). */
   partAttempts?: number;
+  /**
+   * Caps the bytes of parts held in memory; share one budget between concurrent
+   * uploads to cap them all together. Default: a budget of 256 MiB for this call.
+   */
+  memory?: ByteBudget;
+  /** Fed every byte of the file in order, once (not when the file turns out to be a duplicate before it is read). */
+  observers?: ByteObserver[];
+  /**
+   * Continue an upload started earlier (its id from a resume journal). The api
+   * is asked which parts it holds; those parts are read and hashed again (the
+   * whole-file sha256 cannot be saved half-way and resumed) but only sent again
+   * when the server lacks them or holds other bytes. An upload that no longer
+   * exists, expired, or has another size is replaced by a new one.
+   */
+  resume?: { uploadId: string; partChecksums?: Record<string, string> };
+  /** The size and mtime the caller saw when it planned the upload; a file that differs fails with `file_changed`. */
+  expect?: { size: number; mtimeMs: number };
   signal?: AbortSignal;
   onProgress?: (progress: UploadProgress) => void;
+  /** A new upload exists on the server (journal it to resume after a crash). */
+  onStarted?: (upload: { uploadId: string; partSize: number; partCount: number; size: number; mtimeMs: number }) => void;
+  /** A part is stored on the server, sent now or found there by a resume. */
+  onPart?: (part: PartEvent) => void;
+}
+
+export interface UploadStats {
+  size: number;
+  name: string;
+  mtimeMs: number;
 }
 
 export type UploadFileResult =
-  | { status: 'uploaded'; uploadId: string; sha256: string; size: number; name: string; stagingKey: string; partCount: number; bytesSent: number }
-  | { status: 'duplicate'; uploadId: null; sha256: string; size: number; name: string; assetId: string; versionId: string; bytesSent: 0 };
+  | (UploadStats & {
+    status: 'uploaded'; uploadId: string; sha256: string; stagingKey: string; partCount: number;
+    bytesSent: number; partsSent: number; partsAlreadyStored: number;
+    /** The upload id resumed, or null for a new upload (also when the one to resume was gone). */
+    resumedFrom: string | null;
+  })
+  | (UploadStats & { status: 'duplicate'; uploadId: null; sha256: string; assetId: string; versionId: string; bytesSent: 0; partsSent: 0; partsAlreadyStored: 0; resumedFrom: null });
 
-/** Parts in memory are capped at this many bytes however large the api's part size. */
-const memoryBudget = 256 * 1024 ** 2;
+export const defaultPartSize = 16 * 1024 ** 2;
+const minPartSize = 5 * 1024 ** 2;
+const defaultMemoryBudget = 256 * 1024 ** 2;
 const urlsPerRequest = 1000;
 const bodyChunk = 256 * 1024;
+/** A resumed upload is replaced when it expires sooner than this (its URLs would die mid-way). */
+const resumeMinimumLifeMs = 60_000;
+
+interface OpenFile {
+  handle: FileHandle;
+  size: number;
+  mtimeMs: number;
+}
 
 /**
  * Uploads one file into staging through presigned multipart URLs, reading it
- * once: each part is read in order, fed into the whole-file sha256 and sent
- * while the next parts are read, at most `concurrency` parts in flight (and in
- * memory). The returned sha256 is what promote needs.
+ * once: each part is read in order, fed into the whole-file sha256 (and the
+ * observers), hashed on its own for the part's x-amz-checksum-sha256, and sent
+ * while the next parts are read — at most `concurrency` parts in flight and
+ * no more bytes in memory than `memory` allows. The returned sha256 is what
+ * promote needs. The file must not change while it is read (size and mtime are
+ * compared before completing).
  */
 export async function uploadFile(client: MediavaultClient, options: UploadFileOptions): Promise<UploadFileResult> {
   const name = options.name ?? basename(options.path);
-  const file = await open(options.path, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw new MediavaultError(err.code === 'ENOENT' ? 'file_not_found' : 'file_unreadable', `cannot read ${options.path}: ${err.message}`, { cause: err });
-  });
+  const file = await openFile(options.path, options.expect);
   try {
-    const stat = await file.stat();
-    if (!stat.isFile()) throw new MediavaultError('not_a_file', `${options.path} is not a regular file`);
-    const size = stat.size;
+    const memory = options.memory ?? new ByteBudget(defaultMemoryBudget);
+    const stats: UploadStats = { size: file.size, name, mtimeMs: file.mtimeMs };
+    const wantedPartSize = Math.max(minPartSize, options.partSize ?? defaultPartSize);
+
+    if (options.resume) {
+      const resumed = await resumableUpload(client, options.resume.uploadId, file.size, options.signal);
+      if (resumed?.status === 'uploading') {
+        const stored = new Map((resumed.uploadedParts ?? []).map((p) => [p.partNumber, p]));
+        return await sendParts(client, options, file, stats, memory, {
+          uploadId: resumed.id, partSize: resumed.partSize, partCount: resumed.partCount, stored, resumedFrom: resumed.id,
+        });
+      }
+      if (resumed) {
+        // Completed before the crash: only the sha256 is missing, which takes a read but no sending.
+        const sha256 = await hashOpenFile(file, options);
+        await assertUnchanged(file, options.path);
+        return { status: 'uploaded', ...stats, uploadId: resumed.id, sha256, stagingKey: resumed.stagingKey, partCount: resumed.partCount, bytesSent: 0, partsSent: 0, partsAlreadyStored: resumed.partCount, resumedFrom: resumed.id };
+      }
+    }
+
+    if (file.size <= wantedPartSize) return await sendSinglePart(client, options, file, stats, memory, wantedPartSize);
+
     const presigned = await client.presignUpload(
-      { body: { name, size, projectId: options.projectId, contentType: options.contentType, sha256: options.sha256, partSize: options.partSize } },
+      { body: { name, size: file.size, projectId: options.projectId, contentType: options.contentType, sha256: options.sha256, partSize: wantedPartSize } },
       { signal: options.signal },
     );
-    if (presigned.status === 'duplicate') {
-      return { status: 'duplicate', uploadId: null, sha256: presigned.sha256, size, name, assetId: presigned.assetId, versionId: presigned.versionId, bytesSent: 0 };
-    }
-    const { uploadId, partSize, partCount } = presigned;
-    const urls = new Map(presigned.parts.map((p) => [p.partNumber, p.url]));
-    const progress: UploadProgress = { path: options.path, name, totalBytes: size, bytesSent: 0, partsDone: 0, partCount };
-    const report = () => options.onProgress?.({ ...progress });
-    report();
-
-    const urlFor = async (partNumber: number, fresh = false): Promise<string> => {
-      const known = urls.get(partNumber);
-      if (known && !fresh) return known;
-      const numbers = fresh ? [partNumber] : range(partNumber, Math.min(partNumber + urlsPerRequest - 1, partCount));
-      const more = await client.presignUploadParts({ params: { uploadId }, body: { partNumbers: numbers } }, { signal: options.signal });
-      for (const p of more.parts) urls.set(p.partNumber, p.url);
-      const url = urls.get(partNumber);
-      if (!url) throw new MediavaultError('missing_part_url', `the api returned no URL for part ${partNumber} of upload ${uploadId}`);
-      return url;
-    };
-
-    const sendPart = async (partNumber: number, firstUrl: string, bytes: Buffer): Promise<string> => {
-      const attempts = Math.max(1, options.partAttempts ?? 3);
-      const checksum = createHash('sha256').update(bytes).digest('base64');
-      let url = firstUrl;
-      let refreshed = false;
-      for (let attempt = 1; ; attempt++) {
-        let sent = 0;
-        try {
-          return await putPart(client, url, bytes, checksum, options.signal, (n) => {
-            sent += n;
-            progress.bytesSent += n;
-            report();
-          });
-        } catch (err) {
-          progress.bytesSent -= sent;
-          if (options.signal?.aborted) throw err;
-          // An expired or refused URL gets one fresh URL; transient failures are retried with backoff.
-          if (err instanceof MediavaultApiError && err.status === 403 && !refreshed) {
-            refreshed = true;
-            url = await urlFor(partNumber, true);
-            continue;
-          }
-          const transient = err instanceof MediavaultNetworkError || (err instanceof MediavaultApiError && (err.status >= 500 || err.status === 408 || err.status === 429));
-          if (!transient || attempt >= attempts) throw err;
-          await delay(250 * 2 ** (attempt - 1), options.signal);
-        }
-      }
-    };
-
-    const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, Math.floor(memoryBudget / partSize) || 1));
-    const wholeFile = createHash('sha256');
-    const completed: { partNumber: number; etag: string }[] = [];
-    const inFlight = new Set<Promise<void>>();
-    let failure: unknown = null;
-    for (let partNumber = 1; partNumber <= partCount && !failure; partNumber++) {
-      while (inFlight.size >= concurrency) await Promise.race(inFlight);
-      if (failure) break;
-      options.signal?.throwIfAborted();
-      const offset = (partNumber - 1) * partSize;
-      const bytes = await readExactly(file, offset, Math.min(partSize, size - offset), options.path);
-      wholeFile.update(bytes);
-      // Asked here, in part order, so one presignUploadParts call covers the next parts.
-      const url = await urlFor(partNumber);
-      const sending: Promise<void> = sendPart(partNumber, url, bytes)
-        .then((etag) => {
-          completed.push({ partNumber, etag });
-          progress.partsDone++;
-          report();
-        }, (err: unknown) => {
-          failure ??= err;
-        })
-        .finally(() => inFlight.delete(sending));
-      inFlight.add(sending);
-    }
-    await Promise.all(inFlight);
-    if (failure) throw failure;
-    if ((await file.stat()).size !== size) throw new MediavaultError('file_changed', `${options.path} changed size while it was uploaded; upload it again`);
-
-    const sha256 = wholeFile.digest('hex');
-    if (options.sha256 && options.sha256 !== sha256) {
-      throw new MediavaultError('checksum_mismatch', `${options.path} has sha256 ${sha256}, not the expected ${options.sha256}; the upload was not completed`, { details: { expected: options.sha256, actual: sha256 } });
-    }
-    completed.sort((a, b) => a.partNumber - b.partNumber);
-    const done = await client.completeUpload({ params: { uploadId }, body: { parts: completed } }, { signal: options.signal });
-    return { status: 'uploaded', uploadId, sha256, size, name, stagingKey: done.stagingKey, partCount, bytesSent: progress.bytesSent };
+    if (presigned.status === 'duplicate') return duplicateResult(stats, presigned);
+    options.onStarted?.({ uploadId: presigned.uploadId, partSize: presigned.partSize, partCount: presigned.partCount, size: file.size, mtimeMs: file.mtimeMs });
+    return await sendParts(client, options, file, stats, memory, {
+      uploadId: presigned.uploadId, partSize: presigned.partSize, partCount: presigned.partCount, stored: new Map(), resumedFrom: null,
+    });
   } finally {
-    await file.close();
+    await file.handle.close();
+  }
+}
+
+async function openFile(path: string, expect: UploadFileOptions['expect']): Promise<OpenFile> {
+  const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new MediavaultError(err.code === 'ENOENT' ? 'file_not_found' : 'file_unreadable', `cannot read ${path}: ${err.message}`, { cause: err });
+  });
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new MediavaultError('not_a_file', `${path} is not a regular file`);
+    if (expect && (expect.size !== stat.size || expect.mtimeMs !== stat.mtimeMs)) {
+      throw new MediavaultError('file_changed', `${path} changed since it was listed (size or modification time); upload it again`, {
+        details: { expected: expect, actual: { size: stat.size, mtimeMs: stat.mtimeMs } },
+      });
+    }
+    return { handle, size: stat.size, mtimeMs: stat.mtimeMs };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** A file that changed while it was read must not be completed: its parts may mix two versions. */
+async function assertUnchanged(file: OpenFile, path: string): Promise<void> {
+  const now = await file.handle.stat();
+  if (now.size !== file.size || now.mtimeMs !== file.mtimeMs) {
+    throw new MediavaultError('file_changed', `${path} changed while it was read (size ${file.size} → ${now.size}, mtime ${new Date(file.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()}); the upload was not completed, upload it again`, {
+      details: { size: file.size, sizeNow: now.size, mtimeMs: file.mtimeMs, mtimeMsNow: now.mtimeMs },
+    });
+  }
+}
+
+type UploadState = Awaited<ReturnType<MediavaultClient['getUpload']>>;
+
+/** The earlier upload if it can still be used: uploading with time left, or already complete; else null. */
+async function resumableUpload(client: MediavaultClient, uploadId: string, size: number, signal: AbortSignal | undefined): Promise<UploadState | null> {
+  let upload: UploadState;
+  try {
+    upload = await client.getUpload({ params: { uploadId } }, { signal });
+  } catch (err) {
+    if (err instanceof MediavaultApiError && (err.status === 404 || err.status === 410)) return null;
+    throw err;
+  }
+  if (upload.size !== size) return null;
+  if (upload.status === 'uploading') return new Date(upload.expiresAt).getTime() - Date.now() > resumeMinimumLifeMs ? upload : null;
+  return ['uploaded', 'promoting', 'promoted'].includes(upload.status) ? upload : null;
+}
+
+function duplicateResult(stats: UploadStats, answer: { sha256: string; assetId: string; versionId: string }): UploadFileResult {
+  return { status: 'duplicate', ...stats, uploadId: null, sha256: answer.sha256, assetId: answer.assetId, versionId: answer.versionId, bytesSent: 0, partsSent: 0, partsAlreadyStored: 0, resumedFrom: null };
+}
+
+/**
+ * A file of at most one part: read it whole, hash it (its part checksum is then
+ * the file's own sha256), and presign with both — the api answers "duplicate"
+ * for bytes already in masters, or one URL signed for exactly these bytes.
+ */
+async function sendSinglePart(client: MediavaultClient, options: UploadFileOptions, file: OpenFile, stats: UploadStats, memory: ByteBudget, wantedPartSize: number): Promise<UploadFileResult> {
+  const release = await memory.acquire(file.size, options.signal);
+  try {
+    const bytes = await readExactly(file.handle, 0, file.size, options.path);
+    const digest = createHash('sha256').update(bytes).digest();
+    for (const observer of options.observers ?? []) observer.update(bytes);
+    await assertUnchanged(file, options.path);
+    const sha256 = digest.toString('hex');
+    assertDeclaredSha(options, sha256);
+    const checksum = digest.toString('base64');
+    const presigned = await client.presignUpload(
+      { body: { name: stats.name, size: file.size, projectId: options.projectId, contentType: options.contentType, sha256, partSize: wantedPartSize, partChecksums: [checksum] } },
+      { signal: options.signal },
+    );
+    if (presigned.status === 'duplicate') return duplicateResult(stats, presigned);
+    const { uploadId, partSize, partCount } = presigned;
+    if (partCount !== 1) throw new MediavaultError('unexpected_part_count', `the api split a ${file.size}-byte file into ${partCount} parts of ${partSize} bytes; expected one part`);
+    options.onStarted?.({ uploadId, partSize, partCount, size: file.size, mtimeMs: file.mtimeMs });
+    const progress: UploadProgress = { path: options.path, name: stats.name, totalBytes: file.size, bytesSent: 0, bytesAlreadyStored: 0, partsDone: 0, partCount: 1 };
+    const urls = partUrlSource(client, uploadId, options.signal);
+    const firstUrl = presigned.parts.find((p) => p.partNumber === 1)?.url ?? (await urls.forPart(1, checksum));
+    const etag = await sendPart(client, options, urls, { partNumber: 1, bytes, checksum, url: firstUrl }, progress);
+    options.onPart?.({ partNumber: 1, size: file.size, status: 'sent', etag, checksumSha256: checksum });
+    progress.partsDone = 1;
+    options.onProgress?.({ ...progress });
+    const done = await client.completeUpload({ params: { uploadId }, body: { parts: [{ partNumber: 1, etag }] } }, { signal: options.signal });
+    return { status: 'uploaded', ...stats, uploadId, sha256, stagingKey: done.stagingKey, partCount: 1, bytesSent: progress.bytesSent, partsSent: 1, partsAlreadyStored: 0, resumedFrom: null };
+  } finally {
+    release();
+  }
+}
+
+function assertDeclaredSha(options: UploadFileOptions, sha256: string): void {
+  if (options.sha256 && options.sha256 !== sha256) {
+    throw new MediavaultError('checksum_mismatch', `${options.path} has sha256 ${sha256}, not the expected ${options.sha256}; the upload was not completed`, { details: { expected: options.sha256, actual: sha256 } });
+  }
+}
+
+interface StoredPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+}
+
+/**
+ * The part loop of a new or resumed upload. Parts the server already holds
+ * (`stored`) are read and hashed like the others — the whole-file sha256 needs
+ * every byte in order — and kept without sending when the bytes are the same:
+ * the server's ETag is the part's MD5 on both drivers (S3 without SSE-KMS, fs),
+ * otherwise the journal's part checksum must match.
+ */
+async function sendParts(
+  client: MediavaultClient, options: UploadFileOptions, file: OpenFile, stats: UploadStats, memory: ByteBudget,
+  upload: { uploadId: string; partSize: number; partCount: number; stored: Map<number, StoredPart>; resumedFrom: string | null },
+): Promise<UploadFileResult> {
+  const { uploadId, partSize, partCount, stored } = upload;
+  const progress: UploadProgress = { path: options.path, name: stats.name, totalBytes: file.size, bytesSent: 0, bytesAlreadyStored: 0, partsDone: 0, partCount };
+  const report = () => options.onProgress?.({ ...progress });
+  report();
+  const urls = partUrlSource(client, uploadId, options.signal);
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const wholeFile = createHash('sha256');
+  const completed: { partNumber: number; etag: string }[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  let partsSent = 0;
+  for (let partNumber = 1; partNumber <= partCount && !failure; partNumber++) {
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (failure) break;
+    options.signal?.throwIfAborted();
+    const offset = (partNumber - 1) * partSize;
+    const length = Math.min(partSize, file.size - offset);
+    const release = await memory.acquire(length, options.signal);
+    let bytes: Buffer;
+    try {
+      bytes = await readExactly(file.handle, offset, length, options.path);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    wholeFile.update(bytes);
+    for (const observer of options.observers ?? []) observer.update(bytes);
+    const checksum = createHash('sha256').update(bytes).digest('base64');
+    const earlier = stored.get(partNumber);
+    if (earlier && earlier.size === length && sameBytes(earlier.etag, bytes, checksum, options.resume?.partChecksums?.[partNumber])) {
+      release();
+      completed.push({ partNumber, etag: earlier.etag });
+      progress.bytesAlreadyStored += length;
+      progress.partsDone++;
+      options.onPart?.({ partNumber, size: length, status: 'already-stored', etag: earlier.etag, checksumSha256: checksum });
+      report();
+      continue;
+    }
+    const sending: Promise<void> = urls.forPart(partNumber, checksum)
+      .then((url) => sendPart(client, options, urls, { partNumber, bytes, checksum, url }, progress))
+      .then((etag) => {
+        completed.push({ partNumber, etag });
+        partsSent++;
+        progress.partsDone++;
+        options.onPart?.({ partNumber, size: length, status: 'sent', etag, checksumSha256: checksum });
+        report();
+      }, (err: unknown) => {
+        failure ??= err;
+      })
+      .finally(() => {
+        release();
+        inFlight.delete(sending);
+      });
+    inFlight.add(sending);
+  }
+  await Promise.all(inFlight);
+  if (failure) throw failure;
+  await assertUnchanged(file, options.path);
+  const sha256 = wholeFile.digest('hex');
+  assertDeclaredSha(options, sha256);
+  completed.sort((a, b) => a.partNumber - b.partNumber);
+  const done = await client.completeUpload({ params: { uploadId }, body: { parts: completed } }, { signal: options.signal });
+  return {
+    status: 'uploaded', ...stats, uploadId, sha256, stagingKey: done.stagingKey, partCount,
+    bytesSent: progress.bytesSent, partsSent, partsAlreadyStored: partCount - partsSent, resumedFrom: upload.resumedFrom,
+  };
+}
+
+function sameBytes(etag: string, bytes: Buffer, checksum: string, journalChecksum: string | undefined): boolean {
+  const md5 = /^"?([0-9a-f]{32})"?$/i.exec(etag)?.[1];
+  if (md5) return createHash('md5').update(bytes).digest('hex') === md5.toLowerCase();
+  return journalChecksum === checksum;
+}
+
+interface PartUrlSource {
+  /** A URL presigned for this part and checksum; requests made close together go out as one call. */
+  forPart(partNumber: number, checksumSha256: string): Promise<string>;
+}
+
+/**
+ * Part URLs are asked for after the part is read, because each is signed for
+ * the part's own sha256. While one presignUploadParts call is in flight the
+ * next requests queue up and go out together, so a fast reader makes few calls.
+ */
+function partUrlSource(client: MediavaultClient, uploadId: string, signal: AbortSignal | undefined): PartUrlSource {
+  const pending: { partNumber: number; checksumSha256: string; resolve(url: string): void; reject(err: unknown): void }[] = [];
+  let busy = false;
+  const pump = async (): Promise<void> => {
+    if (busy || pending.length === 0) return;
+    busy = true;
+    const batch = pending.splice(0, urlsPerRequest);
+    try {
+      const answer = await client.presignUploadParts(
+        { params: { uploadId }, body: { parts: batch.map(({ partNumber, checksumSha256 }) => ({ partNumber, checksumSha256 })) } },
+        { signal },
+      );
+      const urls = new Map(answer.parts.map((p) => [p.partNumber, p.url]));
+      for (const wanted of batch) {
+        const url = urls.get(wanted.partNumber);
+        if (url) wanted.resolve(url);
+        else wanted.reject(new MediavaultError('missing_part_url', `the api returned no URL for part ${wanted.partNumber} of upload ${uploadId}`));
+      }
+    } catch (err) {
+      for (const wanted of batch) wanted.reject(err);
+    } finally {
+      busy = false;
+      void pump();
+    }
+  };
+  return {
+    forPart: (partNumber, checksumSha256) => new Promise<string>((resolve, reject) => {
+      pending.push({ partNumber, checksumSha256, resolve, reject });
+      void pump();
+    }),
+  };
+}
+
+/** PUTs one part, retrying transient failures and replacing a refused (expired) URL once. */
+async function sendPart(
+  client: MediavaultClient, options: UploadFileOptions, urls: PartUrlSource,
+  part: { partNumber: number; bytes: Buffer; checksum: string; url: string }, progress: UploadProgress,
+): Promise<string> {
+  const attempts = Math.max(1, options.partAttempts ?? 3);
+  let url = part.url;
+  let refreshed = false;
+  for (let attempt = 1; ; attempt++) {
+    let sent = 0;
+    try {
+      return await putPart(client, url, part.bytes, part.checksum, options.signal, (n) => {
+        sent += n;
+        progress.bytesSent += n;
+        options.onProgress?.({ ...progress });
+      });
+    } catch (err) {
+      progress.bytesSent -= sent;
+      if (options.signal?.aborted) throw err;
+      if (err instanceof MediavaultApiError && err.status === 403 && !refreshed) {
+        refreshed = true;
+        url = await urls.forPart(part.partNumber, part.checksum);
+        continue;
+      }
+      const transient = err instanceof MediavaultNetworkError || (err instanceof MediavaultApiError && (err.status >= 500 || err.status === 408 || err.status === 429));
+      if (!transient || attempt >= attempts) throw err;
+      await delay(250 * 2 ** (attempt - 1), options.signal);
+    }
   }
 }
 
 /**
- * One presigned part PUT; resolves to the part's ETag. The part's sha256 goes
- * along as x-amz-checksum-sha256 only to the api's own storage URLs: an S3 SigV4
- * presigned URL refuses x-amz-* headers it did not sign.
+ * Whether a part PUT to this URL carries x-amz-checksum-sha256. The api's own
+ * (fs) storage URLs always take it and verify it. An S3 SigV4 URL takes it only
+ * when it was signed with it (X-Amz-SignedHeaders lists it): S3 refuses x-amz-*
+ * headers a presigned URL did not sign, and verifies the ones it did.
  */
+export function sendsChecksumHeader(url: string): boolean {
+  const query = new URL(url).searchParams;
+  if (!query.has('X-Amz-Signature')) return true;
+  return (query.get('X-Amz-SignedHeaders') ?? '').split(';').includes('x-amz-checksum-sha256');
+}
+
+/** One presigned part PUT; resolves to the part's ETag. */
 async function putPart(client: MediavaultClient, url: string, bytes: Buffer, checksum: string, signal: AbortSignal | undefined, onSent: (n: number) => void): Promise<string> {
   const headers: Record<string, string> = { 'content-length': String(bytes.length) };
-  if (!new URL(url).searchParams.has('X-Amz-Signature')) headers['x-amz-checksum-sha256'] = checksum;
+  if (sendsChecksumHeader(url)) headers['x-amz-checksum-sha256'] = checksum;
   const body = Readable.from((function* chunks() {
     for (let at = 0; at < bytes.length; at += bodyChunk) {
       const chunk = bytes.subarray(at, at + bodyChunk);
@@ -195,26 +464,37 @@ async function readExactly(file: FileHandle, position: number, length: number, p
   let filled = 0;
   while (filled < length) {
     const { bytesRead } = await file.read(buffer, filled, length - filled, position + filled);
-    if (bytesRead === 0) throw new MediavaultError('file_changed', `${path} became shorter while it was uploaded; upload it again`);
+    if (bytesRead === 0) throw new MediavaultError('file_changed', `${path} became shorter while it was read; the upload was not completed, upload it again`);
     filled += bytesRead;
   }
   return buffer;
 }
 
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+/** sha256 of an open file (and the observers fed), for a resumed upload that was complete already. */
+async function hashOpenFile(file: OpenFile, options: UploadFileOptions): Promise<string> {
+  const hash = createHash('sha256');
+  const chunk = 4 * 1024 ** 2;
+  for (let at = 0; at < file.size; at += chunk) {
+    options.signal?.throwIfAborted();
+    const bytes = await readExactly(file.handle, at, Math.min(chunk, file.size - at), options.path);
+    hash.update(bytes);
+    for (const observer of options.observers ?? []) observer.update(bytes);
+  }
+  return hash.digest('hex');
 }
 
 /**
  * sha256 of a file, streamed. For callers who prefer reading a file twice to
- * sending bytes the platform already has: pass the result as uploadFile's `sha256`.
+ * sending bytes the platform already has: pass the result as uploadFile's
+ * `sha256`. The observers see every byte (verify an MHL on this read).
  */
-export async function hashFile(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
+export async function hashFile(path: string, signal?: AbortSignal, observers: ByteObserver[] = []): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   try {
     for await (const chunk of createReadStream(path, { signal, highWaterMark: 1024 * 1024 })) {
       hash.update(chunk as Buffer);
+      for (const observer of observers) observer.update(chunk as Buffer);
       size += (chunk as Buffer).length;
     }
   } catch (err) {

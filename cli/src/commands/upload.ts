@@ -1,8 +1,14 @@
-import { hashFile, promoteAndWait, uploadFile, type MediavaultClient } from '@mediavault/sdk';
-import { connect, resolveConnection, resolveProject } from '../connection.ts';
-import { exitCodes } from '../exit-codes.ts';
-import { createOutput, errorFields, formatBytes, reportFailure, throughput } from '../output.ts';
-import { planUpload, type PlannedFile } from '../upload-plan.ts';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import {
+  ByteBudget, createMhlCheck, createPromotionWatcher, defaultPartSize, hashFile, MediavaultError, uploadFile, UploadJournal,
+  type JournalEntry, type MediavaultClient, type MhlCheck, type PromotionWatcher, type UploadFileResult,
+} from '@mediavault/sdk';
+import { connect, resolveConnection, resolveProject, type Connection } from '../connection.ts';
+import { CliError, exitCodes } from '../exit-codes.ts';
+import { createOutput, errorFields, formatBytes, reportFailure, type Output } from '../output.ts';
+import { profilePath } from '../profile.ts';
+import { planUpload, type MhlHistory, type PlannedFile, type UploadPlan } from '../upload-plan.ts';
 import type { ActiveFile, UploadViewState } from '../views/upload-view.ts';
 
 export interface UploadOptions {
@@ -13,12 +19,24 @@ export interface UploadOptions {
   concurrency: number;
   /** Files in flight. */
   parallel: number;
-  hashFirst?: boolean;
+  /** Hash every file before sending so bytes already stored are never sent (reads files above one part twice). */
+  dedup?: boolean;
+  /** Preferred part size in MiB; files up to one part are always hashed first (dedup at no extra read). */
+  partSize?: number;
+  dryRun?: boolean;
+  include?: string[];
+  exclude?: string[];
+  /** commander's --no-default-excludes. */
+  defaultExcludes?: boolean;
+  followSymlinks?: boolean;
+  mhl?: string[];
+  /** commander's --no-resume: ignore (and replace) the resume journal. */
+  resume?: boolean;
   json?: boolean;
   profile?: string;
 }
 
-type FileStatus = 'uploaded' | 'duplicate' | 'promoted' | 'deduplicated' | 'failed';
+type FileStatus = 'uploaded' | 'duplicate' | 'promoted' | 'deduplicated' | 'already-uploaded' | 'already-promoted' | 'failed';
 
 interface FileOutcome {
   path: string;
@@ -31,124 +49,380 @@ interface FileOutcome {
 interface Tally {
   sent: number;
   deduplicated: number;
+  skipped: number;
   failed: number;
+  /** Bytes sent over the network. */
   bytes: number;
 }
 
+/** Bytes of file parts held in memory at once, across all files in flight: keeps a 4 GiB file (or 32 of them) well under 300 MB RSS. */
+const partMemoryBudget = 128 * 1024 ** 2;
+/** Promotions awaited at once; upload lanes wait when this many are outstanding. */
+const promotionsInFlight = 256;
+/** ASC MHL sidecars the api takes. */
+const maxSidecarBytes = 10 * 1024 ** 2;
+
 /**
- * `mediavault upload <paths…>`: every file is uploaded (and with --promote,
- * promoted with the sha256 computed while uploading, and awaited). One file's
- * failure never stops the others; the exit code says whether all, some or none
- * made it.
+ * `mediavault upload <paths…>`: plans (walks folders, skips NAS litter, reads
+ * ASC MHL histories), then uploads `parallel` files at once, each reading its
+ * bytes once (sha256, part checksums and MHL hashes on the same read), with
+ * --promote promotes each file as soon as it is uploaded (awaited through the
+ * event stream, not by holding an upload lane), stores MHL files as sidecars
+ * of the versions they verified, and prints a summary. One file's failure
+ * never stops the others; the exit code says whether all, some or none made it.
+ * A resume journal lets the same command, run again after a crash, send only
+ * what the server does not hold yet.
  */
 export async function runUpload(paths: string[], options: UploadOptions): Promise<number> {
   const output = createOutput(options.json ?? false);
   let client: MediavaultClient | undefined;
+  let watcher: PromotionWatcher | null = null;
   try {
     const connection = resolveConnection(options);
     client = connect(connection);
     const project = await resolveProject(client, options.project, connection);
-    const plan = await planUpload(paths, options.collection);
-    const outcomes: FileOutcome[] = [];
-    const tally: Tally = { sent: 0, deduplicated: 0, failed: 0, bytes: 0 };
-    for (const problem of plan.problems) {
-      output.event('error', { path: problem.path, code: problem.code, message: problem.message });
-      output.problem(`error  ${problem.message}`);
-      outcomes.push({ path: problem.path, sha256: null, assetId: null, versionId: null, status: 'failed' });
-      tally.failed++;
-    }
-
-    const view = !output.json && process.stdout.isTTY ? createViewState(plan.files) : null;
-    // ink (and React) load only when there is a terminal to draw on.
-    const screen = view ? (await import('../views/upload-view.ts')).startUploadView(view) : null;
-    const say = (line: string) => {
-      if (view) view.recent = [...view.recent, line].slice(-5);
-      else output.line(line);
-    };
-
-    const processFile = async (file: PlannedFile): Promise<void> => {
-      const active: ActiveFile = { path: file.path, size: file.size, bytesSent: 0, phase: options.hashFirst ? 'hashing' : 'uploading' };
-      view?.active.push(active);
-      screen?.update();
-      output.event('file-start', { path: file.path, name: file.name, size: file.size, ...(options.promote && file.collectionPath ? { collectionPath: file.collectionPath } : {}) });
-      let sha256: string | null = null;
-      try {
-        const known = options.hashFirst ? (await hashFile(file.path)).sha256 : undefined;
-        active.phase = 'uploading';
-        const uploaded = await uploadFile(client!, {
-          path: file.path, projectId: project.id, name: file.name, sha256: known, concurrency: options.concurrency,
-          onProgress: (p) => {
-            if (view) view.bytesSent += p.bytesSent - active.bytesSent;
-            active.bytesSent = p.bytesSent;
-            screen?.update();
-          },
-        });
-        sha256 = uploaded.sha256;
-        tally.bytes += uploaded.bytesSent;
-        let outcome: FileOutcome;
-        if (uploaded.status === 'duplicate') {
-          tally.deduplicated++;
-          if (view) view.bytesSent += file.size;
-          output.event('dedup', { path: file.path, sha256, assetId: uploaded.assetId, versionId: uploaded.versionId });
-          outcome = { path: file.path, sha256, assetId: uploaded.assetId, versionId: uploaded.versionId, status: 'duplicate' };
-        } else {
-          tally.sent++;
-          outcome = { path: file.path, sha256, assetId: null, versionId: null, status: 'uploaded' };
-        }
-        if (options.promote) {
-          active.phase = 'promoting';
-          screen?.update();
-          const promoted = await promoteAndWait(client!, {
-            uploadId: uploaded.uploadId, sha256,
-            mapping: { projectId: project.id, assetName: file.name, ...(file.collectionPath ? { collectionPath: file.collectionPath } : {}) },
-          });
-          outcome = { path: file.path, sha256, assetId: promoted.assetId, versionId: promoted.versionId, status: promoted.status };
-        }
-        outcomes.push(outcome);
-        output.event('file-done', { ...outcome, size: file.size, uploadId: uploaded.uploadId, ...(options.promote && file.collectionPath ? { collectionPath: file.collectionPath } : {}) });
-        say(`${outcome.status.padEnd(12)} ${file.path}  ${formatBytes(file.size)}  sha256:${sha256.slice(0, 12)}${outcome.assetId ? `  asset ${outcome.assetId}` : ''}`);
-      } catch (err) {
-        tally.failed++;
-        const fields = errorFields(err);
-        outcomes.push({ path: file.path, sha256, assetId: null, versionId: null, status: 'failed' });
-        output.event('error', { path: file.path, ...fields });
-        if (view) {
-          view.failed++;
-          say(`failed       ${file.path}: ${fields.message}`);
-        } else {
-          output.problem(`error  ${file.path}: ${fields.message}${fields.requestId ? ` (request id ${fields.requestId})` : ''}`);
-        }
-      } finally {
-        if (view) {
-          view.finished++;
-          view.active = view.active.filter((a) => a !== active);
-        }
-        screen?.update();
-      }
-    };
-
-    const startedAt = Date.now();
-    await runPool(plan.files, Math.max(1, options.parallel), processFile);
-    screen?.finish();
-
-    const byPath = new Map(outcomes.map((o) => [o.path, o]));
-    const ordered = [...plan.problems.map((p) => p.path), ...plan.files.map((f) => f.path)].map((p) => byPath.get(p)!);
-    output.event('summary', { files: ordered, ...tally });
-    const elapsed = Date.now() - startedAt;
-    output.line(`${ordered.length} file${ordered.length === 1 ? '' : 's'}: ${tally.sent} sent, ${tally.deduplicated} already stored, ${tally.failed} failed; ${formatBytes(tally.bytes)} in ${(elapsed / 1000).toFixed(1)} s (${throughput({ bytesSent: tally.bytes, startedAt, now: Date.now() })})`);
-    if (ordered.length === 0) return exitCodes.ok;
-    if (tally.failed === 0) return exitCodes.ok;
-    return tally.failed === ordered.length ? exitCodes.failed : exitCodes.partlyFailed;
+    const plan = await planUpload(paths, {
+      collection: options.collection, include: options.include, exclude: options.exclude,
+      defaultExcludes: options.defaultExcludes, followSymlinks: options.followSymlinks, mhlFiles: options.mhl,
+    }).catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'mhl_invalid') throw new CliError('mhl_invalid', (err as Error).message);
+      throw err;
+    });
+    const journal = new UploadJournal(join(dirname(profilePath()), 'uploads'));
+    if (options.dryRun) return dryRun(output, plan, journal, connection, project.id, options);
+    if (options.promote) watcher = createPromotionWatcher(client, { projectId: project.id });
+    const ingest = new Ingest({ client, output, connection, projectId: project.id, plan, journal, watcher, options });
+    return await ingest.run();
   } catch (err) {
     return reportFailure(output, err);
   } finally {
+    watcher?.close();
     await client?.close();
   }
 }
 
-function createViewState(files: PlannedFile[]): UploadViewState {
-  const now = Date.now();
-  return { totalFiles: files.length, totalBytes: files.reduce((sum, f) => sum + f.size, 0), bytesSent: 0, finished: 0, failed: 0, startedAt: now, now, active: [], recent: [] };
+function reportPlanned(output: Output, plan: UploadPlan): void {
+  for (const skip of plan.skipped) {
+    output.event('skip', { path: skip.path, reason: skip.reason, ...(skip.detail ? { detail: skip.detail } : {}) });
+  }
+  for (const problem of plan.problems) {
+    output.event('error', { path: problem.path, code: problem.code, message: problem.message });
+    output.problem(`error  ${problem.message}`);
+  }
+}
+
+function journalEntryFor(journal: UploadJournal, connection: Connection, projectId: string, file: PlannedFile, resume: boolean): JournalEntry | null {
+  const subject = { apiUrl: connection.url, projectId, path: file.absolutePath };
+  const entry = journal.read(subject);
+  if (entry && (!resume || entry.size !== file.size || entry.mtimeMs !== file.mtimeMs)) {
+    journal.remove(subject);
+    return null;
+  }
+  return entry;
+}
+
+/** --dry-run: what would be sent, resumed and skipped; nothing is sent and the journal is not touched. */
+function dryRun(output: Output, plan: UploadPlan, journal: UploadJournal, connection: Connection, projectId: string, options: UploadOptions): number {
+  reportPlanned(output, plan);
+  for (const skip of plan.skipped) output.line(`skip         ${skip.path}  (${skip.reason}${skip.detail ? `: ${skip.detail}` : ''})`);
+  let bytes = 0;
+  for (const file of plan.files) {
+    const entry = options.resume === false ? null : journal.read({ apiUrl: connection.url, projectId, path: file.absolutePath });
+    const current = entry && entry.size === file.size && entry.mtimeMs === file.mtimeMs ? entry : null;
+    const action = current?.state === 'promoted' ? 'already-promoted' : current?.state === 'uploaded' ? 'already-uploaded' : current ? 'resume' : 'send';
+    if (action === 'send' || action === 'resume') bytes += file.size;
+    output.event('would-send', {
+      path: file.path, name: file.name, size: file.size, action,
+      ...(options.promote && file.collectionPath ? { collectionPath: file.collectionPath } : {}),
+      ...(file.mhl ? { mhl: file.mhl.history.files.map((f) => basename(f)) } : {}),
+    });
+    output.line(`${action.padEnd(12)} ${file.path}  ${formatBytes(file.size)}${options.promote && file.collectionPath ? `  → ${file.collectionPath}` : ''}${file.mhl ? '  (MHL)' : ''}`);
+  }
+  output.event('summary', { dryRun: true, files: plan.files.length, bytes, skipped: plan.skipped.length, failed: plan.problems.length });
+  output.line(`dry run: ${plan.files.length} file${plan.files.length === 1 ? '' : 's'} (${formatBytes(bytes)} to send), ${plan.skipped.length} skipped, ${plan.problems.length} problem${plan.problems.length === 1 ? '' : 's'}; nothing was sent`);
+  return plan.problems.length === 0 ? exitCodes.ok : plan.files.length === 0 ? exitCodes.failed : exitCodes.partlyFailed;
+}
+
+/** One run of `mediavault upload` (not a dry run). */
+class Ingest {
+  readonly outcomes = new Map<string, FileOutcome>();
+  readonly tally: Tally = { sent: 0, deduplicated: 0, skipped: 0, failed: 0, bytes: 0 };
+  /** Versions each MHL history verified, for its sidecars. */
+  readonly verifiedVersions = new Map<MhlHistory, string[]>();
+  readonly memory = new ByteBudget(partMemoryBudget);
+  readonly promotions = new Set<Promise<void>>();
+  readonly partSize: number;
+  view: UploadViewState | null = null;
+  screen: { update(): void; finish(): void } | null = null;
+
+  readonly client: MediavaultClient;
+  readonly output: Output;
+  readonly connection: Connection;
+  readonly projectId: string;
+  readonly plan: UploadPlan;
+  readonly journal: UploadJournal;
+  readonly watcher: PromotionWatcher | null;
+  readonly options: UploadOptions;
+
+  constructor(context: {
+    client: MediavaultClient; output: Output; connection: Connection; projectId: string;
+    plan: UploadPlan; journal: UploadJournal; watcher: PromotionWatcher | null; options: UploadOptions;
+  }) {
+    this.client = context.client;
+    this.output = context.output;
+    this.connection = context.connection;
+    this.projectId = context.projectId;
+    this.plan = context.plan;
+    this.journal = context.journal;
+    this.watcher = context.watcher;
+    this.options = context.options;
+    this.partSize = context.options.partSize ? context.options.partSize * 1024 ** 2 : defaultPartSize;
+  }
+
+  async run(): Promise<number> {
+    const { output, plan, tally } = this;
+    reportPlanned(output, plan);
+    tally.skipped += plan.skipped.length;
+    for (const problem of plan.problems) this.fail(problem.path, null, { code: problem.code, message: problem.message }, false);
+
+    if (!output.json && process.stdout.isTTY) {
+      const now = Date.now();
+      this.view = { totalFiles: plan.files.length, totalBytes: plan.files.reduce((sum, f) => sum + f.size, 0), bytesDone: 0, bytesSent: 0, finished: 0, failed: 0, startedAt: now, now, active: [], recent: [] };
+      // ink (and React) load only when there is a terminal to draw on.
+      this.screen = (await import('../views/upload-view.ts')).startUploadView(this.view);
+    }
+    const startedAt = Date.now();
+    await runPool(plan.files, Math.max(1, this.options.parallel), (file) => this.processFile(file));
+    await Promise.all(this.promotions);
+    await this.storeSidecars();
+    this.screen?.finish();
+
+    const elapsedMs = Date.now() - startedAt;
+    const ordered = [...plan.problems.map((p) => p.path), ...plan.files.map((f) => f.path)].map((p) => this.outcomes.get(p)!);
+    const bytesPerSecond = Math.round(tally.bytes / Math.max(0.001, elapsedMs / 1000));
+    output.event('summary', { files: ordered, ...tally, elapsedMs, bytesPerSecond, peakRssBytes: process.resourceUsage().maxRSS * 1024 });
+    output.line(`${ordered.length} file${ordered.length === 1 ? '' : 's'}: ${tally.sent} sent, ${tally.deduplicated} deduplicated, ${tally.skipped} skipped, ${tally.failed} failed; ${formatBytes(tally.bytes)} sent in ${(elapsedMs / 1000).toFixed(1)} s (${(bytesPerSecond / 1e6).toFixed(1)} MB/s)`);
+    if (tally.failed === 0) return exitCodes.ok;
+    return ordered.every((o) => o.status === 'failed') ? exitCodes.failed : exitCodes.partlyFailed;
+  }
+
+  say(line: string): void {
+    if (this.view) this.view.recent = [...this.view.recent, line].slice(-5);
+    else this.output.line(line);
+  }
+
+  fail(path: string, sha256: string | null, fields: { code: string; message: string; requestId?: string }, counted = true): void {
+    this.tally.failed++;
+    this.outcomes.set(path, { path, sha256, assetId: null, versionId: null, status: 'failed' });
+    if (counted) this.output.event('error', { path, ...fields });
+    if (this.view) {
+      this.view.failed++;
+      this.say(`failed       ${path}: ${fields.message}`);
+    } else if (counted) {
+      this.output.problem(`error  ${path}: ${fields.message}${fields.requestId ? ` (request id ${fields.requestId})` : ''}`);
+    }
+  }
+
+  finish(file: PlannedFile, outcome: FileOutcome, extra: Record<string, unknown>): void {
+    this.outcomes.set(file.path, outcome);
+    if (file.mhl && outcome.versionId) this.verifiedVersions.set(file.mhl.history, [...(this.verifiedVersions.get(file.mhl.history) ?? []), outcome.versionId]);
+    this.output.event('file-done', { ...outcome, size: file.size, ...(this.options.promote && file.collectionPath ? { collectionPath: file.collectionPath } : {}), ...extra });
+    this.say(`${outcome.status.padEnd(12)} ${file.path}  ${formatBytes(file.size)}${outcome.sha256 ? `  sha256:${outcome.sha256.slice(0, 12)}` : ''}${outcome.assetId ? `  asset ${outcome.assetId}` : ''}`);
+  }
+
+  mapping(file: PlannedFile) {
+    return { projectId: this.projectId, assetName: file.name, ...(file.collectionPath ? { collectionPath: file.collectionPath } : {}) };
+  }
+
+  async processFile(file: PlannedFile): Promise<void> {
+    const { client, output, options, journal, view, screen } = this;
+    const subject = { apiUrl: this.connection.url, projectId: this.projectId, path: file.absolutePath };
+    const active: ActiveFile = { path: file.path, size: file.size, bytesDone: 0, phase: 'reading' };
+    view?.active.push(active);
+    screen?.update();
+    const advance = (doneNow: number) => {
+      if (view) view.bytesDone += doneNow - active.bytesDone;
+      active.bytesDone = doneNow;
+      screen?.update();
+    };
+    const leave = () => {
+      if (view) {
+        view.finished++;
+        view.active = view.active.filter((a) => a !== active);
+      }
+      screen?.update();
+    };
+    let sha256: string | null = null;
+    let handedOver = false;
+    try {
+      const entry = journalEntryFor(journal, this.connection, this.projectId, file, options.resume !== false);
+      if (entry && (await this.alreadyDone(file, entry))) {
+        advance(file.size);
+        return;
+      }
+      output.event('file-start', {
+        path: file.path, name: file.name, size: file.size,
+        ...(options.promote && file.collectionPath ? { collectionPath: file.collectionPath } : {}),
+        ...(entry?.uploadId ? { resume: entry.uploadId } : {}),
+      });
+
+      // Known sha256 and complete upload, only the promotion was missing: nothing to read.
+      if (entry?.state === 'uploaded' && entry.uploadId && entry.sha256 && options.promote) {
+        sha256 = entry.sha256;
+        advance(file.size);
+        handedOver = await this.promote(file, entry.uploadId, entry.sha256, { bytesSent: 0, partsSent: 0, partsAlreadyStored: null }, leave);
+        return;
+      }
+
+      const mhlCheck: MhlCheck | null = file.mhl ? await createMhlCheck(file.mhl.entry) : null;
+      let declaredSha: string | undefined;
+      if (options.dedup && file.size > this.partSize && !entry?.uploadId) {
+        active.phase = 'hashing';
+        screen?.update();
+        declaredSha = (await hashFile(file.path, undefined, mhlCheck ? [mhlCheck] : [])).sha256;
+      }
+      active.phase = entry?.uploadId ? 'resuming' : 'uploading';
+      screen?.update();
+      let journalEntry: Omit<JournalEntry, 'version' | 'updatedAt'> | null = entry;
+      const uploaded: UploadFileResult = await uploadFile(client, {
+        path: file.path, projectId: this.projectId, name: file.name, sha256: declaredSha, concurrency: options.concurrency,
+        partSize: this.partSize, memory: this.memory, expect: { size: file.size, mtimeMs: file.mtimeMs },
+        observers: mhlCheck && !declaredSha ? [mhlCheck] : [],
+        ...(entry?.uploadId ? { resume: { uploadId: entry.uploadId, partChecksums: entry.parts } } : {}),
+        onStarted: (u) => {
+          journalEntry = { ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: u.uploadId, state: 'uploading', parts: {} };
+          journal.write(journalEntry);
+        },
+        onPart: (part) => {
+          if (part.status === 'sent' && journalEntry?.uploadId) {
+            journalEntry.parts[part.partNumber] = part.checksumSha256;
+            journal.write(journalEntry);
+          }
+          output.event('part', { path: file.path, partNumber: part.partNumber, size: part.size, status: part.status });
+        },
+        onProgress: (p) => advance(p.bytesSent + p.bytesAlreadyStored),
+      });
+      sha256 = uploaded.sha256;
+      this.tally.bytes += uploaded.bytesSent;
+      if (view) view.bytesSent += uploaded.bytesSent;
+      advance(file.size);
+
+      let mhl: string | undefined;
+      if (mhlCheck) {
+        const outcome = mhlCheck.outcome();
+        if (outcome.mismatches.length > 0) {
+          journal.remove(subject);
+          output.event('mhl-mismatch', { path: file.path, sha256, mhl: file.mhl!.history.files.map((f) => f), mhlPath: file.mhl!.entry.path, mismatches: outcome.mismatches });
+          throw new CliError('mhl_mismatch', `does not match its ASC MHL hashes (${outcome.mismatches.map((m) => `${m.format}: expected ${m.expected}, read ${m.actual}`).join('; ')}); not promoted`);
+        }
+        mhl = outcome.verified.length > 0 ? `verified ${outcome.verified.join(', ')}` : `unverifiable (${outcome.unverifiable.join(', ')} only)`;
+      }
+      const counts = { bytesSent: uploaded.bytesSent, partsSent: uploaded.partsSent, partsAlreadyStored: uploaded.partsAlreadyStored, ...(mhl ? { mhl } : {}) };
+
+      if (uploaded.status === 'duplicate') {
+        this.tally.deduplicated++;
+        output.event('dedup', { path: file.path, sha256, assetId: uploaded.assetId, versionId: uploaded.versionId });
+        let outcome: FileOutcome = { path: file.path, sha256, assetId: uploaded.assetId, versionId: uploaded.versionId, status: 'duplicate' };
+        if (options.promote) {
+          active.phase = 'promoting';
+          screen?.update();
+          const promoted = await client.promote({ body: { sha256, mapping: this.mapping(file) } });
+          if (promoted.status === 'promoting') throw new MediavaultError('unexpected_answer', 'the api started a promotion job for bytes already in masters');
+          outcome = { path: file.path, sha256, assetId: promoted.assetId, versionId: promoted.versionId, status: 'deduplicated' };
+          journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: null, state: 'promoted', parts: {}, sha256, assetId: promoted.assetId, versionId: promoted.versionId });
+        }
+        this.finish(file, outcome, { uploadId: null, ...counts });
+        return;
+      }
+
+      this.tally.sent++;
+      journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: uploaded.uploadId, state: 'uploaded', parts: {}, sha256 });
+      if (!options.promote) {
+        this.finish(file, { path: file.path, sha256, assetId: null, versionId: null, status: 'uploaded' }, { uploadId: uploaded.uploadId, ...counts });
+        return;
+      }
+      handedOver = await this.promote(file, uploaded.uploadId, sha256, counts, leave);
+    } catch (err) {
+      this.fail(file.path, sha256, errorFields(err));
+    } finally {
+      if (!handedOver) leave();
+    }
+  }
+
+  /**
+   * Starts the promotion and hands the wait to the watcher, so the upload lane
+   * moves on to the next file. Returns true when the file's end is now the
+   * promotion's business (it calls `leave`).
+   */
+  async promote(file: PlannedFile, uploadId: string, sha256: string, counts: Record<string, unknown>, leave: () => void): Promise<boolean> {
+    const answer = await this.client.promote({ body: { uploadId, sha256, mapping: this.mapping(file) } });
+    const subject = { apiUrl: this.connection.url, projectId: this.projectId, path: file.absolutePath };
+    const done = (assetId: string, versionId: string) => {
+      this.journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId, state: 'promoted', parts: {}, sha256, assetId, versionId });
+      this.finish(file, { path: file.path, sha256, assetId, versionId, status: 'promoted' }, { uploadId, ...counts });
+    };
+    if (answer.status !== 'promoting') {
+      done(answer.assetId, answer.versionId);
+      return false;
+    }
+    while (this.promotions.size >= promotionsInFlight) await Promise.race(this.promotions);
+    const active = this.view?.active.find((a) => a.path === file.path);
+    if (active) active.phase = 'promoting';
+    const waiting: Promise<void> = this.watcher!.wait(uploadId)
+      .then((promoted) => done(promoted.assetId, promoted.versionId), (err: unknown) => this.fail(file.path, sha256, errorFields(err)))
+      .finally(() => {
+        this.promotions.delete(waiting);
+        leave();
+      });
+    this.promotions.add(waiting);
+    return true;
+  }
+
+  /** A journal entry the server confirms: promoted already (or uploaded, without --promote). */
+  async alreadyDone(file: PlannedFile, entry: JournalEntry): Promise<boolean> {
+    const { options, client, output } = this;
+    const wanted = options.promote ? 'promoted' : 'uploaded';
+    if (entry.state !== 'promoted' && (wanted === 'promoted' || entry.state !== 'uploaded')) return false;
+    let confirmed = false;
+    if (entry.uploadId) {
+      const upload = await client.getUpload({ params: { uploadId: entry.uploadId } }).catch(() => null);
+      confirmed = wanted === 'promoted'
+        ? upload?.status === 'promoted' && upload.versionId === entry.versionId
+        : ['uploaded', 'promoting', 'promoted'].includes(upload?.status ?? '');
+    } else if (entry.assetId && entry.versionId) {
+      const asset = await client.getAsset({ params: { assetId: entry.assetId } }).catch(() => null);
+      confirmed = asset?.versions.some((v) => v.id === entry.versionId) ?? false;
+    }
+    if (!confirmed) return false;
+    const status = wanted === 'promoted' ? 'already-promoted' : 'already-uploaded';
+    this.tally.skipped++;
+    output.event('skip', { path: file.path, reason: status, uploadId: entry.uploadId, sha256: entry.sha256 ?? null });
+    const outcome: FileOutcome = { path: file.path, sha256: entry.sha256 ?? null, assetId: entry.assetId ?? null, versionId: entry.versionId ?? null, status };
+    this.outcomes.set(file.path, outcome);
+    if (file.mhl && outcome.versionId) this.verifiedVersions.set(file.mhl.history, [...(this.verifiedVersions.get(file.mhl.history) ?? []), outcome.versionId]);
+    this.say(`${status.padEnd(12)} ${file.path}  ${formatBytes(file.size)}`);
+    return true;
+  }
+
+  /** Each MHL file of a history becomes a sidecar of every version it verified (idempotent on the api). */
+  async storeSidecars(): Promise<void> {
+    for (const [history, versionIds] of this.verifiedVersions) {
+      for (const mhlFile of history.files) {
+        try {
+          const content = await readFile(mhlFile);
+          if (content.length > maxSidecarBytes) throw new CliError('mhl_too_large', `${mhlFile} is ${formatBytes(content.length)}; sidecars may be at most 10 MiB`);
+          const stored = await this.client.createSidecar({ body: { versionIds: [...new Set(versionIds)], kind: 'ascmhl', name: basename(mhlFile), content: content.toString('base64') } });
+          this.output.event('sidecar', { mhl: mhlFile, kind: 'ascmhl', sha256: stored.sha256, versions: versionIds.length });
+          this.say(`sidecar      ${mhlFile}  → ${versionIds.length} version${versionIds.length === 1 ? '' : 's'}`);
+        } catch (err) {
+          this.tally.failed++;
+          const fields = errorFields(err);
+          this.output.event('error', { path: mhlFile, ...fields });
+          this.output.problem(`error  ${mhlFile}: could not store the MHL as a sidecar: ${fields.message}`);
+        }
+      }
+    }
+  }
 }
 
 /** Runs `work` over the items with at most `limit` at once, in order of start. */

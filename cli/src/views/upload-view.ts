@@ -1,23 +1,29 @@
 /**
- * The ink view of `mediavault upload` on a TTY: overall bytes, throughput and
- * the files in flight. Plain React.createElement (no JSX under type stripping).
+ * The ink view of `mediavault upload` on a TTY: overall progress (bytes read
+ * and stored, including parts and files the server already held), throughput
+ * of bytes sent, ETA, and the files in flight. Plain React.createElement (no
+ * JSX under type stripping).
  */
 import React from 'react';
 import { Box, render, Text } from 'ink';
-import { formatBytes, throughput } from '../output.ts';
+import { eta, formatBytes, throughput } from '../output.ts';
 
 const h = React.createElement;
 
 export interface ActiveFile {
   path: string;
   size: number;
-  bytesSent: number;
-  phase: 'hashing' | 'uploading' | 'promoting';
+  /** Bytes read and stored (sent, or found on the server). */
+  bytesDone: number;
+  phase: 'reading' | 'hashing' | 'uploading' | 'resuming' | 'promoting';
 }
 
 export interface UploadViewState {
   totalFiles: number;
   totalBytes: number;
+  /** Bytes of the planned files that are done (sent, already stored, deduplicated). */
+  bytesDone: number;
+  /** Bytes actually sent over the network. */
   bytesSent: number;
   finished: number;
   failed: number;
@@ -34,20 +40,21 @@ function bar(fraction: number, width: number): string {
 }
 
 export function uploadView(state: UploadViewState): unknown {
-  const fraction = state.totalBytes === 0 ? 1 : state.bytesSent / state.totalBytes;
+  const fraction = state.totalBytes === 0 ? 1 : state.bytesDone / state.totalBytes;
   return h(Box, { flexDirection: 'column' },
     ...state.recent.map((line, i) => h(Text, { key: `r${i}`, dimColor: true }, line)),
     h(Text, null,
       h(Text, { color: 'cyan' }, bar(fraction, 30)),
-      ` ${formatBytes(state.bytesSent)} / ${formatBytes(state.totalBytes)}  ${throughput(state)}  `,
+      ` ${formatBytes(state.bytesDone)} / ${formatBytes(state.totalBytes)}  ${throughput({ bytesSent: state.bytesDone, startedAt: state.startedAt, now: state.now })}  ETA ${eta(state)}  `,
       `${state.finished}/${state.totalFiles} files`,
       state.failed > 0 ? h(Text, { color: 'red' }, `  ${state.failed} failed`) : '',
     ),
-    ...state.active.map((file) => h(Text, { key: file.path },
-      h(Text, { color: file.phase === 'uploading' ? 'green' : 'yellow' }, `  ${file.phase.padEnd(9)} `),
+    ...state.active.slice(0, 12).map((file) => h(Text, { key: file.path },
+      h(Text, { color: file.phase === 'uploading' || file.phase === 'resuming' ? 'green' : 'yellow' }, `  ${file.phase.padEnd(9)} `),
       `${file.path} `,
-      h(Text, { dimColor: true }, file.phase === 'uploading' ? `${formatBytes(file.bytesSent)} / ${formatBytes(file.size)}` : formatBytes(file.size)),
+      h(Text, { dimColor: true }, `${formatBytes(file.bytesDone)} / ${formatBytes(file.size)}`),
     )),
+    state.active.length > 12 ? h(Text, { dimColor: true }, `  … and ${state.active.length - 12} more in flight`) : null,
   );
 }
 

@@ -1,0 +1,56 @@
+/**
+ * A cap on the bytes of file parts held in memory at once, shared by every
+ * upload that is given the same budget (the CLI shares one across the files in
+ * flight, so --parallel × --concurrency cannot multiply memory use). Waiters
+ * are served first come, first served; a request larger than the whole budget
+ * waits until the budget is empty and then takes all of it.
+ */
+export class ByteBudget {
+  readonly capacity: number;
+  #available: number;
+  readonly #waiters: { bytes: number; grant: () => void }[] = [];
+
+  constructor(capacity: number) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`a byte budget needs a positive integer capacity, got ${capacity}`);
+    this.capacity = capacity;
+    this.#available = capacity;
+  }
+
+  get available(): number {
+    return this.#available;
+  }
+
+  /** Resolves once `bytes` are reserved; call the returned function (once) to give them back. */
+  async acquire(bytes: number, signal?: AbortSignal): Promise<() => void> {
+    const wanted = Math.min(Math.max(0, bytes), this.capacity);
+    if (this.#waiters.length > 0 || this.#available < wanted) {
+      await new Promise<void>((resolve, reject) => {
+        const waiter = { bytes: wanted, grant: resolve };
+        this.#waiters.push(waiter);
+        signal?.addEventListener('abort', () => {
+          const at = this.#waiters.indexOf(waiter);
+          if (at < 0) return;
+          this.#waiters.splice(at, 1);
+          reject(signal.reason);
+        }, { once: true });
+      });
+    } else {
+      this.#available -= wanted;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#available += wanted;
+      this.#grantWaiting();
+    };
+  }
+
+  #grantWaiting(): void {
+    while (this.#waiters.length > 0 && this.#available >= this.#waiters[0]!.bytes) {
+      const next = this.#waiters.shift()!;
+      this.#available -= next.bytes;
+      next.grant();
+    }
+  }
+}
