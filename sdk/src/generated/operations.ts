@@ -24,6 +24,7 @@ export const operations = {
   listAssets: { method: 'GET', path: '/api/projects/{projectId}/assets', tag: 'assets' },
   getPlayback: { method: 'GET', path: '/api/assets/{assetId}/playback', tag: 'assets' },
   listJobs: { method: 'GET', path: '/api/jobs', tag: 'previews' },
+  createSidecar: { method: 'POST', path: '/api/sidecars', tag: 'assets' },
 } as const;
 
 export type OperationId = keyof typeof operations;
@@ -74,4 +75,6 @@ export interface OperationMethods {
   getPlayback(input: OperationInput<'getPlayback'>, options?: RequestOptions): Promise<OperationOutput<'getPlayback'>>;
   /** GET /api/jobs — Background jobs of the organization (organization admins); state=dead lists the dead-letter queue */
   listJobs(input?: OperationInput<'listJobs'>, options?: RequestOptions): Promise<OperationOutput<'listJobs'>>;
+  /** POST /api/sidecars — Attach a document (e.g. the ASC MHL an ingest was verified against) to versions */
+  createSidecar(input: OperationInput<'createSidecar'>, options?: RequestOptions): Promise<OperationOutput<'createSidecar'>>;
 }

@@ -332,6 +332,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sidecars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attach a document (e.g. the ASC MHL an ingest was verified against) to versions */
+        post: operations["createSidecar"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1115,6 +1132,8 @@ export interface operations {
                     /** @description lowercase hex sha256 */
                     sha256?: string;
                     partSize?: number;
+                    /** @description base64 sha256 of parts 1..n, when known before sending (small files): their URLs are presigned for those checksums */
+                    partChecksums?: string[];
                 };
             };
         };
@@ -1133,9 +1152,16 @@ export interface operations {
                         stagingKey: string;
                         partSize: number;
                         partCount: number;
+                        /** @description required: the store verifies every part, so part URLs are only handed out for given checksums (presignUploadParts with parts[].checksumSha256) and each PUT sends x-amz-checksum-sha256; optional: the header is verified when sent */
+                        checksums: "required" | "optional";
                         parts: components["schemas"]["PartUrl"][];
                         /** Format: date-time */
                         expiresAt: string;
+                        /**
+                         * Format: date-time
+                         * @description after this the upload can no longer be resumed and is aborted
+                         */
+                        uploadExpiresAt: string;
                     } | {
                         /** @enum {string} */
                         status: "duplicate";
@@ -1208,7 +1234,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    partNumbers: number[];
+                    partNumbers?: number[];
+                    /** @description parts with their base64 sha256: URLs signed for those checksums */
+                    parts?: {
+                        partNumber: number;
+                        /** @description base64 sha256 */
+                        checksumSha256: string;
+                    }[];
                 };
             };
         };
@@ -1335,6 +1367,8 @@ export interface operations {
                     parts: {
                         partNumber: number;
                         etag: string;
+                        /** @description base64 sha256 */
+                        checksumSha256?: string;
                     }[];
                 };
             };
@@ -1842,6 +1876,88 @@ export interface operations {
             };
             /** @description Every error the api returns has this shape. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createSidecar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    versionIds: string[];
+                    kind: "ascmhl" | "document";
+                    name: string;
+                    /**
+                     * Format: byte
+                     * @description the document, base64 (at most 10 MiB)
+                     */
+                    content: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        sha256: string;
+                        size: number;
+                        sidecarIds: string[];
+                    };
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
