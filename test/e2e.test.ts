@@ -131,8 +131,8 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   // A tampered token and an expired one are refused.
   const tampered = urls.manifestUrl.replace(/\/v\/([^/]+)\//, (_m: string, t: string) => `/v/${t.slice(0, -2)}${t.endsWith('A') ? 'B' : 'A'}${t.slice(-1)}/`);
   assert.equal((await fetch(tampered)).status, 403);
-  const state = JSON.parse(await readFile(join(dir, 'data', 'dev-state.json'), 'utf8'));
-  const expired = signEdgeToken({ sha: file.sha256, exp: Math.floor(Date.now() / 1000) - 10, scope: 'preview' }, { kid: 'k1', secret: state.edgeSigningKey });
+  const devState = JSON.parse(await readFile(join(dir, 'data', 'dev-state.json'), 'utf8'));
+  const expired = signEdgeToken({ sha: file.sha256, exp: Math.floor(Date.now() / 1000) - 10, scope: 'preview' }, { kid: 'k1', secret: devState.edgeSigningKey });
   assert.equal((await fetch(`${ready.edge}/v/${expired}/hls/${file.sha256}/master.m3u8`)).status, 403);
 
   // The bundled player plays it through the edge and shows the timecode.
@@ -147,5 +147,22 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   assert.equal(await outcome.jsonValue(), 'playing');
   const timecode = await page.locator('#timecode').textContent();
   assert.match(timecode ?? '', /^00:00:0\d:\d\d$/);
+
+  // Frame accuracy on the real pipeline (separate audio rendition, B-frames): the player must
+  // place frame 0 where the preview's first video sample is, or every timecode is off.
+  const init = media720.split('\n').find((l) => l.startsWith('#EXT-X-MAP'))!.match(/URI="([^"]+)"/)![1]!;
+  const base = new URL(rendition!, urls.manifestUrl);
+  const head = Buffer.concat([
+    Buffer.from(await (await fetch(new URL(init, base))).arrayBuffer()),
+    Buffer.from(await (await fetch(new URL(segment!, base))).arrayBuffer()),
+  ]);
+  const headPath = join(dir, 'head.mp4');
+  await (await import('node:fs/promises')).writeFile(headPath, head);
+  const firstPts = Number((await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', headPath])).stdout.trim());
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.querySelector('video')!.paused);
+  const state = await page.evaluate(() => (window as any).mediavaultPlayer.state());
+  assert.ok(Math.abs(state.firstFrameTime - firstPts) < 0.001, `frame 0 at ${state.firstFrameTime}, the preview's first video sample at ${firstPts}`);
+  assert.equal(state.frame, Math.floor((state.currentTime - firstPts) * 25 + 1e-6), 'the timecode shows the frame at the playhead');
   assert.deepEqual(page.problems.filter((p) => !/favicon/.test(p)), []);
 });

@@ -62,9 +62,11 @@ function start(config: PlayerConfig): void {
 
   // Frame 0 of the preview is not always at media time 0: with B-frames its presentation
   // time is the encoder's reorder delay (0.08 s for libx264 veryfast at 25 fps), which
-  // hls.js keeps. Learned from the first fragment hls.js parses, then from the first
-  // picture actually presented (requestVideoFrameCallback), which is authoritative.
+  // hls.js keeps. The first video fragment's start (hls.js) says where frame 0 is. Only
+  // without it (native HLS) is the first picture presented taken instead: that one is not
+  // always frame 0, since a browser may skip the first frames when playback starts.
   let firstFrameSeen = false;
+  let firstFrameFromFragment = false;
   /** The frame presented most recently, as reported by requestVideoFrameCallback. */
   let presentedFrame: number | null = null;
 
@@ -91,7 +93,7 @@ function start(config: PlayerConfig): void {
   // elsewhere fall back to animation frames, which may lag the picture by a frame.
   if ('requestVideoFrameCallback' in HTMLVideoElement.prototype) {
     const onVideoFrame = (_now: number, metadata: VideoFrameCallbackMetadata): void => {
-      if (!firstFrameSeen && video.currentTime <= metadata.mediaTime + halfFrame) {
+      if (!firstFrameSeen && !firstFrameFromFragment && video.currentTime <= metadata.mediaTime + halfFrame) {
         setFirstFrameTime(metadata.mediaTime);
       }
       firstFrameSeen = true;
@@ -167,7 +169,8 @@ function start(config: PlayerConfig): void {
   );
 
   attachSource(config.src, (startTime) => {
-    if (!firstFrameSeen) setFirstFrameTime(startTime);
+    firstFrameFromFragment = true;
+    setFirstFrameTime(startTime);
   });
 }
 
