@@ -50,7 +50,7 @@ describe('fs driver', () => {
     const url1 = presign.body.parts[0].url as string;
     assert.match(url1, /checksumSha256=/);
     const corrupted = Buffer.from(part1);
-    corrupted[1000] ^= 0xff;
+    corrupted[1000] = corrupted[1000]! ^ 0xff;
     const refused = await fetch(url1, { method: 'PUT', body: new Uint8Array(corrupted) });
     assert.equal(refused.status, 422);
     assert.equal((await refused.json()).error.code, 'checksum_mismatch');
