@@ -46,6 +46,36 @@ export class ByteBudget {
     };
   }
 
+  /**
+   * Reserves `size` bytes and hands out a buffer of that size, reusing one
+   * given back earlier when the size matches: parts of one size recycle the
+   * same memory instead of leaving it to the garbage collector, which keeps
+   * the resident size close to the budget.
+   */
+  async buffer(size: number, signal?: AbortSignal): Promise<{ bytes: Buffer; release(): void }> {
+    const release = await this.acquire(size, signal);
+    const reused = this.#spare.get(size)?.pop();
+    const bytes = reused ?? Buffer.allocUnsafeSlow(size);
+    let released = false;
+    return {
+      bytes,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (size > 0) {
+          const spare = this.#spare.get(size) ?? [];
+          // Spare buffers of other sizes are dropped: a new part size means the old ones are done.
+          if (!this.#spare.has(size)) this.#spare.clear();
+          spare.push(bytes);
+          this.#spare.set(size, spare);
+        }
+        release();
+      },
+    };
+  }
+
+  readonly #spare = new Map<number, Buffer[]>();
+
   #grantWaiting(): void {
     while (this.#waiters.length > 0 && this.#available >= this.#waiters[0]!.bytes) {
       const next = this.#waiters.shift()!;

@@ -289,10 +289,9 @@ async function sendParts(
     options.signal?.throwIfAborted();
     const offset = (partNumber - 1) * partSize;
     const length = Math.min(partSize, file.size - offset);
-    const release = await memory.acquire(length, options.signal);
-    let bytes: Buffer;
+    const { bytes, release } = await memory.buffer(length, options.signal);
     try {
-      bytes = await readExactly(file.handle, offset, length, options.path);
+      await readInto(file.handle, bytes, offset, options.path);
     } catch (err) {
       release();
       throw err;
@@ -461,13 +460,18 @@ async function putPart(client: MediavaultClient, url: string, bytes: Buffer, che
 
 async function readExactly(file: FileHandle, position: number, length: number, path: string): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length);
+  await readInto(file, buffer, position, path);
+  return buffer;
+}
+
+/** Fills `buffer` from `position`; a file that ends early changed while it was read. */
+async function readInto(file: FileHandle, buffer: Buffer, position: number, path: string): Promise<void> {
   let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await file.read(buffer, filled, length - filled, position + filled);
+  while (filled < buffer.length) {
+    const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, position + filled);
     if (bytesRead === 0) throw new MediavaultError('file_changed', `${path} became shorter while it was read; the upload was not completed, upload it again`);
     filled += bytesRead;
   }
-  return buffer;
 }
 
 /** sha256 of an open file (and the observers fed), for a resumed upload that was complete already. */

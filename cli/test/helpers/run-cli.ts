@@ -1,0 +1,52 @@
+/**
+ * Runs the real `mediavault` bin in a child process (Node 24, no inherited
+ * MEDIAVAULT_* variables), parsing --json output line by line as it arrives so
+ * a test can act on an event while the CLI runs (e.g. SIGKILL it mid-upload).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const bin = join(root, 'cli/src/bin.ts');
+const node = join(root, 'node_modules/.bin/node');
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  lines: Record<string, unknown>[];
+}
+
+export function runCli(
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; onLine?: (line: Record<string, unknown>, child: ChildProcess) => void },
+): Promise<CliRun> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDIAVAULT_')));
+  const child = spawn(node, [bin, ...args], { cwd: options.cwd, env: { ...clean, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let pending = '';
+  const lines: Record<string, unknown>[] = [];
+  const json = args.includes('--json');
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+    if (!json) return;
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const text = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (!text.trim()) continue;
+      const line = JSON.parse(text) as Record<string, unknown>;
+      lines.push(line);
+      options.onLine?.(line, child);
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+  return new Promise((resolvePromise, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr, lines }));
+  });
+}
