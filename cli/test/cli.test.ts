@@ -126,7 +126,8 @@ describe('mediavault upload', () => {
   });
 
   test('a missing path fails alone: exit 3 (partly failed), the rest is uploaded', async () => {
-    const run = await mediavault(['upload', join(shoot, 'notes.txt'), 'missing.mov', '--project', api.org.projectId, '--no-resume', '--json'], asAdmin());
+    await writeRandom(join(dir, 'fresh1.txt'), 1000);
+    const run = await mediavault(['upload', 'fresh1.txt', 'missing.mov', '--project', api.org.projectId, '--json'], asAdmin());
     assert.equal(run.code, 3, run.stderr);
     const error = run.lines.find((l) => l.event === 'error');
     assert.equal(error?.path, 'missing.mov');
@@ -137,9 +138,10 @@ describe('mediavault upload', () => {
   });
 
   test('plain output off a TTY: one line per file and a summary, no escape codes', async () => {
-    const run = await mediavault(['upload', join(shoot, 'notes.txt'), '--project', api.org.projectId, '--no-resume'], asAdmin());
+    await writeRandom(join(dir, 'fresh2.txt'), 1000);
+    const run = await mediavault(['upload', 'fresh2.txt', '--project', api.org.projectId], asAdmin());
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^uploaded\s+.*notes\.txt\s+1000 B\s+sha256:[0-9a-f]{12}$/m);
+    assert.match(run.stdout, /^uploaded\s+fresh2\.txt\s+1000 B\s+sha256:[0-9a-f]{12}$/m);
     assert.match(run.stdout, /1 file: 1 sent, 0 deduplicated, 0 skipped, 0 failed/);
     assert.doesNotMatch(run.stdout, /\u001b\[/);
   });

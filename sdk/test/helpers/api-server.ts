@@ -13,8 +13,9 @@ export { startTestApi, type TestApi };
 export async function startPromoter(api: TestApi): Promise<{ stop(): Promise<void> }> {
   const quiet = { info() {}, warn() {}, error() {} };
   const deps = { config: api.config, pool: api.pool, boss: api.boss, storages: api.storages, log: quiet };
-  await api.boss.work<PromoteJob>(queues.promote, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
-    for (const job of jobs) await handlePromote(deps, job.data);
+  // A batch per fetch, handled together: folder uploads promote many small files at once.
+  await api.boss.work<PromoteJob>(queues.promote, { pollingIntervalSeconds: 0.5, batchSize: 16 }, async (jobs) => {
+    await Promise.all(jobs.map((job) => handlePromote(deps, job.data)));
   });
   return { stop: () => api.boss.offWork(queues.promote) };
 }
