@@ -10,7 +10,7 @@
  *   (c) one ffmpeg run per output: each rendition, the MP4, poster, sprites, waveform, loudness.
  * Prints medians; targets are a/b <= 1.25 and c/a >= 1.8. Not a test: nothing fails on a miss.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -60,10 +60,32 @@ const hlsOptions = (dir: string) => [
 ];
 const scale = (r: { width: number; height: number }) => `scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p`;
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
+interface Measurement {
+  wall: number;
+  /** CPU seconds of the ffmpeg/ffprobe children plus this process: steadier than wall time on a shared machine. */
+  cpu: number;
+}
+
+/** user + system CPU seconds of this process and of its children that have been waited for (Linux). */
+async function cpuSeconds(): Promise<number> {
+  const own = process.cpuUsage();
+  try {
+    const stat = await readFile('/proc/self/stat', 'utf8');
+    // Fields after the parenthesised command name; cutime and cstime are the 16th and 17th overall.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const children = (Number(fields[13]) + Number(fields[14])) / 100; // in clock ticks of 1/100 s
+    return (own.user + own.system) / 1e6 + children;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<Measurement> {
+  const cpuBefore = await cpuSeconds();
   const start = process.hrtime.bigint();
   await fn();
-  return Number(process.hrtime.bigint() - start) / 1e9;
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  return { wall, cpu: (await cpuSeconds()) - cpuBefore };
 }
 
 function median(list: number[]): number {
@@ -150,13 +172,14 @@ async function onePerOutput(master: string, out: string, renditions: Rendition[]
 const work = await mkdtemp(join(tmpdir(), 'mediavault-bench-'));
 try {
   console.log(`preview benchmark: ${seconds} s 1080p${fps} ProRes 422 HQ 10-bit + stereo PCM s24le, ${runs} run(s), ${cpus().length} CPU(s), x264 preset ${defaultX264Settings.preset}`);
-  const generatedIn = await timed(() => generateMaster(work));
+  const generatedIn = (await timed(() => generateMaster(work))).wall;
   const master = join(work, 'master.mov');
   const summary = await probeFile(master);
   const renditions = planRenditions(summary.video!);
   console.log(`master generated in ${generatedIn.toFixed(1)} s; ladder ${renditions.map((r) => r.name).join(' / ')}`);
 
-  const times = { a: [] as number[], b: [] as number[], c: [] as number[], remux: [] as number[] };
+  const times = { a: [] as Measurement[], b: [] as Measurement[], c: [] as Measurement[], remux: [] as Measurement[] };
+  const show = (m: Measurement) => `${m.wall.toFixed(2)} s (cpu ${m.cpu.toFixed(1)} s)`;
   for (let run = 1; run <= runs; run++) {
     const dir = (name: string) => join(work, `run${run}-${name}`);
     const a = await timed(() => buildPreviewSet(master, dir('a'), { encoder: chooseVideoEncoder({ nvenc: false }) }));
@@ -171,21 +194,24 @@ try {
     times.b.push(b);
     times.c.push(c);
     times.remux.push(remux);
-    console.log(`run ${run}: a ${a.toFixed(2)} s  b ${b.toFixed(2)} s  c ${c.toFixed(2)} s  (remux pass ${remux.toFixed(2)} s)`);
+    console.log(`run ${run}: a ${show(a)}  b ${show(b)}  c ${show(c)}  remux pass ${show(remux)}`);
     if (!values.keep) await Promise.all(['a', 'b', 'c'].map((name) => rm(dir(name), { recursive: true, force: true })));
   }
 
-  const a = median(times.a);
-  const b = median(times.b);
-  const c = median(times.c);
-  const row = (label: string, wall: number) => `${label.padEnd(44)} ${wall.toFixed(2).padStart(7)} s   ${(seconds / wall).toFixed(2).padStart(5)}x realtime`;
-  console.log('\nmedians');
-  console.log(row('(a) full preview set (buildPreviewSet)', a));
-  console.log(row('(b) 3-rung HLS ladder only, one command', b));
-  console.log(row('(c) one ffmpeg run per output', c));
-  console.log(row('    of which preview.mp4 remux in (a)', median(times.remux)));
-  console.log(`\na/b = ${(a / b).toFixed(3)}  (target <= 1.25)`);
-  console.log(`c/a = ${(c / a).toFixed(3)}  (target >= 1.8)`);
+  const wall = (list: Measurement[]) => median(list.map((m) => m.wall));
+  const cpu = (list: Measurement[]) => median(list.map((m) => m.cpu));
+  const [a, b, c] = [wall(times.a), wall(times.b), wall(times.c)];
+  const [aCpu, bCpu, cCpu] = [cpu(times.a), cpu(times.b), cpu(times.c)];
+  const row = (label: string, list: Measurement[]) =>
+    `${label.padEnd(44)} ${wall(list).toFixed(2).padStart(7)} s  ${(seconds / wall(list)).toFixed(2).padStart(6)}x realtime  cpu ${cpu(list).toFixed(1).padStart(6)} s`;
+  console.log(`\nmedians of ${runs} run(s)`);
+  console.log(row('(a) full preview set (buildPreviewSet)', times.a));
+  console.log(row('(b) 3-rung HLS ladder only, one command', times.b));
+  console.log(row('(c) one ffmpeg run per output', times.c));
+  console.log(row('    preview.mp4 remux pass (inside a)', times.remux));
+  console.log(`\nwall: a/b = ${(a / b).toFixed(3)} (target <= 1.25)   c/a = ${(c / a).toFixed(3)} (target >= 1.8)`);
+  console.log(`cpu:  a/b = ${(aCpu / bCpu).toFixed(3)}                    c/a = ${(cCpu / aCpu).toFixed(3)}`);
+  if (cpus().length > 0) console.log(`load average at the end: ${(await readFile('/proc/loadavg', 'utf8').catch(() => 'n/a')).split(' ').slice(0, 3).join(' ')}`);
   if (values.keep) console.log(`outputs kept in ${work}`);
 } finally {
   if (!values.keep) await rm(work, { recursive: true, force: true });

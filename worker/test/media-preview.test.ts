@@ -3,9 +3,9 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chooseVideoEncoder } from '../src/media/ffmpeg-args.ts';
-import { buildPreviewSet, type PreviewSet } from '../src/media/preview-build.ts';
+import { buildPreviewSet, failureReason, type PreviewSet } from '../src/media/preview-build.ts';
 import { probeFile } from '../src/media/probe.ts';
-import { runFfmpeg, runFfprobe } from '../src/media/run.ts';
+import { MediaToolError, runFfmpeg, runFfprobe } from '../src/media/run.ts';
 import { generateClip, generateStill, makeTempDir, truncatedCopy } from './fixtures.ts';
 
 // ultrafast and 1 s segments keep each build well under a second on two cores.
@@ -330,4 +330,24 @@ describe('buildPreviewSet on sources that break naive pipelines', () => {
       assert.deepEqual(poster.map((s) => `${s.codec_name} ${s.width}x${s.height}`), ['mjpeg 320x240']);
     });
   }
+});
+
+describe('failureReason', () => {
+  it('picks the tagged errors out of an info-level log instead of the encoder statistics after them', () => {
+    const log = [
+      "[hls @ 0x55d1c5a0e6c0] [info] Opening 'out/hls/720p/seg_00001.m4s' for writing",
+      '[hls @ 0x55d1c5a0e6c0] [error] Failed to open file out/hls/720p/seg_00002.m4s',
+      '[error] Error writing trailer of out/hls/%v/index.m3u8: Permission denied',
+      '[libx264 @ 0x55a45c9dcb00] [info] frame I:4     Avg QP:21.46  size: 16040',
+      '[aac @ 0x55a45c9d7dc0] [info] Qavg: 53189.840',
+    ].join('\n');
+    const err = new MediaToolError('ffmpeg', 1, null, log);
+    assert.equal(
+      failureReason(log, err),
+      'hls: Failed to open file out/hls/720p/seg_00002.m4s; Error writing trailer of out/hls/%v/index.m3u8: Permission denied',
+    );
+    // Without level tags (a warning-level log) the last lines speak for themselves.
+    const plain = 'moov atom not found\nfile:/in/a.mp4: Invalid data found when processing input';
+    assert.equal(failureReason(plain, new MediaToolError('ffmpeg', 1, null, plain)), 'moov atom not found; file:/in/a.mp4: Invalid data found when processing input');
+  });
 });
