@@ -242,7 +242,7 @@ async function sendSinglePart(client: MediavaultClient, options: UploadFileOptio
     options.onPart?.({ partNumber: 1, size: file.size, status: 'sent', etag, checksumSha256: checksum });
     progress.partsDone = 1;
     options.onProgress?.({ ...progress });
-    const done = await client.completeUpload({ params: { uploadId }, body: { parts: [{ partNumber: 1, etag }] } }, { signal: options.signal });
+    const done = await client.completeUpload({ params: { uploadId }, body: { parts: [{ partNumber: 1, etag, checksumSha256: checksum }] } }, { signal: options.signal });
     return { status: 'uploaded', ...stats, uploadId, sha256, stagingKey: done.stagingKey, partCount: 1, bytesSent: progress.bytesSent, partsSent: 1, partsAlreadyStored: 0, resumedFrom: null };
   } finally {
     release();
@@ -279,7 +279,8 @@ async function sendParts(
   const urls = partUrlSource(client, uploadId, options.signal);
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const wholeFile = createHash('sha256');
-  const completed: { partNumber: number; etag: string }[] = [];
+  // Checksums go back on completion: a store that verified them (S3) wants each part's own.
+  const completed: { partNumber: number; etag: string; checksumSha256: string }[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
   let partsSent = 0;
@@ -302,7 +303,7 @@ async function sendParts(
     const earlier = stored.get(partNumber);
     if (earlier && earlier.size === length && sameBytes(earlier.etag, bytes, checksum, options.resume?.partChecksums?.[partNumber])) {
       release();
-      completed.push({ partNumber, etag: earlier.etag });
+      completed.push({ partNumber, etag: earlier.etag, checksumSha256: checksum });
       progress.bytesAlreadyStored += length;
       progress.partsDone++;
       options.onPart?.({ partNumber, size: length, status: 'already-stored', etag: earlier.etag, checksumSha256: checksum });
@@ -312,7 +313,7 @@ async function sendParts(
     const sending: Promise<void> = urls.forPart(partNumber, checksum)
       .then((url) => sendPart(client, options, urls, { partNumber, bytes, checksum, url }, progress))
       .then((etag) => {
-        completed.push({ partNumber, etag });
+        completed.push({ partNumber, etag, checksumSha256: checksum });
         partsSent++;
         progress.partsDone++;
         options.onPart?.({ partNumber, size: length, status: 'sent', etag, checksumSha256: checksum });
