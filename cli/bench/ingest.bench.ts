@@ -12,6 +12,8 @@
  * Dataset: 4 × 512 MiB + 2,000 × 256 KiB random files (× --scale). Before
  * each round the first bytes of every file are rewritten with new random
  * bytes, so no round is deduplicated against an earlier one.
+ * Then the memory check: one sparse `--rss-gib` GiB file (default 4; 0 skips)
+ * uploaded to the fs stack, the CLI's peak RSS printed (target < 300 MB).
  * Not a test: it prints figures; targets are ≥ 0.7 of the local limit and
  * ≥ 1.0 × the AWS CLI.
  */
@@ -40,6 +42,7 @@ const { values: args } = parseArgs({
     parallel: { type: 'string', default: '4' },
     concurrency: { type: 'string', default: '4' },
     keep: { type: 'boolean', default: false },
+    'rss-gib': { type: 'string', default: '4' },
   },
 });
 const scale = Number(args.scale);
@@ -194,6 +197,17 @@ try {
     `     ratio                                    ${(mbps('s3') / mbps('aws')).toFixed(2).padStart(6)}        target ≥ 1.00`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+
+  const rssGib = Number(args['rss-gib']);
+  if (rssGib > 0) {
+    const bigDir = join(work, 'big');
+    await mkdir(bigDir);
+    const handle = await open(join(bigDir, 'sparse.mov'), 'w');
+    await handle.truncate(rssGib * 1024 * MiB);
+    await handle.close();
+    const big = await mediavaultUpload(fsStack, bigDir, join(work, 'config'), false);
+    process.stdout.write(`memory: one ${rssGib} GiB file to the fs stack: peak RSS ${big.peakRssMb} MB (target < 300), ${((rssGib * 1024 * MiB) / 1e6 / big.seconds).toFixed(0)} MB/s\n`);
+  }
 } finally {
   for (const stop of stopping.reverse()) await stop().catch(() => {});
   if (args.keep) process.stdout.write(`kept ${work}\n`);

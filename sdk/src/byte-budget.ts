@@ -50,24 +50,30 @@ export class ByteBudget {
    * Reserves `size` bytes and hands out a buffer of that size, reusing one
    * given back earlier when the size matches: parts of one size recycle the
    * same memory instead of leaving it to the garbage collector, which keeps
-   * the resident size close to the budget.
+   * the resident size close to the budget. Spare buffers count against the
+   * budget too: whenever buffers in use plus spares would exceed it, spares of
+   * other sizes are let go.
    */
   async buffer(size: number, signal?: AbortSignal): Promise<{ bytes: Buffer; release(): void }> {
     const release = await this.acquire(size, signal);
-    const reused = this.#spare.get(size)?.pop();
-    const bytes = reused ?? Buffer.allocUnsafeSlow(size);
+    const spares = this.#spare.get(size);
+    let bytes = spares?.pop();
+    if (bytes) {
+      this.#spareBytes -= size;
+    } else {
+      bytes = Buffer.allocUnsafeSlow(size);
+      this.#trimSpares();
+    }
     let released = false;
+    const held = bytes;
     return {
-      bytes,
+      bytes: held,
       release: () => {
         if (released) return;
         released = true;
         if (size > 0) {
-          const spare = this.#spare.get(size) ?? [];
-          // Spare buffers of other sizes are dropped: a new part size means the old ones are done.
-          if (!this.#spare.has(size)) this.#spare.clear();
-          spare.push(bytes);
-          this.#spare.set(size, spare);
+          this.#spare.set(size, [...(this.#spare.get(size) ?? []), held]);
+          this.#spareBytes += size;
         }
         release();
       },
@@ -75,6 +81,18 @@ export class ByteBudget {
   }
 
   readonly #spare = new Map<number, Buffer[]>();
+  #spareBytes = 0;
+
+  #trimSpares(): void {
+    for (const [size, buffers] of this.#spare) {
+      while (this.#spareBytes > this.#available && buffers.length > 0) {
+        buffers.pop();
+        this.#spareBytes -= size;
+      }
+      if (buffers.length === 0) this.#spare.delete(size);
+      if (this.#spareBytes <= this.#available) return;
+    }
+  }
 
   #grantWaiting(): void {
     while (this.#waiters.length > 0 && this.#available >= this.#waiters[0]!.bytes) {

@@ -218,9 +218,9 @@ function duplicateResult(stats: UploadStats, answer: { sha256: string; assetId: 
  * for bytes already in masters, or one URL signed for exactly these bytes.
  */
 async function sendSinglePart(client: MediavaultClient, options: UploadFileOptions, file: OpenFile, stats: UploadStats, memory: ByteBudget, wantedPartSize: number): Promise<UploadFileResult> {
-  const release = await memory.acquire(file.size, options.signal);
+  const { bytes, release } = await memory.buffer(file.size, options.signal);
   try {
-    const bytes = await readExactly(file.handle, 0, file.size, options.path);
+    await readInto(file.handle, bytes, 0, options.path);
     const digest = createHash('sha256').update(bytes).digest();
     for (const observer of options.observers ?? []) observer.update(bytes);
     await assertUnchanged(file, options.path);

@@ -56,7 +56,7 @@ interface Tally {
 }
 
 /** Bytes of file parts held in memory at once, across all files in flight: keeps a 4 GiB file (or 32 of them) well under 300 MB RSS. */
-const partMemoryBudget = 128 * 1024 ** 2;
+const partMemoryBudget = 96 * 1024 ** 2;
 /** Promotions awaited at once; upload lanes wait when this many are outstanding. */
 const promotionsInFlight = 256;
 /** ASC MHL sidecars the api takes. */
