@@ -7,7 +7,8 @@ export const deadLetterQueue = 'dead-letter';
 
 /** One pg-boss per process, in its own schema of the catalogue database. */
 export function createBoss(databaseUrl: string): PgBoss {
-  return new PgBoss({ connectionString: databaseUrl, schema: 'pgboss', max: 5 });
+  // LISTEN/NOTIFY wakes workers the moment a job is sent instead of at their next poll.
+  return new PgBoss({ connectionString: databaseUrl, schema: 'pgboss', max: 5, useListenNotify: true });
 }
 
 // Workers refresh a heartbeat every 15 s while a job runs; a worker killed mid-job
@@ -19,13 +20,17 @@ export async function ensureQueues(boss: PgBoss): Promise<void> {
   const existing = new Set((await boss.getQueues()).map((q) => q.name));
   const wanted: [string, NonNullable<Parameters<PgBoss['createQueue']>[1]>][] = [
     [deadLetterQueue, { policy: 'standard', retentionSeconds: 14 * 86400 }],
-    [queues.promote, { policy: 'standard', deadLetter: deadLetterQueue, heartbeatSeconds }],
-    [queues.probe, { policy: 'standard', deadLetter: deadLetterQueue, heartbeatSeconds }],
-    [queues.preview, { policy: 'stately', deadLetter: deadLetterQueue, heartbeatSeconds }],
+    [queues.promote, { policy: 'standard', deadLetter: deadLetterQueue, heartbeatSeconds, notify: true }],
+    [queues.probe, { policy: 'standard', deadLetter: deadLetterQueue, heartbeatSeconds, notify: true }],
+    [queues.preview, { policy: 'stately', deadLetter: deadLetterQueue, heartbeatSeconds, notify: true }],
     [queues.maintenance, { policy: 'singleton', retryLimit: 1 }],
   ];
   for (const [name, options] of wanted) {
-    if (existing.has(name)) continue;
+    if (existing.has(name)) {
+      // Settings that may change between releases; policy and heartbeat are fixed at creation.
+      if (options.notify !== undefined) await boss.updateQueue(name, { notify: options.notify });
+      continue;
+    }
     try {
       await boss.createQueue(name, options);
     } catch (err) {

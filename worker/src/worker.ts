@@ -25,38 +25,47 @@ export interface WorkerDeps {
   log: WorkerLog;
 }
 
+/**
+ * How many jobs of each queue one worker takes per fetch and runs at once. pg-boss fetches
+ * again at once while fetches come back full, so a batch above 1 is also what keeps a deep
+ * queue (thousands of small promotions after a NAS ingest) from waiting a poll per job.
+ * Promotion and probe are I/O-bound; previews are CPU-bound (WORKER_CONCURRENCY).
+ */
+function batchSizes(config: Config) {
+  return { promote: 16, probe: 4, preview: config.workerConcurrency, deadLetter: 4, maintenance: 1 };
+}
+
 /** Registers every queue's handler on a started pg-boss (queues must exist: ensureQueues). */
 export async function startWorker(deps: WorkerDeps): Promise<{ stop(): Promise<void> }> {
   const { boss, log } = deps;
-  const poll = { pollingIntervalSeconds: 0.5 };
+  const sizes = batchSizes(deps.config);
+  const options = (batchSize: number) => ({ pollingIntervalSeconds: 2, batchSize, perJobResults: true as const });
+  // The jobs of a batch run side by side; each settles on its own, so one failure retries only that job.
   const run = <T>(name: string, handler: (deps: WorkerDeps, data: T) => Promise<void>) =>
-    async (jobs: { id: string; data: T }[]) => {
-      for (const job of jobs) {
+    async (jobs: { id: string; data: T }[]) =>
+      Promise.all(jobs.map(async (job) => {
         const started = Date.now();
         try {
           await handler(deps, job.data);
           log.info({ queue: name, jobId: job.id, ms: Date.now() - started }, 'job done');
+          return { id: job.id, status: 'completed' as const };
         } catch (err) {
           log.error({ queue: name, jobId: job.id, err }, 'job failed; pg-boss retries it with backoff');
           const subject = jobSubject(name, job.data);
           if (subject && name !== deadLetterQueue) await setJobState(deps.pool, name, subject, 'queued', { message: (err as Error).message, retrying: true }).catch(() => {});
-          throw err;
+          return { id: job.id, status: 'failed' as const, output: { message: (err as Error).message } };
         }
-      }
-    };
-  const ids = [
-    await boss.work<PromoteJob>(queues.promote, { ...poll, localConcurrency: 2 }, run(queues.promote, handlePromote)),
-    await boss.work<ProbeJob>(queues.probe, { ...poll, localConcurrency: 2 }, run(queues.probe, handleProbe)),
-    await boss.work<PreviewJob>(queues.preview, { ...poll, localConcurrency: deps.config.workerConcurrency }, run(queues.preview, handlePreview)),
-    await boss.work<Record<string, unknown>>(deadLetterQueue, poll, run(deadLetterQueue, handleDeadLetter)),
-    await boss.work<Record<string, never>>(queues.maintenance, poll, run(queues.maintenance, (d) => handleMaintenance(d))),
-  ];
+      }));
+  await boss.work<PromoteJob>(queues.promote, options(sizes.promote), run(queues.promote, handlePromote));
+  await boss.work<ProbeJob>(queues.probe, options(sizes.probe), run(queues.probe, handleProbe));
+  await boss.work<PreviewJob>(queues.preview, options(sizes.preview), run(queues.preview, handlePreview));
+  await boss.work<Record<string, unknown>>(deadLetterQueue, options(sizes.deadLetter), run(deadLetterQueue, handleDeadLetter));
+  await boss.work<Record<string, never>>(queues.maintenance, options(sizes.maintenance), run(queues.maintenance, (d) => handleMaintenance(d)));
   // One schedule for the whole cluster (pg-boss keeps it in the database); re-setting it is harmless.
   await boss.schedule(queues.maintenance, maintenanceSchedule);
   return {
     stop: async () => {
       for (const name of [...Object.values(queues), deadLetterQueue]) await boss.offWork(name).catch(() => {});
-      void ids;
     },
   };
 }

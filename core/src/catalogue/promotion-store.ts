@@ -21,12 +21,14 @@ export async function recordPromotion(
 ): Promise<{ assetId: string; versionId: string; created: boolean; versionNumber: number }> {
   const segments = normalizeCollectionPath(input.mapping.collectionPath);
   const collectionId = await ensureCollections(db, input.mapping.projectId, segments);
+  const name = (input.mapping.assetName ?? input.fileName).normalize('NFC').trim();
 
-  // Serialise promotions into the same project so two files of one name cannot race into two assets.
-  await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`promote:${input.mapping.projectId}`]);
+  // Serialise promotions onto the same asset (by id, or by name in one collection) so two
+  // files cannot race into two assets or two version numbers; others run side by side.
+  const lockKey = input.mapping.assetId ? `promote:asset:${input.mapping.assetId}` : `promote:name:${input.mapping.projectId}:${collectionId ?? ''}:${name}`;
+  await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
 
   const explicitAsset = input.mapping.assetId ? await loadAsset(db, input.organizationId, input.mapping.projectId, { id: input.mapping.assetId }) : null;
-  const name = (input.mapping.assetName ?? input.fileName).normalize('NFC').trim();
   const sameNameAsset = input.mapping.assetId ? null : await loadAsset(db, input.organizationId, input.mapping.projectId, { name, collectionId });
 
   const target = decidePromotionTarget({ mapping: input.mapping, fileName: input.fileName, sha256: input.sha256, explicitAsset, sameNameAsset });

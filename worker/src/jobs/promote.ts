@@ -9,15 +9,23 @@ import { retainUntil } from '@mediavault/core/promotion';
 import { supportsCopy } from '@mediavault/core/storage/index';
 import type { WorkerDeps } from '../worker.ts';
 import { setJobState } from './job-state.ts';
+import { sniffContent } from '../media/sniff.ts';
+import { previewPriority } from '@mediavault/core/backpressure';
 
-export async function sha256OfStream(stream: Readable): Promise<{ sha256: string; size: number }> {
+const headBytes = 4096;
+
+/** sha256 and size of a stream, and its first bytes (to tell what kind of content it is). */
+export async function sha256OfStream(stream: Readable): Promise<{ sha256: string; size: number; head: Buffer }> {
   const hash = createHash('sha256');
   let size = 0;
+  const head: Buffer[] = [];
   for await (const chunk of stream) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
+    const buffer = chunk as Buffer;
+    hash.update(buffer);
+    if (size < headBytes) head.push(buffer.subarray(0, headBytes - size));
+    size += buffer.length;
   }
-  return { sha256: hash.digest('hex'), size };
+  return { sha256: hash.digest('hex'), size, head: Buffer.concat(head) };
 }
 
 /**
@@ -107,9 +115,14 @@ export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<
   });
   await setJobState(pool, 'promote', upload.id, 'completed');
 
-  await boss.send(queues.probe, { versionId: promoted.versionId, sha256: declared }, sendOptions.probe(promoted.versionId));
-  const { enqueue } = await claimPreview(pool, declared, defaultPreviewProfile);
-  if (enqueue) await boss.send(queues.preview, { sha256: declared, profile: defaultPreviewProfile }, sendOptions.preview(declared, defaultPreviewProfile));
+  // Probe and previews only for what the media tools can read (POST /api/preview still builds on request).
+  const kind = sniffContent(actual.head, upload.name);
+  if (kind !== 'other') await boss.send(queues.probe, { versionId: promoted.versionId, sha256: declared }, sendOptions.probe(promoted.versionId));
+  else await pool.query(`UPDATE versions SET meta = meta || '{"content":"other"}'::jsonb WHERE id = $1`, [promoted.versionId]);
+  if (kind === 'media') {
+    const { enqueue } = await claimPreview(pool, declared, defaultPreviewProfile);
+    if (enqueue) await boss.send(queues.preview, { sha256: declared, profile: defaultPreviewProfile }, sendOptions.preview(declared, defaultPreviewProfile, previewPriority.bulk));
+  }
 
   // The master is verified and recorded: the staged copy has served its purpose.
   await storages.staging.delete(upload.staging_key).catch((err) => deps.log.warn({ err, key: upload.staging_key }, 'could not remove staged object'));
