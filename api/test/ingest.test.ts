@@ -109,6 +109,28 @@ describe('fs driver', () => {
     assert.equal(await abortExpiredUploads(deps()), 0, 'idempotent');
   });
 
+  test('bytes changed in staging after assembly are hashed again at promotion and refused', async () => {
+    const bytes = randomBytes(300_000);
+    const presign = await call('POST', '/api/presign', api.org.token, { name: 'swap.mov', size: bytes.length, projectId: api.org.projectId });
+    const put = await fetch(presign.body.parts[0].url, { method: 'PUT', body: new Uint8Array(bytes) });
+    await call('POST', `/api/uploads/${presign.body.uploadId}/complete`, api.org.token, { parts: [{ partNumber: 1, etag: put.headers.get('etag') }] });
+    const { rows } = await api.pool.query('SELECT staged_sha256 FROM uploads WHERE id = $1', [presign.body.uploadId]);
+    assert.equal(rows[0].staged_sha256, sha256(bytes), 'assembly hashed the staged bytes');
+    // Someone with access to the staging store swaps the bytes after assembly.
+    const { writeFile, utimes } = await import('node:fs/promises');
+    const path = api.storages.staging.localPath!(presign.body.stagingKey)!;
+    const swapped = Buffer.from(bytes);
+    swapped[0] = swapped[0]! ^ 1;
+    await writeFile(path, swapped);
+    await utimes(path, new Date(), new Date(Date.now() + 5000));
+    await call('POST', '/api/promote', api.org.token, { uploadId: presign.body.uploadId, sha256: sha256(bytes) });
+    await handlePromote(deps(), { uploadId: presign.body.uploadId });
+    const state = await call('GET', `/api/uploads/${presign.body.uploadId}`, api.org.token);
+    assert.equal(state.body.status, 'failed');
+    assert.equal(state.body.error.code, 'checksum_mismatch');
+    assert.equal(await api.storages.masters.head(masterKey(sha256(bytes))), null);
+  });
+
   test('promotion copies server-side, and bytes already in masters are a duplicate in another project too', async () => {
     const bytes = randomBytes(2 * MiB);
     const presign = await call('POST', '/api/presign', api.org.token, { name: 'A001.mov', size: bytes.length, projectId: api.org.projectId });

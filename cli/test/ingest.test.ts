@@ -52,7 +52,7 @@ describe('resume after SIGKILL', () => {
     assert.equal(journal.state, 'uploading');
     // The server is the truth: a part in flight at the kill may or may not have landed.
     const held = (await api.pool.query('SELECT storage_upload_id FROM uploads WHERE id = $1', [journal.uploadId])).rows[0].storage_upload_id as string;
-    const stored = (await readdir(join((api.storages.staging as unknown as { roleRoot: string }).roleRoot, '.multipart', held))).filter((n) => /^\d+\.[0-9a-f]{32}$/.test(n)).length;
+    const stored = (await readdir(join((api.storages.staging as unknown as { roleRoot: string }).roleRoot, '.multipart', held))).filter((n) => /^\d+\.[0-9a-f]{64}$/.test(n)).length;
     assert.ok(stored === 3 || stored === 4, `3 or 4 parts stored, found ${stored}`);
 
     const again = await mediavault(args);

@@ -265,8 +265,8 @@ interface StoredPart {
  * The part loop of a new or resumed upload. Parts the server already holds
  * (`stored`) are read and hashed like the others — the whole-file sha256 needs
  * every byte in order — and kept without sending when the bytes are the same:
- * the server's ETag is the part's MD5 on both drivers (S3 without SSE-KMS, fs),
- * otherwise the journal's part checksum must match.
+ * the server's ETag is the part's MD5 on S3 (without SSE-KMS) and its sha256 on
+ * fs; otherwise the journal's part checksum must match.
  */
 async function sendParts(
   client: MediavaultClient, options: UploadFileOptions, file: OpenFile, stats: UploadStats, memory: ByteBudget,
@@ -341,6 +341,9 @@ async function sendParts(
 }
 
 function sameBytes(etag: string, bytes: Buffer, checksum: string, journalChecksum: string | undefined): boolean {
+  // The fs driver's part ETag is the part's sha256, S3's its MD5.
+  const sha256 = /^"?([0-9a-f]{64})"?$/i.exec(etag)?.[1];
+  if (sha256) return Buffer.from(checksum, 'base64').toString('hex') === sha256.toLowerCase();
   const md5 = /^"?([0-9a-f]{32})"?$/i.exec(etag)?.[1];
   if (md5) return createHash('md5').update(bytes).digest('hex') === md5.toLowerCase();
   return journalChecksum === checksum;

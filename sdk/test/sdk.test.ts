@@ -208,6 +208,8 @@ describe('waitForPreview', () => {
     const uploaded = await uploadFile(client, { path: file.path, projectId: api.org.projectId });
     assert.ok(uploaded.status === 'uploaded');
     await promoteAndWait(client, { uploadId: uploaded.uploadId, sha256: uploaded.sha256, timeoutMs: 20_000 });
+    // Random bytes get no automatic preview (not media); ask for one.
+    await client.requestPreview({ body: { sha256: file.sha256 } });
 
     const timedOut = await waitForPreview(client, file.sha256, { timeoutMs: 300 }).catch((e: unknown) => e);
     assert.ok(timedOut instanceof MediavaultError);

@@ -176,12 +176,13 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (missing.length > 0 || parts.length !== upload.part_count) {
       throw errors.badRequest(`this upload has ${upload.part_count} parts numbered 1..${upload.part_count}; missing or unexpected: ${missing.slice(0, 10).join(', ') || 'extra parts'}`, { field: 'body.parts' });
     }
+    let assembled: { sha256?: string; etag?: string } = {};
     try {
       // Stores that verified part checksums want them back on completion: they are the stored parts' own.
       // The client usually sends them; otherwise the store's own record of each part has them.
       const needStored = upload.checksum_algorithm && parts.some((p) => !p.checksumSha256);
       const stored = needStored ? new Map((await staging.listParts(upload.staging_key, upload.storage_upload_id)).map((p) => [p.partNumber, p.checksumSha256])) : null;
-      await staging.completeMultipartUpload(upload.staging_key, upload.storage_upload_id, parts.map((p) => {
+      assembled = await staging.completeMultipartUpload(upload.staging_key, upload.storage_upload_id, parts.map((p) => {
         const checksumSha256 = p.checksumSha256 ?? stored?.get(p.partNumber);
         return checksumSha256 && upload.checksum_algorithm ? { partNumber: p.partNumber, etag: p.etag, checksumSha256 } : { partNumber: p.partNumber, etag: p.etag };
       }));
@@ -194,7 +195,10 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       throw errors.badRequest(`the assembled object has ${head?.size ?? 0} bytes, the upload declared ${upload.size}`, { field: 'body.parts' });
     }
     const updated = await withTransaction(pool, async (db) => {
-      const { rows } = await db.query(`UPDATE uploads SET status = 'uploaded', updated_at = now() WHERE id = $1 RETURNING *`, [upload.id]);
+      const { rows } = await db.query(
+        `UPDATE uploads SET status = 'uploaded', staged_sha256 = $2, staged_etag = $3, updated_at = now() WHERE id = $1 RETURNING *`,
+        [upload.id, assembled.sha256 ?? null, assembled.sha256 ? (assembled.etag ?? head.etag ?? null) : null],
+      );
       await recordActivity(db, { organizationId: caller.organizationId, actorUserId: caller.userId, action: 'upload.complete', subjectType: 'upload', subjectId: upload.id, projectId: upload.project_id, requestId: request.id, data: { size: head.size } });
       return rows[0];
     });

@@ -30,6 +30,12 @@ export interface UploadedPart {
   checksumSha256?: string;
 }
 
+export interface AssembledObject {
+  /** Hex sha256 of the assembled bytes, when the driver read them to assemble. */
+  sha256?: string;
+  etag?: string;
+}
+
 /** A part to assemble; the checksum is required by stores whose upload was created with one. */
 export interface CompletedPart {
   partNumber: number;
@@ -67,7 +73,11 @@ export interface Storage {
    */
   presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options?: { checksumSha256?: string }): Promise<string>;
   listParts(key: string, uploadId: string): Promise<UploadedPart[]>;
-  completeMultipartUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<void>;
+  /**
+   * Assembles the parts. A driver that reads every byte to do so (fs) hashes them on the
+   * way and returns the sha256 and ETag of the assembled object; S3 assembles in the store.
+   */
+  completeMultipartUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<AssembledObject>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
   /** A URL that GETs the object, valid for expiresInSeconds. */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;

@@ -7,6 +7,7 @@ import { defaultPreviewProfile, queues, sendOptions, type PromoteJob } from '@me
 import { masterKey } from '@mediavault/core/keys';
 import { retainUntil } from '@mediavault/core/promotion';
 import { supportsCopy } from '@mediavault/core/storage/index';
+import type { Storage } from '@mediavault/core/storage/types';
 import type { WorkerDeps } from '../worker.ts';
 import { setJobState } from './job-state.ts';
 import { sniffContent } from '../media/sniff.ts';
@@ -29,6 +30,21 @@ export async function sha256OfStream(stream: Readable): Promise<{ sha256: string
 }
 
 /**
+ * The sha256 of the staged bytes, computed by this platform from those bytes, never taken
+ * from the client: S3 cannot give a whole-object SHA-256 of a multipart object, so they are
+ * read and hashed; the fs driver hashed them while assembling, which counts as long as the
+ * staged object is unchanged since (same ETag). The first bytes tell what kind of content it is.
+ */
+async function stagedDigest(staging: Storage, upload: { staging_key: string; size: number | string; staged_sha256: string | null; staged_etag: string | null }, etag: string | undefined) {
+  if (upload.staged_sha256 && upload.staged_etag && etag === upload.staged_etag) {
+    const size = Number(upload.size);
+    const head = size === 0 ? Buffer.alloc(0) : (await sha256OfStream(await staging.get(upload.staging_key, { start: 0, end: Math.min(size, headBytes) - 1 }))).head;
+    return { sha256: upload.staged_sha256, size, head };
+  }
+  return sha256OfStream(await staging.get(upload.staging_key));
+}
+
+/**
  * Verifies the staged bytes against the declared sha256 and moves them into the
  * content-addressed masters under retention, then records the asset/version.
  * Idempotent: a re-run after a crash finds the master (or the promoted upload) and
@@ -46,8 +62,7 @@ export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<
   // The ETag pins the copy below to the bytes hashed here: a staged object replaced in
   // between is refused by the store instead of being promoted unverified.
   const staged = await storages.staging.head(upload.staging_key);
-  // S3 cannot give a whole-object SHA-256 of a multipart object: read the staged bytes and hash them.
-  const actual = await sha256OfStream(await storages.staging.get(upload.staging_key));
+  const actual = await stagedDigest(storages.staging, upload, staged?.etag);
   if (actual.sha256 !== declared || actual.size !== Number(upload.size)) {
     const error = {
       code: 'checksum_mismatch',
