@@ -35,21 +35,27 @@ export async function promoteAndWait(client: MediavaultClient, options: PromoteA
   );
   if (answer.status !== 'promoting') return answer;
   const uploadId = answer.uploadId;
-  return pollUntil(`the promotion of upload ${uploadId}`, async () => {
-    const upload = await client.getUpload({ params: { uploadId } }, { signal });
-    if (upload.status === 'promoted' && upload.assetId && upload.versionId) {
-      return { status: 'promoted' as const, uploadId, assetId: upload.assetId, versionId: upload.versionId };
-    }
-    if (upload.status === 'failed' || upload.status === 'aborted') {
-      const error = (upload.error ?? {}) as { code?: unknown; message?: unknown };
-      throw new MediavaultError(
-        typeof error.code === 'string' ? error.code : 'promotion_failed',
-        typeof error.message === 'string' ? error.message : `the promotion of upload ${uploadId} ${upload.status}`,
-        { details: { uploadId, ...(upload.error ?? {}) } },
-      );
-    }
-    return undefined;
-  }, { timeoutMs: options.timeoutMs ?? 15 * 60_000, signal });
+  return pollUntil(`the promotion of upload ${uploadId}`, () => promotionOutcome(client, uploadId, signal), { timeoutMs: options.timeoutMs ?? 15 * 60_000, signal });
+}
+
+/**
+ * Where a promotion stands, from the server: its result once promoted, a thrown
+ * error carrying the job's own code once failed, undefined while it runs.
+ */
+export async function promotionOutcome(client: MediavaultClient, uploadId: string, signal?: AbortSignal): Promise<PromoteResult | undefined> {
+  const upload = await client.getUpload({ params: { uploadId } }, { signal });
+  if (upload.status === 'promoted' && upload.assetId && upload.versionId) {
+    return { status: 'promoted', uploadId, assetId: upload.assetId, versionId: upload.versionId };
+  }
+  if (upload.status === 'failed' || upload.status === 'aborted') {
+    const error = (upload.error ?? {}) as { code?: unknown; message?: unknown };
+    throw new MediavaultError(
+      typeof error.code === 'string' ? error.code : 'promotion_failed',
+      typeof error.message === 'string' ? error.message : `the promotion of upload ${uploadId} ${upload.status}`,
+      { details: { uploadId, ...(upload.error ?? {}) } },
+    );
+  }
+  return undefined;
 }
 
 export interface WaitForPreviewOptions {

@@ -10,7 +10,7 @@ import { WebSocket } from 'undici';
 import type { MediavaultClient } from './client.ts';
 import { MediavaultError } from './errors.ts';
 import { delay } from './polling.ts';
-import type { PromoteResult } from './promote.ts';
+import { promotionOutcome, type PromoteResult } from './promote.ts';
 
 export interface PromotionWatcher {
   /** Resolves when the upload is promoted; rejects with the job's error code when it failed. */
@@ -62,19 +62,7 @@ export function createPromotionWatcher(client: MediavaultClient, options: Promot
     socket = null;
   }
 
-  const check = async (uploadId: string): Promise<PromoteResult | undefined> => {
-    const upload = await client.getUpload({ params: { uploadId } }, { signal: closing.signal });
-    if (upload.status === 'promoted' && upload.assetId && upload.versionId) return { status: 'promoted', uploadId, assetId: upload.assetId, versionId: upload.versionId };
-    if (upload.status === 'failed' || upload.status === 'aborted') {
-      const error = (upload.error ?? {}) as { code?: unknown; message?: unknown };
-      throw new MediavaultError(
-        typeof error.code === 'string' ? error.code : 'promotion_failed',
-        typeof error.message === 'string' ? error.message : `the promotion of upload ${uploadId} ${upload.status}`,
-        { details: { uploadId, ...(upload.error ?? {}) } },
-      );
-    }
-    return undefined;
-  };
+  const check = (uploadId: string) => promotionOutcome(client, uploadId, closing.signal);
 
   return {
     async wait(uploadId, waitOptions = {}) {
