@@ -74,6 +74,10 @@ describe('authentication', () => {
     const me = await call('GET', '/api/me', created.body.token);
     assert.equal(me.status, 200);
     assert.equal(me.body.user.email, 'admin@test');
+    const used = await api.pool.query('SELECT last_used_at FROM api_tokens WHERE id = $1', [created.body.id]);
+    assert.ok(used.rows[0].last_used_at instanceof Date, 'use of a token is recorded');
+    await api.pool.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1', [created.body.id]);
+    assert.equal((await call('GET', '/api/me', created.body.token)).status, 401, 'a revoked token stops working at once');
   });
 });
 

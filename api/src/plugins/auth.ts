@@ -27,11 +27,16 @@ export function registerAuth(app: FastifyInstance, pool: Pool): void {
     if (!header) return;
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw errors.unauthenticated('the Authorization header must be "Bearer <token>"');
+    // One round trip per request; last_used_at is written at most once a minute, not on every call.
     const { rows } = await pool.query<{ token_id: string; user_id: string; organization_id: string; is_org_admin: boolean }>(
-      `UPDATE api_tokens t SET last_used_at = now()
-         FROM users u
-        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.id = t.user_id
-        RETURNING t.id AS token_id, u.id AS user_id, u.organization_id, u.is_org_admin`,
+      `WITH caller AS (
+         SELECT t.id AS token_id, t.last_used_at, u.id AS user_id, u.organization_id, u.is_org_admin
+           FROM api_tokens t JOIN users u ON u.id = t.user_id
+          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())),
+       touched AS (
+         UPDATE api_tokens SET last_used_at = now()
+          WHERE id = (SELECT token_id FROM caller) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))
+       SELECT token_id, user_id, organization_id, is_org_admin FROM caller`,
       [hashToken(match[1]!)],
     );
     if (rows.length === 0) {
