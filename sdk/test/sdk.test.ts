@@ -5,7 +5,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { freePort } from '@mediavault/core/db/embedded';
+import { freePort } from '@mediavault/core/free-port';
 import {
   createClient, MediavaultApiError, MediavaultError, MediavaultNetworkError,
   promoteAndWait, uploadFile, waitForPreview, type MediavaultClient, type UploadProgress,

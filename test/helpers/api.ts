@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { PgBoss } from 'pg-boss';
 import { loadConfig, type Config } from '@mediavault/core/config';
 import { createPool, type Pool } from '@mediavault/core/db/pool';
-import { freePort } from '@mediavault/core/db/embedded';
+import { freePort } from '@mediavault/core/free-port';
 import { createBoss, ensureQueues } from '@mediavault/core/queue';
 import { createStoragesFromConfig } from '@mediavault/core/storage/from-config';
 import type { Storage, StorageRole } from '@mediavault/core/storage/types';

@@ -2,7 +2,8 @@ import { resolve, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '@mediavault/core/config';
 import { createPool, type Pool } from '@mediavault/core/db/pool';
-import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '@mediavault/core/db/embedded';
+import type { EmbeddedDatabase } from '@mediavault/core/db/embedded';
+import { freePort } from '@mediavault/core/free-port';
 import { runMigrations } from '@mediavault/core/db/migrate';
 import { createBoss, ensureQueues } from '@mediavault/core/queue';
 import { createStoragesFromConfig } from '@mediavault/core/storage/from-config';
@@ -49,6 +50,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
     log(`starting embedded PostgreSQL under ${join(dataDir, 'pg')}`);
+    // Loaded only when needed: it installs exit hooks that stop the server with the process.
+    const { startEmbeddedPostgres } = await import('@mediavault/core/db/embedded');
     embedded = await startEmbeddedPostgres(join(dataDir, 'pg'));
     databaseUrl = embedded.url;
   }
