@@ -1,5 +1,5 @@
 import { withTransaction, type Pool } from '@mediavault/core/db/pool';
-import { recordActivity } from './services/activity.ts';
+import { recordActivity } from '@mediavault/core/catalogue/activity';
 import { generateToken } from './services/tokens.ts';
 
 export interface BootstrapResult {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '@mediavault/core/db/embedded';
 import { runMigrations } from '@mediavault/core/db/migrate';
 
 export interface TestDatabase {
@@ -20,6 +19,8 @@ async function adminUrl(): Promise<string> {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
   standalone ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mediavault-test-pg-'));
+    // Loaded only here (a file run on its own): the library's exit hooks have no place in other runs.
+    const { startEmbeddedPostgres } = await import('@mediavault/core/db/embedded');
     const db = await startEmbeddedPostgres(join(dir, 'pg'));
     after(async () => {
       await db.stop();

@@ -51,7 +51,7 @@ export async function startWorker(deps: WorkerDeps): Promise<{ stop(): Promise<v
           return { id: job.id, status: 'completed' as const };
         } catch (err) {
           log.error({ queue: name, jobId: job.id, err }, 'job failed; pg-boss retries it with backoff');
-          const subject = jobSubject(name, job.data);
+          const subject = jobSubject(job.data);
           if (subject && name !== deadLetterQueue) await setJobState(deps.pool, name, subject, 'queued', { message: (err as Error).message, retrying: true }).catch(() => {});
           return { id: job.id, status: 'failed' as const, output: { message: (err as Error).message } };
         }

@@ -4,7 +4,7 @@ import { withTransaction } from '@mediavault/core/db/pool';
 import { errors } from '@mediavault/core/errors';
 import { requireCaller } from '../plugins/auth.ts';
 import { requireOrgAdmin } from '../services/access.ts';
-import { recordActivity } from '../services/activity.ts';
+import { recordActivity } from '@mediavault/core/catalogue/activity';
 import { generateToken } from '../services/tokens.ts';
 import { errorResponses, Organization, Uuid, User } from '../schemas/common.ts';
 

@@ -4,7 +4,7 @@ import { withTransaction } from '@mediavault/core/db/pool';
 import { errors } from '@mediavault/core/errors';
 import { requireCaller } from '../plugins/auth.ts';
 import { authorizeProject, projectRole, requireOrgAdmin } from '../services/access.ts';
-import { recordActivity } from '../services/activity.ts';
+import { recordActivity } from '@mediavault/core/catalogue/activity';
 import { Client, errorResponses, Member, Project, ProjectRoleSchema, Uuid } from '../schemas/common.ts';
 
 const tags = ['projects'];

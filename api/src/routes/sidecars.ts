@@ -5,7 +5,7 @@ import { withTransaction } from '@mediavault/core/db/pool';
 import { errors } from '@mediavault/core/errors';
 import { requireCaller } from '../plugins/auth.ts';
 import { authorizeAsset } from '../services/access.ts';
-import { recordActivity } from '../services/activity.ts';
+import { recordActivity } from '@mediavault/core/catalogue/activity';
 import { errorResponses, Uuid } from '../schemas/common.ts';
 
 const maxSidecarBytes = 10 * 1024 * 1024;

@@ -9,7 +9,7 @@ import { choosePartSize, normalizeAssetName, normalizeCollectionPath, partCount 
 import { recordPromotion } from '@mediavault/core/catalogue/promotion-store';
 import { requireCaller } from '../plugins/auth.ts';
 import { authorizeAsset, authorizeProject, type Caller } from '../services/access.ts';
-import { recordActivity } from '../services/activity.ts';
+import { recordActivity } from '@mediavault/core/catalogue/activity';
 import { errorResponses, PartUrl, Sha256, Upload, Uuid } from '../schemas/common.ts';
 
 const tags = ['uploads'];

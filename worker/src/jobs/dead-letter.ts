@@ -2,12 +2,11 @@ import type { WorkerDeps } from '../worker.ts';
 import { setJobState } from './job-state.ts';
 
 /** The catalogue's job subject for a queue payload: upload id, version id or sha256:profile. */
-export function jobSubject(queue: string, data: unknown): string | null {
+export function jobSubject(data: unknown): string | null {
   const d = (data ?? {}) as Record<string, unknown>;
   if (typeof d.uploadId === 'string') return d.uploadId;
   if (typeof d.versionId === 'string') return d.versionId;
   if (typeof d.sha256 === 'string' && typeof d.profile === 'string') return `${d.sha256}:${d.profile}`;
-  void queue;
   return null;
 }
 
@@ -25,7 +24,7 @@ function kindOf(data: Record<string, unknown>): 'promote' | 'probe' | 'preview' 
  */
 export async function handleDeadLetter(deps: WorkerDeps, data: Record<string, unknown>): Promise<void> {
   const kind = kindOf(data);
-  const subject = jobSubject('', data);
+  const subject = jobSubject(data);
   if (!kind || !subject) return;
   const { rows } = await deps.pool.query('SELECT error FROM jobs WHERE kind = $1 AND subject = $2 ORDER BY created_at DESC LIMIT 1', [kind, subject]);
   const last = (rows[0]?.error as { message?: string } | null)?.message ?? 'unknown error';

@@ -1,3 +1,4 @@
+import { recordActivity } from '@mediavault/core/catalogue/activity';
 import { isAppError } from '@mediavault/core/errors';
 import type { WorkerDeps } from '../worker.ts';
 
@@ -23,10 +24,10 @@ export async function abortExpiredUploads(deps: WorkerDeps, now = new Date(), ba
     const updated = await deps.pool.query(`UPDATE uploads SET status = 'aborted', updated_at = now() WHERE id = $1 AND status = 'uploading'`, [upload.id]);
     if (updated.rowCount) {
       aborted++;
-      await deps.pool.query(
-        `INSERT INTO activities (organization_id, action, subject_type, subject_id, project_id, data) VALUES ($1, 'upload.abort.expired', 'upload', $2, $3, '{}')`,
-        [upload.organization_id, upload.id, upload.project_id],
-      );
+      await recordActivity(deps.pool, {
+        organizationId: upload.organization_id, actorUserId: null, action: 'upload.abort.expired',
+        subjectType: 'upload', subjectId: upload.id, projectId: upload.project_id,
+      });
     }
   }
   return aborted;

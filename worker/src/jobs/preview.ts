@@ -6,6 +6,7 @@ import { masterKey, previewKeys } from '@mediavault/core/keys';
 import { queues, sendOptions, type PreviewJob } from '@mediavault/core/jobs';
 import { previewPressure, type DroppableOutput } from '@mediavault/core/backpressure';
 import { previewBacklog } from '@mediavault/core/queue';
+import { previewContentType } from '@mediavault/core/media-types';
 import { buildPreviewSet, type PreviewSet } from '../media/preview-build.ts';
 import { previewLayout } from '../media/ffmpeg-args.ts';
 import { getEncoderCapabilities, NvencSessionLimiter, runWithEncoderFallback } from '../media/encoders.ts';
@@ -21,20 +22,6 @@ export function publishedKey(sha: string, relativePath: string): string {
   if (relativePath.startsWith('thumbs/')) return `${previewKeys.thumbsPrefix(sha)}${relativePath.slice('thumbs/'.length)}`;
   if (relativePath.startsWith('hls/')) return `${previewKeys.hlsPrefix(sha)}${relativePath.slice('hls/'.length)}`;
   throw new Error(`no published location for preview file ${relativePath}`);
-}
-
-const contentTypes: Record<string, string> = {
-  '.m3u8': 'application/vnd.apple.mpegurl',
-  '.m4s': 'video/iso.segment',
-  '.mp4': 'video/mp4',
-  '.jpg': 'image/jpeg',
-  '.vtt': 'text/vtt',
-  '.json': 'application/json',
-};
-
-function contentType(path: string): string | undefined {
-  const dot = path.lastIndexOf('.');
-  return dot >= 0 ? contentTypes[path.slice(dot)] : undefined;
 }
 
 /** One per worker process: bounds concurrent NVENC sessions on this node's GPU. */
@@ -100,7 +87,7 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
     }
 
     const publish = async (file: string) => {
-      await storages.previews.put(publishedKey(job.sha256, file), createReadStream(join(outputDir, file)), { contentType: contentType(file) });
+      await storages.previews.put(publishedKey(job.sha256, file), createReadStream(join(outputDir, file)), { contentType: previewContentType(file) });
     };
     if (job.fill) {
       // The published HLS stays as it is, except for rungs that were dropped: the master playlist comes last.
@@ -108,7 +95,7 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
     } else {
       const masterPlaylist = previewLayout.masterPlaylist;
       for (const file of built.files.filter((f) => f !== masterPlaylist)) await publish(file);
-      await storages.previews.put(publishedKey(job.sha256, masterPlaylist), await readFile(join(outputDir, masterPlaylist)), { contentType: contentType(masterPlaylist) });
+      await storages.previews.put(publishedKey(job.sha256, masterPlaylist), await readFile(join(outputDir, masterPlaylist)), { contentType: previewContentType(masterPlaylist) });
     }
 
     const dropped = job.fill ? [] : (built.outputsDropped ?? drop) as DroppableOutput[];

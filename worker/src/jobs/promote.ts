@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { withTransaction } from '@mediavault/core/db/pool';
 import { recordPromotion } from '@mediavault/core/catalogue/promotion-store';
+import { recordActivity } from '@mediavault/core/catalogue/activity';
 import { claimPreview } from '@mediavault/core/catalogue/previews-store';
 import { defaultPreviewProfile, queues, sendOptions, type PromoteJob } from '@mediavault/core/jobs';
 import { masterKey } from '@mediavault/core/keys';
@@ -74,11 +75,10 @@ export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<
     };
     await withTransaction(pool, async (db) => {
       await db.query(`UPDATE uploads SET status = 'failed', error = $2, updated_at = now() WHERE id = $1`, [upload.id, error]);
-      await db.query(
-        `INSERT INTO activities (organization_id, actor_user_id, action, subject_type, subject_id, project_id, request_id, data)
-         VALUES ($1, $2, 'upload.promote.failed', 'upload', $3, $4, $5, $6)`,
-        [upload.organization_id, upload.user_id, upload.id, upload.project_id, job.requestId ?? null, error],
-      );
+      await recordActivity(db, {
+        organizationId: upload.organization_id, actorUserId: upload.user_id, action: 'upload.promote.failed',
+        subjectType: 'upload', subjectId: upload.id, projectId: upload.project_id, requestId: job.requestId ?? null, data: error,
+      });
     });
     await setJobState(pool, 'promote', upload.id, 'failed', error);
     return;
@@ -86,9 +86,8 @@ export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<
 
   const key = masterKey(declared);
   const existing = await storages.masters.head(key);
-  let retain = existing?.retainUntil ?? retainUntil(new Date(), config.objectLockDefaultDays);
+  const retain = existing?.retainUntil ?? retainUntil(new Date(), config.objectLockDefaultDays);
   if (!existing) {
-    retain = retainUntil(new Date(), config.objectLockDefaultDays);
     const masters = storages.masters;
     if (supportsCopy(masters) && masters.driver === storages.staging.driver) {
       // Server-side: S3 CopyObject (UploadPartCopy above the threshold), a hard link on fs.
@@ -121,11 +120,11 @@ export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<
       `UPDATE uploads SET status = 'promoted', asset_id = $2, version_id = $3, error = NULL, updated_at = now() WHERE id = $1`,
       [upload.id, result.assetId, result.versionId],
     );
-    await db.query(
-      `INSERT INTO activities (organization_id, actor_user_id, action, subject_type, subject_id, project_id, request_id, data)
-       VALUES ($1, $2, $3, 'version', $4, $5, $6, $7)`,
-      [upload.organization_id, upload.user_id, result.created ? 'version.create' : 'version.reuse', result.versionId, mapping.projectId ?? upload.project_id, job.requestId ?? null, { sha256: declared, uploadId: upload.id, assetId: result.assetId }],
-    );
+    await recordActivity(db, {
+      organizationId: upload.organization_id, actorUserId: upload.user_id, action: result.created ? 'version.create' : 'version.reuse',
+      subjectType: 'version', subjectId: result.versionId, projectId: mapping.projectId ?? upload.project_id, requestId: job.requestId ?? null,
+      data: { sha256: declared, uploadId: upload.id, assetId: result.assetId },
+    });
     return result;
   });
   await setJobState(pool, 'promote', upload.id, 'completed');

@@ -1,4 +1,4 @@
-import type { PoolClient, Pool } from '@mediavault/core/db/pool';
+import type { Pool, PoolClient } from '../db/pool.ts';
 
 export interface ActivityInput {
   organizationId: string | null;
