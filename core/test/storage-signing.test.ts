@@ -88,6 +88,38 @@ describe('fs presigned URL signing', () => {
     assert.deepEqual(parsed.value.fields, get);
   });
 
+  it('a whole-object PUT URL carries its checksum, no upload fields, and parses back as PUT', () => {
+    const put: FsSignedFields = {
+      method: 'PUT', role: 'staging', key: 'staging/o/u/small.wav', uploadId: '', partNumber: 0, expires: NOW,
+      checksumSha256: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=',
+    };
+    const url = new URL(buildFsPresignedUrl('http://127.0.0.1:8080', put, KEY));
+    assert.equal(url.searchParams.has('uploadId'), false);
+    assert.equal(url.searchParams.get('checksumSha256'), put.checksumSha256);
+    const parsed = parseFsPresignedUrl(url.pathname + url.search);
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.value.fields, put);
+    assert.deepEqual(verifyFsSignature(parsed.value.fields, parsed.value.signature, KEY, NOW), { ok: true });
+
+    // Without the checksum the same URL reads as a GET, whose signature it does not carry.
+    url.searchParams.delete('checksumSha256');
+    const stripped = parseFsPresignedUrl(url.pathname + url.search);
+    assert.ok(stripped.ok);
+    assert.equal(stripped.value.fields.method, 'GET');
+    assert.deepEqual(verifyFsSignature(stripped.value.fields, stripped.value.signature, KEY, NOW), { ok: false, reason: 'bad_signature' });
+  });
+
+  it('refuses to build a whole-object PUT URL without a checksum, or a GET URL with one', () => {
+    assert.throws(
+      () => buildFsPresignedUrl('http://x', { method: 'PUT', role: 'staging', key: 'k', uploadId: '', partNumber: 0, expires: NOW }, KEY),
+      /checksumSha256/,
+    );
+    assert.throws(
+      () => buildFsPresignedUrl('http://x', { method: 'GET', role: 'staging', key: 'k', uploadId: '', partNumber: 0, expires: NOW, checksumSha256: 'x' }, KEY),
+      /GET/,
+    );
+  });
+
   it('reports malformed URLs with a reason', () => {
     for (const target of [
       '/storage/nope/k?expires=1&signature=x',

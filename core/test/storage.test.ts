@@ -319,6 +319,17 @@ for (const start of [startFsHarness, startS3Harness]) {
       assert.deepEqual(Buffer.from(await part.arrayBuffer()), body.subarray(100, 200));
     });
 
+    it('presigns a whole-object PUT for its sha256: one PUT with the header stores the bytes, answering the ETag head reports', async () => {
+      const body = bytes(5000, 20);
+      const url = await staging.presignPut('put/whole.bin', 300, { checksumSha256: sha256b64(body) });
+      const res = await putPart(url, body, { 'x-amz-checksum-sha256': sha256b64(body) });
+      assert.equal(res.status, 200, await res.text());
+      assert.deepEqual(await readAll(staging, 'put/whole.bin'), body);
+      const info = await staging.head('put/whole.bin');
+      assert.equal(info?.size, 5000);
+      assert.equal(res.headers.get('etag'), info?.etag);
+    });
+
     it('copies between roles server-side (promotion), pinned to the verified source ETag', async () => {
       const body = bytes(3000, 18);
       await staging.put('promote/src', body);
@@ -511,6 +522,98 @@ describe('fs driver', () => {
     await assert.rejects(access(join(staging.roleRoot, '.multipart', uploadId)));
   });
 
+  it('a whole-object PUT is verified against the signed checksum, header or not; a mismatch stores nothing', async () => {
+    const body = bytes(70_000, 21);
+    const url = await staging.presignPut('put/verified', 300, { checksumSha256: sha256b64(body) });
+    const wrongBytes = Buffer.from(body);
+    wrongBytes[69_999] = wrongBytes[69_999]! ^ 1;
+    const withAndWithoutHeader: Record<string, string>[] = [{ 'x-amz-checksum-sha256': sha256b64(body) }, {}];
+    for (const headers of withAndWithoutHeader) {
+      const res = await putPart(url, wrongBytes, headers);
+      assert.equal(res.status, 422);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'checksum_mismatch');
+      assert.equal(await staging.head('put/verified'), null);
+    }
+    assert.deepEqual(await readdir(join(staging.roleRoot, '.tmp')), [], 'no temp file is left behind');
+
+    // Without the header the signed checksum still applies: the right bytes are stored.
+    const res = await putPart(url, body);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await readAll(staging, 'put/verified'), body);
+  });
+
+  it('a whole-object PUT whose header differs from the signed checksum is refused before reading, nothing stored', async () => {
+    const body = bytes(1000, 22);
+    const other = bytes(1000, 23);
+    const url = await staging.presignPut('put/other-header', 300, { checksumSha256: sha256b64(body) });
+    // The bytes match the header but not the URL: the header cannot choose another checksum.
+    const res = await putPart(url, other, { 'x-amz-checksum-sha256': sha256b64(other) });
+    assert.equal(res.status, 422);
+    const error = ((await res.json()) as { error: { code: string; message: string } }).error;
+    assert.equal(error.code, 'checksum_mismatch');
+    assert.match(error.message, /presigned for/);
+    assert.equal(await staging.head('put/other-header'), null);
+  });
+
+  it('a whole-object PUT URL that was tampered with or expired is refused with 403, nothing stored', async () => {
+    const body = bytes(1000, 24);
+    const url = await staging.presignPut('put/tamper', 300, { checksumSha256: sha256b64(body) });
+    const tampered = [
+      url.replace('/put/tamper?', '/put/other?'),
+      (() => {
+        const u = new URL(url);
+        u.searchParams.set('expires', String(Number(u.searchParams.get('expires')) + 3600));
+        return u.toString();
+      })(),
+      (() => {
+        const u = new URL(url);
+        u.searchParams.set('checksumSha256', sha256b64(Buffer.from('other bytes')));
+        return u.toString();
+      })(),
+    ];
+    for (const target of tampered) {
+      const res = await putPart(target, body);
+      assert.equal(res.status, 403, target);
+      assert.match(((await res.json()) as { error: { message: string } }).error.message, /signature/);
+    }
+    // Stripping the checksum turns it into a GET URL, which a PUT cannot use.
+    const stripped = new URL(url);
+    stripped.searchParams.delete('checksumSha256');
+    assert.equal((await putPart(stripped.toString(), body)).status, 405);
+
+    const past = new FsStorage('staging', h.settings.fs, { now: () => new Date(Date.now() - 2 * 3600_000) });
+    const expired = await putPart(await past.presignPut('put/tamper', 3600, { checksumSha256: sha256b64(body) }), body);
+    assert.equal(expired.status, 403);
+    assert.match(((await expired.json()) as { error: { message: string } }).error.message, /expired/);
+
+    assert.equal(await staging.head('put/tamper'), null);
+    assert.equal(await staging.head('put/other'), null);
+  });
+
+  it('a whole-object PUT onto a retained key is refused as put() is, and the master is kept', async () => {
+    const masters = h.storage('masters') as FsStorage;
+    await masters.put('retained/put-target', Buffer.from('v1'), { retainUntil: new Date(Date.now() + 60_000) });
+    const body = Buffer.from('v2');
+    const res = await putPart(await masters.presignPut('retained/put-target', 300, { checksumSha256: sha256b64(body) }), body);
+    assert.equal(res.status, 409);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'conflict');
+    assert.equal((await readAll(masters, 'retained/put-target')).toString(), 'v1');
+  });
+
+  it('presignPut needs a base64 sha256; writeObject verifies as the endpoint does', async () => {
+    for (const checksumSha256 of ['', 'abc', createHash('sha256').update('x').digest('hex')]) {
+      await assert.rejects(staging.presignPut('put/x', 60, { checksumSha256 }), isAppErrorWith('bad_request', /checksumSha256/));
+    }
+    await assert.rejects(staging.presignPut('../x', 60, { checksumSha256: sha256b64(Buffer.from('x')) }), isAppErrorWith('bad_request'));
+    await assert.rejects(
+      staging.writeObject('put/direct', Readable.from([Buffer.from('abc')]), { checksumSha256: sha256b64(Buffer.from('abd')) }),
+      isAppErrorWith('checksum_mismatch'),
+    );
+    assert.equal(await staging.head('put/direct'), null);
+    const written = await staging.writeObject('put/direct', Readable.from([Buffer.from('abc')]), { checksumSha256: sha256b64(Buffer.from('abc')) });
+    assert.deepEqual(written, { etag: (await staging.head('put/direct'))?.etag, size: 3 });
+  });
+
   it('an upload id is bound to its key and must look like one', async () => {
     const { uploadId } = await staging.createMultipartUpload('p/bound');
     assert.match(uploadId, /^[0-9a-f]{32}$/);
@@ -608,6 +711,21 @@ describe('s3 driver at the SDK boundary (s3rver has no Object Lock, UploadPartCo
     const url = await fresh('staging').presignUploadPart('k', 'upload-1', 1, 60);
     assert.match(url, /X-Amz-Credential=mediavault-staging%2F/);
     assert.doesNotMatch(url, /checksum/i, 'a presigned part URL must not carry a checksum of an empty body');
+  });
+
+  it('presignPut signs x-amz-checksum-sha256 as a header (not hoisted into the query), so the client must send exactly it', async () => {
+    const staging = fresh('staging');
+    const body = Buffer.from('one request, whole object');
+    const url = new URL(await staging.presignPut('put/signed', 60, { checksumSha256: sha256b64(body) }));
+    assert.deepEqual(url.searchParams.get('X-Amz-SignedHeaders')?.split(';').sort(), ['host', 'x-amz-checksum-sha256']);
+    assert.match(url.searchParams.get('X-Amz-Credential') ?? '', /^mediavault-staging\//);
+    assert.ok(![...url.searchParams.keys()].some((k) => /checksum/i.test(k)), `no checksum in the query: ${url.search}`);
+    // s3rver verifies neither the signature nor the checksum: this only shows the request shape is accepted.
+    const res = await putPart(url.toString(), body, { 'x-amz-checksum-sha256': sha256b64(body) });
+    assert.equal(res.status, 200, await res.text());
+    assert.deepEqual(await readAll(staging, 'put/signed'), body);
+    await assert.rejects(staging.presignPut('put/signed', 60, { checksumSha256: '' }), isAppErrorWith('bad_request'));
+    await assert.rejects(staging.presignPut('put/signed', 0, { checksumSha256: sha256b64(body) }), isAppErrorWith('bad_request'));
   });
 
   it('a retained put carries GOVERNANCE lock, retain-until, Content-MD5 and the sha256 on the wire', async () => {

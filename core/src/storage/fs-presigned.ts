@@ -2,6 +2,8 @@
  * The endpoint behind the fs driver's presigned URLs, framework-free so the api
  * (and tests) can mount it on `/storage/*` with whatever server they use:
  *   PUT  ?uploadId&partNumber&expires&signature  → stores one multipart part, 200 + quoted ETag
+ *   PUT  ?checksumSha256&expires&signature       → stores a whole object verified against the signed
+ *                                                  checksum, 200 + the ETag head() then reports
  *   GET  ?expires&signature (HEAD too)            → the object, with single-range Range support
  * The URL's own shape decides the method it was signed for: a request with any
  * other method gets 405, a bad signature 403, an expired one 403 with its own message.
@@ -10,7 +12,7 @@ import type { Readable } from 'node:stream';
 import parseRange from 'range-parser';
 import { AppError, errors, isAppError } from '../errors.ts';
 import { FsStorage } from './fs.ts';
-import { parseFsPresignedUrl } from './fs-url-signing.ts';
+import { isWholeObjectPut, parseFsPresignedUrl } from './fs-url-signing.ts';
 import type { Storage, StorageRole } from './types.ts';
 
 export interface FsPresignedRequest {
@@ -76,6 +78,17 @@ async function handle(input: FsPresignedRequest): Promise<FsPresignedResponse> {
         ? `this presigned URL expired at ${new Date(fields.expires * 1000).toISOString()}`
         : 'the presigned URL signature does not match (the URL was altered or signed with another key)',
     );
+  }
+
+  if (isWholeObjectPut(fields)) {
+    const signed = fields.checksumSha256!;
+    const sent = header(input.headers, 'x-amz-checksum-sha256');
+    if (sent !== undefined && sent !== signed) {
+      throw errors.checksumMismatch('the x-amz-checksum-sha256 header differs from the checksum this URL was presigned for; nothing was stored');
+    }
+    // Verified against the signed checksum even if the header went missing on the way.
+    const written = await storage.writeObject(fields.key, input.body, { checksumSha256: signed });
+    return { status: 200, headers: { etag: written.etag }, body: '' };
   }
 
   if (fields.method === 'PUT') {

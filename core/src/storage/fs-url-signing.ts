@@ -5,8 +5,13 @@
  * expiry. Changing any of them, or the expiry, breaks the signature.
  *
  * URL shape: `${publicUrl}/storage/<role>/<key segments, each percent-encoded>`
- *            `?uploadId=…&partNumber=…&expires=<unix seconds>&signature=<base64url>`
- * (uploadId/partNumber only on part uploads). Pure: no clock, no I/O.
+ *            `?uploadId=…&partNumber=…&checksumSha256=…&expires=<unix seconds>&signature=<base64url>`
+ * Three kinds, told apart by their query:
+ *   part PUT          uploadId + partNumber (checksumSha256 when presigned for one)
+ *   whole-object PUT  checksumSha256 without uploadId (the checksum is required: it is what
+ *                     makes a one-request PUT safe, and it marks the URL as a PUT)
+ *   GET               neither
+ * Pure: no clock, no I/O.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { storageRoles, type StorageRole } from './types.ts';
@@ -17,14 +22,22 @@ export interface FsSignedFields {
   method: FsPresignedMethod;
   role: StorageRole;
   key: string;
-  /** Empty for presigned GETs. */
+  /** Empty for presigned GETs and whole-object PUTs. */
   uploadId: string;
-  /** 0 for presigned GETs. */
+  /** 0 for presigned GETs and whole-object PUTs. */
   partNumber: number;
   /** unix seconds */
   expires: number;
-  /** Base64 sha256 the part must have, when the URL was presigned for one. */
+  /**
+   * Base64 sha256 the body must have: optional for a part, required for a whole-object
+   * PUT (a PUT without uploadId), absent for a GET.
+   */
   checksumSha256?: string;
+}
+
+/** A PUT of a whole object in one request, as opposed to one part of a multipart upload. */
+export function isWholeObjectPut(fields: FsSignedFields): boolean {
+  return fields.method === 'PUT' && !fields.uploadId;
 }
 
 export type FsSignatureCheck = { ok: true } | { ok: false; reason: 'bad_signature' | 'expired' };
@@ -78,19 +91,21 @@ export function encodeKeyPath(key: string): string {
 }
 
 export function buildFsPresignedUrl(publicUrl: string, fields: FsSignedFields, signingKey: string): string {
+  if (isWholeObjectPut(fields) && !fields.checksumSha256) throw new Error('a whole-object PUT URL must be presigned for a checksumSha256');
+  if (fields.method === 'GET' && (fields.uploadId || fields.checksumSha256)) throw new Error('a GET URL carries no upload or checksum fields');
   const query = new URLSearchParams();
   if (fields.uploadId) {
     query.set('uploadId', fields.uploadId);
     query.set('partNumber', String(fields.partNumber));
-    if (fields.checksumSha256) query.set('checksumSha256', fields.checksumSha256);
   }
+  if (fields.method === 'PUT' && fields.checksumSha256) query.set('checksumSha256', fields.checksumSha256);
   query.set('expires', String(fields.expires));
   query.set('signature', signFsRequest(fields, signingKey));
   return `${publicUrl.replace(/\/+$/, '')}/storage/${fields.role}/${encodeKeyPath(fields.key)}?${query}`;
 }
 
 export interface ParsedFsPresignedUrl {
-  /** The method the URL was signed for: PUT when it names an upload part, otherwise GET. */
+  /** The method the URL was signed for: PUT when it names an upload part or a checksum, otherwise GET. */
   fields: FsSignedFields;
   signature: string;
 }
@@ -130,13 +145,14 @@ export function parseFsPresignedUrl(target: string): FsUrlParse {
       return { ok: false, reason: 'a part URL needs both uploadId and an integer partNumber' };
     }
   }
+  const checksumSha256 = q.get('checksumSha256');
+  // Whichever method this infers is part of the signed string: a checksum added to a GET URL,
+  // or removed from a whole-object PUT URL, changes the method and fails the signature.
+  const method: FsPresignedMethod = uploadId || checksumSha256 ? 'PUT' : 'GET';
   return {
     ok: true,
     value: {
-      fields: {
-        method: uploadId ? 'PUT' : 'GET', role: match[1] as StorageRole, key, uploadId, partNumber, expires,
-        ...(uploadId && q.get('checksumSha256') ? { checksumSha256: q.get('checksumSha256')! } : {}),
-      },
+      fields: { method, role: match[1] as StorageRole, key, uploadId, partNumber, expires, ...(checksumSha256 ? { checksumSha256 } : {}) },
       signature,
     },
   };

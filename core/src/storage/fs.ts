@@ -56,6 +56,19 @@ interface WrittenTemp {
 const READ_CHUNK = 1024 * 1024;
 const PART_FILE = /^(\d+)\.([0-9a-f]{64})$/;
 
+/**
+ * Whole objects a client PUTs are fsync'd before the PUT is answered, as S3's 200 means the
+ * bytes are stored: a crash after the answer must not leave a staged file the client believes
+ * complete but whose pages never reached the disk.
+ */
+const uploadsAreDurable = true;
+
+function assertBase64Sha256(checksum: string): void {
+  if (typeof checksum !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(checksum)) {
+    throw errors.badRequest('checksumSha256 must be the base64 sha256 of the body (44 characters)', { checksumSha256: checksum });
+  }
+}
+
 function hasCode(err: unknown, ...codes: string[]): boolean {
   return typeof err === 'object' && err !== null && codes.includes((err as NodeJS.ErrnoException).code ?? '');
 }
@@ -229,6 +242,38 @@ export class FsStorage implements CopyingStorage {
     assertSafeKey(key);
     assertPresignExpiry(expiresInSeconds);
     return this.#presign({ method: 'GET', role: this.role, key, uploadId: '', partNumber: 0, expires: this.#expiry(expiresInSeconds) });
+  }
+
+  async presignPut(key: string, expiresInSeconds: number, options: { checksumSha256: string }): Promise<string> {
+    assertSafeKey(key);
+    assertPresignExpiry(expiresInSeconds);
+    assertBase64Sha256(options.checksumSha256);
+    return this.#presign({
+      method: 'PUT', role: this.role, key, uploadId: '', partNumber: 0, expires: this.#expiry(expiresInSeconds), checksumSha256: options.checksumSha256,
+    });
+  }
+
+  /**
+   * Stores a whole object (what a presigned whole-object PUT does): refused while the key is
+   * retained, verified against checksumSha256 while written (a mismatch keeps nothing), and on
+   * disk before it appears under its key. Answers the ETag head(key) reports for it.
+   */
+  async writeObject(key: string, body: Readable | Buffer, options: { checksumSha256: string }): Promise<{ etag: string; size: number }> {
+    assertSafeKey(key);
+    assertBase64Sha256(options.checksumSha256);
+    await this.#refuseOverwriteWhileRetained(key);
+    const temp = await this.#writeTemp(join(this.roleRoot, '.tmp'), body, { expectedSha256: options.checksumSha256, hash: true, durable: uploadsAreDurable });
+    let etag;
+    try {
+      // A rename keeps size and mtime, so the temp file's stat ETag is the object's.
+      const info = await stat(temp.path);
+      etag = statEtag(info.size, info.mtimeMs);
+    } catch (err) {
+      await rm(temp.path, { force: true });
+      throw err;
+    }
+    await this.#publish(temp.path, key, undefined);
+    return { etag, size: temp.size };
   }
 
   // ---- multipart -----------------------------------------------------------------------------
@@ -435,8 +480,8 @@ export class FsStorage implements CopyingStorage {
     let sha256Hex: string | undefined;
     try {
       const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
-      // Retained objects (masters) reach the disk before they are published; staging parts and
-      // previews can be sent or rebuilt again, so they skip the fsync.
+      // Retained objects (masters) and whole objects a client PUT reach the disk before they are
+      // published; assembled staging objects and previews can be rebuilt, so they skip the fsync.
       await pipeline(source, counting, createWriteStream(path, { flags: 'wx', flush: options.durable === true }));
       sha256Hex = sha256?.digest('hex');
       const actual = sha256Hex === undefined ? undefined : Buffer.from(sha256Hex, 'hex').toString('base64');

@@ -62,6 +62,15 @@ export interface S3CopyOptions extends CopyOptions {
   sourceBucket?: string;
 }
 
+/**
+ * Presigning options that keep x-amz-checksum-sha256 a signed header (not hoisted into the
+ * query): the client must send exactly that checksum, and the store verifies the bytes against it.
+ */
+const signedChecksumHeader = {
+  unhoistableHeaders: new Set(['x-amz-checksum-sha256']),
+  signableHeaders: new Set(['x-amz-checksum-sha256']),
+};
+
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 export const s3MaxCopyObjectBytes = 5 * GiB;
@@ -175,6 +184,18 @@ export class S3Storage implements CopyingStorage {
     return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
   }
 
+  async presignPut(key: string, expiresInSeconds: number, options: { checksumSha256: string }): Promise<string> {
+    assertKey(key);
+    assertPresignExpiry(expiresInSeconds);
+    const checksum = options.checksumSha256;
+    if (!checksum) throw errors.badRequest('a presigned whole-object PUT needs the body\'s checksumSha256');
+    return getSignedUrl(
+      this.client,
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, ChecksumSHA256: checksum }),
+      { expiresIn: expiresInSeconds, ...signedChecksumHeader },
+    );
+  }
+
   /**
    * Server-side copy into this storage's bucket (e.g. staging → masters on promotion):
    * CopyObject up to the threshold, multipart UploadPartCopy above it. Either way the
@@ -277,9 +298,7 @@ export class S3Storage implements CopyingStorage {
     return getSignedUrl(
       this.client,
       new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ...(checksum ? { ChecksumSHA256: checksum } : {}) }),
-      // The checksum stays a signed header (not hoisted into the query): the client must
-      // send exactly it, and the store verifies the part's bytes against it.
-      { expiresIn: expiresInSeconds, ...(checksum ? { unhoistableHeaders: new Set(['x-amz-checksum-sha256']), signableHeaders: new Set(['x-amz-checksum-sha256']) } : {}) },
+      { expiresIn: expiresInSeconds, ...(checksum ? signedChecksumHeader : {}) },
     );
   }
 
