@@ -1,7 +1,7 @@
 /**
  * One contract suite, run against both storage drivers:
  *  - fs in a temp dir, its presigned URLs served for real by a node:http server
- *    on 127.0.0.1:0 through handleFsPresignedRequest;
+ *    on 127.0.0.1:0 through handleFsPresignedRequest (helpers/fs-presigned-server.ts);
  *  - s3 against s3rver on 127.0.0.1:0.
  * s3rver implements no ListParts, AbortMultipartUpload, Object Lock or
  * UploadPartCopy, and does not verify part ETags on completion. Those behaviours
@@ -12,20 +12,17 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { access, constants, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import { NoSuchUpload, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '../src/errors.ts';
-import { handleFsPresignedRequest } from '../src/storage/fs-presigned.ts';
 import { signFsRequest } from '../src/storage/fs-url-signing.ts';
 import { createStorage, FsStorage, S3Storage, supportsCopy, type StorageSettings } from '../src/storage/index.ts';
 import type { Storage, StorageRole } from '../src/storage/types.ts';
+import { serveFsPresigned } from './helpers/fs-presigned-server.ts';
 import { bucketFor, startS3rver } from './helpers/s3rver.ts';
 
 // ---- harnesses -------------------------------------------------------------------------------
@@ -52,26 +49,8 @@ interface FsHarness extends Harness {
 async function startFsHarness(): Promise<FsHarness> {
   const root = await mkdtemp(join(tmpdir(), 'mediavault-fs-storage-'));
   const served: Partial<Record<StorageRole, Storage>> = {};
-  const server: Server = createServer(async (req, res) => {
-    try {
-      const answer = await handleFsPresignedRequest({
-        storages: served,
-        method: req.method ?? 'GET',
-        url: req.url ?? '/',
-        headers: req.headers,
-        body: req,
-      });
-      res.writeHead(answer.status, answer.headers);
-      if (answer.body instanceof Readable) await pipeline(answer.body, res);
-      else res.end(answer.body ?? '');
-    } catch (err) {
-      res.writeHead(500).end(String(err));
-    } finally {
-      req.resume(); // an error answered before the body was read must not stall the socket
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await serveFsPresigned(served);
+  const publicUrl = server.publicUrl;
   const settings: StorageSettings = {
     driver: 'fs',
     fs: { root, publicUrl, signingKey: SIGNING_KEY },
@@ -89,8 +68,7 @@ async function startFsHarness(): Promise<FsHarness> {
     },
     storeImplements: { listParts: true, abort: true, completeVerifiesEtags: true },
     async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
       await rm(root, { recursive: true, force: true });
     },
   };

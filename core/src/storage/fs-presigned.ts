@@ -98,8 +98,11 @@ async function handle(input: FsPresignedRequest): Promise<FsPresignedResponse> {
     }
     // A URL presigned for a checksum is verified against it even if the header went missing on the way.
     const checksumSha256 = fields.checksumSha256 ?? sent;
+    // The declared length lets an upload with a fixed part size refuse a wrong-size part before a byte is written.
+    const contentLength = Number(header(input.headers, 'content-length') ?? Number.NaN);
     const part = await storage.writeUploadPart(fields.key, fields.uploadId, fields.partNumber, input.body, {
       ...(checksumSha256 ? { checksumSha256 } : {}),
+      ...(Number.isSafeInteger(contentLength) ? { contentLength } : {}),
     });
     return { status: 200, headers: { etag: part.etag }, body: '' };
   }

@@ -8,11 +8,16 @@
  *   .tmp/                     temp files being written; same file system as the keys, so rename is atomic
  *   .retention/<key>.json     {"retainUntil": ISO} for objects written with retainUntil (the file is also chmod 0444).
  *                             A sidecar, not an xattr, because NAS mounts (NFS/SMB) often drop xattrs.
- *   .multipart/<uploadId>/    upload.json {key, contentType, createdAt} + one file per part named
- *                             `<partNumber>.<sha256 hex>`: the sha256 is the part's ETag and checksum
- *                             (one hash per byte written: SHA-256 runs at twice MD5's speed on CPUs with
- *                             SHA extensions), and keeping it in the name makes a part + its ETag appear
- *                             in one rename.
+ *   .multipart/<uploadId>/    upload.json {key, contentType, createdAt, layout?} and the parts, in one of two forms:
+ *                             - without layout: one file per part named `<partNumber>.<sha256 hex>`: the sha256
+ *                               is the part's ETag and checksum (one hash per byte written: SHA-256 runs at twice
+ *                               MD5's speed on CPUs with SHA extensions), and keeping it in the name makes a part
+ *                               + its ETag appear in one rename. Completion copies them into one new file.
+ *                             - with layout {size, partSize}: `data`, sized up front, holds every part at
+ *                               (partNumber - 1) * partSize, and an empty marker `<partNumber>.<sha256 hex>.<size>`
+ *                               records each part written there. Completion re-hashes each part's place (a torn
+ *                               write from two racing PUTs of one part is refused) and renames `data` onto the
+ *                               key: no byte is copied.
  * Presigned URLs point at the api's `/storage/*` endpoints (fs-presigned.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -23,10 +28,10 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, errors } from '../errors.ts';
 import { assertSafeKey, fsInternalDirs, isFsUploadId } from './fs-keys.ts';
-import { assertCompletionOrder, assertPartNumber, assertPresignExpiry } from './rules.ts';
+import { assertCompletionOrder, assertPartNumber, assertPresignExpiry, maxPartNumber } from './rules.ts';
 import { buildFsPresignedUrl, type FsSignatureCheck, type FsSignedFields, verifyFsSignature } from './fs-url-signing.ts';
 import type { CopyingStorage, CopyOptions } from './copy.ts';
-import type { AssembledObject, ByteRange, ObjectInfo, PutOptions, StorageRole, UploadedPart } from './types.ts';
+import type { AssembledObject, ByteRange, MultipartOptions, ObjectInfo, PutOptions, StorageRole, UploadedPart } from './types.ts';
 
 export interface FsStorageSettings {
   root: string;
@@ -43,7 +48,17 @@ interface UploadRecord {
   key: string;
   contentType?: string;
   createdAt: string;
+  /** MultipartOptions.layout: parts are written in place into DATA_FILE. */
+  layout?: PartLayout;
 }
+
+/** The object's size and the size of every part but the last, fixed when the upload is created. */
+interface PartLayout {
+  size: number;
+  partSize: number;
+}
+
+type StoredPart = UploadedPart & { path: string; mtimeMs: number };
 
 interface WrittenTemp {
   path: string;
@@ -54,12 +69,100 @@ interface WrittenTemp {
 
 /** Large reads: a master is hashed and copied in 1 MiB steps rather than Node's 64 KiB default (fewer buffers to collect). */
 const READ_CHUNK = 1024 * 1024;
+/** A part of an upload without layout: its bytes, named `<partNumber>.<sha256 hex>`. */
 const PART_FILE = /^(\d+)\.([0-9a-f]{64})$/;
+/** A part written in place (upload with layout): an empty marker named `<partNumber>.<sha256 hex>.<size>`. */
+const PLACED_PART_MARKER = /^(\d+)\.([0-9a-f]{64})\.(\d+)$/;
+/** An upload with layout: every part's bytes at (partNumber - 1) * partSize, published by rename on completion. */
+const DATA_FILE = 'data';
+
+function parsePartRecord(name: string): { partNumber: number; sha256Hex: string; size?: number } | null {
+  const file = PART_FILE.exec(name);
+  if (file) return { partNumber: Number(file[1]), sha256Hex: file[2]! };
+  const marker = PLACED_PART_MARKER.exec(name);
+  if (marker) return { partNumber: Number(marker[1]), sha256Hex: marker[2]!, size: Number(marker[3]) };
+  return null;
+}
+
+function layoutPartCount(layout: PartLayout): number {
+  return Math.max(1, Math.ceil(layout.size / layout.partSize));
+}
+
+function assertLayout(layout: PartLayout): void {
+  const { size, partSize } = layout;
+  if (!Number.isSafeInteger(size) || size < 0 || !Number.isSafeInteger(partSize) || partSize < 1) {
+    throw errors.badRequest('layout needs a non-negative integer size and a positive integer partSize', { size, partSize });
+  }
+  if (layoutPartCount(layout) > maxPartNumber) {
+    throw errors.badRequest(`layout of ${size} bytes in parts of ${partSize} needs more than ${maxPartNumber} parts`, { size, partSize });
+  }
+}
+
+/** Where part partNumber lives in the data file. */
+function layoutRegion(layout: PartLayout, partNumber: number): { offset: number; length: number } {
+  const count = layoutPartCount(layout);
+  if (partNumber > count) {
+    throw errors.badRequest(`part ${partNumber} is past the last part: this upload has ${count} parts`, { partNumber, partCount: count });
+  }
+  const offset = (partNumber - 1) * layout.partSize;
+  return { offset, length: Math.min(layout.partSize, layout.size - offset) };
+}
 
 /**
- * Whole objects a client PUTs are fsync'd before the PUT is answered, as S3's 200 means the
- * bytes are stored: a crash after the answer must not leave a staged file the client believes
- * complete but whose pages never reached the disk.
+ * One read of an upload's data file: the whole object's sha256, and each part's place checked
+ * against its recorded sha256 (hex, index partNumber - 1). Reads ahead into a second buffer
+ * while the first is hashed, so the disk and the hash work at the same time.
+ */
+async function hashPlacedParts(path: string, layout: PartLayout, recordedSha256Hex: string[]): Promise<{ sha256Hex: string } | { tornPart: number }> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size !== layout.size) throw new Error(`upload data file ${path} has ${size} bytes, its layout ${layout.size}`);
+    const whole = createHash('sha256');
+    let partNumber = 1;
+    let region = createHash('sha256');
+    let regionLeft = layoutRegion(layout, 1).length;
+    const buffers = [Buffer.allocUnsafe(Math.min(READ_CHUNK, size)), Buffer.allocUnsafe(Math.min(READ_CHUNK, size))];
+    let position = 0;
+    let reading = size > 0 ? handle.read(buffers[0]!, 0, buffers[0]!.length, 0) : null;
+    for (let turn = 1; reading; turn++) {
+      const { bytesRead, buffer } = await reading;
+      if (bytesRead === 0) throw new Error(`upload data file ${path} ended at ${position} of ${size} bytes`);
+      position += bytesRead;
+      const next = buffers[turn % 2]!;
+      reading = position < size ? handle.read(next, 0, Math.min(next.length, size - position), position) : null;
+      const chunk = buffer.subarray(0, bytesRead);
+      whole.update(chunk);
+      for (let at = 0; at < chunk.length; ) {
+        const take = Math.min(regionLeft, chunk.length - at);
+        region.update(chunk.subarray(at, at + take));
+        at += take;
+        regionLeft -= take;
+        if (regionLeft > 0) continue;
+        if (region.digest('hex') !== recordedSha256Hex[partNumber - 1]) return { tornPart: partNumber };
+        partNumber++;
+        if (partNumber <= recordedSha256Hex.length) {
+          region = createHash('sha256');
+          regionLeft = layoutRegion(layout, partNumber).length;
+        }
+      }
+    }
+    // An empty object is one empty part, which the loop above never reached.
+    if (size === 0 && region.digest('hex') !== recordedSha256Hex[0]) return { tornPart: 1 };
+    return { sha256Hex: whole.digest('hex') };
+  } finally {
+    // close() waits for a read still in flight (after an early return).
+    await handle.close();
+  }
+}
+
+/**
+ * What a client PUTs (whole objects and parts) is fsync'd before the PUT is answered, as S3's
+ * 200 means the bytes are stored: a crash after the answer must not leave a staged part the
+ * client will not send again but whose pages never reached the disk. It costs little where it
+ * matters: the writeback overlaps the network, and promotion's fsync of the hard-linked master
+ * then finds clean pages (4 × 128 MiB through the stack, layout uploads: 4.4 s instead of 3.9 s
+ * without promotion, 4.1 s instead of 4.5 s with it).
  */
 const uploadsAreDurable = true;
 
@@ -278,13 +381,31 @@ export class FsStorage implements CopyingStorage {
 
   // ---- multipart -----------------------------------------------------------------------------
 
-  // The fs driver verifies a part's checksum whenever one is signed or sent, so checksumAlgorithm changes nothing here.
-  async createMultipartUpload(key: string, options: { contentType?: string; checksumAlgorithm?: 'SHA256' } = {}): Promise<{ uploadId: string }> {
+  /**
+   * The fs driver verifies a part's checksum whenever one is signed or sent, so checksumAlgorithm
+   * changes nothing here. With a layout the parts are written in place into one data file sized
+   * up front (sparse: Node has no fallocate), so completing publishes that file without a copy.
+   */
+  async createMultipartUpload(key: string, options: MultipartOptions = {}): Promise<{ uploadId: string }> {
     assertSafeKey(key);
+    if (options.layout) assertLayout(options.layout);
     const uploadId = randomBytes(16).toString('hex');
     const dir = this.#uploadDir(uploadId);
     await mkdir(dir, { recursive: true });
-    const record: UploadRecord = { key, createdAt: this.#now().toISOString(), ...(options.contentType ? { contentType: options.contentType } : {}) };
+    const record: UploadRecord = {
+      key,
+      createdAt: this.#now().toISOString(),
+      ...(options.contentType ? { contentType: options.contentType } : {}),
+      ...(options.layout ? { layout: { size: options.layout.size, partSize: options.layout.partSize } } : {}),
+    };
+    if (record.layout) {
+      const data = await open(join(dir, DATA_FILE), 'wx');
+      try {
+        await data.truncate(record.layout.size);
+      } finally {
+        await data.close();
+      }
+    }
     // upload.json appears by rename, so a half-written record never names an upload.
     const temp = join(dir, `tmp-${randomBytes(8).toString('hex')}`);
     await writeFile(temp, JSON.stringify(record));
@@ -303,21 +424,23 @@ export class FsStorage implements CopyingStorage {
 
   /**
    * Stores one part (what a presigned part PUT does). With checksumSha256 (base64) the
-   * bytes are verified while written and a mismatch keeps nothing. Re-uploading a part
-   * number replaces it, as on S3.
+   * bytes are verified while written and a mismatch records nothing. Re-uploading a part
+   * number replaces it, as on S3. In an upload with a layout a part must have its exact
+   * size (contentLength, when known, is checked before a byte is written).
    */
   async writeUploadPart(
     key: string,
     uploadId: string,
     partNumber: number,
     body: Readable | Buffer,
-    options: { checksumSha256?: string } = {},
+    options: { checksumSha256?: string; contentLength?: number } = {},
   ): Promise<UploadedPart> {
     assertSafeKey(key);
     assertPartNumber(partNumber);
-    await this.#loadUpload(key, uploadId);
+    const record = await this.#loadUpload(key, uploadId);
+    if (record.layout) return this.#writePartInPlace(uploadId, record.layout, partNumber, body, options);
     const dir = this.#uploadDir(uploadId);
-    const temp = await this.#writeTemp(dir, body, { expectedSha256: options.checksumSha256, hash: true });
+    const temp = await this.#writeTemp(dir, body, { expectedSha256: options.checksumSha256, hash: true, durable: uploadsAreDurable });
     const name = `${partNumber}.${temp.sha256Hex}`;
     try {
       await rename(temp.path, join(dir, name));
@@ -327,9 +450,7 @@ export class FsStorage implements CopyingStorage {
       if (hasCode(err, 'ENOENT')) throw errors.notFound('upload');
       throw err;
     }
-    for (const other of await readdir(dir)) {
-      if (other !== name && PART_FILE.exec(other)?.[1] === String(partNumber)) await rm(join(dir, other), { force: true });
-    }
+    await this.#removeOtherRecords(dir, partNumber, name);
     return { partNumber, etag: quoteEtag(temp.sha256Hex!), size: temp.size, checksumSha256: Buffer.from(temp.sha256Hex!, 'hex').toString('base64') };
   }
 
@@ -343,10 +464,10 @@ export class FsStorage implements CopyingStorage {
 
   async completeMultipartUpload(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<AssembledObject> {
     assertSafeKey(key);
-    await this.#loadUpload(key, uploadId);
+    const record = await this.#loadUpload(key, uploadId);
     assertCompletionOrder(parts);
     const stored = await this.#storedParts(uploadId);
-    const files = parts.map(({ partNumber, etag }) => {
+    const chosen = parts.map(({ partNumber, etag }) => {
       const part = stored.get(partNumber);
       if (!part) throw errors.badRequest(`part ${partNumber} was never uploaded`, { partNumber });
       if (unquoteEtag(etag) !== unquoteEtag(part.etag)) {
@@ -356,10 +477,18 @@ export class FsStorage implements CopyingStorage {
           given: quoteEtag(etag),
         });
       }
-      return part.path;
+      return part;
     });
+    if (record.layout && chosen.length !== layoutPartCount(record.layout)) {
+      const { size, partSize } = record.layout;
+      throw errors.badRequest(`this upload has ${layoutPartCount(record.layout)} parts (${size} bytes in parts of ${partSize}); ${chosen.length} were listed`, {
+        partCount: layoutPartCount(record.layout),
+      });
+    }
     await this.#refuseOverwriteWhileRetained(key);
+    if (record.layout) return this.#completeInPlace(key, uploadId, record.layout, chosen);
 
+    const files = chosen.map((part) => part.path);
     async function* concatenated() {
       for (const file of files) yield* createReadStream(file, { highWaterMark: READ_CHUNK });
     }
@@ -376,6 +505,96 @@ export class FsStorage implements CopyingStorage {
     assertSafeKey(key);
     await this.#loadUpload(key, uploadId);
     await rm(this.#uploadDir(uploadId), { recursive: true, force: true });
+  }
+
+  /**
+   * A part of an upload with a layout: written at its place in the data file, hashed and
+   * checked as it goes, then recorded by a marker named after its sha256 and size. A write
+   * that fails after touching the part's place withdraws the part's record: those bytes may
+   * no longer be the recorded part's, and listParts must then ask for the part again.
+   */
+  async #writePartInPlace(
+    uploadId: string,
+    layout: PartLayout,
+    partNumber: number,
+    body: Readable | Buffer,
+    options: { checksumSha256?: string; contentLength?: number },
+  ): Promise<UploadedPart> {
+    const { offset, length } = layoutRegion(layout, partNumber);
+    const wrongSize = (actual: string) =>
+      errors.badRequest(
+        `part ${partNumber} must be ${length} bytes (${length === layout.partSize ? 'the part size' : 'the rest of the object after the full parts'}), not ${actual}; the part was not recorded`,
+        { partNumber, expectedSize: length },
+      );
+    if (options.contentLength !== undefined && options.contentLength !== length) throw wrongSize(String(options.contentLength));
+    const dir = this.#uploadDir(uploadId);
+    const sha256 = createHash('sha256');
+    let size = 0;
+    const placing = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        // Stop before the first byte that would spill into the next part's place.
+        if (size + chunk.length > length) return done(wrongSize(`more than ${length}`));
+        sha256.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    try {
+      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+      await pipeline(source, placing, createWriteStream(join(dir, DATA_FILE), { flags: 'r+', start: offset, flush: uploadsAreDurable }));
+      if (size !== length) throw wrongSize(String(size));
+      const sha256Hex = sha256.digest('hex');
+      const actual = Buffer.from(sha256Hex, 'hex').toString('base64');
+      if (options.checksumSha256 !== undefined && !sameSha256(options.checksumSha256, actual)) {
+        throw errors.checksumMismatch('the part does not match the given sha256 checksum; it was not recorded', { expected: options.checksumSha256, actual });
+      }
+      const name = `${partNumber}.${sha256Hex}.${size}`;
+      await writeFile(join(dir, name), '');
+      await this.#removeOtherRecords(dir, partNumber, name);
+      return { partNumber, etag: quoteEtag(sha256Hex), size, checksumSha256: actual };
+    } catch (err) {
+      if (size > 0) await this.#removeOtherRecords(dir, partNumber, null);
+      // The upload was completed or aborted while this part was in flight.
+      if (hasCode(err, 'ENOENT')) throw errors.notFound('upload');
+      throw err;
+    }
+  }
+
+  /**
+   * Completes an upload with a layout: one read of the data file hashes the whole object and
+   * each part's place; a place whose bytes are not its recorded part's (two PUTs of one part
+   * raced and interleaved) refuses the completion and withdraws that part's record, so the
+   * client sends it again. Otherwise the data file itself becomes the object, by rename.
+   */
+  async #completeInPlace(key: string, uploadId: string, layout: PartLayout, parts: StoredPart[]): Promise<AssembledObject> {
+    const dir = this.#uploadDir(uploadId);
+    const data = join(dir, DATA_FILE);
+    const hashed = await hashPlacedParts(data, layout, parts.map((p) => unquoteEtag(p.etag)));
+    if ('tornPart' in hashed) {
+      await rm(parts[hashed.tornPart - 1]!.path, { force: true });
+      throw errors.badRequest(
+        `part ${hashed.tornPart}: the bytes at its place are not the part that was recorded (two uploads of it overlapped?); it was withdrawn, upload it again`,
+        { partNumber: hashed.tornPart },
+      );
+    }
+    await this.#publish(data, key, undefined, { keepSourceOnFailure: true });
+    await rm(dir, { recursive: true, force: true });
+    const info = await this.head(key);
+    return { sha256: hashed.sha256Hex, ...(info?.etag ? { etag: info.etag } : {}) };
+  }
+
+  /** Removes the records of partNumber other than keep (all of them when keep is null). */
+  async #removeOtherRecords(dir: string, partNumber: number, keep: string | null): Promise<void> {
+    let names;
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if (hasCode(err, 'ENOENT')) return; // the upload is gone, and its records with it
+      throw err;
+    }
+    for (const name of names) {
+      if (name !== keep && parsePartRecord(name)?.partNumber === partNumber) await rm(join(dir, name), { force: true });
+    }
   }
 
   // ---- presigned requests (used by fs-presigned.ts) --------------------------------------------
@@ -420,12 +639,12 @@ export class FsStorage implements CopyingStorage {
     return record;
   }
 
-  async #storedParts(uploadId: string): Promise<Map<number, UploadedPart & { path: string; mtimeMs: number }>> {
+  async #storedParts(uploadId: string): Promise<Map<number, StoredPart>> {
     const dir = this.#uploadDir(uploadId);
-    const parts = new Map<number, UploadedPart & { path: string; mtimeMs: number }>();
+    const parts = new Map<number, StoredPart>();
     for (const name of await readdir(dir)) {
-      const m = PART_FILE.exec(name);
-      if (!m) continue;
+      const record = parsePartRecord(name);
+      if (!record) continue;
       const path = join(dir, name);
       let info;
       try {
@@ -434,11 +653,11 @@ export class FsStorage implements CopyingStorage {
         if (hasCode(err, 'ENOENT')) continue; // replaced by a concurrent re-upload of the same part
         throw err;
       }
-      const partNumber = Number(m[1]);
+      const { partNumber, sha256Hex } = record;
       const seen = parts.get(partNumber);
       // Between a re-upload's rename and its cleanup both files exist; the newer one wins.
       if (!seen || info.mtimeMs > seen.mtimeMs) {
-        parts.set(partNumber, { partNumber, etag: quoteEtag(m[2]!), size: info.size, path, mtimeMs: info.mtimeMs });
+        parts.set(partNumber, { partNumber, etag: quoteEtag(sha256Hex), size: record.size ?? info.size, path, mtimeMs: info.mtimeMs });
       }
     }
     return parts;
@@ -498,8 +717,12 @@ export class FsStorage implements CopyingStorage {
     return { path, size, sha256Hex };
   }
 
-  /** Moves a finished temp file onto its key in one rename. Retention is recorded before the file appears. */
-  async #publish(tempPath: string, key: string, retainUntil: Date | undefined): Promise<void> {
+  /**
+   * Moves a finished temp file onto its key in one rename. Retention is recorded before the file
+   * appears. A failed publish removes the temp file unless keepSourceOnFailure (an upload's data
+   * file, which must survive a refused completion).
+   */
+  async #publish(tempPath: string, key: string, retainUntil: Date | undefined, options: { keepSourceOnFailure?: boolean } = {}): Promise<void> {
     const target = this.#objectPath(key);
     const hadRetention = (await this.#readRetention(key)) !== undefined;
     try {
@@ -514,7 +737,7 @@ export class FsStorage implements CopyingStorage {
       }
       await this.#renameIntoPlace(tempPath, target, key);
     } catch (err) {
-      await rm(tempPath, { force: true });
+      if (!options.keepSourceOnFailure) await rm(tempPath, { force: true });
       if (retainUntil && !hadRetention) await rm(this.#retentionPath(key), { force: true });
       throw err;
     }

@@ -37,7 +37,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, errors } from '../errors.ts';
 import { assertCompletionOrder, assertPartNumber, assertPresignExpiry, maxPartNumber } from './rules.ts';
 import type { CopyingStorage, CopyOptions } from './copy.ts';
-import type { AssembledObject, ByteRange, ObjectInfo, PutOptions, StorageRole, UploadedPart } from './types.ts';
+import type { AssembledObject, ByteRange, MultipartOptions, ObjectInfo, PutOptions, StorageRole, UploadedPart } from './types.ts';
 
 export interface S3StorageSettings {
   endpoint?: string;
@@ -276,7 +276,8 @@ export class S3Storage implements CopyingStorage {
 
   // ---- multipart -----------------------------------------------------------------------------
 
-  async createMultipartUpload(key: string, options: { contentType?: string; checksumAlgorithm?: 'SHA256' } = {}): Promise<{ uploadId: string }> {
+  /** options.layout is for drivers that place parts themselves; S3 assembles in the store and ignores it. */
+  async createMultipartUpload(key: string, options: MultipartOptions = {}): Promise<{ uploadId: string }> {
     assertKey(key);
     const out = await this.#send(
       new CreateMultipartUploadCommand({
