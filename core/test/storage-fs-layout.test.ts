@@ -119,6 +119,12 @@ describe('fs multipart with a layout: parts written in place, completion without
       const { uploadId } = await staging.createMultipartUpload(key, layout ? { layout } : {});
       await putAll(key, uploadId, parts, [3, 1, 5]);
       listed.push(await staging.listParts(key, uploadId));
+      if (layout) {
+        // Recorded under the same names as part files, as empty markers: the bytes are in `data`.
+        const names = (await readdir(uploadDir(uploadId))).sort();
+        assert.deepEqual(names, ['data', ...[1, 3, 5].map((n) => `${n}.${sha256hex(parts[n - 1]!)}`), 'upload.json'].sort());
+        for (const n of [1, 3, 5]) assert.equal((await stat(join(uploadDir(uploadId), `${n}.${sha256hex(parts[n - 1]!)}`))).size, 0);
+      }
     }
     assert.deepEqual(listed[1], listed[0]);
     assert.deepEqual(listed[1], [1, 3, 5].map((n) => ({

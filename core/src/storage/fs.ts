@@ -14,10 +14,11 @@
  *                               MD5's speed on CPUs with SHA extensions), and keeping it in the name makes a part
  *                               + its ETag appear in one rename. Completion copies them into one new file.
  *                             - with layout {size, partSize}: `data`, sized up front, holds every part at
- *                               (partNumber - 1) * partSize, and an empty marker `<partNumber>.<sha256 hex>.<size>`
- *                               records each part written there. Completion re-hashes each part's place (a torn
- *                               write from two racing PUTs of one part is refused) and renames `data` onto the
- *                               key: no byte is copied.
+ *                               (partNumber - 1) * partSize, and an empty marker of the same name
+ *                               `<partNumber>.<sha256 hex>` records each part written there (its size is the
+ *                               layout's: no other size is accepted). Completion re-hashes each part's place (a
+ *                               torn write from two racing PUTs of one part is refused) and renames `data` onto
+ *                               the key: no byte is copied.
  * Presigned URLs point at the api's `/storage/*` endpoints (fs-presigned.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -69,19 +70,17 @@ interface WrittenTemp {
 
 /** Large reads: a master is hashed and copied in 1 MiB steps rather than Node's 64 KiB default (fewer buffers to collect). */
 const READ_CHUNK = 1024 * 1024;
-/** A part of an upload without layout: its bytes, named `<partNumber>.<sha256 hex>`. */
+/**
+ * A stored part, named `<partNumber>.<sha256 hex>`: without layout the file holds the part's
+ * bytes; with layout it is an empty marker (the bytes are in DATA_FILE, the size is the layout's).
+ */
 const PART_FILE = /^(\d+)\.([0-9a-f]{64})$/;
-/** A part written in place (upload with layout): an empty marker named `<partNumber>.<sha256 hex>.<size>`. */
-const PLACED_PART_MARKER = /^(\d+)\.([0-9a-f]{64})\.(\d+)$/;
 /** An upload with layout: every part's bytes at (partNumber - 1) * partSize, published by rename on completion. */
 const DATA_FILE = 'data';
 
-function parsePartRecord(name: string): { partNumber: number; sha256Hex: string; size?: number } | null {
-  const file = PART_FILE.exec(name);
-  if (file) return { partNumber: Number(file[1]), sha256Hex: file[2]! };
-  const marker = PLACED_PART_MARKER.exec(name);
-  if (marker) return { partNumber: Number(marker[1]), sha256Hex: marker[2]!, size: Number(marker[3]) };
-  return null;
+function parsePartName(name: string): { partNumber: number; sha256Hex: string } | null {
+  const m = PART_FILE.exec(name);
+  return m ? { partNumber: Number(m[1]), sha256Hex: m[2]! } : null;
 }
 
 function layoutPartCount(layout: PartLayout): number {
@@ -456,8 +455,8 @@ export class FsStorage implements CopyingStorage {
 
   async listParts(key: string, uploadId: string): Promise<UploadedPart[]> {
     assertSafeKey(key);
-    await this.#loadUpload(key, uploadId);
-    return [...(await this.#storedParts(uploadId)).values()]
+    const record = await this.#loadUpload(key, uploadId);
+    return [...(await this.#storedParts(uploadId, record.layout)).values()]
       .map(({ partNumber, etag, size }) => ({ partNumber, etag, size, checksumSha256: Buffer.from(unquoteEtag(etag), 'hex').toString('base64') }))
       .sort((a, b) => a.partNumber - b.partNumber);
   }
@@ -466,7 +465,7 @@ export class FsStorage implements CopyingStorage {
     assertSafeKey(key);
     const record = await this.#loadUpload(key, uploadId);
     assertCompletionOrder(parts);
-    const stored = await this.#storedParts(uploadId);
+    const stored = await this.#storedParts(uploadId, record.layout);
     const chosen = parts.map(({ partNumber, etag }) => {
       const part = stored.get(partNumber);
       if (!part) throw errors.badRequest(`part ${partNumber} was never uploaded`, { partNumber });
@@ -548,7 +547,7 @@ export class FsStorage implements CopyingStorage {
       if (options.checksumSha256 !== undefined && !sameSha256(options.checksumSha256, actual)) {
         throw errors.checksumMismatch('the part does not match the given sha256 checksum; it was not recorded', { expected: options.checksumSha256, actual });
       }
-      const name = `${partNumber}.${sha256Hex}.${size}`;
+      const name = `${partNumber}.${sha256Hex}`;
       await writeFile(join(dir, name), '');
       await this.#removeOtherRecords(dir, partNumber, name);
       return { partNumber, etag: quoteEtag(sha256Hex), size, checksumSha256: actual };
@@ -593,7 +592,7 @@ export class FsStorage implements CopyingStorage {
       throw err;
     }
     for (const name of names) {
-      if (name !== keep && parsePartRecord(name)?.partNumber === partNumber) await rm(join(dir, name), { force: true });
+      if (name !== keep && parsePartName(name)?.partNumber === partNumber) await rm(join(dir, name), { force: true });
     }
   }
 
@@ -639,11 +638,11 @@ export class FsStorage implements CopyingStorage {
     return record;
   }
 
-  async #storedParts(uploadId: string): Promise<Map<number, StoredPart>> {
+  async #storedParts(uploadId: string, layout: PartLayout | undefined): Promise<Map<number, StoredPart>> {
     const dir = this.#uploadDir(uploadId);
     const parts = new Map<number, StoredPart>();
     for (const name of await readdir(dir)) {
-      const record = parsePartRecord(name);
+      const record = parsePartName(name);
       if (!record) continue;
       const path = join(dir, name);
       let info;
@@ -657,7 +656,9 @@ export class FsStorage implements CopyingStorage {
       const seen = parts.get(partNumber);
       // Between a re-upload's rename and its cleanup both files exist; the newer one wins.
       if (!seen || info.mtimeMs > seen.mtimeMs) {
-        parts.set(partNumber, { partNumber, etag: quoteEtag(sha256Hex), size: record.size ?? info.size, path, mtimeMs: info.mtimeMs });
+        // A marker is recorded only for a part of exactly its place's size.
+        const size = layout ? layoutRegion(layout, partNumber).length : info.size;
+        parts.set(partNumber, { partNumber, etag: quoteEtag(sha256Hex), size, path, mtimeMs: info.mtimeMs });
       }
     }
     return parts;
