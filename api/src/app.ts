@@ -13,6 +13,7 @@ import { sharedSchemas } from './schemas/common.ts';
 import { organizationRoutes } from './routes/organization.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { uploadBatchRoutes } from './routes/upload-batches.ts';
 import { previewRoutes } from './routes/previews.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { storageRoutes } from './routes/storage.ts';
@@ -26,7 +27,7 @@ export interface ApiDeps {
   config: Config;
   pool: Pool;
   /** pg-boss, started by the caller; the api only sends and re-prioritises. */
-  boss: Pick<PgBoss, 'send' | 'update'>;
+  boss: Pick<PgBoss, 'send' | 'insert' | 'update'>;
   storages: Record<StorageRole, Storage>;
   /** LISTEN/NOTIFY fan-out for /api/events; closed with the app. */
   events: EventHub;
@@ -95,6 +96,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(organizationRoutes);
   await app.register(projectRoutes);
   await app.register(uploadRoutes);
+  await app.register(uploadBatchRoutes);
   await app.register(previewRoutes);
   await app.register(assetRoutes);
   await app.register(storageRoutes);

@@ -108,7 +108,7 @@ const bodyChunk = 256 * 1024;
 /** A resumed upload is replaced when it expires sooner than this (its URLs would die mid-way). */
 const resumeMinimumLifeMs = 60_000;
 
-interface OpenFile {
+export interface OpenFile {
   handle: FileHandle;
   size: number;
   mtimeMs: number;
@@ -163,7 +163,7 @@ export async function uploadFile(client: MediavaultClient, options: UploadFileOp
   }
 }
 
-async function openFile(path: string, expect: UploadFileOptions['expect']): Promise<OpenFile> {
+export async function openFile(path: string, expect: UploadFileOptions['expect']): Promise<OpenFile> {
   const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new MediavaultError(err.code === 'ENOENT' ? 'file_not_found' : 'file_unreadable', `cannot read ${path}: ${err.message}`, { cause: err });
   });
@@ -183,7 +183,7 @@ async function openFile(path: string, expect: UploadFileOptions['expect']): Prom
 }
 
 /** A file that changed while it was read must not be completed: its parts may mix two versions. */
-async function assertUnchanged(file: OpenFile, path: string): Promise<void> {
+export async function assertUnchanged(file: OpenFile, path: string): Promise<void> {
   const now = await file.handle.stat();
   if (now.size !== file.size || now.mtimeMs !== file.mtimeMs) {
     throw new MediavaultError('file_changed', `${path} changed while it was read (size ${file.size} → ${now.size}, mtime ${new Date(file.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()}); the upload was not completed, upload it again`, {
@@ -259,6 +259,8 @@ interface StoredPart {
   partNumber: number;
   etag: string;
   size: number;
+  /** base64 sha256 of the stored part, when the store knows it. */
+  checksumSha256?: string;
 }
 
 /**
@@ -301,7 +303,7 @@ async function sendParts(
     for (const observer of options.observers ?? []) observer.update(bytes);
     const checksum = createHash('sha256').update(bytes).digest('base64');
     const earlier = stored.get(partNumber);
-    if (earlier && earlier.size === length && sameBytes(earlier.etag, bytes, checksum, options.resume?.partChecksums?.[partNumber])) {
+    if (earlier && earlier.size === length && sameBytes(earlier, bytes, checksum, options.resume?.partChecksums?.[partNumber])) {
       release();
       completed.push({ partNumber, etag: earlier.etag, checksumSha256: checksum });
       progress.bytesAlreadyStored += length;
@@ -340,11 +342,12 @@ async function sendParts(
   };
 }
 
-function sameBytes(etag: string, bytes: Buffer, checksum: string, journalChecksum: string | undefined): boolean {
+function sameBytes(stored: StoredPart, bytes: Buffer, checksum: string, journalChecksum: string | undefined): boolean {
+  if (stored.checksumSha256) return stored.checksumSha256 === checksum;
   // The fs driver's part ETag is the part's sha256, S3's its MD5.
-  const sha256 = /^"?([0-9a-f]{64})"?$/i.exec(etag)?.[1];
+  const sha256 = /^"?([0-9a-f]{64})"?$/i.exec(stored.etag)?.[1];
   if (sha256) return Buffer.from(checksum, 'base64').toString('hex') === sha256.toLowerCase();
-  const md5 = /^"?([0-9a-f]{32})"?$/i.exec(etag)?.[1];
+  const md5 = /^"?([0-9a-f]{32})"?$/i.exec(stored.etag)?.[1];
   if (md5) return createHash('md5').update(bytes).digest('hex') === md5.toLowerCase();
   return journalChecksum === checksum;
 }
@@ -397,23 +400,43 @@ async function sendPart(
   client: MediavaultClient, options: UploadFileOptions, urls: PartUrlSource,
   part: { partNumber: number; bytes: Buffer; checksum: string; url: string }, progress: UploadProgress,
 ): Promise<string> {
-  const attempts = Math.max(1, options.partAttempts ?? 3);
-  let url = part.url;
+  return putWithRetry(client, part.bytes, part.checksum, { url: part.url, refresh: () => urls.forPart(part.partNumber, part.checksum) }, {
+    attempts: options.partAttempts,
+    signal: options.signal,
+    onSent: (n) => {
+      progress.bytesSent += n;
+      options.onProgress?.({ ...progress });
+    },
+  });
+}
+
+/**
+ * PUTs bytes (a part, or a whole small file) to a presigned URL; resolves to the
+ * ETag. Transient failures (network, 5xx, 408, 429) are retried with backoff; a
+ * 403 (the URL expired) gets one fresh URL. `onSent` counts bytes handed to the
+ * network, and takes them back (a negative count) when an attempt fails.
+ */
+export async function putWithRetry(
+  client: MediavaultClient, bytes: Buffer, checksum: string,
+  target: { url: string; refresh(): Promise<string> },
+  options: { attempts?: number; signal?: AbortSignal; onSent?(bytes: number): void } = {},
+): Promise<string> {
+  const attempts = Math.max(1, options.attempts ?? 3);
+  let url = target.url;
   let refreshed = false;
   for (let attempt = 1; ; attempt++) {
     let sent = 0;
     try {
-      return await putPart(client, url, part.bytes, part.checksum, options.signal, (n) => {
+      return await putPart(client, url, bytes, checksum, options.signal, (n) => {
         sent += n;
-        progress.bytesSent += n;
-        options.onProgress?.({ ...progress });
+        options.onSent?.(n);
       });
     } catch (err) {
-      progress.bytesSent -= sent;
+      if (sent > 0) options.onSent?.(-sent);
       if (options.signal?.aborted) throw err;
       if (err instanceof MediavaultApiError && err.status === 403 && !refreshed) {
         refreshed = true;
-        url = await urls.forPart(part.partNumber, part.checksum);
+        url = await target.refresh();
         continue;
       }
       const transient = err instanceof MediavaultNetworkError || (err instanceof MediavaultApiError && (err.status >= 500 || err.status === 408 || err.status === 429));
@@ -469,7 +492,7 @@ async function readExactly(file: FileHandle, position: number, length: number, p
 }
 
 /** Fills `buffer` from `position`; a file that ends early changed while it was read. */
-async function readInto(file: FileHandle, buffer: Buffer, position: number, path: string): Promise<void> {
+export async function readInto(file: FileHandle, buffer: Buffer, position: number, path: string): Promise<void> {
   let filled = 0;
   while (filled < buffer.length) {
     const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, position + filled);

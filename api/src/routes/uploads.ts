@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ObjectInfo, Storage } from '@mediavault/core/storage/types';
 import { withTransaction, type Pool, type PoolClient } from '@mediavault/core/db/pool';
 import { AppError, errors } from '@mediavault/core/errors';
 import { queues, sendOptions } from '@mediavault/core/jobs';
@@ -16,9 +17,9 @@ const tags = ['uploads'];
 /** Part URLs handed out per call; clients ask for more with presignUploadParts. */
 const MAX_URLS_PER_RESPONSE = 1000;
 
-const Base64Sha256 = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'base64 sha256' });
+export const Base64Sha256 = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'base64 sha256' });
 
-const Mapping = Type.Object({
+export const Mapping = Type.Object({
   projectId: Type.Optional(Uuid),
   collectionPath: Type.Optional(Type.String({ maxLength: 4096, description: 'slash-separated; folders become collections' })),
   assetName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
@@ -82,7 +83,8 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const key = stagingKey(caller.organizationId, uploadId, body.name.split('/').pop()!);
     // S3 verifies part checksums only for uploads created with the algorithm; the fs driver verifies whatever is signed or sent.
     const checksumAlgorithm = staging.driver === 's3' ? ('SHA256' as const) : null;
-    const { uploadId: storageUploadId } = await staging.createMultipartUpload(key, { contentType: body.contentType, ...(checksumAlgorithm ? { checksumAlgorithm } : {}) });
+    // The layout lets a store that assembles parts itself (fs) write each part in place: no copy on completion.
+    const { uploadId: storageUploadId } = await staging.createMultipartUpload(key, { contentType: body.contentType, ...(checksumAlgorithm ? { checksumAlgorithm } : {}), layout: { size: body.size, partSize } });
     const urlsExpireAt = new Date(Date.now() + config.uploadUrlTtlSeconds * 1000);
     const uploadExpiresAt = new Date(Date.now() + config.uploadExpiryHours * 3_600_000);
     await withTransaction(pool, async (db) => {
@@ -136,6 +138,11 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const bad = requests.find((r) => r.partNumber > upload.part_count);
     if (bad !== undefined) throw errors.badRequest(`part ${bad.partNumber} is out of range: this upload has ${upload.part_count} parts`, { field: parts ? 'body.parts' : 'body.partNumbers' });
     const unique = [...new Map(requests.map((r) => [r.partNumber, r])).values()];
+    if (upload.transfer === 'put') {
+      // One PUT of the whole object, signed for the sha256 declared when the upload started.
+      const checksumSha256 = Buffer.from(upload.declared_sha256, 'hex').toString('base64');
+      return { parts: [{ partNumber: 1, url: await staging.presignPut(upload.staging_key, config.uploadUrlTtlSeconds, { checksumSha256 }) }] };
+    }
     return { parts: await presignParts(upload.staging_key, upload.storage_upload_id, unique) };
   });
 
@@ -148,7 +155,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const caller = requireCaller(request);
     const upload = await loadUpload(pool, caller, request.params.uploadId, 'asset.read');
-    const uploadedParts = upload.status === 'uploading' ? await staging.listParts(upload.staging_key, upload.storage_upload_id) : undefined;
+    const uploadedParts = upload.status === 'uploading' ? await storedParts(staging, upload) : undefined;
     return { ...uploadShape(upload), ...(uploadedParts ? { uploadedParts } : {}) };
   });
 
@@ -170,6 +177,11 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const upload = await loadUpload(pool, caller, request.params.uploadId, 'upload.create');
     if (upload.status !== 'uploading') return uploadShape(upload);
     assertUploading(upload);
+    if (upload.transfer === 'put') {
+      if (request.body.parts.length !== 1 || request.body.parts[0]!.partNumber !== 1) throw errors.badRequest('this upload is one PUT of the whole object: complete it with part 1 only', { field: 'body.parts' });
+      const staged = checkWholeObject(upload, await staging.head(upload.staging_key), request.body.parts[0]!.etag, staging.driver);
+      return uploadShape(await markUploaded(upload, caller, request.id, staged));
+    }
     const parts = [...request.body.parts].sort((a, b) => a.partNumber - b.partNumber);
     const missing: number[] = [];
     for (let n = 1; n <= upload.part_count; n++) if (parts[n - 1]?.partNumber !== n) missing.push(n);
@@ -194,16 +206,20 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (!head || head.size !== Number(upload.size)) {
       throw errors.badRequest(`the assembled object has ${head?.size ?? 0} bytes, the upload declared ${upload.size}`, { field: 'body.parts' });
     }
-    const updated = await withTransaction(pool, async (db) => {
+    const staged = { stagedSha256: assembled.sha256 ?? null, stagedEtag: assembled.sha256 ? (assembled.etag ?? head.etag ?? null) : null };
+    return uploadShape(await markUploaded(upload, caller, request.id, staged));
+  });
+
+  async function markUploaded(upload: UploadRow, caller: Caller, requestId: string, staged: { stagedSha256: string | null; stagedEtag: string | null }): Promise<UploadRow> {
+    return withTransaction(pool, async (db) => {
       const { rows } = await db.query(
         `UPDATE uploads SET status = 'uploaded', staged_sha256 = $2, staged_etag = $3, updated_at = now() WHERE id = $1 RETURNING *`,
-        [upload.id, assembled.sha256 ?? null, assembled.sha256 ? (assembled.etag ?? head.etag ?? null) : null],
+        [upload.id, staged.stagedSha256, staged.stagedEtag],
       );
-      await recordActivity(db, { organizationId: caller.organizationId, actorUserId: caller.userId, action: 'upload.complete', subjectType: 'upload', subjectId: upload.id, projectId: upload.project_id, requestId: request.id, data: { size: head.size } });
+      await recordActivity(db, { organizationId: caller.organizationId, actorUserId: caller.userId, action: 'upload.complete', subjectType: 'upload', subjectId: upload.id, projectId: upload.project_id, requestId, data: { size: Number(upload.size) } });
       return rows[0];
     });
-    return uploadShape(updated);
-  });
+  }
 
   app.post('/api/promote', {
     schema: {
@@ -278,7 +294,35 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type UploadRow = any;
+export type UploadRow = any;
+
+/** Parts the store holds for an upload still in progress (resume); a whole-object upload has part 1 once its PUT landed. */
+async function storedParts(staging: Storage, upload: UploadRow) {
+  if (upload.transfer !== 'put') return staging.listParts(upload.staging_key, upload.storage_upload_id);
+  const head = await staging.head(upload.staging_key);
+  // The store took this object only with the sha256 its URL was signed for.
+  return head ? [{ partNumber: 1, etag: head.etag ?? '', size: head.size, checksumSha256: Buffer.from(upload.declared_sha256, 'hex').toString('base64') }] : [];
+}
+
+/**
+ * Checks the staged object of a whole-object upload (one PUT, signed for the declared
+ * sha256) and says what promotion may take as its digest. The fs driver hashed every
+ * byte it staged and refused any that did not match the signed sha256, so the declared
+ * sha256 is the staged bytes' own for as long as the object keeps this ETag; on S3 the
+ * promotion job reads and hashes the staged bytes itself.
+ */
+export function checkWholeObject(upload: UploadRow, head: ObjectInfo | null, etag: string | undefined, driver: Storage['driver']): { stagedSha256: string | null; stagedEtag: string | null } {
+  if (!head) throw errors.conflict('the file has not been PUT to its URL yet (or the PUT failed): send it, then complete', { status: 'uploading' });
+  if (head.size !== Number(upload.size)) throw errors.badRequest(`the staged object has ${head.size} bytes, the upload declared ${upload.size}`, { field: 'size' });
+  if (etag !== undefined && head.etag !== undefined && unquote(etag) !== unquote(head.etag)) {
+    throw errors.badRequest(`ETag ${etag} does not match the staged object (${head.etag}): it was replaced since that PUT`, { field: 'etag' });
+  }
+  return driver === 'fs' && head.etag ? { stagedSha256: upload.declared_sha256, stagedEtag: head.etag } : { stagedSha256: null, stagedEtag: null };
+}
+
+function unquote(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
+}
 
 async function loadUpload(db: Pool | PoolClient, caller: Caller, uploadId: string, action: Parameters<typeof authorizeProject>[3]): Promise<UploadRow> {
   const { rows } = await db.query('SELECT * FROM uploads WHERE id = $1 AND organization_id = $2', [uploadId, caller.organizationId]);
@@ -301,6 +345,16 @@ function assertUploading(upload: UploadRow): void {
   if (new Date(upload.expires_at).getTime() < Date.now()) throw errors.gone('the upload has expired; start a new one');
 }
 
+/** The first version of each sha256 the organization holds (dedup for a batch). */
+export async function findOrgVersionsBySha(db: Pool | PoolClient, organizationId: string, sha256s: string[]) {
+  const { rows } = await db.query(
+    `SELECT DISTINCT ON (v.sha256) v.sha256, v.id, v.asset_id, v.size FROM versions v JOIN assets a ON a.id = v.asset_id
+      WHERE v.sha256 = ANY($1::text[]) AND a.organization_id = $2 ORDER BY v.sha256, v.created_at`,
+    [[...new Set(sha256s)], organizationId],
+  );
+  return new Map(rows.map((r) => [r.sha256 as string, { versionId: r.id as string, assetId: r.asset_id as string, size: Number(r.size) }]));
+}
+
 async function findOrgVersionBySha(db: Pool | PoolClient, organizationId: string, sha256: string) {
   const { rows } = await db.query(
     `SELECT v.id, v.asset_id, v.size, v.original_name, v.content_type FROM versions v JOIN assets a ON a.id = v.asset_id
@@ -314,7 +368,7 @@ async function findOrgVersionBySha(db: Pool | PoolClient, organizationId: string
 export function uploadShape(row: UploadRow) {
   return {
     id: row.id, projectId: row.project_id, name: row.name, size: Number(row.size), stagingKey: row.staging_key,
-    partSize: Number(row.part_size), partCount: row.part_count, status: row.status,
+    partSize: Number(row.part_size), partCount: row.part_count, transfer: row.transfer, status: row.status,
     assetId: row.asset_id, versionId: row.version_id, error: row.error,
     expiresAt: row.expires_at, createdAt: row.created_at, updatedAt: row.updated_at,
   };

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
-  ByteBudget, createMhlCheck, createPromotionWatcher, defaultPartSize, hashFile, MediavaultError, uploadFile, UploadJournal,
-  type JournalEntry, type MediavaultClient, type MhlCheck, type PromotionWatcher, type UploadFileResult,
+  ByteBudget, createMhlCheck, createPromotionWatcher, defaultPartSize, hashFile, maxBatchFileBytes, MediavaultError, uploadFile, uploadFileBatch, UploadJournal,
+  type BatchFile, type JournalEntry, type MediavaultClient, type MhlCheck, type PromotionWatcher, type UploadFileResult,
 } from '@mediavault/sdk';
 import { connect, resolveConnection, resolveProject, type Connection } from '../connection.ts';
 import { CliError, exitCodes } from '../exit-codes.ts';
@@ -59,6 +59,12 @@ interface Tally {
 const partMemoryBudget = 96 * 1024 ** 2;
 /** Promotions awaited at once; upload lanes wait when this many are outstanding. */
 const promotionsInFlight = 256;
+/**
+ * Files no larger than one part go in batches (one presign and one completion call
+ * per batch, one PUT per file) of at most this many files and bytes; a few batches
+ * run at once so reading, sending and completing overlap.
+ */
+const batchLimits = { files: 250, bytes: 24 * 1024 ** 2, inFlight: 2 };
 /** ASC MHL sidecars the api takes. */
 const maxSidecarBytes = 10 * 1024 ** 2;
 
@@ -192,7 +198,17 @@ class Ingest {
       this.screen = (await import('../views/upload-view.ts')).startUploadView(this.view);
     }
     const startedAt = Date.now();
-    await runPool(plan.files, Math.max(1, this.options.parallel), (file) => this.processFile(file));
+    // Small new files go in batches; large files, and any file with a resume journal entry, one by one.
+    const single: PlannedFile[] = [];
+    const batchable: PlannedFile[] = [];
+    for (const file of plan.files) {
+      const entry = journalEntryFor(this.journal, this.connection, this.projectId, file, this.options.resume !== false);
+      (!entry && file.size <= Math.min(this.partSize, maxBatchFileBytes) ? batchable : single).push(file);
+    }
+    await Promise.all([
+      runPool(single, Math.max(1, this.options.parallel), (file) => this.processFile(file)),
+      runPool(inBatches(batchable), batchLimits.inFlight, (batch) => this.processBatch(batch)),
+    ]);
     await Promise.all(this.promotions);
     await this.storeSidecars();
     this.screen?.finish();
@@ -350,21 +366,139 @@ class Ingest {
   }
 
   /**
+   * A batch of small new files (see uploadFileBatch): read and hashed whole (MHL
+   * checked on that read, a mismatch never sent), started with one call, one PUT
+   * each, completed — and with --promote handed to promotion — with one call.
+   */
+  async processBatch(files: PlannedFile[]): Promise<void> {
+    const { output, options, journal, view, screen } = this;
+    const subjectOf = (file: PlannedFile) => ({ apiUrl: this.connection.url, projectId: this.projectId, path: file.absolutePath });
+    const active: ActiveFile = { path: `${files.length} small file${files.length === 1 ? '' : 's'} (${files[0]!.path} …)`, size: files.reduce((n, f) => n + f.size, 0), bytesDone: 0, phase: 'uploading' };
+    view?.active.push(active);
+    screen?.update();
+    const byPath = new Map<string, PlannedFile>();
+    const mhlOutcomes = new Map<PlannedFile, ReturnType<MhlCheck['outcome']>>();
+    const journaled = new Map<PlannedFile, Omit<JournalEntry, 'version' | 'updatedAt'>>();
+    const batch: BatchFile[] = [];
+    for (const file of files) {
+      byPath.set(file.path, file);
+      output.event('file-start', { path: file.path, name: file.name, size: file.size, ...(options.promote && file.collectionPath ? { collectionPath: file.collectionPath } : {}) });
+      const mhlCheck = file.mhl ? await createMhlCheck(file.mhl.entry) : null;
+      batch.push({
+        path: file.path, name: file.name, expect: { size: file.size, mtimeMs: file.mtimeMs },
+        observers: mhlCheck ? [mhlCheck] : [],
+        verify: (sha256) => {
+          if (!mhlCheck) return;
+          const outcome = mhlCheck.outcome();
+          mhlOutcomes.set(file, outcome);
+          if (outcome.mismatches.length === 0) return;
+          output.event('mhl-mismatch', { path: file.path, sha256, mhl: file.mhl!.history.files.map((f) => f), mhlPath: file.mhl!.entry.path, mismatches: outcome.mismatches });
+          throw new CliError('mhl_mismatch', `does not match its ASC MHL hashes (${outcome.mismatches.map((m) => `${m.format}: expected ${m.expected}, read ${m.actual}`).join('; ')}); not sent, not promoted`);
+        },
+        ...(options.promote ? { promote: this.mapping(file) } : {}),
+      });
+    }
+    const fileOf = (b: BatchFile) => byPath.get(b.path)!;
+    const sent = (bytes: number) => {
+      active.bytesDone += bytes;
+      if (view) {
+        view.bytesSent += bytes;
+        view.bytesDone += bytes;
+      }
+      screen?.update();
+    };
+    let results;
+    try {
+      // Never throws for one file: each settles in its result.
+      results = await uploadFileBatch(this.client, {
+        projectId: this.projectId, files: batch, memory: this.memory,
+        concurrency: Math.min(16, Math.max(1, options.parallel) * Math.max(1, options.concurrency)),
+        onStarted: (b, upload) => {
+          const entry = { ...subjectOf(fileOf(b)), size: upload.size, mtimeMs: upload.mtimeMs, uploadId: upload.uploadId, state: 'uploading' as const, parts: {} as Record<string, string> };
+          journaled.set(fileOf(b), entry);
+          journal.write(entry);
+        },
+        onSent: (b, part) => {
+          const entry = journaled.get(fileOf(b));
+          if (entry) journal.write({ ...entry, parts: { 1: part.checksumSha256 } });
+          output.event('part', { path: b.path, partNumber: 1, size: part.size, status: 'sent' });
+        },
+        onBytes: sent,
+      });
+    } catch (err) {
+      // The batch as a whole could not run (e.g. the api went away): every file of it failed.
+      for (const file of files) this.fail(file.path, null, errorFields(err));
+      return;
+    } finally {
+      if (view) view.active = view.active.filter((a) => a !== active);
+      screen?.update();
+    }
+
+    for (const result of results) {
+      const file = byPath.get(result.path)!;
+      const subject = subjectOf(file);
+      const mhlOutcome = mhlOutcomes.get(file);
+      const mhl = mhlOutcome ? (mhlOutcome.verified.length > 0 ? `verified ${mhlOutcome.verified.join(', ')}` : `unverifiable (${mhlOutcome.unverifiable.join(', ')} only)`) : undefined;
+      const counts = { bytesSent: result.bytesSent, partsSent: result.uploadId ? 1 : 0, partsAlreadyStored: 0, ...(mhl ? { mhl } : {}) };
+      this.tally.bytes += result.bytesSent;
+      const leave = () => {
+        if (view) view.finished++;
+        screen?.update();
+      };
+      switch (result.status) {
+        case 'failed':
+          if (!result.uploadId) journal.remove(subject);
+          this.fail(file.path, result.sha256, errorFields(result.error));
+          leave();
+          break;
+        case 'duplicate':
+        case 'deduplicated': {
+          this.tally.deduplicated++;
+          output.event('dedup', { path: file.path, sha256: result.sha256, assetId: result.assetId, versionId: result.versionId });
+          if (result.status === 'deduplicated') journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: null, state: 'promoted', parts: {}, sha256: result.sha256, assetId: result.assetId, versionId: result.versionId });
+          this.finish(file, { path: file.path, sha256: result.sha256, assetId: result.assetId, versionId: result.versionId, status: result.status }, { uploadId: null, ...counts });
+          leave();
+          break;
+        }
+        case 'uploaded':
+        case 'promoting':
+          this.tally.sent++;
+          journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: result.uploadId, state: 'uploaded', parts: {}, sha256: result.sha256 });
+          if (result.status === 'uploaded') {
+            this.finish(file, { path: file.path, sha256: result.sha256, assetId: null, versionId: null, status: 'uploaded' }, { uploadId: result.uploadId, ...counts });
+            leave();
+          } else {
+            await this.awaitPromotion(file, result.uploadId, result.sha256, counts, leave);
+          }
+          break;
+      }
+    }
+  }
+
+  /**
    * Starts the promotion and hands the wait to the watcher, so the upload lane
    * moves on to the next file. Returns true when the file's end is now the
    * promotion's business (it calls `leave`).
    */
   async promote(file: PlannedFile, uploadId: string, sha256: string, counts: Record<string, unknown>, leave: () => void): Promise<boolean> {
     const answer = await this.client.promote({ body: { uploadId, sha256, mapping: this.mapping(file) } });
-    const subject = { apiUrl: this.connection.url, projectId: this.projectId, path: file.absolutePath };
-    const done = (assetId: string, versionId: string) => {
-      this.journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId, state: 'promoted', parts: {}, sha256, assetId, versionId });
-      this.finish(file, { path: file.path, sha256, assetId, versionId, status: 'promoted' }, { uploadId, ...counts });
-    };
     if (answer.status !== 'promoting') {
-      done(answer.assetId, answer.versionId);
+      this.promoted(file, uploadId, sha256, counts, answer.assetId, answer.versionId);
       return false;
     }
+    await this.awaitPromotion(file, uploadId, sha256, counts, leave);
+    return true;
+  }
+
+  promoted(file: PlannedFile, uploadId: string, sha256: string, counts: Record<string, unknown>, assetId: string, versionId: string): void {
+    const subject = { apiUrl: this.connection.url, projectId: this.projectId, path: file.absolutePath };
+    this.journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId, state: 'promoted', parts: {}, sha256, assetId, versionId });
+    this.finish(file, { path: file.path, sha256, assetId, versionId, status: 'promoted' }, { uploadId, ...counts });
+  }
+
+  /** Hands the wait for a promotion job to the watcher; `leave` runs when it settles. */
+  async awaitPromotion(file: PlannedFile, uploadId: string, sha256: string, counts: Record<string, unknown>, leave: () => void): Promise<void> {
+    const done = (assetId: string, versionId: string) => this.promoted(file, uploadId, sha256, counts, assetId, versionId);
     while (this.promotions.size >= promotionsInFlight) await Promise.race(this.promotions);
     const active = this.view?.active.find((a) => a.path === file.path);
     if (active) active.phase = 'promoting';
@@ -375,7 +509,6 @@ class Ingest {
         leave();
       });
     this.promotions.add(waiting);
-    return true;
   }
 
   /** A journal entry the server confirms: promoted already (or uploaded, without --promote). */
@@ -423,6 +556,24 @@ class Ingest {
       }
     }
   }
+}
+
+/** Consecutive files grouped into batches within batchLimits. */
+function inBatches(files: PlannedFile[]): PlannedFile[][] {
+  const batches: PlannedFile[][] = [];
+  let current: PlannedFile[] = [];
+  let bytes = 0;
+  for (const file of files) {
+    if (current.length > 0 && (current.length >= batchLimits.files || bytes + file.size > batchLimits.bytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(file);
+    bytes += file.size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
 
 /** Runs `work` over the items with at most `limit` at once, in order of start. */

@@ -37,6 +37,18 @@ export interface AssembledObject {
 }
 
 /** A part to assemble; the checksum is required by stores whose upload was created with one. */
+export interface MultipartOptions {
+  contentType?: string;
+  checksumAlgorithm?: 'SHA256';
+  /**
+   * The object's size and the size of every part but the last, when the caller fixes
+   * them up front (the api does). A driver that assembles parts itself (fs) can then
+   * write each part in place and complete without copying; such a driver refuses a
+   * part of another size. S3 ignores it.
+   */
+  layout?: { size: number; partSize: number };
+}
+
 export interface CompletedPart {
   partNumber: number;
   etag: string;
@@ -65,7 +77,7 @@ export interface Storage {
    * With checksumAlgorithm SHA256 every part must carry its sha256 (presignUploadPart's
    * checksumSha256) and the store verifies each one as it arrives.
    */
-  createMultipartUpload(key: string, options?: { contentType?: string; checksumAlgorithm?: 'SHA256' }): Promise<{ uploadId: string }>;
+  createMultipartUpload(key: string, options?: MultipartOptions): Promise<{ uploadId: string }>;
   /**
    * A URL the client PUTs one part to, valid for expiresInSeconds. With checksumSha256
    * (base64) the URL is signed for that checksum: the client sends it as the
@@ -79,6 +91,13 @@ export interface Storage {
    */
   completeMultipartUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<AssembledObject>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+  /**
+   * A URL the client PUTs a whole object to in one request (no multipart), valid for
+   * expiresInSeconds and signed for the object's base64 sha256: the client sends it as
+   * x-amz-checksum-sha256 and the store refuses bytes that differ. For small files,
+   * where one request instead of three (create, part, complete) is most of the cost.
+   */
+  presignPut(key: string, expiresInSeconds: number, options: { checksumSha256: string }): Promise<string>;
   /** A URL that GETs the object, valid for expiresInSeconds. */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
   /**

@@ -18,6 +18,8 @@ export const operations = {
   getUpload: { method: 'GET', path: '/api/uploads/{uploadId}', tag: 'uploads' },
   completeUpload: { method: 'POST', path: '/api/uploads/{uploadId}/complete', tag: 'uploads' },
   promote: { method: 'POST', path: '/api/promote', tag: 'uploads' },
+  presignUploadBatch: { method: 'POST', path: '/api/uploads/batch', tag: 'uploads' },
+  completeUploadBatch: { method: 'POST', path: '/api/uploads/batch/complete', tag: 'uploads' },
   requestPreview: { method: 'POST', path: '/api/preview', tag: 'previews' },
   getPreview: { method: 'GET', path: '/api/previews/{sha256}', tag: 'previews' },
   getAsset: { method: 'GET', path: '/api/assets/{assetId}', tag: 'assets' },
@@ -63,6 +65,10 @@ export interface OperationMethods {
   completeUpload(input: OperationInput<'completeUpload'>, options?: RequestOptions): Promise<OperationOutput<'completeUpload'>>;
   /** POST /api/promote — Promote staged bytes (or bytes already in masters) into the catalogue */
   promote(input: OperationInput<'promote'>, options?: RequestOptions): Promise<OperationOutput<'promote'>>;
+  /** POST /api/uploads/batch — Start up to 500 small uploads at once, or learn which bytes are already in masters */
+  presignUploadBatch(input: OperationInput<'presignUploadBatch'>, options?: RequestOptions): Promise<OperationOutput<'presignUploadBatch'>>;
+  /** POST /api/uploads/batch/complete — Complete up to 500 whole-object uploads at once, promoting those that say so */
+  completeUploadBatch(input: OperationInput<'completeUploadBatch'>, options?: RequestOptions): Promise<OperationOutput<'completeUploadBatch'>>;
   /** POST /api/preview — Build the preview set of a master (idempotent: one build per sha256 and profile) */
   requestPreview(input: OperationInput<'requestPreview'>, options?: RequestOptions): Promise<OperationOutput<'requestPreview'>>;
   /** GET /api/previews/{sha256} — State of the preview set of a master */

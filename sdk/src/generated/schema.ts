@@ -227,6 +227,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/uploads/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start up to 500 small uploads at once, or learn which bytes are already in masters
+         * @description For files of at most 67108864 bytes whose sha256 is known before sending. Each file gets one URL that takes the whole file in one PUT with the header x-amz-checksum-sha256 (the base64 sha256, given back as checksumSha256); the store refuses other bytes. Files already in masters answer "duplicate" and get no URL. Finish with completeUploadBatch. Invalid input anywhere refuses the whole batch and starts nothing.
+         */
+        post: operations["presignUploadBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/uploads/batch/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete up to 500 whole-object uploads at once, promoting those that say so
+         * @description Each upload must have been started by presignUploadBatch and its file PUT. With `promote` (the mapping, as for promote) the upload goes on to promotion with the sha256 declared when it was started: a promotion job verifies the staged bytes, copies them into masters and creates the asset/version; watch the upload (events or getUpload). Each upload answers on its own: one that cannot be completed (not PUT yet, expired, another project's rights) reports an error and the others go on. An invalid mapping refuses the whole batch and changes nothing.
+         */
+        post: operations["completeUploadBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/preview": {
         parameters: {
             query?: never;
@@ -502,11 +542,15 @@ export interface components {
             stagingKey: string;
             partSize: number;
             partCount: number;
+            /** @description put: one PUT of the whole object (presignUploadBatch) */
+            transfer: "multipart" | "put";
             status: "uploading" | "uploaded" | "promoting" | "promoted" | "failed" | "aborted";
             uploadedParts?: {
                 partNumber: number;
                 etag: string;
                 size: number;
+                /** @description base64 sha256 of the stored part, when the store knows it */
+                checksumSha256?: string;
             }[];
             assetId: string | null;
             versionId: string | null;
@@ -1539,6 +1583,191 @@ export interface operations {
             };
             /** @description Every error the api returns has this shape. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    presignUploadBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    projectId: string;
+                    files: {
+                        name: string;
+                        size: number;
+                        /** @description lowercase hex sha256 */
+                        sha256: string;
+                        contentType?: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description one entry per file, in the order given */
+                        files: ({
+                            /** @enum {string} */
+                            status: "upload";
+                            /** Format: uuid */
+                            uploadId: string;
+                            stagingKey: string;
+                            url: string;
+                            /** @description base64 sha256 */
+                            checksumSha256: string;
+                        } | {
+                            /** @enum {string} */
+                            status: "duplicate";
+                            /** @description lowercase hex sha256 */
+                            sha256: string;
+                            /** Format: uuid */
+                            versionId: string;
+                            /** Format: uuid */
+                            assetId: string;
+                            size: number;
+                        })[];
+                        /**
+                         * Format: date-time
+                         * @description when the URLs expire (presignUploadParts with part 1 gives a fresh one)
+                         */
+                        expiresAt: string;
+                        /**
+                         * Format: date-time
+                         * @description after this the uploads are aborted
+                         */
+                        uploadExpiresAt: string;
+                    };
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    completeUploadBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    uploads: {
+                        /** Format: uuid */
+                        uploadId: string;
+                        /** @description the ETag the PUT answered; the staged object must still have it */
+                        etag?: string;
+                        promote?: {
+                            /** Format: uuid */
+                            projectId?: string;
+                            /** @description slash-separated; folders become collections */
+                            collectionPath?: string;
+                            assetName?: string;
+                            /**
+                             * Format: uuid
+                             * @description promote as a new version of this asset
+                             */
+                            assetId?: string;
+                        };
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description one entry per upload, in the order given */
+                        uploads: {
+                            /** Format: uuid */
+                            uploadId: string;
+                            status: "uploading" | "uploaded" | "promoting" | "promoted" | "failed" | "aborted";
+                            assetId: string | null;
+                            versionId: string | null;
+                            error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error the api returns has this shape. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

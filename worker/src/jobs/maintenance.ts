@@ -8,15 +8,17 @@ import type { WorkerDeps } from '../worker.ts';
  * the catalogue marks them aborted, so a late resume gets a clear 409.
  */
 export async function abortExpiredUploads(deps: WorkerDeps, now = new Date(), batch = 500): Promise<number> {
-  const { rows } = await deps.pool.query<{ id: string; organization_id: string; project_id: string; staging_key: string; storage_upload_id: string }>(
-    `SELECT id, organization_id, project_id, staging_key, storage_upload_id FROM uploads
+  const { rows } = await deps.pool.query<{ id: string; organization_id: string; project_id: string; staging_key: string; storage_upload_id: string; transfer: string }>(
+    `SELECT id, organization_id, project_id, staging_key, storage_upload_id, transfer FROM uploads
       WHERE status = 'uploading' AND expires_at < $1 ORDER BY expires_at LIMIT $2`,
     [now, batch],
   );
   let aborted = 0;
   for (const upload of rows) {
     try {
-      await deps.storages.staging.abortMultipartUpload(upload.staging_key, upload.storage_upload_id);
+      // A whole-object upload (one PUT) has at most its object to remove.
+      if (upload.transfer === 'put') await deps.storages.staging.delete(upload.staging_key);
+      else await deps.storages.staging.abortMultipartUpload(upload.staging_key, upload.storage_upload_id);
     } catch (err) {
       // Already gone from the store (aborted by a lifecycle rule, or an earlier run): the catalogue still needs updating.
       if (!isAppError(err) || err.code !== 'not_found') throw err;

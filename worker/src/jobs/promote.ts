@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { withTransaction } from '@mediavault/core/db/pool';
-import { recordPromotion } from '@mediavault/core/catalogue/promotion-store';
-import { recordActivity } from '@mediavault/core/catalogue/activity';
+import { withTransaction, type PoolClient } from '@mediavault/core/db/pool';
+import { recordPromotions } from '@mediavault/core/catalogue/promotion-store';
+import { recordActivities, recordActivity } from '@mediavault/core/catalogue/activity';
 import { claimPreview } from '@mediavault/core/catalogue/previews-store';
 import { defaultPreviewProfile, queues, sendOptions, type PromoteJob } from '@mediavault/core/jobs';
 import { masterKey } from '@mediavault/core/keys';
@@ -10,7 +10,7 @@ import { retainUntil } from '@mediavault/core/promotion';
 import { supportsCopy } from '@mediavault/core/storage/index';
 import type { Storage } from '@mediavault/core/storage/types';
 import type { WorkerDeps } from '../worker.ts';
-import { setJobState } from './job-state.ts';
+import { setJobState, setJobStates } from './job-state.ts';
 import { sniffContent } from '../media/sniff.ts';
 import { previewPriority } from '@mediavault/core/backpressure';
 
@@ -45,6 +45,20 @@ async function stagedDigest(staging: Storage, upload: { staging_key: string; siz
   return sha256OfStream(await staging.get(upload.staging_key));
 }
 
+type UploadRow = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A verified upload whose bytes are in masters, ready for its catalogue rows. */
+interface Verified {
+  upload: UploadRow;
+  size: number;
+  head: Buffer;
+  masterKey: string;
+  retainUntil: Date;
+}
+
+/** Promotions verified (hashed, copied) at once within one batch. */
+const VERIFY_IN_FLIGHT = 8;
+
 /**
  * Verifies the staged bytes against the declared sha256 and moves them into the
  * content-addressed masters under retention, then records the asset/version.
@@ -53,17 +67,87 @@ async function stagedDigest(staging: Storage, upload: { staging_key: string; siz
  * nothing is written to masters and the staged bytes stay for inspection.
  */
 export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<void> {
-  const { pool, storages, config, boss } = deps;
-  const { rows } = await pool.query('SELECT * FROM uploads WHERE id = $1', [job.uploadId]);
-  const upload = rows[0];
-  if (!upload || upload.status !== 'promoting') return;
-  await setJobState(pool, 'promote', upload.id, 'active');
+  const [outcome] = await promoteUploads(deps, [job]);
+  if (outcome) throw outcome;
+}
 
+/**
+ * Promotes a batch of uploads (the jobs one worker fetch brought): bytes are
+ * verified and copied side by side, and the catalogue rows of all of them are
+ * written in one transaction with a constant number of statements, which is what
+ * makes thousands of small files fast. Answers, per job in order, null when it is
+ * done (promoted, or failed for good by a mismatch) or the error to retry it on.
+ */
+export async function promoteUploads(deps: WorkerDeps, jobs: PromoteJob[]): Promise<(Error | null)[]> {
+  const { pool } = deps;
+  const ids = jobs.map((j) => j.uploadId);
+  const { rows } = await pool.query('SELECT * FROM uploads WHERE id = ANY($1::uuid[]) AND status = $2', [ids, 'promoting']);
+  const uploads: UploadRow[] = rows;
+  const outcome = new Map<string, Error | null>(ids.map((id) => [id, null]));
+  if (uploads.length === 0) return ids.map(() => null);
+  await setJobStates(pool, 'promote', uploads.map((u) => u.id), 'active');
+  const requestIds = new Map(jobs.map((j) => [j.uploadId, j.requestId ?? null]));
+
+  const verified: Verified[] = [];
+  await eachLimited(uploads, VERIFY_IN_FLIGHT, async (upload) => {
+    try {
+      const result = await verifyAndCopy(deps, upload, requestIds.get(upload.id) ?? null);
+      if (result) verified.push(result);
+    } catch (err) {
+      outcome.set(upload.id, err as Error);
+    }
+  });
+  if (verified.length === 0) return ids.map((id) => outcome.get(id) ?? null);
+
+  let recorded: { item: Verified; versionId: string }[];
+  try {
+    recorded = await withTransaction(pool, (db) => recordPromoted(db, verified, requestIds));
+  } catch {
+    // One bad row must not hold back the others: each alone, so only the culprit fails (and retries).
+    recorded = [];
+    for (const item of verified) {
+      try {
+        recorded.push(...(await withTransaction(pool, (db) => recordPromoted(db, [item], requestIds))));
+      } catch (err) {
+        outcome.set(item.upload.id, err as Error);
+      }
+    }
+  }
+  await setJobStates(pool, 'promote', recorded.map((r) => r.item.upload.id), 'completed');
+
+  // Probe and previews only for what the media tools can read (POST /api/preview still builds on request).
+  const kinds = recorded.map((r) => ({ ...r, kind: sniffContent(r.item.head, r.item.upload.name) }));
+  const other = kinds.filter((k) => k.kind === 'other').map((k) => k.versionId);
+  if (other.length > 0) await pool.query(`UPDATE versions SET meta = meta || '{"content":"other"}'::jsonb WHERE id = ANY($1::uuid[])`, [other]);
+  const probes = kinds.filter((k) => k.kind !== 'other');
+  if (probes.length > 0) {
+    await deps.boss.insert(queues.probe, probes.map((k) => ({ data: { versionId: k.versionId, sha256: k.item.upload.declared_sha256 }, ...sendOptions.probe(k.versionId) })));
+  }
+  for (const k of kinds.filter((k) => k.kind === 'media')) {
+    const sha256: string = k.item.upload.declared_sha256;
+    const { enqueue } = await claimPreview(pool, sha256, defaultPreviewProfile);
+    if (enqueue) await deps.boss.send(queues.preview, { sha256, profile: defaultPreviewProfile }, sendOptions.preview(sha256, defaultPreviewProfile, previewPriority.bulk));
+  }
+
+  // The masters are verified and recorded: the staged copies have served their purpose.
+  await eachLimited(recorded, VERIFY_IN_FLIGHT, async ({ item }) => {
+    await deps.storages.staging.delete(item.upload.staging_key).catch((err) => deps.log.warn({ err, key: item.upload.staging_key }, 'could not remove staged object'));
+  });
+  return ids.map((id) => outcome.get(id) ?? null);
+}
+
+/**
+ * Hashes the staged bytes (or takes the digest the store computed while staging
+ * them, when the object is unchanged since) and copies them into masters. A
+ * mismatch fails the upload for good and answers null; transient trouble throws.
+ */
+async function verifyAndCopy(deps: WorkerDeps, upload: UploadRow, requestId: string | null): Promise<Verified | null> {
+  const { pool, storages, config } = deps;
   const declared: string = upload.declared_sha256;
   // The ETag pins the copy below to the bytes hashed here: a staged object replaced in
   // between is refused by the store instead of being promoted unverified.
   const staged = await storages.staging.head(upload.staging_key);
-  const actual = await stagedDigest(storages.staging, upload, staged?.etag);
+  const actual = await stagedDigest(storages.staging, upload as Parameters<typeof stagedDigest>[1], staged?.etag);
   if (actual.sha256 !== declared || actual.size !== Number(upload.size)) {
     const error = {
       code: 'checksum_mismatch',
@@ -77,11 +161,11 @@ export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<
       await db.query(`UPDATE uploads SET status = 'failed', error = $2, updated_at = now() WHERE id = $1`, [upload.id, error]);
       await recordActivity(db, {
         organizationId: upload.organization_id, actorUserId: upload.user_id, action: 'upload.promote.failed',
-        subjectType: 'upload', subjectId: upload.id, projectId: upload.project_id, requestId: job.requestId ?? null, data: error,
+        subjectType: 'upload', subjectId: upload.id, projectId: upload.project_id, requestId, data: error,
       });
     });
     await setJobState(pool, 'promote', upload.id, 'failed', error);
-    return;
+    return null;
   }
 
   const key = masterKey(declared);
@@ -105,39 +189,40 @@ export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<
       });
     }
   }
+  return { upload, size: actual.size, head: actual.head, masterKey: key, retainUntil: retain };
+}
 
-  const mapping = upload.mapping ?? { projectId: upload.project_id };
-  const promoted = await withTransaction(pool, async (db) => {
-    await db.query(
-      `INSERT INTO masters (sha256, size, storage_key, retain_until) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING`,
-      [declared, actual.size, key, retain],
-    );
-    const result = await recordPromotion(db, {
-      organizationId: upload.organization_id, userId: upload.user_id, mapping: { ...mapping, projectId: mapping.projectId ?? upload.project_id },
-      fileName: upload.name, sha256: declared, size: actual.size, contentType: upload.content_type,
-    });
-    await db.query(
-      `UPDATE uploads SET status = 'promoted', asset_id = $2, version_id = $3, error = NULL, updated_at = now() WHERE id = $1`,
-      [upload.id, result.assetId, result.versionId],
-    );
-    await recordActivity(db, {
-      organizationId: upload.organization_id, actorUserId: upload.user_id, action: result.created ? 'version.create' : 'version.reuse',
-      subjectType: 'version', subjectId: result.versionId, projectId: mapping.projectId ?? upload.project_id, requestId: job.requestId ?? null,
-      data: { sha256: declared, uploadId: upload.id, assetId: result.assetId },
-    });
-    return result;
+/** The masters rows, assets/versions, promoted uploads and activities of verified uploads, in the caller's transaction. */
+async function recordPromoted(db: PoolClient, items: Verified[], requestIds: Map<string, string | null>): Promise<{ item: Verified; versionId: string }[]> {
+  await db.query(
+    `INSERT INTO masters (sha256, size, storage_key, retain_until)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[]) ON CONFLICT (sha256) DO NOTHING`,
+    [items.map((i) => i.upload.declared_sha256), items.map((i) => i.size), items.map((i) => i.masterKey), items.map((i) => i.retainUntil)],
+  );
+  const mappings = items.map((i) => {
+    const mapping = i.upload.mapping ?? { projectId: i.upload.project_id };
+    return { ...mapping, projectId: mapping.projectId ?? i.upload.project_id };
   });
-  await setJobState(pool, 'promote', upload.id, 'completed');
+  const results = await recordPromotions(db, items.map((i, n) => ({
+    organizationId: i.upload.organization_id, userId: i.upload.user_id, mapping: mappings[n]!,
+    fileName: i.upload.name, sha256: i.upload.declared_sha256, size: i.size, contentType: i.upload.content_type,
+  })));
+  await db.query(
+    `UPDATE uploads u SET status = 'promoted', asset_id = p.asset_id, version_id = p.version_id, error = NULL, updated_at = now()
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS p(id, asset_id, version_id) WHERE u.id = p.id`,
+    [items.map((i) => i.upload.id), results.map((r) => r.assetId), results.map((r) => r.versionId)],
+  );
+  await recordActivities(db, items.map((i, n) => ({
+    organizationId: i.upload.organization_id, actorUserId: i.upload.user_id, action: results[n]!.created ? 'version.create' : 'version.reuse',
+    subjectType: 'version', subjectId: results[n]!.versionId, projectId: mappings[n]!.projectId, requestId: requestIds.get(i.upload.id) ?? null,
+    data: { sha256: i.upload.declared_sha256, uploadId: i.upload.id, assetId: results[n]!.assetId },
+  })));
+  return items.map((item, n) => ({ item, versionId: results[n]!.versionId }));
+}
 
-  // Probe and previews only for what the media tools can read (POST /api/preview still builds on request).
-  const kind = sniffContent(actual.head, upload.name);
-  if (kind !== 'other') await boss.send(queues.probe, { versionId: promoted.versionId, sha256: declared }, sendOptions.probe(promoted.versionId));
-  else await pool.query(`UPDATE versions SET meta = meta || '{"content":"other"}'::jsonb WHERE id = $1`, [promoted.versionId]);
-  if (kind === 'media') {
-    const { enqueue } = await claimPreview(pool, declared, defaultPreviewProfile);
-    if (enqueue) await boss.send(queues.preview, { sha256: declared, profile: defaultPreviewProfile }, sendOptions.preview(declared, defaultPreviewProfile, previewPriority.bulk));
-  }
-
-  // The master is verified and recorded: the staged copy has served its purpose.
-  await storages.staging.delete(upload.staging_key).catch((err) => deps.log.warn({ err, key: upload.staging_key }, 'could not remove staged object'));
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
 }

@@ -1,0 +1,4 @@
+-- Up Migration
+-- Small files are sent in one presigned PUT of the whole object (signed for its sha256)
+-- instead of a multipart upload: one request to the store instead of three.
+ALTER TABLE uploads ADD COLUMN transfer text NOT NULL DEFAULT 'multipart' CHECK (transfer IN ('multipart', 'put'));
