@@ -74,7 +74,8 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     files.forEach((file, i) => {
       const field = `body.files[${i}]`;
       try {
-        normalizeAssetName(baseName(file.name));
+        // The whole name, not its last segment: promotion makes it the asset name, which takes no folders.
+        normalizeAssetName(file.name);
       } catch (err) {
         throw err instanceof AppError ? errors.badRequest(`${field}.name: ${err.message}`, { field: `${field}.name` }) : err;
       }
@@ -84,7 +85,7 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
     const existing = await findOrgVersionsBySha(pool, caller.organizationId, files.map((f) => f.sha256));
     const fresh = files.flatMap((file, index) => existing.has(file.sha256) ? [] : [{ file, index, uploadId: randomUUID() }]);
-    const keys = fresh.map(({ file, uploadId }) => stagingKey(caller.organizationId, uploadId, baseName(file.name)));
+    const keys = fresh.map(({ file, uploadId }) => stagingKey(caller.organizationId, uploadId, file.name));
     const urlsExpireAt = new Date(Date.now() + config.uploadUrlTtlSeconds * 1000);
     const uploadExpiresAt = new Date(Date.now() + config.uploadExpiryHours * 3_600_000);
     if (fresh.length > 0) {
@@ -262,10 +263,6 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     };
   }
 };
-
-function baseName(name: string): string {
-  return name.split('/').pop() || name;
-}
 
 function hexToBase64(hex: string): string {
   return Buffer.from(hex, 'hex').toString('base64');
