@@ -98,6 +98,8 @@ export async function promoteUploads(deps: WorkerDeps, jobs: PromoteJob[]): Prom
     }
   });
   if (verified.length === 0) return ids.map((id) => outcome.get(id) ?? null);
+  // Verified side by side, so finished in any order: the jobs' order numbers the versions of same-name files.
+  verified.sort((a, b) => ids.indexOf(a.upload.id) - ids.indexOf(b.upload.id));
 
   let recorded: { item: Verified; versionId: string }[];
   try {
