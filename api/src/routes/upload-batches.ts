@@ -171,8 +171,12 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
       try {
         await access.check(row.project_id, 'upload.create', 'upload');
         if (item.promote) {
-          await access.check(item.promote.projectId ?? row.project_id, 'asset.promote', 'project');
-          if (item.promote.assetId) await access.checkAsset(item.promote.assetId);
+          const projectId = item.promote.projectId ?? row.project_id;
+          await access.check(projectId, 'asset.promote', 'project');
+          // The promotion looks the asset up in the mapping's project: another project's asset would fail there on every retry.
+          if (item.promote.assetId && ((await access.checkAsset(item.promote.assetId)) as { projectId: string }).projectId !== projectId) {
+            throw errors.badRequest(`asset ${item.promote.assetId} is not in project ${projectId}: give the asset's projectId in the mapping`, { field: 'promote.assetId' });
+          }
         }
       } catch (err) {
         fail(item.uploadId, err, row);
