@@ -13,8 +13,13 @@ import { delay } from './polling.ts';
 import { promotionOutcome, type PromoteResult } from './promote.ts';
 
 export interface PromotionWatcher {
-  /** Resolves when the upload is promoted; rejects with the job's error code when it failed. */
-  wait(uploadId: string, options?: { timeoutMs?: number }): Promise<PromoteResult>;
+  /**
+   * Resolves when the upload is promoted; rejects with the job's error code when it failed.
+   * `since`: when the promotion was asked for (Date.now() before the call). If the event
+   * stream has been live since before then, no event can have been missed and the upload's
+   * state is not read up front: the event (or the safety poll) settles the wait.
+   */
+  wait(uploadId: string, options?: { timeoutMs?: number; since?: number }): Promise<PromoteResult>;
   close(): void;
 }
 
@@ -32,10 +37,19 @@ interface UploadEvent {
   versionId: string | null;
 }
 
+function isFinal(event: UploadEvent): boolean {
+  return ['promoted', 'failed', 'aborted'].includes(event.status);
+}
+
 export function createPromotionWatcher(client: MediavaultClient, options: PromotionWatcherOptions): PromotionWatcher {
   const waiting = new Map<string, (event: UploadEvent) => void>();
   const closing = new AbortController();
   let live = false;
+  /** Since when the stream has been live without a break (null: not live). */
+  let liveSince: number | null = null;
+  /** Final events of uploads nobody waits on yet (the promotion can finish before its wait starts). */
+  const settled = new Map<string, UploadEvent>();
+  const settledLimit = 50_000;
   let socket: WebSocket | null = null;
   try {
     const url = new URL(`${client.baseUrl}/api/events`);
@@ -49,14 +63,27 @@ export function createPromotionWatcher(client: MediavaultClient, options: Promot
       } catch {
         return;
       }
-      if (event.type === 'ready') live = true;
-      if (event.type === 'upload' && event.id) waiting.get(event.id)?.(event as unknown as UploadEvent);
+      if (event.type === 'ready') {
+        live = true;
+        liveSince = Date.now();
+      }
+      if (event.type === 'upload' && event.id) {
+        const upload = event as unknown as UploadEvent;
+        const waiter = waiting.get(upload.id);
+        if (waiter) waiter(upload);
+        else if (isFinal(upload)) {
+          if (settled.size >= settledLimit) settled.delete(settled.keys().next().value!);
+          settled.set(upload.id, upload);
+        }
+      }
     });
     socket.addEventListener('close', () => {
       live = false;
+      liveSince = null;
     });
     socket.addEventListener('error', () => {
       live = false;
+      liveSince = null;
     });
   } catch {
     socket = null;
@@ -69,17 +96,24 @@ export function createPromotionWatcher(client: MediavaultClient, options: Promot
       const deadline = Date.now() + (waitOptions.timeoutMs ?? 15 * 60_000);
       let wake: () => void = () => {};
       let changed = false;
-      waiting.set(uploadId, (event) => {
-        // A final state wakes the waiter, which reads the full state (the event carries no error code).
-        if (['promoted', 'failed', 'aborted'].includes(event.status)) {
-          changed = true;
-          wake();
-        }
-      });
+      let promoted: PromoteResult | null = null;
+      const onEvent = (event: UploadEvent) => {
+        if (!isFinal(event)) return;
+        // Promoted: the event says where to. Failed: the waiter reads the full state (the event carries no error code).
+        if (event.status === 'promoted' && event.assetId && event.versionId) promoted = { status: 'promoted', uploadId, assetId: event.assetId, versionId: event.versionId };
+        changed = true;
+        wake();
+      };
+      const early = settled.get(uploadId);
+      settled.delete(uploadId);
+      if (early) onEvent(early);
+      waiting.set(uploadId, onEvent);
+      const missedNothing = waitOptions.since !== undefined && liveSince !== null && liveSince <= waitOptions.since;
       try {
         let backoff = 200;
-        for (;;) {
-          const result = await check(uploadId);
+        for (let first = true; ; first = false) {
+          if (promoted) return promoted;
+          const result = first && missedNothing && !changed ? undefined : await check(uploadId);
           if (result) return result;
           const left = deadline - Date.now();
           if (left <= 0) throw new MediavaultError('timeout', `timed out waiting for the promotion of upload ${uploadId}`);

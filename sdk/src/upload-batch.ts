@@ -105,6 +105,7 @@ export async function uploadFileBatch(client: MediavaultClient, options: UploadB
     }, { signal: options.signal });
 
     const toSend: { read: ReadFile; uploadId: string; url: string; checksum: string }[] = [];
+    const sent: { read: ReadFile; uploadId: string; etag?: string; bytesSent: number }[] = [];
     const duplicates: { read: ReadFile; assetId: string; versionId: string }[] = [];
     presigned.files.forEach((answer, i) => {
       const r = read[i]!;
@@ -113,11 +114,16 @@ export async function uploadFileBatch(client: MediavaultClient, options: UploadB
         duplicates.push({ read: r, assetId: answer.assetId, versionId: answer.versionId });
       } else {
         options.onStarted?.(r.file, { uploadId: answer.uploadId, size: r.size, mtimeMs: r.mtimeMs });
-        toSend.push({ read: r, uploadId: answer.uploadId, url: answer.url, checksum: answer.checksumSha256 });
+        if (answer.stored) {
+          // An earlier run's upload of this very file, whose bytes the store holds: nothing to send.
+          r.release();
+          sent.push({ read: r, uploadId: answer.uploadId, bytesSent: 0 });
+        } else {
+          toSend.push({ read: r, uploadId: answer.uploadId, url: answer.url, checksum: answer.checksumSha256 });
+        }
       }
     });
 
-    const sent: { read: ReadFile; uploadId: string; etag: string; bytesSent: number }[] = [];
     await eachLimited(toSend, concurrency, async ({ read: r, uploadId, url, checksum }) => {
       let bytesSent = 0;
       try {
@@ -144,7 +150,7 @@ export async function uploadFileBatch(client: MediavaultClient, options: UploadB
     if (sent.length > 0) {
       sent.sort((a, b) => files.indexOf(a.read.file) - files.indexOf(b.read.file));
       const completed = await client.completeUploadBatch({
-        body: { uploads: sent.map((s) => ({ uploadId: s.uploadId, etag: s.etag, ...(s.read.file.promote ? { promote: s.read.file.promote } : {}) })) },
+        body: { uploads: sent.map((s) => ({ uploadId: s.uploadId, ...(s.etag ? { etag: s.etag } : {}), ...(s.read.file.promote ? { promote: s.read.file.promote } : {}) })) },
       }, { signal: options.signal });
       completed.uploads.forEach((answer, i) => {
         const { read: r, uploadId, bytesSent } = sent[i]!;

@@ -58,7 +58,10 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: {
         200: Type.Object({
           files: Type.Array(Type.Union([
-            Type.Object({ status: Type.Literal('upload'), uploadId: Uuid, stagingKey: Type.String(), url: Type.String(), checksumSha256: Base64Sha256 }),
+            Type.Object({
+              status: Type.Literal('upload'), uploadId: Uuid, stagingKey: Type.String(), url: Type.String(), checksumSha256: Base64Sha256,
+              stored: Type.Boolean({ description: 'true when this is an unfinished upload of the same file (same name, size and sha256, started by you) whose bytes the store already holds: skip the PUT and complete it' }),
+            }),
             Type.Object({ status: Type.Literal('duplicate'), sha256: Sha256, versionId: Uuid, assetId: Uuid, size: Type.Integer() }),
           ]), { description: 'one entry per file, in the order given' }),
           expiresAt: Type.String({ format: 'date-time', description: 'when the URLs expire (presignUploadParts with part 1 gives a fresh one)' }),
@@ -84,7 +87,20 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     });
 
     const existing = await findOrgVersionsBySha(pool, caller.organizationId, files.map((f) => f.sha256));
-    const fresh = files.flatMap((file, index) => existing.has(file.sha256) ? [] : [{ file, index, uploadId: randomUUID() }]);
+    // The same batch started again after a crash: its unfinished uploads are found by content, not created twice.
+    const { rows: unfinished } = await pool.query<UploadRow>(
+      `SELECT DISTINCT ON (f.ord) f.ord, u.id, u.staging_key, u.status FROM unnest($4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS f(name, size, sha256, ord)
+         JOIN uploads u ON u.project_id = $2 AND u.declared_sha256 = f.sha256 AND u.name = f.name AND u.size = f.size
+        WHERE u.organization_id = $1 AND u.user_id = $3 AND u.transfer = 'put' AND u.status IN ('uploading', 'uploaded') AND u.expires_at > now() + interval '5 minutes'
+        ORDER BY f.ord, u.created_at DESC`,
+      [caller.organizationId, projectId, caller.userId, files.map((f) => f.name.normalize('NFC')), files.map((f) => f.size), files.map((f) => f.sha256)],
+    );
+    const resumed = new Map(unfinished.map((u) => [Number(u.ord) - 1, u]));
+    const stored = new Set<string>();
+    await forEachLimited(unfinished, HEADS_IN_FLIGHT, async (u) => {
+      if (u.status === 'uploaded' || (await staging.head(u.staging_key))) stored.add(u.id);
+    });
+    const fresh = files.flatMap((file, index) => existing.has(file.sha256) || resumed.has(index) ? [] : [{ file, index, uploadId: randomUUID() }]);
     const keys = fresh.map(({ file, uploadId }) => stagingKey(caller.organizationId, uploadId, file.name));
     const urlsExpireAt = new Date(Date.now() + config.uploadUrlTtlSeconds * 1000);
     const uploadExpiresAt = new Date(Date.now() + config.uploadExpiryHours * 3_600_000);
@@ -108,8 +124,16 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const urls = await Promise.all(fresh.map(({ file }, i) => staging.presignPut(keys[i]!, config.uploadUrlTtlSeconds, { checksumSha256: hexToBase64(file.sha256) })));
     const started = new Map(fresh.map(({ file, index, uploadId }, i) => [index, {
-      status: 'upload' as const, uploadId, stagingKey: keys[i]!, url: urls[i]!, checksumSha256: hexToBase64(file.sha256),
+      status: 'upload' as const, uploadId, stagingKey: keys[i]!, url: urls[i]!, checksumSha256: hexToBase64(file.sha256), stored: false,
     }]));
+    for (const [index, u] of resumed) {
+      if (existing.has(files[index]!.sha256)) continue;
+      const checksumSha256 = hexToBase64(files[index]!.sha256);
+      started.set(index, {
+        status: 'upload', uploadId: u.id, stagingKey: u.staging_key, checksumSha256, stored: stored.has(u.id),
+        url: await staging.presignPut(u.staging_key, config.uploadUrlTtlSeconds, { checksumSha256 }),
+      });
+    }
     const answers = files.map((file, index) => {
       const found = existing.get(file.sha256);
       return started.get(index) ?? { status: 'duplicate' as const, sha256: file.sha256, versionId: found!.versionId, assetId: found!.assetId, size: found!.size };

@@ -378,7 +378,6 @@ class Ingest {
     screen?.update();
     const byPath = new Map<string, PlannedFile>();
     const mhlOutcomes = new Map<PlannedFile, ReturnType<MhlCheck['outcome']>>();
-    const journaled = new Map<PlannedFile, Omit<JournalEntry, 'version' | 'updatedAt'>>();
     const batch: BatchFile[] = [];
     for (const file of files) {
       byPath.set(file.path, file);
@@ -408,21 +407,15 @@ class Ingest {
       screen?.update();
     };
     let results;
+    const askedAt = Date.now();
     try {
       // Never throws for one file: each settles in its result.
       results = await uploadFileBatch(this.client, {
         projectId: this.projectId, files: batch, memory: this.memory,
         concurrency: Math.min(16, Math.max(1, options.parallel) * Math.max(1, options.concurrency)),
-        onStarted: (b, upload) => {
-          const entry = { ...subjectOf(fileOf(b)), size: upload.size, mtimeMs: upload.mtimeMs, uploadId: upload.uploadId, state: 'uploading' as const, parts: {} as Record<string, string> };
-          journaled.set(fileOf(b), entry);
-          journal.write(entry);
-        },
-        onSent: (b, part) => {
-          const entry = journaled.get(fileOf(b));
-          if (entry) journal.write({ ...entry, parts: { 1: part.checksumSha256 } });
-          output.event('part', { path: b.path, partNumber: 1, size: part.size, status: 'sent' });
-        },
+        // No journal entry until the file is done: the api finds an unfinished upload of the same file by its content.
+        // No journal write here: a resumed whole-object upload learns from the api whether its PUT landed (and with which sha256).
+        onSent: (b, part) => output.event('part', { path: b.path, partNumber: 1, size: part.size, status: 'sent' }),
         onBytes: sent,
       });
     } catch (err) {
@@ -463,12 +456,13 @@ class Ingest {
         case 'uploaded':
         case 'promoting':
           this.tally.sent++;
-          journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: result.uploadId, state: 'uploaded', parts: {}, sha256: result.sha256 });
+          // Promoting: the next journal state is 'promoted'; a crash before it resumes from the upload id, which the api says is complete.
+          if (result.status === 'uploaded') journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: result.uploadId, state: 'uploaded', parts: {}, sha256: result.sha256 });
           if (result.status === 'uploaded') {
             this.finish(file, { path: file.path, sha256: result.sha256, assetId: null, versionId: null, status: 'uploaded' }, { uploadId: result.uploadId, ...counts });
             leave();
           } else {
-            await this.awaitPromotion(file, result.uploadId, result.sha256, counts, leave);
+            await this.awaitPromotion(file, result.uploadId, result.sha256, counts, leave, askedAt);
           }
           break;
       }
@@ -481,12 +475,13 @@ class Ingest {
    * promotion's business (it calls `leave`).
    */
   async promote(file: PlannedFile, uploadId: string, sha256: string, counts: Record<string, unknown>, leave: () => void): Promise<boolean> {
+    const askedAt = Date.now();
     const answer = await this.client.promote({ body: { uploadId, sha256, mapping: this.mapping(file) } });
     if (answer.status !== 'promoting') {
       this.promoted(file, uploadId, sha256, counts, answer.assetId, answer.versionId);
       return false;
     }
-    await this.awaitPromotion(file, uploadId, sha256, counts, leave);
+    await this.awaitPromotion(file, uploadId, sha256, counts, leave, askedAt);
     return true;
   }
 
@@ -497,12 +492,12 @@ class Ingest {
   }
 
   /** Hands the wait for a promotion job to the watcher; `leave` runs when it settles. */
-  async awaitPromotion(file: PlannedFile, uploadId: string, sha256: string, counts: Record<string, unknown>, leave: () => void): Promise<void> {
+  async awaitPromotion(file: PlannedFile, uploadId: string, sha256: string, counts: Record<string, unknown>, leave: () => void, askedAt: number): Promise<void> {
     const done = (assetId: string, versionId: string) => this.promoted(file, uploadId, sha256, counts, assetId, versionId);
     while (this.promotions.size >= promotionsInFlight) await Promise.race(this.promotions);
     const active = this.view?.active.find((a) => a.path === file.path);
     if (active) active.phase = 'promoting';
-    const waiting: Promise<void> = this.watcher!.wait(uploadId)
+    const waiting: Promise<void> = this.watcher!.wait(uploadId, { since: askedAt })
       .then((promoted) => done(promoted.assetId, promoted.versionId), (err: unknown) => this.fail(file.path, sha256, errorFields(err)))
       .finally(() => {
         this.promotions.delete(waiting);

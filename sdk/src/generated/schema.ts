@@ -1632,6 +1632,8 @@ export interface operations {
                             url: string;
                             /** @description base64 sha256 */
                             checksumSha256: string;
+                            /** @description true when this is an unfinished upload of the same file (same name, size and sha256, started by you) whose bytes the store already holds: skip the PUT and complete it */
+                            stored: boolean;
                         } | {
                             /** @enum {string} */
                             status: "duplicate";
