@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { forEachLimited } from '@mediavault/core/concurrency';
 import { withTransaction } from '@mediavault/core/db/pool';
 import { AppError, errors } from '@mediavault/core/errors';
 import { queues, sendOptions } from '@mediavault/core/jobs';
@@ -294,11 +295,4 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
 function hexToBase64(hex: string): string {
   return Buffer.from(hex, 'hex').toString('base64');
-}
-
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { forEachLimited } from '@mediavault/core/concurrency';
 import { withTransaction, type PoolClient } from '@mediavault/core/db/pool';
 import { recordPromotions } from '@mediavault/core/catalogue/promotion-store';
 import { recordActivities, recordActivity } from '@mediavault/core/catalogue/activity';
@@ -89,7 +90,7 @@ export async function promoteUploads(deps: WorkerDeps, jobs: PromoteJob[]): Prom
   const requestIds = new Map(jobs.map((j) => [j.uploadId, j.requestId ?? null]));
 
   const verified: Verified[] = [];
-  await eachLimited(uploads, VERIFY_IN_FLIGHT, async (upload) => {
+  await forEachLimited(uploads, VERIFY_IN_FLIGHT, async (upload) => {
     try {
       const result = await verifyAndCopy(deps, upload, requestIds.get(upload.id) ?? null);
       if (result) verified.push(result);
@@ -132,7 +133,7 @@ export async function promoteUploads(deps: WorkerDeps, jobs: PromoteJob[]): Prom
   }
 
   // The masters are verified and recorded: the staged copies have served their purpose.
-  await eachLimited(recorded, VERIFY_IN_FLIGHT, async ({ item }) => {
+  await forEachLimited(recorded, VERIFY_IN_FLIGHT, async ({ item }) => {
     await deps.storages.staging.delete(item.upload.staging_key).catch((err) => deps.log.warn({ err, key: item.upload.staging_key }, 'could not remove staged object'));
   });
   return ids.map((id) => outcome.get(id) ?? null);
@@ -220,11 +221,4 @@ async function recordPromoted(db: PoolClient, items: Verified[], requestIds: Map
     data: { sha256: i.upload.declared_sha256, uploadId: i.upload.id, assetId: results[n]!.assetId },
   })));
   return items.map((item, n) => ({ item, versionId: results[n]!.versionId }));
-}
-
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
 }
