@@ -445,6 +445,29 @@ describe('the store and the per-file routes with a whole-object upload', () => {
     assert.equal(await api.storages.staging.head(started!.stagingKey), null);
   });
 
+  test('the same batch started again finds its unfinished uploads by content; stored ones skip the PUT', async () => {
+    const files = [{ name: 'again-1.txt', bytes: randomBytes(101) }, { name: 'again-2.txt', bytes: randomBytes(102) }, { name: 'again-3.txt', bytes: randomBytes(103) }];
+    const first = (await presignBatch(files)).files as Started[];
+    await putFile(first[0]!, files[0]!.bytes); // then the client crashed
+    await api.pool.query(`UPDATE uploads SET expires_at = now() + interval '1 minute' WHERE id = $1`, [first[2]!.uploadId]);
+    const before = await footprint();
+    const second = (await presignBatch(files)).files as (Started & { stored: boolean })[];
+    assert.deepEqual(second.map((s) => [s.uploadId, s.stored]), [[first[0]!.uploadId, true], [first[1]!.uploadId, false], [second[2]!.uploadId, false]]);
+    assert.notEqual(second[2]!.uploadId, first[2]!.uploadId, 'one about to expire is not handed out again');
+    assert.equal((await footprint()).uploads - before.uploads, 1);
+    await putFile(second[1]!, files[1]!.bytes);
+    await putFile(second[2]!, files[2]!.bytes);
+    const done = await call('POST', '/api/uploads/batch/complete', api.org.token, { uploads: second.map((s) => ({ uploadId: s.uploadId })) });
+    assert.deepEqual(done.body.uploads.map((u: { status: string; error: unknown }) => [u.status, u.error]), [['uploaded', null], ['uploaded', null], ['uploaded', null]]);
+    assert.deepEqual(await actionsFor([first[0]!.uploadId]), { 'upload.create': 1, 'upload.complete': 1 });
+
+    // Someone else's unfinished upload of the same file is not theirs to resume.
+    const editor = await createMemberWithToken(api.pool, { organizationId: api.org.organizationId, projectId: api.org.projectId, email: 'editor2@batch.example', role: 'editor' });
+    const [pending] = (await presignBatch([{ name: 'mine.txt', bytes: files[0]!.bytes }])).files as Started[];
+    const [theirs] = (await presignBatch([{ name: 'mine.txt', bytes: files[0]!.bytes }], editor.token)).files as Started[];
+    assert.notEqual(theirs!.uploadId, pending!.uploadId);
+  });
+
   test('getUpload, presignUploadParts and completeUpload resume a whole-object upload', async () => {
     const bytes = randomBytes(12_345);
     const [started] = (await presignBatch([{ name: 'resume.bin', bytes }])).files as Started[];
