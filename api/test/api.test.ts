@@ -135,6 +135,33 @@ describe('bad input', () => {
     assert.equal(res.body.error.code, 'forbidden');
   });
 
+  test('a name that cannot be an asset name is refused at presign, before any byte is sent', async () => {
+    const before = await api.pool.query('SELECT count(*)::int AS n FROM uploads');
+    for (const name of ['day01/a.mov', '../a.mov', ' ']) {
+      const res = await call('POST', '/api/presign', api.org.token, { name, size: 10, projectId: api.org.projectId });
+      assert.equal(res.status, 400, `${name}: ${JSON.stringify(res.body)}`);
+    }
+    const after = await api.pool.query('SELECT count(*)::int AS n FROM uploads');
+    assert.equal(after.rows[0].n, before.rows[0].n, 'no upload was started');
+  });
+
+  test('promoting into an asset of another project than the mapping names is 400, and starts nothing', async () => {
+    const client = await call('POST', '/api/clients', api.org.token, { name: `Client ${randomBytes(4).toString('hex')}` });
+    const other = await call('POST', '/api/projects', api.org.token, { clientId: client.body.id, name: 'Other project' });
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+    const bytes = randomBytes(1000);
+    const first = await uploadBytes(api.org.token, other.body.id, 'first.bin', bytes);
+    await call('POST', '/api/promote', api.org.token, { uploadId: first.uploadId, sha256: createHash('sha256').update(bytes).digest('hex') });
+    await handlePromote(deps(), { uploadId: first.uploadId });
+    const assetId = (await call('GET', `/api/uploads/${first.uploadId}`, api.org.token)).body.assetId;
+    const more = randomBytes(1000);
+    const second = await uploadBytes(api.org.token, api.org.projectId, 'second.bin', more);
+    const res = await call('POST', '/api/promote', api.org.token, { uploadId: second.uploadId, sha256: createHash('sha256').update(more).digest('hex'), mapping: { assetId } });
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.match(res.body.error.message, /another project/);
+    assert.equal((await call('GET', `/api/uploads/${second.uploadId}`, api.org.token)).body.status, 'uploaded', 'the upload is unchanged');
+  });
+
   test('a declared size over the maximum is 413', async () => {
     const res = await call('POST', '/api/presign', api.org.token, { name: 'huge.mov', size: 6 * 1024 ** 4, projectId: api.org.projectId });
     assert.equal(res.status, 413);
@@ -160,7 +187,7 @@ describe('upload and promotion', () => {
     assert.equal(await api.storages.masters.head(masterKey(sha)), null);
     const staged = await api.storages.staging.head(upload.stagingKey);
     assert.equal(staged?.size, bytes.length, 'staged bytes are kept for inspection');
-    const masters = await api.pool.query('SELECT count(*)::int AS n FROM masters');
+    const masters = await api.pool.query('SELECT count(*)::int AS n FROM masters WHERE sha256 = ANY($1)', [[sha, wrongSha]]);
     assert.equal(masters.rows[0].n, 0);
   });
 

@@ -66,7 +66,8 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const caller = requireCaller(request);
     const body = request.body;
     await authorizeProject(pool, caller, body.projectId, 'upload.create');
-    normalizeAssetName(body.name.split('/').pop() ?? body.name);
+    // The name becomes the asset's name at promotion: refused now, not after the bytes were sent.
+    normalizeAssetName(body.name);
     if (body.size > config.maxUploadBytes) throw errors.payloadTooLarge(`size ${body.size} exceeds the maximum object size of ${config.maxUploadBytes} bytes`);
 
     if (body.sha256) {
@@ -258,7 +259,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (upload.status === 'aborted') throw errors.gone('the upload was aborted');
     const projectId = mapping.projectId ?? upload.project_id;
     await authorizeProject(pool, caller, projectId, 'asset.promote');
-    if (mapping.assetId) await authorizeAsset(pool, caller, mapping.assetId, 'asset.promote');
+    if (mapping.assetId) await authorizeTargetAsset(caller, mapping.assetId, projectId);
 
     // Only the request that moves the upload to 'promoting' sends the job: promote is idempotent.
     const moved = await withTransaction(pool, async (db) => {
@@ -276,9 +277,17 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.status(202).send({ status: 'promoting' as const, uploadId: upload.id, jobId });
   });
 
+  /** A new version goes into an asset of the mapping's project (where the promotion looks it up). */
+  async function authorizeTargetAsset(caller: Caller, assetId: string, projectId: string): Promise<void> {
+    const asset = await authorizeAsset(pool, caller, assetId, 'asset.promote');
+    if (asset.projectId !== projectId) {
+      throw errors.badRequest('mapping.assetId is an asset of another project: give that project as mapping.projectId', { field: 'body.mapping.assetId' });
+    }
+  }
+
   async function promoteExistingMaster(caller: Caller, requestId: string, sha256: string, mapping: { projectId: string; collectionPath?: string; assetName?: string; assetId?: string }) {
     await authorizeProject(pool, caller, mapping.projectId, 'asset.promote');
-    if (mapping.assetId) await authorizeAsset(pool, caller, mapping.assetId, 'asset.promote');
+    if (mapping.assetId) await authorizeTargetAsset(caller, mapping.assetId, mapping.projectId);
     const existing = await findOrgVersionBySha(pool, caller.organizationId, sha256);
     if (!existing) throw errors.notFound('master with this sha256 in your organization');
     const result = await withTransaction(pool, async (db) => {
