@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ObjectInfo, Storage } from '@mediavault/core/storage/types';
+import { unquoteEtag } from '@mediavault/core/storage/fs';
 import { withTransaction, type Pool, type PoolClient } from '@mediavault/core/db/pool';
 import { AppError, errors } from '@mediavault/core/errors';
 import { queues, sendOptions } from '@mediavault/core/jobs';
@@ -323,14 +324,10 @@ async function storedParts(staging: Storage, upload: UploadRow) {
 export function checkWholeObject(upload: UploadRow, head: ObjectInfo | null, etag: string | undefined, driver: Storage['driver']): { stagedSha256: string | null; stagedEtag: string | null } {
   if (!head) throw errors.conflict('the file has not been PUT to its URL yet (or the PUT failed): send it, then complete', { status: 'uploading' });
   if (head.size !== Number(upload.size)) throw errors.badRequest(`the staged object has ${head.size} bytes, the upload declared ${upload.size}`, { field: 'size' });
-  if (etag !== undefined && head.etag !== undefined && unquote(etag) !== unquote(head.etag)) {
+  if (etag !== undefined && head.etag !== undefined && unquoteEtag(etag) !== unquoteEtag(head.etag)) {
     throw errors.badRequest(`ETag ${etag} does not match the staged object (${head.etag}): it was replaced since that PUT`, { field: 'etag' });
   }
   return driver === 'fs' && head.etag ? { stagedSha256: upload.declared_sha256, stagedEtag: head.etag } : { stagedSha256: null, stagedEtag: null };
-}
-
-function unquote(etag: string): string {
-  return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
 }
 
 async function loadUpload(db: Pool | PoolClient, caller: Caller, uploadId: string, action: Parameters<typeof authorizeProject>[3]): Promise<UploadRow> {

@@ -457,8 +457,8 @@ class Ingest {
         case 'promoting':
           this.tally.sent++;
           // Promoting: the next journal state is 'promoted'; a crash before it resumes from the upload id, which the api says is complete.
-          if (result.status === 'uploaded') journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: result.uploadId, state: 'uploaded', parts: {}, sha256: result.sha256 });
           if (result.status === 'uploaded') {
+            journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: result.uploadId, state: 'uploaded', parts: {}, sha256: result.sha256 });
             this.finish(file, { path: file.path, sha256: result.sha256, assetId: null, versionId: null, status: 'uploaded' }, { uploadId: result.uploadId, ...counts });
             leave();
           } else {
