@@ -26,10 +26,6 @@ before(async () => {
   stranger = await bootstrapOrganization(api.pool, { organization: 'Other studio', client: 'C', project: 'P', adminEmail: 'admin@other.example', adminName: 'Other' });
 });
 after(async () => {
-  // test/helpers/api.ts drops the database as soon as pool.end() resolves, which is before the
-  // pools' sockets have closed: a closing connection the drop terminates must not fail this file.
-  api?.pool.on('error', () => {});
-  api?.boss.on('error', () => {});
   await api?.close();
 });
 

@@ -46,6 +46,11 @@ export async function startTestApi(options: { env?: Record<string, string>; edge
   });
   const pool = createPool(db.url);
   const boss = createBoss(db.url);
+  // The database is dropped on close while pg-boss may still hold a connection: not a failure then.
+  let closing = false;
+  boss.on('error', (err) => {
+    if (!closing) process.stderr.write(`pg-boss: ${err.message}\n`);
+  });
   await boss.start();
   await ensureQueues(boss);
   const url = `http://127.0.0.1:${port}`;
@@ -57,6 +62,7 @@ export async function startTestApi(options: { env?: Record<string, string>; edge
   return {
     app, url, edgeUrl, config, pool, boss, storages, databaseUrl: db.url, dataDir, org,
     close: async () => {
+      closing = true;
       await app.close();
       await boss.stop({ graceful: false, timeout: 1000 }).catch(() => {});
       await pool.end();

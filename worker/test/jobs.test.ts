@@ -44,6 +44,8 @@ before(async () => {
   config = loadConfig({ MEDIAVAULT_DATA_DIR: dir, DATABASE_URL: db.url, EDGE_SIGNING_KEY: 'e'.repeat(32), STORAGE_SIGNING_KEY: 's'.repeat(32), PREVIEW_BACKLOG_SECONDS: '60' });
   pool = createPool(db.url);
   boss = createBoss(db.url);
+  // after() drops the database while pg-boss may still hold a connection; pg-boss reports that as 'error'.
+  boss.on('error', () => {});
   await boss.start();
   await ensureQueues(boss);
   storages = createStoragesFromConfig(config, 'http://127.0.0.1:1');

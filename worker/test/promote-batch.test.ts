@@ -21,10 +21,6 @@ before(async () => {
   api = await startTestApi();
 });
 after(async () => {
-  // test/helpers/api.ts drops the database as soon as pool.end() resolves, which is before the
-  // pools' sockets have closed: a closing connection the drop terminates must not fail this file.
-  api?.pool.on('error', () => {});
-  api?.boss.on('error', () => {});
   await api?.close();
 });
 

@@ -20,6 +20,8 @@ before(async () => {
   api = await startTestApi();
   for (const name of ['worker-a', 'worker-b']) {
     const boss = createBoss(api.databaseUrl);
+    // The database is dropped at the end while this boss may still hold a connection.
+    boss.on('error', () => {});
     await boss.start();
     bosses.push(boss);
     const log = {

@@ -57,7 +57,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   }
 
   const stoppers: (() => Promise<unknown>)[] = [];
+  // Stopping closes the database under connections still open; that is not worth a line.
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     for (const fn of stoppers.reverse()) await fn().catch(() => {});
     if (embedded) await embedded.stop().catch(() => {});
   };
@@ -72,10 +75,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       EDGE_PORT: String(edgePort),
     });
     await runMigrations(databaseUrl);
-    const pool: Pool = createPool(databaseUrl);
+    const pool: Pool = createPool(databaseUrl, 10, (err) => {
+      if (!stopping) log(`database: an idle connection failed (${err.message}); the next query opens a new one`);
+    });
     stoppers.push(() => pool.end());
     const boss = createBoss(databaseUrl);
-    boss.on('error', (err) => log(`pg-boss: ${err.message}`));
+    boss.on('error', (err) => {
+      if (!stopping) log(`pg-boss: ${err.message}`);
+    });
     await boss.start();
     stoppers.push(() => boss.stop({ graceful: true, timeout: 5000 }));
     await ensureQueues(boss);

@@ -6,8 +6,16 @@ export type PoolClient = pg.PoolClient;
 // bigint (int8) columns hold byte sizes well under 2^53; read them as numbers.
 pg.types.setTypeParser(20, (value) => Number(value));
 
-export function createPool(databaseUrl: string, max = 10): pg.Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max });
+/**
+ * An idle pooled connection can fail on its own: the server restarts, an operator terminates
+ * it, or the database is dropped on shutdown (57P01). pg-pool then discards the connection and
+ * the next query opens a new one, but it also emits 'error' on the pool, which kills the process
+ * when nobody listens. A query's own failure still reaches its caller; this is only the idle case.
+ */
+export function createPool(databaseUrl: string, max = 10, onIdleError: (err: Error) => void = () => {}): pg.Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max });
+  pool.on('error', onIdleError);
+  return pool;
 }
 
 /** Runs fn inside one transaction on one pooled connection; rolls back on any error. */
