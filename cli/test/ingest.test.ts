@@ -84,21 +84,29 @@ describe('resume after SIGKILL', () => {
     });
     assert.equal(killed.signal, 'SIGKILL');
     // Stored = the server holds the file's bytes: its upload is complete, or its one part is there.
-    const uploads = await api.pool.query(`SELECT id, name, status FROM uploads WHERE name LIKE 'clip%'`);
-    let stored = 0;
-    const completedBeforeKill = new Set<string>();
-    for (const upload of uploads.rows) {
-      if (upload.status !== 'uploading') {
-        stored++;
-        completedBeforeKill.add(upload.name);
-      }
-      else {
-        // A completion the killed CLI had in flight may still land between the query and this read.
+    // The server may still be finishing a request the killed CLI had sent in full (writing and
+    // fsyncing a PUT, a completion): count once nothing is being written and two reads agree.
+    const readStored = async () => {
+      const uploads = await api.pool.query(`SELECT id, name FROM uploads WHERE name LIKE 'clip%' ORDER BY name`);
+      const completed = new Set<string>();
+      let count = 0;
+      for (const upload of uploads.rows) {
         const now = (await (await fetch(`${api.url}/api/uploads/${upload.id}`, { headers: { authorization: `Bearer ${api.org.token}` } })).json()) as { status: string; uploadedParts?: unknown[] };
-        if (now.status !== 'uploading') completedBeforeKill.add(upload.name);
-        if (now.status !== 'uploading' || (now.uploadedParts?.length ?? 0) > 0) stored++;
+        if (now.status !== 'uploading') completed.add(upload.name);
+        if (now.status !== 'uploading' || (now.uploadedParts?.length ?? 0) > 0) count++;
       }
+      return { count, completed };
+    };
+    const writesInFlight = async () => (await readdir(join(api.config.storage.fs.root, 'staging', '.tmp')).catch(() => [])).length;
+    let before = await readStored();
+    for (let settled = false; !settled; ) {
+      await new Promise((r) => setTimeout(r, 150));
+      const now = await readStored();
+      settled = now.count === before.count && now.completed.size === before.completed.size && (await writesInFlight()) === 0;
+      before = now;
     }
+    const stored = before.count;
+    const completedBeforeKill = before.completed;
     assert.ok(stored >= 2 && stored < 10, `${stored} files stored before the kill`);
 
     const again = await mediavault(args);
