@@ -1,7 +1,8 @@
 /** The pure pieces of bulk ingest: ASC MHL parsing and checking, the memory budget, the resume journal, the checksum header rule. */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -102,6 +103,59 @@ test('the journal keys files by api, project and absolute path; a damaged entry 
   assert.equal(journal.read(subject), null);
   journal.remove(subject);
   journal.remove(subject);
+});
+
+test('settled files go to one log per run, not a file each; a new run reads them back, later lines winning', async () => {
+  const uploads = join(dir, 'settled');
+  const journal = new UploadJournal(uploads);
+  const subjects = Array.from({ length: 50 }, (_, i) => ({ apiUrl: 'http://127.0.0.1:8080', projectId: 'p1', path: join(dir, `still-${i}.dng`) }));
+  const big = { apiUrl: 'http://127.0.0.1:8080', projectId: 'p1', path: join(dir, 'A001.mov') };
+  journal.write({ ...big, size: 20, mtimeMs: 1, uploadId: 'u-big', state: 'uploading', parts: { 1: 'c1' } });
+  subjects.forEach((subject, i) => journal.write({ ...subject, size: i, mtimeMs: 2, uploadId: `u${i}`, state: 'promoted', parts: {}, sha256: `s${i}`, assetId: `a${i}`, versionId: `v${i}` }));
+  journal.write({ ...big, size: 20, mtimeMs: 1, uploadId: 'u-big', state: 'promoted', parts: {}, sha256: 'sb', assetId: 'ab', versionId: 'vb' });
+  journal.remove(subjects[7]!);
+  journal.close();
+  const files = await readdir(uploads);
+  assert.equal(files.length, 1, `one log and no per-file entries: ${files.join(', ')}`);
+  assert.match(files[0]!, /^settled-\d+-\d+\.ndjson$/);
+
+  const again = new UploadJournal(uploads);
+  assert.equal(again.read(subjects[3]!)?.versionId, 'v3');
+  assert.equal(again.read(subjects[3]!)?.state, 'promoted');
+  assert.equal(again.read(subjects[7]!), null, 'a removed entry stays removed');
+  assert.equal(again.read(big)?.state, 'promoted', 'settling a file replaces its per-file entry');
+  // A file changed since: its new upload's per-file entry is newer than the settled line.
+  again.write({ ...big, size: 21, mtimeMs: 3, uploadId: 'u-big-2', state: 'uploading', parts: {} });
+  assert.equal(again.read(big)?.uploadId, 'u-big-2');
+  again.close();
+
+  // A SIGKILL mid-append leaves a torn last line: ignored, the lines before it count.
+  await appendFile(join(uploads, files[0]!), '{"id":"torn","entry":{"vers');
+  assert.equal(new UploadJournal(uploads).read(subjects[49]!)?.versionId, 'v49');
+});
+
+test('logs of runs that ended are folded into one; a log of a run still going is left alone', async () => {
+  const uploads = join(dir, 'fold');
+  await mkdir(uploads);
+  const ended = spawnSync(process.execPath, ['-e', '']).pid!;
+  const entry = (i: number, updatedAt: string) => ({ version: 1, apiUrl: 'http://h', projectId: 'p', path: join(dir, `f${i}`), size: i, mtimeMs: 1, uploadId: `u${i}`, state: 'promoted', parts: {}, updatedAt });
+  const idOf = (i: number) => new UploadJournal(uploads).idOf({ apiUrl: 'http://h', projectId: 'p', path: join(dir, `f${i}`) });
+  const line = (value: unknown) => `${JSON.stringify(value)}\n`;
+  await writeFile(join(uploads, `settled-1000-${ended}.ndjson`), line({ id: idOf(1), entry: entry(1, '2026-01-01T00:00:00.000Z') }) + line({ id: idOf(2), entry: entry(2, '2026-01-01T00:00:00.000Z') }));
+  await writeFile(join(uploads, `settled-2000-${ended}.ndjson`), line({ id: idOf(1), removed: '2026-01-02T00:00:00.000Z' }) + line({ id: idOf(3), entry: entry(3, '2026-01-02T00:00:00.000Z') }));
+  // A concurrent run (this process's parent is alive) wrote an older line for 2 after the others' newer one.
+  await writeFile(join(uploads, `settled-500-${process.ppid}.ndjson`), line({ id: idOf(2), entry: { ...entry(2, '2025-12-31T00:00:00.000Z'), uploadId: 'stale' } }));
+
+  const journal = new UploadJournal(uploads);
+  assert.equal(journal.read({ apiUrl: 'http://h', projectId: 'p', path: join(dir, 'f1') }), null);
+  assert.equal(journal.read({ apiUrl: 'http://h', projectId: 'p', path: join(dir, 'f2') })?.uploadId, 'u2', 'the latest line wins, whichever log holds it');
+  assert.equal(journal.read({ apiUrl: 'http://h', projectId: 'p', path: join(dir, 'f3') })?.uploadId, 'u3');
+  const files = (await readdir(uploads)).sort();
+  assert.equal(files.length, 2, files.join(', '));
+  assert.ok(files.includes(`settled-500-${process.ppid}.ndjson`), 'the running log is untouched');
+  const reread = new UploadJournal(uploads);
+  assert.equal(reread.read({ apiUrl: 'http://h', projectId: 'p', path: join(dir, 'f1') }), null, 'the withdrawal survives the fold while another log may need it');
+  assert.equal(reread.read({ apiUrl: 'http://h', projectId: 'p', path: join(dir, 'f2') })?.uploadId, 'u2');
 });
 
 test('x-amz-checksum-sha256 goes to fs URLs always, to S3 URLs only when signed', () => {

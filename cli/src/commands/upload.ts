@@ -83,6 +83,7 @@ export async function runUpload(paths: string[], options: UploadOptions): Promis
   const output = createOutput(options.json ?? false);
   let client: MediavaultClient | undefined;
   let watcher: PromotionWatcher | null = null;
+  let journal: UploadJournal | undefined;
   try {
     const connection = resolveConnection(options);
     client = connect(connection);
@@ -94,7 +95,7 @@ export async function runUpload(paths: string[], options: UploadOptions): Promis
       if ((err as { code?: string }).code === 'mhl_invalid') throw new CliError('mhl_invalid', (err as Error).message);
       throw err;
     });
-    const journal = new UploadJournal(join(dirname(profilePath()), 'uploads'));
+    journal = new UploadJournal(join(dirname(profilePath()), 'uploads'));
     if (options.dryRun) return dryRun(output, plan, journal, connection, project.id, options);
     if (options.promote) watcher = createPromotionWatcher(client, { projectId: project.id });
     const ingest = new Ingest({ client, output, connection, projectId: project.id, plan, journal, watcher, options });
@@ -103,6 +104,7 @@ export async function runUpload(paths: string[], options: UploadOptions): Promis
     return reportFailure(output, err);
   } finally {
     watcher?.close();
+    journal?.close();
     await client?.close();
   }
 }
