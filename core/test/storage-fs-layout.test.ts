@@ -68,6 +68,7 @@ describe('fs multipart with a layout: parts written in place, completion without
 
   const uploadDir = (uploadId: string) => join(staging.roleRoot, '.multipart', uploadId);
   const dataFile = (uploadId: string) => join(uploadDir(uploadId), 'data');
+  const exists = (path: string) => access(path).then(() => true, () => false);
 
   async function putPart(key: string, uploadId: string, partNumber: number, body: Buffer, options: { checksumSha256?: string } = {}): Promise<Response> {
     const url = await staging.presignUploadPart(key, uploadId, partNumber, 300, options);
@@ -217,16 +218,28 @@ describe('fs multipart with a layout: parts written in place, completion without
     assert.deepEqual(await buffer(await staging.get(key)), expected);
   });
 
-  it('refuses a completion whose part place was torn after the part was recorded; nothing published, the part asked for again', async () => {
+  it('two requests for one part overlapping: completion re-hashes that place, refuses the mix, and the part is asked for again', async () => {
     const key = 'layout/torn';
     const object = bytes(SIZE, 12);
     const parts = split(object, PART);
     const { uploadId } = await staging.createMultipartUpload(key, { layout: { size: SIZE, partSize: PART } });
-    const etags = await putAll(key, uploadId, parts, [1, 2, 3, 4, 5]);
-    // What a second PUT of part 2 racing the first could leave: other bytes inside its place.
-    const data = await open(dataFile(uploadId), 'r+');
-    await data.write(Buffer.from('garbage'), 0, 7, PART + 150_000);
-    await data.close();
+    const etags = await putAll(key, uploadId, parts, [1, 3, 4, 5]);
+    // Request A for part 2 (other bytes: the file changed between tries) stalls after half of it …
+    const other = bytes(PART, 99);
+    let resume!: () => void;
+    const stalled = new Promise<void>((resolve) => (resume = resolve));
+    const slowBody = Readable.from((async function* () {
+      yield other.subarray(0, PART / 2);
+      await stalled;
+      yield other.subarray(PART / 2);
+    })());
+    const first = staging.writeUploadPart(key, uploadId, 2, slowBody);
+    for (let i = 0; i < 200 && !(await exists(join(uploadDir(uploadId), '2.writing'))); i++) await new Promise((r) => setTimeout(r, 5));
+    // … request B sends all of part 2 meanwhile, then A finishes and is recorded last.
+    assert.equal((await putPart(key, uploadId, 2, parts[1]!)).status, 200);
+    resume();
+    etags[1] = (await first).etag;
+    assert.ok(await exists(join(uploadDir(uploadId), '2.overlapped')), 'B found A in flight and marked the part');
 
     const complete = () => staging.completeMultipartUpload(key, uploadId, etags.map((etag, i) => ({ partNumber: i + 1, etag })));
     await assert.rejects(complete(), isAppErrorWith('bad_request', /part 2: the bytes at its place are not the part that was recorded/));
@@ -234,9 +247,27 @@ describe('fs multipart with a layout: parts written in place, completion without
     assert.deepEqual((await staging.listParts(key, uploadId)).map((p) => p.partNumber), [1, 3, 4, 5], 'part 2 is to be sent again');
     await assert.rejects(complete(), isAppErrorWith('bad_request', /part 2 was never uploaded/));
 
-    assert.equal((await putPart(key, uploadId, 2, parts[1]!)).status, 200);
+    etags[1] = (await putPart(key, uploadId, 2, parts[1]!)).headers.get('etag')!;
     assert.equal((await complete()).sha256, sha256hex(object));
     assert.deepEqual(await buffer(await staging.get(key)), object);
+  });
+
+  it('a part written by one request alone is not hashed again: completion reads every byte once, for the whole sha256', async () => {
+    const key = 'layout/trusted';
+    const object = bytes(SIZE, 14);
+    const parts = split(object, PART);
+    const { uploadId } = await staging.createMultipartUpload(key, { layout: { size: SIZE, partSize: PART } });
+    const etags = await putAll(key, uploadId, parts, [1, 2, 3, 4, 5]);
+    // Bytes changed behind the driver's back are not caught per part, but they change the whole
+    // object's sha256, which promotion compares with the sha256 the client read from the file.
+    const data = await open(dataFile(uploadId), 'r+');
+    await data.write(Buffer.from('garbage'), 0, 7, PART + 150_000);
+    await data.close();
+    const changed = Buffer.from(object);
+    changed.write('garbage', PART + 150_000);
+    const result = await staging.completeMultipartUpload(key, uploadId, etags.map((etag, i) => ({ partNumber: i + 1, etag })));
+    assert.equal(result.sha256, sha256hex(changed));
+    assert.notEqual(result.sha256, sha256hex(object));
   });
 
   it('refuses a completion that lists fewer parts than the layout, and a layout that makes no sense', async () => {

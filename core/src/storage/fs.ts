@@ -22,7 +22,7 @@
  * Presigned URLs point at the api's `/storage/*` endpoints (fs-presigned.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { chmod, copyFile, constants as fsConstants, link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -112,7 +112,12 @@ function layoutRegion(layout: PartLayout, partNumber: number): { offset: number;
  * against its recorded sha256 (hex, index partNumber - 1). Reads ahead into a second buffer
  * while the first is hashed, so the disk and the hash work at the same time.
  */
-async function hashPlacedParts(path: string, layout: PartLayout, recordedSha256Hex: string[]): Promise<{ sha256Hex: string } | { tornPart: number }> {
+/**
+ * Reads an upload's data file once: the whole object's sha256, and each part's place checked
+ * against its recorded sha256 where one is given (null: the part was written by one request
+ * alone, so its place holds what was verified when it was written).
+ */
+async function hashPlacedParts(path: string, layout: PartLayout, recordedSha256Hex: (string | null)[]): Promise<{ sha256Hex: string } | { tornPart: number }> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
@@ -134,11 +139,12 @@ async function hashPlacedParts(path: string, layout: PartLayout, recordedSha256H
       whole.update(chunk);
       for (let at = 0; at < chunk.length; ) {
         const take = Math.min(regionLeft, chunk.length - at);
-        region.update(chunk.subarray(at, at + take));
+        const expected = recordedSha256Hex[partNumber - 1];
+        if (expected) region.update(chunk.subarray(at, at + take));
         at += take;
         regionLeft -= take;
         if (regionLeft > 0) continue;
-        if (region.digest('hex') !== recordedSha256Hex[partNumber - 1]) return { tornPart: partNumber };
+        if (expected && region.digest('hex') !== expected) return { tornPart: partNumber };
         partNumber++;
         if (partNumber <= recordedSha256Hex.length) {
           region = createHash('sha256');
@@ -147,7 +153,7 @@ async function hashPlacedParts(path: string, layout: PartLayout, recordedSha256H
       }
     }
     // An empty object is one empty part, which the loop above never reached.
-    if (size === 0 && region.digest('hex') !== recordedSha256Hex[0]) return { tornPart: 1 };
+    if (size === 0 && recordedSha256Hex[0] && region.digest('hex') !== recordedSha256Hex[0]) return { tornPart: 1 };
     return { sha256Hex: whole.digest('hex') };
   } finally {
     // close() waits for a read still in flight (after an early return).
@@ -527,6 +533,36 @@ export class FsStorage implements CopyingStorage {
       );
     if (options.contentLength !== undefined && options.contentLength !== length) throw wrongSize(String(options.contentLength));
     const dir = this.#uploadDir(uploadId);
+    // Two requests for one part (a client retry while the first is still being received) can
+    // interleave their bytes at its place. The first holds `<n>.writing` while it writes; one
+    // that finds it there marks the part overlapped, which completion then re-hashes. Any two
+    // overlapping writes meet this way: both cannot hold the mark at the same time.
+    const writingMark = join(dir, `${partNumber}.writing`);
+    let holdsMark = false;
+    try {
+      await writeFile(writingMark, '', { flag: 'wx' });
+      holdsMark = true;
+    } catch (err) {
+      if (hasCode(err, 'ENOENT')) throw errors.notFound('upload');
+      if (!hasCode(err, 'EEXIST')) throw err;
+      await writeFile(join(dir, `${partNumber}.overlapped`), '');
+    }
+    try {
+      return await this.#writePartAtPlace(dir, partNumber, offset, length, body, options, wrongSize);
+    } finally {
+      if (holdsMark) await rm(writingMark, { force: true });
+    }
+  }
+
+  async #writePartAtPlace(
+    dir: string,
+    partNumber: number,
+    offset: number,
+    length: number,
+    body: Readable | Buffer,
+    options: { checksumSha256?: string },
+    wrongSize: (actual: string) => Error,
+  ): Promise<UploadedPart> {
     const sha256 = createHash('sha256');
     let size = 0;
     const placing = new Transform({
@@ -568,7 +604,9 @@ export class FsStorage implements CopyingStorage {
   async #completeInPlace(key: string, uploadId: string, layout: PartLayout, parts: StoredPart[]): Promise<AssembledObject> {
     const dir = this.#uploadDir(uploadId);
     const data = join(dir, DATA_FILE);
-    const hashed = await hashPlacedParts(data, layout, parts.map((p) => unquoteEtag(p.etag)));
+    // Only a place two requests may have written at once can hold other bytes than its record says.
+    const overlapped = await this.#overlappedParts(dir);
+    const hashed = await hashPlacedParts(data, layout, parts.map((p) => (overlapped.has(p.partNumber) ? unquoteEtag(p.etag) : null)));
     if ('tornPart' in hashed) {
       await rm(parts[hashed.tornPart - 1]!.path, { force: true });
       throw errors.badRequest(
@@ -580,6 +618,20 @@ export class FsStorage implements CopyingStorage {
     await rm(dir, { recursive: true, force: true });
     const info = await this.head(key);
     return { sha256: hashed.sha256Hex, ...(info?.etag ? { etag: info.etag } : {}) };
+  }
+
+  /**
+   * Parts of an upload whose place may hold bytes of two requests: one was written while
+   * another request for it was in flight (it left a `.overlapped` mark), or a request for it
+   * is in flight or died in flight (its `.writing` mark is there).
+   */
+  async #overlappedParts(dir: string): Promise<Set<number>> {
+    const overlapped = new Set<number>();
+    for (const name of await readdir(dir)) {
+      const mark = /^(\d+)\.(writing|overlapped)$/.exec(name);
+      if (mark) overlapped.add(Number(mark[1]));
+    }
+    return overlapped;
   }
 
   /** Removes the records of partNumber other than keep (all of them when keep is null). */
@@ -665,9 +717,14 @@ export class FsStorage implements CopyingStorage {
   }
 
   async #readRetention(key: string): Promise<Date | undefined> {
+    const path = this.#retentionPath(key);
+    // Most keys have no record, and every write and delete asks. A synchronous probe answers
+    // that in about 2 µs; an async read that fails costs about 100 µs of CPU (a thread-pool
+    // round trip and an Error), which thousands of small files add up to seconds.
+    if (!existsSync(path)) return undefined;
     let text: string;
     try {
-      text = await readFile(this.#retentionPath(key), 'utf8');
+      text = await readFile(path, 'utf8');
     } catch (err) {
       if (hasCode(err, 'ENOENT', 'ENOTDIR')) return undefined;
       throw err;
