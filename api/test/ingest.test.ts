@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { masterKey } from '@mediavault/core/keys';
 import { createMemberWithToken, bootstrapOrganization } from '@mediavault/api/bootstrap';
 import type { S3Storage } from '@mediavault/core/storage/index';
-import { handlePromote } from '@mediavault/worker/jobs/promote';
+import { handlePromote, promoteUploads } from '@mediavault/worker/jobs/promote';
 import { abortExpiredUploads } from '@mediavault/worker/jobs/maintenance';
 import { bearer, startTestApi, type TestApi } from '../../test/helpers/api.ts';
 import { bucketFor, startS3rver, type RunningS3rver } from '../../core/test/helpers/s3rver.ts';
@@ -246,5 +246,47 @@ describe('s3 driver (s3rver)', () => {
     assert.equal(copy!.input.Key, masterKey(sha256(whole)));
     assert.equal((await api.storages.masters.head(masterKey(sha256(whole))))?.size, whole.length);
     assert.equal(await api.storages.staging.head(presign.body.stagingKey), null, 'staging removed after promotion');
+  });
+
+  test('a batch of small files: one PUT each to a URL signed for its sha256, completed and promoted together; a batch started again resumes by content', async () => {
+    const files = [randomBytes(2000), Buffer.alloc(0), randomBytes(70_000)].map((bytes, i) => ({ name: `still-${i}.dng`, bytes }));
+    const presign = () => call('POST', '/api/uploads/batch', api.org.token, { projectId: api.org.projectId, files: files.map((f) => ({ name: f.name, size: f.bytes.length, sha256: sha256(f.bytes) })) });
+    const first = await presign();
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const started = first.body.files as { status: string; uploadId: string; stagingKey: string; url: string; checksumSha256: string; stored?: boolean }[];
+    assert.deepEqual(started.map((f) => f.status), ['upload', 'upload', 'upload']);
+    for (const [i, f] of started.entries()) {
+      const url = new URL(f.url);
+      assert.equal(url.searchParams.get('partNumber'), null, 'one whole-object PUT, no multipart upload');
+      assert.match(url.searchParams.get('X-Amz-SignedHeaders') ?? '', /x-amz-checksum-sha256/, 'the sha256 is a signed header');
+      assert.equal(f.checksumSha256, b64sha(files[i]!.bytes));
+    }
+    // The first file is stored, then the client dies: the same batch again says so, and keeps the same uploads.
+    const put = async (i: number) => {
+      const res = await fetch(started[i]!.url, { method: 'PUT', body: new Uint8Array(files[i]!.bytes), headers: { 'x-amz-checksum-sha256': started[i]!.checksumSha256 } });
+      assert.equal(res.status, 200, await res.clone().text());
+      return res.headers.get('etag')!;
+    };
+    const etags = [await put(0)];
+    const again = await presign();
+    assert.deepEqual(again.body.files.map((f: { uploadId: string; stored?: boolean }) => [f.uploadId, f.stored ?? false]), started.map((f, i) => [f.uploadId, i === 0]));
+    etags.push(await put(1), await put(2));
+    // An s3 PUT answers the MD5 ETag; the whole-object sha256 is the one the URL was signed for.
+    const completed = await call('POST', '/api/uploads/batch/complete', api.org.token, {
+      uploads: started.map((f, i) => ({ uploadId: f.uploadId, etag: etags[i], promote: { collectionPath: 'stills' } })),
+    });
+    assert.equal(completed.status, 200, JSON.stringify(completed.body));
+    assert.deepEqual(completed.body.uploads.map((u: { status: string }) => u.status), ['promoting', 'promoting', 'promoting']);
+    const { rows } = await api.pool.query(`SELECT data FROM pgboss.job WHERE name = 'promote' AND data->>'uploadId' = ANY($1::text[])`, [started.map((f) => f.uploadId)]);
+    assert.equal(rows.length, 3, 'one promote job per upload');
+    await promoteUploads({ config: api.config, pool: api.pool, boss: api.boss, storages: api.storages, log: quietLog }, rows.map((r) => r.data));
+    for (const [i, f] of started.entries()) {
+      const state = await call('GET', `/api/uploads/${f.uploadId}`, api.org.token);
+      assert.equal(state.body.status, 'promoted', JSON.stringify(state.body.error));
+      assert.equal((await api.storages.masters.head(masterKey(sha256(files[i]!.bytes))))?.size, files[i]!.bytes.length);
+      assert.equal(await api.storages.staging.head(f.stagingKey), null, 'staging removed after promotion');
+    }
+    const dedup = await presign();
+    assert.deepEqual(dedup.body.files.map((f: { status: string }) => f.status), ['duplicate', 'duplicate', 'duplicate'], 'bytes in masters are not sent again');
   });
 });
