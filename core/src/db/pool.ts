@@ -10,11 +10,12 @@ pg.types.setTypeParser(20, (value) => Number(value));
  * An idle pooled connection can fail on its own: the server restarts, an operator terminates
  * it, or the database is dropped on shutdown (57P01). pg-pool then discards the connection and
  * the next query opens a new one, but it also emits 'error' on the pool, which kills the process
- * when nobody listens. A query's own failure still reaches its caller; this is only the idle case.
+ * when nobody listens. A query's own failure still reaches its caller; this is only the idle case,
+ * told to `log` (when given) as one line.
  */
-export function createPool(databaseUrl: string, max = 10, onIdleError: (err: Error) => void = () => {}): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max });
-  pool.on('error', onIdleError);
+export function createPool(databaseUrl: string, options: { max?: number; log?: (line: string) => void } = {}): pg.Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+  pool.on('error', (err) => options.log?.(`database: an idle connection failed (${err.message}); the next query opens a new one`));
   return pool;
 }
 

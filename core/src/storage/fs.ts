@@ -109,13 +109,10 @@ function layoutRegion(layout: PartLayout, partNumber: number): { offset: number;
 
 /**
  * One read of an upload's data file: the whole object's sha256, and each part's place checked
- * against its recorded sha256 (hex, index partNumber - 1). Reads ahead into a second buffer
- * while the first is hashed, so the disk and the hash work at the same time.
- */
-/**
- * Reads an upload's data file once: the whole object's sha256, and each part's place checked
- * against its recorded sha256 where one is given (null: the part was written by one request
- * alone, so its place holds what was verified when it was written).
+ * against its recorded sha256 (hex, index partNumber - 1) where one is given (null: the part
+ * was written by one request alone, so its place holds what was verified as it was written).
+ * Reads ahead into a second buffer while the first is hashed, so the disk and the hash work at
+ * the same time.
  */
 async function hashPlacedParts(path: string, layout: PartLayout, recordedSha256Hex: (string | null)[]): Promise<{ sha256Hex: string } | { tornPart: number }> {
   const handle = await open(path, 'r');
