@@ -11,7 +11,9 @@
  *       STORAGE_DRIVER=s3 vs Debian's `aws s3 cp --recursive` to the same s3rver.
  * Dataset: 4 × 512 MiB + 2,000 × 256 KiB random files (× --scale). Before
  * each round the first bytes of every file are rewritten with new random
- * bytes, so no round is deduplicated against an earlier one.
+ * bytes, so no round is deduplicated against an earlier one. Every side starts after an untimed
+ * `sync`, and `cp`'s copy is removed only at the end of its round, so no side pays for the
+ * writeback or the freed inodes another side left behind.
  * Then the memory check: one sparse `--rss-gib` GiB file (default 4; 0 skips)
  * uploaded to the fs stack, the CLI's peak RSS printed (target < 300 MB).
  * Not a test: it prints figures; targets are ≥ 0.7 of the local limit and
@@ -164,20 +166,30 @@ try {
   };
 
   const results: Record<'local' | 'sha256sum' | 'cp' | 'fs' | 's3' | 'aws', Timed[]> = { local: [], sha256sum: [], cp: [], fs: [], s3: [], aws: [] };
+  // Each side starts once the page cache holds no dirty data: otherwise the writeback of what the
+  // side before wrote (cp's copy never waits for the disk) runs during, and is charged to, the next.
+  const settle = () => run('sync', []);
   for (let round = 1; round <= runs; round++) {
     await salt(dataset.files);
+    await settle();
     const sums = await run('sha256sum', dataset.files);
     const copy = join(work, `cp-${round}`);
+    await settle();
     const copied = await run('cp', ['-r', data, copy]);
-    await rm(copy, { recursive: true, force: true });
     results.sha256sum.push({ seconds: sums.seconds });
     results.cp.push({ seconds: copied.seconds });
     results.local.push({ seconds: sums.seconds + copied.seconds });
 
+    await settle();
     results.fs.push(await mediavaultUpload(fsStack, data, join(work, 'config'), true));
+    await settle();
     results.s3.push(await mediavaultUpload(s3Stack, data, join(work, 'config'), false));
+    await settle();
     const aws = await run('aws', ['s3', 'cp', '--recursive', '--only-show-errors', '--endpoint-url', s3.endpoint, data, `s3://${bucketFor('staging')}/aws-cli-round-${round}/`], awsEnv);
     results.aws.push({ seconds: aws.seconds });
+    // Removed only now: ext4 without a journal skips recently removed inodes when it allocates
+    // (for minutes), so removing the copy right after `cp` would tax the side measured next.
+    await rm(copy, { recursive: true, force: true });
 
     const rate = (t: Timed) => (mb / t.seconds).toFixed(0).padStart(5);
     process.stdout.write(`round ${round}: local limit ${rate(results.local.at(-1)!)} MB/s (sha256sum ${results.sha256sum.at(-1)!.seconds.toFixed(1)} s + cp -r ${results.cp.at(-1)!.seconds.toFixed(1)} s)`

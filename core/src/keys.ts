@@ -21,14 +21,21 @@ export function masterKey(sha: string): string {
   return `sha256/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`;
 }
 
-/** staging/<orgId>/<uploadId>/<safe file name>: the org prefix lets the api refuse another tenant's key. */
+/**
+ * staging/<orgId>/<uploadId>_<safe file name>: the org prefix lets the api refuse another
+ * tenant's key. One level below the org, not a folder per upload: on a store backed by a file
+ * system (the fs driver, s3rver, MinIO) a folder per upload is a directory created and removed
+ * for every file of a bulk ingest. On ext4 without a journal the allocator skips inodes removed
+ * in the last minutes, scanning past each, so that churn slows every later file.
+ */
 export function stagingKey(orgId: string, uploadId: string, fileName: string): string {
   const safe = fileName.normalize('NFC').replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 200) || 'file';
-  return `staging/${orgId}/${uploadId}/${safe}`;
+  return `staging/${orgId}/${uploadId}_${safe}`;
 }
 
+/** The organization of a staging key (also of the earlier staging/<orgId>/<uploadId>/<name> form). */
 export function stagingKeyOrg(key: string): string | null {
-  const m = /^staging\/([^/]+)\/[^/]+\/[^/]+$/.exec(key);
+  const m = /^staging\/([^/]+)\/[^/]+(?:\/[^/]+)?$/.exec(key);
   return m ? m[1]! : null;
 }
 

@@ -39,8 +39,11 @@ test('key layout: content-addressed masters, previews per sha, org-scoped stagin
   assert.equal(previewKeys.poster(sha), `thumbs/${sha}/poster.jpg`);
   assert.equal(previewKeys.waveform(sha), `waveform/${sha}.json`);
   const key = stagingKey('org-1', 'up-1', 'A001 C002/../x.mov');
-  assert.equal(key, 'staging/org-1/up-1/A001_C002_.._x.mov');
+  assert.equal(key, 'staging/org-1/up-1_A001_C002_.._x.mov');
   assert.equal(stagingKeyOrg(key), 'org-1');
+  assert.equal(stagingKeyOrg('staging/org-1/up-1/x.mov'), 'org-1', 'keys of the earlier per-upload folder form');
+  assert.equal(stagingKeyOrg('staging/org-1/a/b/x.mov'), null);
+  assert.equal(stagingKeyOrg('masters/org-1/x.mov'), null);
   assert.ok(isSha256Hex(sha));
   assert.ok(!isSha256Hex(sha.slice(1)));
 });
