@@ -8,7 +8,8 @@
  *       the same run: `sha256sum` of the files, then `cp -r` of them (their
  *       times added: the upload both hashes and writes every byte);
  *  (ii) `mediavault upload` (no promotion) to s3rver through a stack with
- *       STORAGE_DRIVER=s3 vs Debian's `aws s3 cp --recursive` to the same s3rver.
+ *       STORAGE_DRIVER=s3 vs Debian's `aws s3 cp --recursive` to the same s3rver,
+ *       which runs in a process of its own (not on the event loop of the api).
  * Dataset: 4 × 512 MiB + 2,000 × 256 KiB random files (× --scale). Before
  * each round the first bytes of every file are rewritten with new random
  * bytes, so no round is deduplicated against an earlier one. Every side starts after an untimed
@@ -26,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startS3rver, bucketFor } from '../../core/test/helpers/s3rver.ts';
+import { bucketFor, type RunningS3rver } from '../../core/test/helpers/s3rver.ts';
 import { storageRoles } from '@mediavault/core/storage/types';
 import { startEmbeddedPostgres } from '@mediavault/core/db/embedded';
 import pg from 'pg';
@@ -120,6 +121,22 @@ async function mediavaultUpload(stack: RunningStack, data: string, configDir: st
   return { seconds, peakRssMb: Math.round(summary.peakRssBytes / 1e6) };
 }
 
+/** s3rver in its own process (s3rver-process.ts), with Node's default flags. */
+async function startS3rverProcess(): Promise<Pick<RunningS3rver, 'endpoint' | 'settings' | 'close'>> {
+  const child = spawn(join(root, 'node_modules/.bin/node'), [join(root, 'cli/bench/s3rver-process.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolvePromise) => child.once('exit', () => resolvePromise()));
+  let buffered = '';
+  const started = await new Promise<Pick<RunningS3rver, 'endpoint' | 'settings'>>((resolvePromise, reject) => {
+    child.once('error', reject);
+    void exited.then(() => reject(new Error('s3rver exited before it listened')));
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk;
+      if (buffered.includes('\n')) resolvePromise(JSON.parse(buffered.slice(0, buffered.indexOf('\n'))));
+    });
+  });
+  return { ...started, close: async () => { child.stdin.end(); await exited; } };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -146,7 +163,7 @@ try {
   const databaseUrl = (name: string) => database.adminUrl.replace(/\/postgres$/, `/${name}`);
   const fsStack = await startStack({ dataDir: join(work, 'fs-stack'), apiPort: 0, edgePort: 0, env: { ...baseEnv, STORAGE_DRIVER: 'fs', DATABASE_URL: databaseUrl('bench_fs') } });
   stopping.push(() => fsStack.stop());
-  const s3 = await startS3rver();
+  const s3 = await startS3rverProcess();
   stopping.push(() => s3.close());
   const s3Env: Record<string, string> = { STORAGE_DRIVER: 's3', S3_ENDPOINT: s3.endpoint, S3_REGION: 'us-east-1', S3_FORCE_PATH_STYLE: 'true' };
   for (const role of storageRoles) {

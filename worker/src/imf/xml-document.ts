@@ -9,6 +9,9 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { errors } from '@mediavault/core/errors';
 
+/** The largest file read as an XML document (CPL, PKL, ASSETMAP): larger ones are not read whole. */
+export const maxXmlBytes = 16 * 1024 * 1024;
+
 export type ImfDocumentKind = 'CompositionPlaylist' | 'PackingList' | 'AssetMap';
 
 /** Namespace URIs accepted for each root element. */

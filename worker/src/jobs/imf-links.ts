@@ -1,17 +1,24 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { withTransaction } from '@mediavault/core/db/pool';
 import { masterKey } from '@mediavault/core/keys';
 import type { Storage } from '@mediavault/core/storage/types';
 import { parseCpl } from '../imf/cpl.ts';
 import { linkCplToVersions, type KnownVersion } from '../imf/package.ts';
 import { parseAssetMap, parsePkl, type AssetMapEntry, type PackingList } from '../imf/packing.ts';
+import { maxXmlBytes } from '../imf/xml-document.ts';
 import type { WorkerDeps } from '../worker.ts';
-
-const maxXmlBytes = 16 * 1024 * 1024;
 
 async function readText(storage: Storage, sha: string): Promise<string> {
   const local = storage.localPath?.(masterKey(sha));
-  if (local) return readFile(local, 'utf8');
+  if (local) {
+    const handle = await open(local, 'r');
+    try {
+      if ((await handle.stat()).size > maxXmlBytes) throw new Error('XML document larger than 16 MiB');
+      return await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of await storage.get(masterKey(sha))) {

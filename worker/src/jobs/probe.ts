@@ -1,5 +1,4 @@
 import { open } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
 import { isAppError } from '@mediavault/core/errors';
 import { masterKey } from '@mediavault/core/keys';
 import { queues, sendOptions, type ProbeJob } from '@mediavault/core/jobs';
@@ -12,12 +11,22 @@ import type { WorkerDeps } from '../worker.ts';
 import { createWorkspace, localCopy } from './materialize.ts';
 import { setJobState } from './job-state.ts';
 import { linkImfComposition } from './imf-links.ts';
+import { looksLikeXml } from '../media/sniff.ts';
+import { maxXmlBytes } from '../imf/xml-document.ts';
 
-async function startsLikeXml(path: string): Promise<boolean> {
+/**
+ * The file's text when it is an XML document: it starts like one (looksLikeXml) and is at most
+ * maxXmlBytes. Anything else (binary data that happens to start with `<`, a huge file) is null
+ * and goes to the media probe instead of being read whole into memory.
+ */
+export async function readXmlDocument(path: string): Promise<string | null> {
   const handle = await open(path, 'r');
   try {
+    const { size } = await handle.stat();
+    if (size > maxXmlBytes) return null;
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(256), 0, 256, 0);
-    return /^\s*(<\?xml|<)/.test(buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, ''));
+    if (!looksLikeXml(buffer.subarray(0, bytesRead))) return null;
+    return (await handle.readFile({ encoding: 'utf8' })) as string;
   } finally {
     await handle.close();
   }
@@ -35,8 +44,8 @@ export async function handleProbe(deps: WorkerDeps, job: ProbeJob): Promise<void
     await setJobState(deps.pool, 'probe', job.versionId, 'active');
     const input = await localCopy(deps.storages.masters, masterKey(job.sha256), workspace);
     const meta: Record<string, unknown> = { probedAt: new Date().toISOString() };
-    if (await startsLikeXml(input)) {
-      const xml = await readFile(input, 'utf8');
+    const xml = await readXmlDocument(input);
+    if (xml !== null) {
       if (isCpl(xml)) {
         try {
           meta.imf = await linkImfComposition(deps, job.versionId, job.sha256, xml);

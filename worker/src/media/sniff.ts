@@ -34,9 +34,22 @@ const signatures: ((head: Buffer) => boolean)[] = [
 /** Camera-raw and other formats whose files carry no signature ffprobe or MediaInfo could be refused on. */
 const mediaExtensions = new Set(['r3d', 'braw', 'ari', 'arx', 'crm', 'mts', 'm2ts', 'dv', 'dif', 'h264', 'h265', 'hevc', 'aac', 'ac3', 'ec3', 'dts', 'y4m', 'vob', 'mpg', 'mpeg', 'nef', 'cr2', 'arw']);
 
+/**
+ * Whether a file's first bytes open an XML document: text (no bytes that are not UTF-8, no
+ * control characters but whitespace) starting, after a BOM and whitespace, with `<?xml` or an
+ * element. One random file in about 1,300 starts with `<` and a letter; the text check keeps
+ * such binary data (a camera file, say) from being read whole as a document.
+ */
+export function looksLikeXml(head: Buffer): boolean {
+  // A multi-byte character cut at the end of the head is not a reason to refuse it.
+  const text = head.subarray(0, 256).toString('utf8').replace(/\uFFFD{1,3}$/, '').replace(/^\uFEFF/, '');
+  // eslint-disable-next-line no-control-regex
+  if (text.includes('\uFFFD') || /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(text)) return false;
+  return /^\s*<(\?xml|[A-Za-z_])/.test(text);
+}
+
 export function sniffContent(head: Buffer, fileName: string): ContentKind {
-  const text = head.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, '').trimStart();
-  if (text.startsWith('<?xml') || /^<[A-Za-z]/.test(text)) return 'xml';
+  if (looksLikeXml(head)) return 'xml';
   if (head.length >= 4 && signatures.some((matches) => matches(head))) return 'media';
   const dot = fileName.lastIndexOf('.');
   if (dot >= 0 && mediaExtensions.has(fileName.slice(dot + 1).toLowerCase())) return 'media';
