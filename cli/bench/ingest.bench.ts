@@ -123,7 +123,7 @@ async function mediavaultUpload(stack: RunningStack, data: string, configDir: st
 
 /** s3rver in its own process (s3rver-process.ts), with Node's default flags. */
 async function startS3rverProcess(): Promise<Pick<RunningS3rver, 'endpoint' | 'settings' | 'close'>> {
-  const child = spawn(join(root, 'node_modules/.bin/node'), [join(root, 'cli/bench/s3rver-process.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(node, [join(root, 'cli/bench/s3rver-process.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolvePromise) => child.once('exit', () => resolvePromise()));
   let buffered = '';
   const started = await new Promise<Pick<RunningS3rver, 'endpoint' | 'settings'>>((resolvePromise, reject) => {

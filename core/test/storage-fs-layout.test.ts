@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
-import { AppError } from '../src/errors.ts';
 import { FsStorage } from '../src/storage/fs.ts';
 import type { Storage, StorageRole } from '../src/storage/types.ts';
+import { isAppErrorWith } from './helpers/app-error.ts';
 import { serveFsPresigned, type FsPresignedServer } from './helpers/fs-presigned-server.ts';
 
 // Not a multiple of the driver's 1 MiB reads, so completion's reads straddle part boundaries.
@@ -29,15 +29,6 @@ function bytes(n: number, seed: number): Buffer {
 
 const sha256hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sha256b64 = (b: Buffer) => createHash('sha256').update(b).digest('base64');
-
-function isAppErrorWith(code: string, message?: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof AppError, `expected an AppError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    if (message) assert.match(err.message, message);
-    return true;
-  };
-}
 
 /** The object's bytes split as the layout splits them. */
 function split(object: Buffer, partSize: number): Buffer[] {

@@ -18,10 +18,10 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { NoSuchUpload, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
-import { AppError } from '../src/errors.ts';
 import { signFsRequest } from '../src/storage/fs-url-signing.ts';
 import { createStorage, FsStorage, S3Storage, supportsCopy, type StorageSettings } from '../src/storage/index.ts';
 import type { Storage, StorageRole } from '../src/storage/types.ts';
+import { isAppErrorWith } from './helpers/app-error.ts';
 import { serveFsPresigned } from './helpers/fs-presigned-server.ts';
 import { bucketFor, startS3rver } from './helpers/s3rver.ts';
 
@@ -111,15 +111,6 @@ async function keysUnder(storage: Storage, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   for await (const o of storage.list(prefix)) keys.push(o.key);
   return keys;
-}
-
-function isAppErrorWith(code: string, message?: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof AppError, `expected an AppError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    if (message) assert.match(err.message, message);
-    return true;
-  };
 }
 
 async function putPart(url: string, body: Buffer, headers: Record<string, string> = {}): Promise<Response> {
