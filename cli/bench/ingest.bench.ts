@@ -13,8 +13,10 @@
  * Dataset: 4 × 512 MiB + 2,000 × 256 KiB random files (× --scale). Before
  * each round the first bytes of every file are rewritten with new random
  * bytes, so no round is deduplicated against an earlier one. Every side starts after an untimed
- * `sync`, and `cp`'s copy is removed only at the end of its round, so no side pays for the
- * writeback or the freed inodes another side left behind.
+ * `sync`, and `cp`'s copies are removed only when the bench ends (the disk needs room for one
+ * copy of the dataset per round), so no side pays for the writeback or the freed inodes another
+ * side left behind: ext4 without a journal skips inodes freed in the last minute (several while
+ * their inode table block is dirty) when it allocates, scanning past each one.
  * Then the memory check: one sparse `--rss-gib` GiB file (default 4; 0 skips)
  * uploaded to the fs stack, the CLI's peak RSS printed (target < 300 MB).
  * Not a test: it prints figures; targets are ≥ 0.7 of the local limit and
@@ -204,9 +206,6 @@ try {
     await settle();
     const aws = await run('aws', ['s3', 'cp', '--recursive', '--only-show-errors', '--endpoint-url', s3.endpoint, data, `s3://${bucketFor('staging')}/aws-cli-round-${round}/`], awsEnv);
     results.aws.push({ seconds: aws.seconds });
-    // Removed only now: ext4 without a journal skips recently removed inodes when it allocates
-    // (for minutes), so removing the copy right after `cp` would tax the side measured next.
-    await rm(copy, { recursive: true, force: true });
 
     const rate = (t: Timed) => (mb / t.seconds).toFixed(0).padStart(5);
     process.stdout.write(`round ${round}: local limit ${rate(results.local.at(-1)!)} MB/s (sha256sum ${results.sha256sum.at(-1)!.seconds.toFixed(1)} s + cp -r ${results.cp.at(-1)!.seconds.toFixed(1)} s)`
@@ -240,5 +239,9 @@ try {
 } finally {
   for (const stop of stopping.reverse()) await stop().catch(() => {});
   if (args.keep) process.stdout.write(`kept ${work}\n`);
-  else await rm(work, { recursive: true, force: true });
+  else {
+    await rm(work, { recursive: true, force: true });
+    // Written out now: ext4 skips the freed inodes for a minute once their table is on disk, for six while it is dirty.
+    await run('sync', []);
+  }
 }
