@@ -33,7 +33,8 @@ export interface WorkerDeps {
  * Promotion and probe are I/O-bound; previews are CPU-bound (WORKER_CONCURRENCY).
  */
 function batchSizes(config: Config) {
-  return { promote: 32, probe: 4, preview: config.workerConcurrency, deadLetter: 4, maintenance: 1 };
+  // A promotion batch shares one catalogue transaction and verifies VERIFY_IN_FLIGHT uploads at once.
+  return { promote: 64, probe: 4, preview: config.workerConcurrency, deadLetter: 4, maintenance: 1 };
 }
 
 /** Registers every queue's handler on a started pg-boss (queues must exist: ensureQueues). */
