@@ -48,8 +48,23 @@ export async function runDev(options: DevOptions): Promise<number> {
   }
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+    // Ctrl-C reaches the embedded PostgreSQL too (same process group), which then closes every
+    // connection (57P01), possibly before this process sees the signal. pg-boss 12's LISTEN client
+    // drops its error listener on the first failure and can emit a second error unhandled: that
+    // is the database shutting down, so stop; anything else is a crash.
+    process.on('uncaughtException', (err) => {
+      if (isDatabaseShutdown(err)) return resolve();
+      process.stderr.write(`mediavault dev: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    });
   });
   say('stopping…');
   await stack.stop();
   return 0;
+}
+
+/** The error a PostgreSQL connection gets when the server shuts down under it. */
+export function isDatabaseShutdown(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return code === '57P01' || message === 'Connection terminated unexpectedly';
 }
