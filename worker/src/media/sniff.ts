@@ -27,8 +27,7 @@ const mpegBitratesKbps: Record<string, number[]> = {
   'v1-l2': [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
   'v1-l3': [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
   'v2-l1': [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
-  'v2-l2': [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
-  'v2-l3': [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+  'v2-l2': [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160], // MPEG-2 and 2.5 layers II and III share one table
 };
 /** By version bits (0: MPEG-2.5, 2: MPEG-2, 3: MPEG-1; 1 is reserved). */
 const mpegSampleRates: Record<number, number[]> = { 0: [11025, 12000, 8000], 2: [22050, 24000, 16000], 3: [44100, 48000, 32000] };
@@ -42,7 +41,7 @@ export function mpegAudioFrame(h: Buffer, at: number): AudioFrame | null {
   const rateIndex = (h[at + 2]! >> 2) & 3;
   const rates = mpegSampleRates[version];
   if (!rates || layer === 4 || bitrateIndex === 0 || bitrateIndex === 15 || rateIndex === 3) return null;
-  const bitrate = mpegBitratesKbps[`${version === 3 ? 'v1' : 'v2'}-l${layer}`]![bitrateIndex]! * 1000;
+  const bitrate = mpegBitratesKbps[version === 3 ? `v1-l${layer}` : `v2-l${Math.min(layer, 2)}`]![bitrateIndex]! * 1000;
   const sampleRate = rates[rateIndex]!;
   const padding = (h[at + 2]! >> 1) & 1;
   const length = layer === 1
