@@ -268,15 +268,26 @@ describe('s3 driver (s3rver)', () => {
       return res.headers.get('etag')!;
     };
     const etags = [await put(0)];
-    const again = await presign();
-    assert.deepEqual(again.body.files.map((f: { uploadId: string; stored?: boolean }) => [f.uploadId, f.stored ?? false]), started.map((f, i) => [f.uploadId, i === 0]));
+    // The batch's staged objects share a folder, so the api asks the store once for all of them (a LIST, not a HEAD each).
+    assert.equal(new Set(started.map((f) => f.stagingKey.slice(0, f.stagingKey.lastIndexOf('/')))).size, 1, 'one folder per batch');
+    const storeCalls = async (work: () => Promise<unknown>) => {
+      const from = sent.length;
+      await work();
+      return sent.slice(from).map((c) => c.name).filter((n) => n === 'ListObjectsV2Command' || n === 'HeadObjectCommand');
+    };
+    let again: Awaited<ReturnType<typeof presign>> | undefined;
+    assert.deepEqual(await storeCalls(async () => (again = await presign())), ['ListObjectsV2Command']);
+    assert.deepEqual(again!.body.files.map((f: { uploadId: string; stored?: boolean }) => [f.uploadId, f.stored ?? false]), started.map((f, i) => [f.uploadId, i === 0]));
     etags.push(await put(1), await put(2));
     // An s3 PUT answers the MD5 ETag; the whole-object sha256 is the one the URL was signed for.
-    const completed = await call('POST', '/api/uploads/batch/complete', api.org.token, {
-      uploads: started.map((f, i) => ({ uploadId: f.uploadId, etag: etags[i], promote: { collectionPath: 'stills' } })),
-    });
-    assert.equal(completed.status, 200, JSON.stringify(completed.body));
-    assert.deepEqual(completed.body.uploads.map((u: { status: string }) => u.status), ['promoting', 'promoting', 'promoting']);
+    let completed: Awaited<ReturnType<typeof call>> | undefined;
+    assert.deepEqual(await storeCalls(async () => {
+      completed = await call('POST', '/api/uploads/batch/complete', api.org.token, {
+        uploads: started.map((f, i) => ({ uploadId: f.uploadId, etag: etags[i], promote: { collectionPath: 'stills' } })),
+      });
+    }), ['ListObjectsV2Command']);
+    assert.equal(completed!.status, 200, JSON.stringify(completed!.body));
+    assert.deepEqual(completed!.body.uploads.map((u: { status: string }) => u.status), ['promoting', 'promoting', 'promoting']);
     const { rows } = await api.pool.query(`SELECT data FROM pgboss.job WHERE name = 'promote' AND data->>'uploadId' = ANY($1::text[])`, [started.map((f) => f.uploadId)]);
     assert.equal(rows.length, 3, 'one promote job per upload');
     await promoteUploads({ config: api.config, pool: api.pool, boss: api.boss, storages: api.storages, log: quietLog }, rows.map((r) => r.data));

@@ -27,15 +27,29 @@ export function masterKey(sha: string): string {
  * system (the fs driver, s3rver, MinIO) a folder per upload is a directory created and removed
  * for every file of a bulk ingest. On ext4 without a journal the allocator skips inodes removed
  * in the last minutes, scanning past each, so that churn slows every later file.
+ *
+ * Files started together in one batch share a folder, staging/<orgId>/<batchId>/<uploadId>_<name>:
+ * completing the batch then lists that folder once instead of asking for each object (one
+ * LIST instead of up to 500 HEADs; a folder per batch, not per file).
  */
-export function stagingKey(orgId: string, uploadId: string, fileName: string): string {
+export function stagingKey(orgId: string, uploadId: string, fileName: string, batchId?: string): string {
   const safe = fileName.normalize('NFC').replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 200) || 'file';
-  return `staging/${orgId}/${uploadId}_${safe}`;
+  return batchId === undefined ? `staging/${orgId}/${uploadId}_${safe}` : `staging/${orgId}/${batchId}/${uploadId}_${safe}`;
 }
 
-/** The organization of a staging key (also of the earlier staging/<orgId>/<uploadId>/<name> form). */
+/** The organization of a staging key (also of the batch form and the earlier staging/<orgId>/<uploadId>/<name>). */
 export function stagingKeyOrg(key: string): string | null {
   const m = /^staging\/([^/]+)\/[^/]+(?:\/[^/]+)?$/.exec(key);
+  return m ? m[1]! : null;
+}
+
+/**
+ * The folder a staging key shares with the other files of its batch (`staging/<orgId>/<batchId>/`),
+ * or null for a key of its own. Keys of the earlier per-upload folder form answer their folder
+ * too, which holds that one file: listing it is as exact as asking for the object.
+ */
+export function stagingFolder(key: string): string | null {
+  const m = /^(staging\/[^/]+\/[^/]+\/)[^/]+$/.exec(key);
   return m ? m[1]! : null;
 }
 

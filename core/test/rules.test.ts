@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { actions, can, effectiveRole, permissionMatrix, projectRoles } from '@mediavault/core/roles';
 import { choosePartSize, decidePromotionTarget, multipartLimits, normalizeAssetName, normalizeCollectionPath, partCount, retainUntil } from '@mediavault/core/promotion';
-import { isSha256Hex, masterKey, previewKeys, previewPathBelongsTo, stagingKey, stagingKeyOrg } from '@mediavault/core/keys';
+import { isSha256Hex, masterKey, previewKeys, previewPathBelongsTo, stagingFolder, stagingKey, stagingKeyOrg } from '@mediavault/core/keys';
 import { AppError } from '@mediavault/core/errors';
 
 const sha = 'ab'.repeat(32);
@@ -44,6 +44,13 @@ test('key layout: content-addressed masters, previews per sha, org-scoped stagin
   assert.equal(stagingKeyOrg('staging/org-1/up-1/x.mov'), 'org-1', 'keys of the earlier per-upload folder form');
   assert.equal(stagingKeyOrg('staging/org-1/a/b/x.mov'), null);
   assert.equal(stagingKeyOrg('masters/org-1/x.mov'), null);
+  const batched = stagingKey('org-1', 'up-2', 'x.mov', 'batch-1');
+  assert.equal(batched, 'staging/org-1/batch-1/up-2_x.mov');
+  assert.equal(stagingKeyOrg(batched), 'org-1');
+  assert.equal(stagingFolder(batched), 'staging/org-1/batch-1/');
+  assert.equal(stagingFolder(key), null, 'a key of its own has no folder to list');
+  assert.equal(stagingFolder('staging/org-1/a/b/x.mov'), null);
+  assert.equal(stagingFolder('masters/org-1/batch-1/x.mov'), null);
   assert.ok(isSha256Hex(sha));
   assert.ok(!isSha256Hex(sha.slice(1)));
 });

@@ -5,7 +5,8 @@ import { forEachLimited } from '@mediavault/core/concurrency';
 import { withTransaction } from '@mediavault/core/db/pool';
 import { AppError, errors } from '@mediavault/core/errors';
 import { queues, sendOptions } from '@mediavault/core/jobs';
-import { stagingKey } from '@mediavault/core/keys';
+import { stagingFolder, stagingKey } from '@mediavault/core/keys';
+import type { ObjectInfo, Storage } from '@mediavault/core/storage/types';
 import { normalizeAssetName, normalizeCollectionPath } from '@mediavault/core/promotion';
 import { recordActivities, type ActivityInput } from '@mediavault/core/catalogue/activity';
 import type { Action } from '@mediavault/core/roles';
@@ -18,8 +19,8 @@ const tags = ['uploads'];
 export const MAX_FILES_PER_BATCH = 500;
 /** Above this a file goes through presignUpload (multipart): a whole-object PUT is all or nothing. */
 export const MAX_WHOLE_OBJECT_BYTES = 64 * 1024 ** 2;
-/** Staged objects looked up at once while completing a batch. */
-const HEADS_IN_FLIGHT = 16;
+/** Staged objects (or batch folders) looked up at once. */
+const LOOKUPS_IN_FLIGHT = 16;
 
 const ItemError = Type.Object({ code: Type.String(), message: Type.String() });
 
@@ -97,12 +98,11 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
       [caller.organizationId, projectId, caller.userId, files.map((f) => f.name.normalize('NFC')), files.map((f) => f.size), files.map((f) => f.sha256)],
     );
     const resumed = new Map(unfinished.map((u) => [Number(u.ord) - 1, u]));
-    const stored = new Set<string>();
-    await forEachLimited(unfinished, HEADS_IN_FLIGHT, async (u) => {
-      if (u.status === 'uploaded' || (await staging.head(u.staging_key))) stored.add(u.id);
-    });
+    const staged = await lookUpStaged(staging, unfinished.filter((u) => u.status !== 'uploaded').map((u) => u.staging_key as string));
+    const stored = new Set(unfinished.filter((u) => u.status === 'uploaded' || staged.get(u.staging_key)).map((u) => u.id as string));
     const fresh = files.flatMap((file, index) => existing.has(file.sha256) || resumed.has(index) ? [] : [{ file, index, uploadId: randomUUID() }]);
-    const keys = fresh.map(({ file, uploadId }) => stagingKey(caller.organizationId, uploadId, file.name));
+    const batchId = randomUUID();
+    const keys = fresh.map(({ file, uploadId }) => stagingKey(caller.organizationId, uploadId, file.name, batchId));
     const urlsExpireAt = new Date(Date.now() + config.uploadUrlTtlSeconds * 1000);
     const uploadExpiresAt = new Date(Date.now() + config.uploadExpiryHours * 3_600_000);
     if (fresh.length > 0) {
@@ -213,15 +213,20 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
       else results.set(row.id, current(row));
     }
 
-    await forEachLimited(pending, HEADS_IN_FLIGHT, async ({ item, row }) => {
+    const unexpired = pending.filter(({ row }) => {
+      if (new Date(row.expires_at).getTime() >= Date.now()) return true;
+      fail(row.id, errors.gone('the upload has expired; start a new one'), row);
+      return false;
+    });
+    const stagedObjects = await lookUpStaged(staging, unexpired.map(({ row }) => row.staging_key as string));
+    for (const { item, row } of unexpired) {
       try {
-        if (new Date(row.expires_at).getTime() < Date.now()) throw errors.gone('the upload has expired; start a new one');
-        const staged = checkWholeObject(row, await staging.head(row.staging_key), item.etag, staging.driver);
+        const staged = checkWholeObject(row, stagedObjects.get(row.staging_key) ?? null, item.etag, staging.driver);
         toComplete.push({ row, ...staged, mapping: item.promote ? { ...item.promote, projectId: item.promote.projectId ?? row.project_id } : null });
       } catch (err) {
         fail(row.id, err, row);
       }
-    });
+    }
 
     const promoted: string[] = [];
     if (toComplete.length + toPromote.length > 0) {
@@ -292,6 +297,37 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     };
   }
 };
+
+/**
+ * The staged objects behind keys (null: not stored). Keys that share a batch folder are looked
+ * up with one listing of it: on S3 one LIST instead of a HEAD per file, which is most of what a
+ * batch completion asks of the store (on s3rver a HEAD costs 1.3 ms of its single thread, a
+ * listed key 0.3 ms). A key of its own, or alone in its folder, gets a HEAD.
+ */
+async function lookUpStaged(staging: Storage, keys: string[]): Promise<Map<string, ObjectInfo | null>> {
+  const byFolder = new Map<string, string[]>();
+  const alone: string[] = [];
+  for (const key of keys) {
+    const folder = stagingFolder(key);
+    if (folder === null) alone.push(key);
+    else byFolder.set(folder, [...(byFolder.get(folder) ?? []), key]);
+  }
+  const listed: [string, string[]][] = [];
+  for (const [folder, members] of byFolder) {
+    if (members.length > 1) listed.push([folder, members]);
+    else alone.push(...members);
+  }
+  const found = new Map<string, ObjectInfo | null>();
+  await forEachLimited(listed, LOOKUPS_IN_FLIGHT, async ([folder, members]) => {
+    const inFolder = new Map<string, ObjectInfo>();
+    for await (const info of staging.list(folder)) inFolder.set(info.key, info);
+    for (const key of members) found.set(key, inFolder.get(key) ?? null);
+  });
+  await forEachLimited(alone, LOOKUPS_IN_FLIGHT, async (key) => {
+    found.set(key, await staging.head(key));
+  });
+  return found;
+}
 
 function hexToBase64(hex: string): string {
   return Buffer.from(hex, 'hex').toString('base64');
