@@ -310,7 +310,8 @@ async function lookUpStaged(staging: Storage, keys: string[]): Promise<Map<strin
   for (const key of keys) {
     const folder = stagingFolder(key);
     if (folder === null) alone.push(key);
-    else byFolder.set(folder, [...(byFolder.get(folder) ?? []), key]);
+    else if (byFolder.has(folder)) byFolder.get(folder)!.push(key);
+    else byFolder.set(folder, [key]);
   }
   const listed: [string, string[]][] = [];
   for (const [folder, members] of byFolder) {
