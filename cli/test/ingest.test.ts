@@ -152,6 +152,22 @@ async function hashesOf(bytes: Buffer) {
   };
 }
 
+describe('uploaded first, promoted later', () => {
+  test('the same folder again with --promote sends no byte twice, and the summary counts the files it promoted', async () => {
+    const folder = join(dir, 'later');
+    const still = await writeRandom(join(folder, 'still.dng'), 50_000);
+    const clip = await writeRandom(join(folder, 'clip.mov'), 6 * MiB); // over one 5 MiB part: an upload of its own
+    const first = await mediavault(['upload', folder, ...project, '--part-size', '5', '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual([summaryOf(first.lines).sent, summaryOf(first.lines).bytes], [2, 6 * MiB + 50_000]);
+    const second = await mediavault(['upload', folder, ...project, '--promote', '--part-size', '5', '--json']);
+    assert.equal(second.code, 0, second.stderr);
+    const summary = summaryOf(second.lines);
+    assert.deepEqual(summary.files.map((f) => [f.status, f.sha256]).sort(), [['promoted', clip.sha256], ['promoted', still.sha256]].sort());
+    assert.deepEqual({ sent: summary.sent, skipped: summary.skipped, bytes: summary.bytes }, { sent: 2, skipped: 0, bytes: 0 });
+  });
+});
+
 describe('ASC MHL', () => {
   test('files are verified against the ascmhl/ history while read; the MHL becomes a sidecar of their versions', async () => {
     const card = join(dir, 'A001R2EC');

@@ -295,6 +295,8 @@ class Ingest {
       // Known sha256 and complete upload, only the promotion was missing: nothing to read.
       if (entry?.state === 'uploaded' && entry.uploadId && entry.sha256 && options.promote) {
         sha256 = entry.sha256;
+        // Sent by an earlier run (its bytes counted there), as a resumed upload whose parts were all stored counts.
+        this.tally.sent++;
         advance(file.size);
         handedOver = await this.promote(file, entry.uploadId, entry.sha256, { bytesSent: 0, partsSent: 0, partsAlreadyStored: null }, leave);
         return;
