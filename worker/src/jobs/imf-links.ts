@@ -9,11 +9,12 @@ import { maxXmlBytes } from '../imf/xml-document.ts';
 import type { WorkerDeps } from '../worker.ts';
 
 async function readText(storage: Storage, sha: string): Promise<string> {
+  const tooLarge = () => new Error(`XML document larger than ${maxXmlBytes / 1024 ** 2} MiB`);
   const local = storage.localPath?.(masterKey(sha));
   if (local) {
     const handle = await open(local, 'r');
     try {
-      if ((await handle.stat()).size > maxXmlBytes) throw new Error('XML document larger than 16 MiB');
+      if ((await handle.stat()).size > maxXmlBytes) throw tooLarge();
       return await handle.readFile('utf8');
     } finally {
       await handle.close();
@@ -23,7 +24,7 @@ async function readText(storage: Storage, sha: string): Promise<string> {
   let size = 0;
   for await (const chunk of await storage.get(masterKey(sha))) {
     size += (chunk as Buffer).length;
-    if (size > maxXmlBytes) throw new Error('XML document larger than 16 MiB');
+    if (size > maxXmlBytes) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
