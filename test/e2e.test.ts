@@ -162,7 +162,11 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   await (await import('node:fs/promises')).writeFile(headPath, head);
   const firstPts = Number((await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', headPath])).stdout.trim());
   await page.keyboard.press('Space');
-  await page.waitForFunction(() => document.querySelector('video')!.paused);
+  // Paused and settled: the player seeks to the picture on screen as it pauses.
+  await page.waitForFunction(() => {
+    const video = document.querySelector('video')!;
+    return video.paused && !video.seeking;
+  });
   const state = await page.evaluate(() => (window as any).mediavaultPlayer.state());
   assert.ok(Math.abs(state.firstFrameTime - firstPts) < 0.001, `frame 0 at ${state.firstFrameTime}, the preview's first video sample at ${firstPts}`);
   assert.equal(state.frame, Math.floor((state.currentTime - firstPts) * 25 + 1e-6), 'the timecode shows the frame at the playhead');

@@ -93,6 +93,11 @@ function start(config: PlayerConfig): void {
   // elsewhere fall back to animation frames, which may lag the picture by a frame.
   if ('requestVideoFrameCallback' in HTMLVideoElement.prototype) {
     const onVideoFrame = (_now: number, metadata: VideoFrameCallbackMetadata): void => {
+      if (video.seeking) {
+        // A picture composited before the seek began: 'seeked' labels the frame sought.
+        video.requestVideoFrameCallback(onVideoFrame);
+        return;
+      }
       if (!firstFrameSeen && !firstFrameFromFragment && video.currentTime <= metadata.mediaTime + halfFrame) {
         setFirstFrameTime(metadata.mediaTime);
       }
@@ -111,13 +116,20 @@ function start(config: PlayerConfig): void {
     video.addEventListener('timeupdate', () => showFrame(frameAt(video.currentTime)));
   }
   video.addEventListener('loadeddata', () => showFrame(frameAt(video.currentTime)));
-  video.addEventListener('seeked', () => showFrame(frameAt(video.currentTime)));
-  video.addEventListener('pause', () => {
-    // When playback stops, currentTime runs on the audio clock and can sit a frame away
-    // from the picture left on screen. Settle both on the picture the reviewer paused on,
-    // unless a frame step already chose where to go.
-    if (!video.seeking) seekToFrame(presentedFrame ?? frameAt(video.currentTime));
+  video.addEventListener('seeked', () => {
+    presentedFrame = frameAt(video.currentTime);
+    showFrame(presentedFrame);
   });
+  /**
+   * When playback stops, currentTime runs on the audio clock and can sit a frame away
+   * from the picture left on screen. Settle both on the picture the reviewer paused on,
+   * unless a frame step already chose where to go.
+   */
+  const settleOnPresentedFrame = (): void => {
+    if (!video.seeking) seekToFrame(presentedFrame ?? frameAt(video.currentTime));
+  };
+  // Pauses from elsewhere (the end of the media, another script) settle when reported.
+  video.addEventListener('pause', settleOnPresentedFrame);
 
   const syncPlayButton = (): void => {
     playButton.textContent = video.paused ? 'Play' : 'Pause';
@@ -135,7 +147,10 @@ function start(config: PlayerConfig): void {
         }
       });
     } else {
+      // Settled at once rather than on the 'pause' event, a task later: from the moment
+      // the video reports paused, the label and currentTime name the same frame.
       video.pause();
+      settleOnPresentedFrame();
     }
   }
 

@@ -242,6 +242,19 @@ describe('reviewer page', { timeout: 60_000 }, () => {
       assert.equal((await page.evaluate(() => window.mediavaultPlayer.state())).frame, paused.frame);
       await waitForPicture(page, paused.frame);
 
+      // Pausing by the button: from the moment the video reports paused, the state names the
+      // frame at currentTime (the player settles at once, not on the 'pause' event a task later).
+      await page.click('#play');
+      await page.waitForFunction((from) => window.mediavaultPlayer.state().frame > from + 5, paused.frame);
+      const atPause = await page.evaluate(() => {
+        document.querySelector<HTMLButtonElement>('#play')!.click();
+        return { ...window.mediavaultPlayer.state(), paused: document.querySelector('video')!.paused };
+      });
+      assert.equal(atPause.paused, true);
+      assert.equal(atPause.frame, secondsToFrame(atPause.currentTime - atPause.firstFrameTime, rate), 'the state at the moment of pausing');
+      await waitForPicture(page, atPause.frame);
+      assert.equal((await page.evaluate(() => window.mediavaultPlayer.state())).frame, atPause.frame);
+
       assert.deepEqual(page.problems, []);
       await page.close();
     });
