@@ -79,20 +79,24 @@ async function snapshot() {
 /**
  * Holds the masters copy of one staged object until another's copy is done (or, if the
  * handler verifies one upload at a time, a moment has passed): the later file of the
- * batch is then verified first.
+ * batch is then verified first. `restore` answers the order in which the copies finished,
+ * so a test can check that the order was in fact forced.
  */
-function verifyOutOfOrder(heldKey: string, firstKey: string): () => void {
+function verifyOutOfOrder(heldKey: string, firstKey: string): () => string[] {
   const masters = api.storages.masters as unknown as { copyObject: (source: string, ...rest: unknown[]) => Promise<void> };
   const copyObject = masters.copyObject;
+  const finished: string[] = [];
   let firstDone!: () => void;
   const first = new Promise<void>((resolve) => (firstDone = resolve));
   masters.copyObject = async (source: string, ...rest: unknown[]) => {
     if (source === heldKey) await Promise.race([first, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     await copyObject.call(masters, source, ...rest);
+    finished.push(source);
     if (source === firstKey) firstDone();
   };
   return () => {
     masters.copyObject = copyObject;
+    return finished;
   };
 }
 
@@ -101,12 +105,15 @@ describe('promoteUploads', () => {
     const staged = await stage([{ name: 'take.wav.txt', bytes: randomBytes(900) }, { name: 'take.wav.txt', bytes: randomBytes(901) }, { name: 'slate.txt', bytes: randomBytes(50) }], { collectionPath: 'day01/sound' });
     const restore = verifyOutOfOrder(staged[0]!.stagingKey, staged[1]!.stagingKey);
     let outcomes;
+    let copiesFinished: string[];
     try {
       outcomes = await promoteUploads(deps(), staged.map((s) => s.job));
     } finally {
-      restore();
+      copiesFinished = restore();
     }
     assert.deepEqual(outcomes, [null, null, null]);
+    const secondTakeCopied = copiesFinished.indexOf(staged[1]!.stagingKey);
+    assert.ok(secondTakeCopied >= 0 && secondTakeCopied < copiesFinished.indexOf(staged[0]!.stagingKey), `the second take was verified and copied first: ${copiesFinished.join(', ')}`);
     const [first, second, slate] = await Promise.all(staged.map((s) => upload(s.uploadId)));
     assert.equal(first.status, 'promoted');
     assert.equal(second.status, 'promoted');
