@@ -146,6 +146,14 @@ describe('mediavault upload', () => {
     assert.doesNotMatch(run.stdout, /\u001b\[/);
   });
 
+  test('the human summary adds up: files skipped by the plan are among the files it counts', async () => {
+    await writeRandom(join(dir, 'card', 'fresh3.txt'), 1000);
+    await writeRandom(join(dir, 'card', '.DS_Store'), 10);
+    const run = await mediavault(['upload', 'card', '--project', api.org.projectId], asAdmin());
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^2 files: 1 sent, 0 deduplicated, 1 skipped, 0 failed/m);
+  });
+
   test('usage errors exit 2', async () => {
     assert.equal((await mediavault(['upload'], asAdmin())).code, 2);
     const bad = await mediavault(['upload', 'x', '--concurrency', '0'], asAdmin());

@@ -227,7 +227,9 @@ class Ingest {
     const ordered = [...plan.problems.map((p) => p.path), ...plan.files.map((f) => f.path)].map((p) => this.outcomes.get(p)!);
     const bytesPerSecond = Math.round(tally.bytes / Math.max(0.001, elapsedMs / 1000));
     output.event('summary', { files: ordered, ...tally, elapsedMs, bytesPerSecond, peakRssBytes: process.resourceUsage().maxRSS * 1024 });
-    output.line(`${ordered.length} file${ordered.length === 1 ? '' : 's'}: ${tally.sent} sent, ${tally.deduplicated} deduplicated, ${tally.skipped} skipped, ${tally.failed} failed; ${formatBytes(tally.bytes)} sent in ${(elapsedMs / 1000).toFixed(1)} s (${(bytesPerSecond / 1e6).toFixed(1)} MB/s)`);
+    // Counted with the files the plan skipped (litter, excluded, MHL documents), as `skipped` counts them.
+    const counted = ordered.length + plan.skipped.length;
+    output.line(`${counted} file${counted === 1 ? '' : 's'}: ${tally.sent} sent, ${tally.deduplicated} deduplicated, ${tally.skipped} skipped, ${tally.failed} failed; ${formatBytes(tally.bytes)} sent in ${(elapsedMs / 1000).toFixed(1)} s (${(bytesPerSecond / 1e6).toFixed(1)} MB/s)`);
     if (tally.failed === 0) return exitCodes.ok;
     return ordered.every((o) => o.status === 'failed') ? exitCodes.failed : exitCodes.partlyFailed;
   }
