@@ -29,10 +29,18 @@ interface Run {
   lines: Record<string, unknown>[];
 }
 
-/** Runs the real bin in a child process; never sees the developer's own profiles. */
-function mediavault(args: string[], env: Record<string, string> = {}): Promise<Run> {
+const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs the real bin in a child process; never sees the developer's own profiles. With
+ * `terminal`, on a pseudo-terminal (util-linux `script`), as a user at a shell runs it.
+ */
+function mediavault(args: string[], env: Record<string, string> = {}, options: { terminal?: boolean } = {}): Promise<Run> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDIAVAULT_')));
-  const child = spawn(node, [bin, ...args], {
+  const [command, commandArgs] = options.terminal
+    ? ['script', ['--quiet', '--return', '--command', [node, bin, ...args].map(shellQuote).join(' '), '/dev/null']] as const
+    : [node, [bin, ...args]] as const;
+  const child = spawn(command, commandArgs, {
     cwd: dir,
     env: { ...clean, MEDIAVAULT_CONFIG_DIR: join(dir, 'config-unused'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -152,6 +160,25 @@ describe('mediavault upload', () => {
     const run = await mediavault(['upload', 'card', '--project', api.org.projectId], asAdmin());
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^2 files: 1 sent, 0 deduplicated, 1 skipped, 0 failed/m);
+  });
+
+  test('on a terminal: the ink view counts every file done, a deduplicated one included, and ends full', async () => {
+    const bytes = randomBytes(3000);
+    await mkdir(join(dir, 'tty'), { recursive: true });
+    await writeFile(join(dir, 'tty-first.bin'), bytes);
+    const first = await mediavault(['upload', 'tty-first.bin', '--project', api.org.projectId, '--promote'], asAdmin());
+    assert.equal(first.code, 0, first.stderr);
+    await writeFile(join(dir, 'tty', 'copy.bin'), bytes);
+    await writeRandom(join(dir, 'tty', 'new.bin'), 5000);
+    const run = await mediavault(['upload', 'tty', '--project', api.org.projectId, '--promote'], asAdmin(), { terminal: true });
+    assert.equal(run.code, 0, run.stdout);
+    // The frames as drawn: escape sequences out, carriage returns as line ends.
+    const drawn = run.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').split(/\r?\n|\r/);
+    const progress = drawn.filter((line) => / \/ .*ETA/.test(line));
+    assert.ok(progress.length > 0, `a progress line in\n${drawn.join('\n')}`);
+    assert.match(progress.at(-1)!, /█{30} 7\.8 KiB \/ 7\.8 KiB .*ETA 0s {2}2\/2/, 'the last frame: all bytes and both files done');
+    assert.ok(drawn.some((line) => /^deduplicated\s+tty\/copy\.bin/.test(line)), drawn.join('\n'));
+    assert.ok(drawn.some((line) => /^2 files: 1 sent, 1 deduplicated, 0 skipped, 0 failed/.test(line)), drawn.join('\n'));
   });
 
   test('usage errors exit 2', async () => {

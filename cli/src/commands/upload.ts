@@ -274,6 +274,8 @@ class Ingest {
       screen?.update();
     };
     const leave = () => {
+      // Done with, however it ended: the overall bar counts the whole file.
+      advance(file.size);
       if (view) {
         view.finished++;
         view.active = view.active.filter((a) => a !== active);
@@ -437,7 +439,11 @@ class Ingest {
       for (const file of files) this.fail(file.path, null, errorFields(err));
       return;
     } finally {
-      if (view) view.active = view.active.filter((a) => a !== active);
+      if (view) {
+        // Files deduplicated or failed sent nothing, and are done with all the same.
+        view.bytesDone += Math.max(0, active.size - active.bytesDone);
+        view.active = view.active.filter((a) => a !== active);
+      }
       screen?.update();
     }
 
