@@ -4,6 +4,9 @@ export const exitCodes = {
   failed: 1,
   usage: 2,
   partlyFailed: 3,
+  /** Stopped by Ctrl-C (SIGINT) or SIGTERM: 128 + the signal's number, as a shell reports a killed command. */
+  interrupted: 130,
+  terminated: 143,
 } as const;
 
 /** Bad or missing input the user must fix before anything can run: exit 2. */

@@ -73,6 +73,25 @@ describe('resume after SIGKILL', () => {
     assert.equal(events(third.lines, 'part').length, 0);
   });
 
+  test('Ctrl-C (SIGINT) mid large file: exit 130 saying how to go on; the same command again sends the rest', async () => {
+    const path = join(dir, 'interrupted', 'A001_C002.mov');
+    const file = await writeRandom(path, 26 * MiB); // 6 parts of 5 MiB
+    const args = ['upload', path, ...project, '--promote', '--part-size', '5', '--concurrency', '1', '--json'];
+    let sent = 0;
+    const interrupted = await mediavault(args, (line, child) => {
+      if (line.event === 'part' && line.status === 'sent' && ++sent === 2) child.kill('SIGINT');
+    });
+    assert.equal(interrupted.code, 130, interrupted.stderr);
+    assert.deepEqual(interrupted.lines.at(-1), { event: 'interrupted', signal: 'SIGINT', files: 1, done: 0 });
+    const again = await mediavault(args);
+    assert.equal(again.code, 0, again.stderr);
+    const parts = events(again.lines, 'part');
+    const stored = parts.filter((p) => p.status === 'already-stored').length;
+    assert.ok(stored >= 2, `the parts stored before Ctrl-C are not sent again (${stored} already stored)`);
+    assert.equal(parts.filter((p) => p.status === 'sent').length, 6 - stored);
+    assert.deepEqual(summaryOf(again.lines).files.map((f) => [f.status, f.sha256]), [['promoted', file.sha256]]);
+  });
+
   test('mid folder: files already stored are not sent again, the rest is', async () => {
     const folder = join(dir, 'card07');
     const shas: string[] = [];

@@ -208,19 +208,15 @@ class Ingest {
       this.screen = (await import('../views/upload-view.ts')).startUploadView(this.view);
     }
     const startedAt = Date.now();
-    // Small new files go in batches; large files, and any file with a resume journal entry, one by one.
-    const single: PlannedFile[] = [];
-    const batchable: PlannedFile[] = [];
-    for (const file of plan.files) {
-      const entry = journalEntryFor(this.journal, this.connection, this.projectId, file, this.options.resume !== false);
-      (!entry && file.size <= Math.min(this.partSize, maxBatchFileBytes) ? batchable : single).push(file);
+    const onSignal = (signal: NodeJS.Signals) => this.interrupt(signal);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      await this.sendAll();
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
-    await Promise.all([
-      runPool(single, Math.max(1, this.options.parallel), (file) => this.processFile(file)),
-      runPool(inBatches(batchable), batchLimits.inFlight, (batch) => this.processBatch(batch)),
-    ]);
-    await Promise.all(this.promotions);
-    await this.storeSidecars();
     this.screen?.finish();
 
     const elapsedMs = Date.now() - startedAt;
@@ -232,6 +228,36 @@ class Ingest {
     output.line(`${counted} file${counted === 1 ? '' : 's'}: ${tally.sent} sent, ${tally.deduplicated} deduplicated, ${tally.skipped} skipped, ${tally.failed} failed; ${formatBytes(tally.bytes)} sent in ${(elapsedMs / 1000).toFixed(1)} s (${(bytesPerSecond / 1e6).toFixed(1)} MB/s)`);
     if (tally.failed === 0) return exitCodes.ok;
     return ordered.every((o) => o.status === 'failed') ? exitCodes.failed : exitCodes.partlyFailed;
+  }
+
+  /** Every planned file sent (or found stored), promotions awaited, MHL sidecars stored. */
+  async sendAll(): Promise<void> {
+    // Small new files go in batches; large files, and any file with a resume journal entry, one by one.
+    const single: PlannedFile[] = [];
+    const batchable: PlannedFile[] = [];
+    for (const file of this.plan.files) {
+      const entry = journalEntryFor(this.journal, this.connection, this.projectId, file, this.options.resume !== false);
+      (!entry && file.size <= Math.min(this.partSize, maxBatchFileBytes) ? batchable : single).push(file);
+    }
+    await Promise.all([
+      runPool(single, Math.max(1, this.options.parallel), (file) => this.processFile(file)),
+      runPool(inBatches(batchable), batchLimits.inFlight, (batch) => this.processBatch(batch)),
+    ]);
+    await Promise.all(this.promotions);
+    await this.storeSidecars();
+  }
+
+  /**
+   * Ctrl-C or SIGTERM: what is stored stays stored (the journal is written as each part
+   * lands, synchronously), so stop at once and say how to go on instead of dying mid-frame.
+   */
+  interrupt(signal: NodeJS.Signals): never {
+    this.screen?.finish();
+    const files = this.plan.files.length + this.plan.problems.length;
+    const done = this.outcomes.size;
+    this.output.event('interrupted', { signal, files, done });
+    this.output.line(`interrupted: ${done} of ${files} file${files === 1 ? '' : 's'} done; run the same command again to go on (parts and files already stored are not sent again)`);
+    process.exit(signal === 'SIGINT' ? exitCodes.interrupted : exitCodes.terminated);
   }
 
   say(line: string): void {
