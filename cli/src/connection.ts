@@ -39,7 +39,7 @@ export function connect(connection: Pick<Connection, 'url' | 'token'>): Mediavau
   }
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** --project takes an id or a project name; without it, the profile's default project. */
 export async function resolveProject(client: MediavaultClient, given: string | undefined, connection: Connection): Promise<{ id: string; name: string }> {

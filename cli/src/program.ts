@@ -77,6 +77,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .option('--project <project>', 'project id or name (default: the profile\'s project)')
     .option('--promote', 'promote each file after its upload (folders become collections)')
     .option('--collection <path>', 'collection path the files (and folder structure) go under when promoting')
+    .option('--version-of <assetId>', 'promote the one file given as a new version of this asset (implies --promote)')
     .option('--concurrency <n>', 'parts in flight per file', positiveInteger('--concurrency', 64), 4)
     .option('--parallel <n>', 'files in flight', positiveInteger('--parallel', 64), 4)
     .option('--part-size <MiB>', 'preferred part size; files up to one part are hashed before sending, so bytes already stored are never sent', positiveInteger('--part-size', 5120))
@@ -90,7 +91,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .option('--no-resume', 'ignore the resume journal and start every file over')
     .option('--dry-run', 'list what would be sent and skipped; send nothing')
     .addOption(json())
-    .action(async (paths: string[], o: { project?: string; promote?: boolean; collection?: string; concurrency: number; parallel: number; partSize?: number; dedup?: boolean; hashFirst?: boolean; include?: string[]; exclude?: string[]; defaultExcludes?: boolean; followSymlinks?: boolean; mhl?: string[]; resume?: boolean; dryRun?: boolean; json?: boolean }) => {
+    .action(async (paths: string[], o: { project?: string; promote?: boolean; collection?: string; versionOf?: string; concurrency: number; parallel: number; partSize?: number; dedup?: boolean; hashFirst?: boolean; include?: string[]; exclude?: string[]; defaultExcludes?: boolean; followSymlinks?: boolean; mhl?: string[]; resume?: boolean; dryRun?: boolean; json?: boolean }) => {
       if (o.partSize !== undefined && o.partSize < 5) throw new InvalidArgumentError('--part-size must be at least 5 (MiB)');
       done(await (await upload()).runUpload(paths, { ...o, dedup: o.dedup || o.hashFirst, profile: global().profile }));
     });

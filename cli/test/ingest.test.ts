@@ -1,6 +1,7 @@
 /**
  * Issue 3 through the real CLI against the real api (fs storage): resume after
- * SIGKILL, ASC MHL verification and sidecars, dry runs, memory bound.
+ * SIGKILL and Ctrl-C, ASC MHL verification and sidecars, dry runs, memory bound,
+ * promotion as a version of a given asset.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -280,5 +281,59 @@ describe('dry run and memory', () => {
     assert.equal(summary.bytes, 512 * MiB);
     assert.ok(summary.peakRssBytes < 300 * 1e6, `peak RSS ${Math.round(summary.peakRssBytes / 1e6)} MB`);
     assert.ok(summary.peakRssBytes > 30 * 1e6, 'the figure is real');
+  });
+});
+
+describe('--version-of', () => {
+  test('stacks a file on an asset whatever its name; a file already in the archive becomes a version without its bytes sent', async () => {
+    const folder = join(dir, 'grades');
+    const first = await writeRandom(join(folder, 'grade_v1.mov'), 7 * MiB); // more than one 5 MiB part
+    const made = await mediavault(['upload', join(folder, 'grade_v1.mov'), ...project, '--promote', '--part-size', '5', '--json']);
+    assert.equal(made.code, 0, made.stderr);
+    const assetId = summaryOf(made.lines).files[0]!.assetId!;
+
+    const second = await writeRandom(join(folder, 'grade_v2_final.mov'), 6 * MiB);
+    const stacked = await mediavault(['upload', join(folder, 'grade_v2_final.mov'), '--version-of', assetId.toUpperCase(), '--part-size', '5', '--json']);
+    assert.equal(stacked.code, 0, stacked.stderr);
+    assert.deepEqual(summaryOf(stacked.lines).files.map((f) => [f.status, f.assetId]), [['promoted', assetId]], 'promoted without --promote, into the asset given');
+
+    // The first file again: it is that asset's version 1 already (the journal says so, the api confirms).
+    const same = await mediavault(['upload', join(folder, 'grade_v1.mov'), '--version-of', assetId, '--json']);
+    assert.equal(same.code, 0, same.stderr);
+    assert.deepEqual(summaryOf(same.lines).files.map((f) => [f.status, f.assetId]), [['already-promoted', assetId]]);
+
+    // A file the journal knows as promoted into another asset: that is not what is asked now. Its
+    // bytes are in the archive, so it becomes version 3 with nothing sent.
+    const other = await writeRandom(join(folder, 'alt_grade.mov'), 6 * MiB);
+    const elsewhere = await mediavault(['upload', join(folder, 'alt_grade.mov'), ...project, '--promote', '--part-size', '5', '--json']);
+    assert.equal(elsewhere.code, 0, elsewhere.stderr);
+    assert.notEqual(summaryOf(elsewhere.lines).files[0]!.assetId, assetId);
+    const moved = await mediavault(['upload', join(folder, 'alt_grade.mov'), '--version-of', assetId, '--dedup', '--part-size', '5', '--json']);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.deepEqual(summaryOf(moved.lines).files.map((f) => [f.status, f.assetId]), [['deduplicated', assetId]]);
+    assert.equal(summaryOf(moved.lines).bytes, 0);
+
+    const versions = await api.pool.query('SELECT number, sha256 FROM versions WHERE asset_id = $1 ORDER BY number', [assetId]);
+    assert.deepEqual(versions.rows.map((r) => [r.number, r.sha256]), [[1, first.sha256], [2, second.sha256], [3, other.sha256]]);
+  });
+
+  test('bad input is a usage error or a clear failure, and nothing is sent', async () => {
+    const folder = join(dir, 'stack-bad');
+    await writeRandom(join(folder, 'a.mov'), 1000);
+    await writeRandom(join(folder, 'b.mov'), 1000);
+    const uploadsBefore = (await api.pool.query('SELECT count(*)::int AS n FROM uploads')).rows[0].n;
+    const asset = (await api.pool.query('SELECT id FROM assets LIMIT 1')).rows[0].id as string;
+    const cases: [string[], number, RegExp][] = [
+      [[folder, '--version-of', asset], 2, /--version-of stacks one file on an asset; 2 files were given/],
+      [[join(folder, 'a.mov'), '--version-of', 'grade_v1'], 2, /--version-of takes an asset id \(a UUID\), not "grade_v1"/],
+      [[join(folder, 'a.mov'), '--version-of', asset, '--collection', 'x'], 2, /leave --collection out/],
+      [[join(folder, 'a.mov'), '--version-of', '00000000-0000-4000-8000-000000000000'], 1, /asset 00000000-0000-4000-8000-000000000000 not found/],
+    ];
+    for (const [args, code, message] of cases) {
+      const run = await mediavault(['upload', ...args]);
+      assert.equal(run.code, code, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+    }
+    assert.equal((await api.pool.query('SELECT count(*)::int AS n FROM uploads')).rows[0].n, uploadsBefore, 'no upload was started');
   });
 });

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
-  ByteBudget, createMhlCheck, createPromotionWatcher, defaultPartSize, hashFile, maxBatchFileBytes, MediavaultError, uploadFile, uploadFileBatch, UploadJournal,
+  ByteBudget, createMhlCheck, createPromotionWatcher, defaultPartSize, hashFile, maxBatchFileBytes, MediavaultApiError, MediavaultError, uploadFile, uploadFileBatch, UploadJournal,
   type BatchFile, type JournalEntry, type MediavaultClient, type MhlCheck, type PromotionWatcher, type UploadFileResult,
 } from '@mediavault/sdk';
-import { connect, resolveConnection, resolveProject, type Connection } from '../connection.ts';
-import { CliError, exitCodes } from '../exit-codes.ts';
+import { connect, resolveConnection, resolveProject, uuidPattern, type Connection } from '../connection.ts';
+import { CliError, exitCodes, UsageError } from '../exit-codes.ts';
 import { createOutput, errorFields, formatBytes, reportFailure, type Output } from '../output.ts';
 import { profilePath } from '../profile.ts';
 import { planUpload, type MhlHistory, type PlannedFile, type UploadPlan } from '../upload-plan.ts';
@@ -15,6 +15,8 @@ export interface UploadOptions {
   project?: string;
   promote?: boolean;
   collection?: string;
+  /** Promote the one file as a new version of this asset (implies promote). */
+  versionOf?: string;
   /** Parts in flight per file. */
   concurrency: number;
   /** Files in flight. */
@@ -93,8 +95,15 @@ export async function runUpload(paths: string[], options: UploadOptions): Promis
   let journal: UploadJournal | undefined;
   try {
     const connection = resolveConnection(options);
+    if (options.versionOf !== undefined) {
+      if (!uuidPattern.test(options.versionOf)) throw new UsageError(`--version-of takes an asset id (a UUID), not "${options.versionOf}"`);
+      if (options.collection !== undefined) throw new UsageError('a new version stays in its asset\'s collection: leave --collection out with --version-of');
+      options = { ...options, versionOf: options.versionOf.toLowerCase(), promote: true };
+    }
     client = connect(connection);
-    const project = await resolveProject(client, options.project, connection);
+    const project = options.versionOf
+      ? await projectOfAsset(client, options.versionOf, options.project, connection)
+      : await resolveProject(client, options.project, connection);
     const plan = await planUpload(paths, {
       collection: options.collection, include: options.include, exclude: options.exclude,
       defaultExcludes: options.defaultExcludes, followSymlinks: options.followSymlinks, mhlFiles: options.mhl,
@@ -102,6 +111,9 @@ export async function runUpload(paths: string[], options: UploadOptions): Promis
       if ((err as { code?: string }).code === 'mhl_invalid') throw new CliError('mhl_invalid', (err as Error).message);
       throw err;
     });
+    if (options.versionOf && plan.files.length + plan.problems.length !== 1) {
+      throw new UsageError(`--version-of stacks one file on an asset; ${plan.files.length + plan.problems.length} files were given`);
+    }
     journal = new UploadJournal(join(dirname(profilePath()), 'uploads'));
     if (options.dryRun) return dryRun(output, plan, journal, connection, project.id, options);
     if (options.promote) watcher = createPromotionWatcher(client, { projectId: project.id });
@@ -126,13 +138,33 @@ function reportPlanned(output: Output, plan: UploadPlan): void {
   }
 }
 
-function journalEntryFor(journal: UploadJournal, connection: Connection, projectId: string, file: PlannedFile, resume: boolean): JournalEntry | null {
+/** --version-of: the asset's project, where the upload goes (and --project, if given, must name it). */
+async function projectOfAsset(client: MediavaultClient, assetId: string, givenProject: string | undefined, connection: Connection): Promise<{ id: string; name: string }> {
+  let asset;
+  try {
+    asset = await client.getAsset({ params: { assetId } });
+  } catch (err) {
+    if (err instanceof MediavaultApiError && err.status === 404) throw new CliError('asset_not_found', `asset ${assetId} not found (or you have no role in its project)`);
+    throw err;
+  }
+  const project = await resolveProject(client, givenProject ?? asset.projectId, connection);
+  if (project.id !== asset.projectId) throw new UsageError(`asset ${assetId} is not in project ${givenProject}: leave --project out with --version-of`);
+  return project;
+}
+
+/**
+ * The journal's entry for a file, or null when there is none, the file changed since, or
+ * `--no-resume`. An entry that says the file was promoted elsewhere than the asset it is now
+ * to be a version of is no answer either: that promotion is not the one asked for.
+ */
+function journalEntryFor(journal: UploadJournal, connection: Connection, projectId: string, file: PlannedFile, options: Pick<UploadOptions, 'resume' | 'versionOf'>): JournalEntry | null {
   const subject = { apiUrl: connection.url, projectId, path: file.absolutePath };
   const entry = journal.read(subject);
-  if (entry && (!resume || entry.size !== file.size || entry.mtimeMs !== file.mtimeMs)) {
+  if (entry && (options.resume === false || entry.size !== file.size || entry.mtimeMs !== file.mtimeMs)) {
     journal.remove(subject);
     return null;
   }
+  if (entry?.state === 'promoted' && options.versionOf && entry.assetId !== options.versionOf) return null;
   return entry;
 }
 
@@ -236,7 +268,7 @@ class Ingest {
     const single: PlannedFile[] = [];
     const batchable: PlannedFile[] = [];
     for (const file of this.plan.files) {
-      const entry = journalEntryFor(this.journal, this.connection, this.projectId, file, this.options.resume !== false);
+      const entry = journalEntryFor(this.journal, this.connection, this.projectId, file, this.options);
       (!entry && file.size <= Math.min(this.partSize, maxBatchFileBytes) ? batchable : single).push(file);
     }
     await Promise.all([
@@ -285,6 +317,7 @@ class Ingest {
   }
 
   mapping(file: PlannedFile) {
+    if (this.options.versionOf) return { projectId: this.projectId, assetId: this.options.versionOf };
     return { projectId: this.projectId, assetName: file.name, ...(file.collectionPath ? { collectionPath: file.collectionPath } : {}) };
   }
 
@@ -311,7 +344,7 @@ class Ingest {
     let sha256: string | null = null;
     let handedOver = false;
     try {
-      const entry = journalEntryFor(journal, this.connection, this.projectId, file, options.resume !== false);
+      const entry = journalEntryFor(journal, this.connection, this.projectId, file, options);
       if (entry && (await this.alreadyDone(file, entry))) {
         advance(file.size);
         return;
