@@ -1,4 +1,4 @@
-import { startStack } from './stack.ts';
+import { isDatabaseShutdown, startStack } from './stack.ts';
 import { writeProfile } from '../profile.ts';
 
 export interface DevOptions {
@@ -48,6 +48,9 @@ export async function runDev(options: DevOptions): Promise<number> {
   }
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+    // Ctrl-C reaches the embedded database too, often first; anything else that stops it leaves
+    // a stack with no catalogue, so stop as well.
+    void stack.databaseShutdown.then(resolve);
     // Ctrl-C reaches the embedded PostgreSQL too (same process group), which then closes every
     // connection (57P01), possibly before this process sees the signal. pg-boss 12's LISTEN client
     // drops its error listener on the first failure and can emit a second error unhandled: that
@@ -61,10 +64,4 @@ export async function runDev(options: DevOptions): Promise<number> {
   say('stopping…');
   await stack.stop();
   return 0;
-}
-
-/** The error a PostgreSQL connection gets when the server shuts down under it. */
-export function isDatabaseShutdown(err: unknown): boolean {
-  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  return code === '57P01' || message === 'Connection terminated unexpectedly';
 }

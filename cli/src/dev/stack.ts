@@ -30,7 +30,15 @@ export interface RunningStack {
   projectId: string;
   databaseUrl: string;
   embedded: boolean;
+  /** Settles when the embedded database shuts down under the stack (Ctrl-C reaches it too). */
+  databaseShutdown: Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The error a PostgreSQL connection gets when the server shuts down under it. */
+export function isDatabaseShutdown(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return code === '57P01' || message === 'Connection terminated unexpectedly';
 }
 
 /**
@@ -67,6 +75,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const logUnlessStopping = (line: string) => {
     if (servicesStopped === null) log(line);
   };
+  // The embedded database closing connections is it shutting down, not one failure per
+  // connection worth a line each: the stack stops with it.
+  let databaseShutDown!: () => void;
+  const databaseShutdown = new Promise<void>((resolve) => (databaseShutDown = resolve));
+  const onServiceError = (line: string, err: unknown) => {
+    if (embedded && isDatabaseShutdown(err)) databaseShutDown();
+    else logUnlessStopping(line);
+  };
   embedded?.beforeStop(stopServices);
   const stop = async () => {
     await stopServices();
@@ -83,10 +99,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       EDGE_PORT: String(edgePort),
     });
     await runMigrations(databaseUrl);
-    const pool: Pool = createPool(databaseUrl, { log: logUnlessStopping });
+    const pool: Pool = createPool(databaseUrl, { log: onServiceError });
     stoppers.push(() => pool.end());
     const boss = createBoss(databaseUrl);
-    boss.on('error', (err) => logUnlessStopping(`pg-boss: ${err.message}`));
+    boss.on('error', (err) => onServiceError(`pg-boss: ${err.message}`, err));
     await boss.start();
     stoppers.push(() => boss.stop({ graceful: true, timeout: 5000 }));
     await ensureQueues(boss);
@@ -126,7 +142,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         throw new Error(`the catalogue in ${databaseUrl.replace(/:[^:@/]*@/, ':***@')} already has organizations but ${dataDir}/dev-state.json has no admin token: create a token with the api, or use a new --data-dir`);
       }
     }
-    return { config, apiUrl, edgeUrl, token: token!, projectId: projectId!, databaseUrl, embedded: embedded !== null, stop };
+    return { config, apiUrl, edgeUrl, token: token!, projectId: projectId!, databaseUrl, embedded: embedded !== null, databaseShutdown, stop };
   } catch (err) {
     await stop();
     throw err;
