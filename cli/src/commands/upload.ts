@@ -200,6 +200,9 @@ class Ingest {
   readonly batchMemory = new ByteBudget(batchMemoryBudget);
   readonly promotions = new Set<Promise<void>>();
   readonly partSize: number;
+  startedAt = Date.now();
+  /** Bytes sent of the files (and batches) not finished yet; the tally counts a file's bytes when it is done. */
+  readonly bytesInFlight = new Map<ActiveFile, number>();
   view: UploadViewState | null = null;
   screen: { update(): void; finish(): void } | null = null;
 
@@ -239,7 +242,7 @@ class Ingest {
       // ink (and React) load only when there is a terminal to draw on.
       this.screen = (await import('../views/upload-view.ts')).startUploadView(this.view);
     }
-    const startedAt = Date.now();
+    this.startedAt = Date.now();
     const onSignal = (signal: NodeJS.Signals) => this.interrupt(signal);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -251,15 +254,27 @@ class Ingest {
     }
     this.screen?.finish();
 
-    const elapsedMs = Date.now() - startedAt;
-    const ordered = [...plan.problems.map((p) => p.path), ...plan.files.map((f) => f.path)].map((p) => this.outcomes.get(p)!);
-    const bytesPerSecond = Math.round(tally.bytes / Math.max(0.001, elapsedMs / 1000));
-    output.event('summary', { files: ordered, ...tally, elapsedMs, bytesPerSecond, peakRssBytes: process.resourceUsage().maxRSS * 1024 });
-    // Counted with the files the plan skipped (litter, excluded, MHL documents), as `skipped` counts them.
-    const counted = ordered.length + plan.skipped.length;
-    output.line(`${counted} file${counted === 1 ? '' : 's'}: ${tally.sent} sent, ${tally.deduplicated} deduplicated, ${tally.skipped} skipped, ${tally.failed} failed; ${formatBytes(tally.bytes)} sent in ${(elapsedMs / 1000).toFixed(1)} s (${(bytesPerSecond / 1e6).toFixed(1)} MB/s)`);
+    const ordered = this.reportSummary();
     if (tally.failed === 0) return exitCodes.ok;
     return ordered.every((o) => o.status === 'failed') ? exitCodes.failed : exitCodes.partlyFailed;
+  }
+
+  /**
+   * The last line, for people and for scripts alike: every file's outcome (after an
+   * interruption, of the files done) and the totals. Answers the outcomes, in plan order.
+   */
+  reportSummary(interrupted?: NodeJS.Signals): FileOutcome[] {
+    const { output, plan, tally } = this;
+    const elapsedMs = Date.now() - this.startedAt;
+    const ordered = [...plan.problems.map((p) => p.path), ...plan.files.map((f) => f.path)].flatMap((p) => this.outcomes.get(p) ?? []);
+    // Interrupted, the bytes of unfinished files went over the wire too (and stay stored for the next run).
+    const bytes = tally.bytes + (interrupted ? [...this.bytesInFlight.values()].reduce((sum, n) => sum + n, 0) : 0);
+    const bytesPerSecond = Math.round(bytes / Math.max(0.001, elapsedMs / 1000));
+    output.event('summary', { files: ordered, ...tally, bytes, elapsedMs, bytesPerSecond, peakRssBytes: process.resourceUsage().maxRSS * 1024, ...(interrupted ? { interrupted } : {}) });
+    // Counted with the files the plan skipped (litter, excluded, MHL documents), as `skipped` counts them.
+    const counted = ordered.length + plan.skipped.length;
+    output.line(`${counted} file${counted === 1 ? '' : 's'}${interrupted ? ' done' : ''}: ${tally.sent} sent, ${tally.deduplicated} deduplicated, ${tally.skipped} skipped, ${tally.failed} failed; ${formatBytes(bytes)} sent in ${(elapsedMs / 1000).toFixed(1)} s (${(bytesPerSecond / 1e6).toFixed(1)} MB/s)`);
+    return ordered;
   }
 
   /** Every planned file sent (or found stored), promotions awaited, MHL sidecars stored. */
@@ -289,6 +304,7 @@ class Ingest {
     const done = this.outcomes.size;
     this.output.event('interrupted', { signal, files, done });
     this.output.line(`interrupted: ${done} of ${files} file${files === 1 ? '' : 's'} done; run the same command again to go on (parts and files already stored are not sent again)`);
+    this.reportSummary(signal);
     process.exit(signal === 'SIGINT' ? exitCodes.interrupted : exitCodes.terminated);
   }
 
@@ -391,10 +407,14 @@ class Ingest {
           }
           output.event('part', { path: file.path, partNumber: part.partNumber, size: part.size, status: part.status });
         },
-        onProgress: (p) => advance(p.bytesSent + p.bytesAlreadyStored),
+        onProgress: (p) => {
+          this.bytesInFlight.set(active, p.bytesSent);
+          advance(p.bytesSent + p.bytesAlreadyStored);
+        },
       });
       sha256 = uploaded.sha256;
       this.tally.bytes += uploaded.bytesSent;
+      this.bytesInFlight.delete(active);
       if (view) view.bytesSent += uploaded.bytesSent;
       advance(file.size);
 
@@ -436,6 +456,7 @@ class Ingest {
     } catch (err) {
       this.fail(file.path, sha256, errorFields(err));
     } finally {
+      this.bytesInFlight.delete(active);
       if (!handedOver) leave();
     }
   }
@@ -474,6 +495,7 @@ class Ingest {
     }
     const fileOf = (b: BatchFile) => byPath.get(b.path)!;
     const sent = (bytes: number) => {
+      this.bytesInFlight.set(active, (this.bytesInFlight.get(active) ?? 0) + bytes);
       active.bytesDone += bytes;
       if (view) {
         view.bytesSent += bytes;
@@ -498,6 +520,7 @@ class Ingest {
       for (const file of files) this.fail(file.path, null, errorFields(err));
       return;
     } finally {
+      this.bytesInFlight.delete(active);
       if (view) {
         // Files deduplicated or failed sent nothing, and are done with all the same.
         view.bytesDone += Math.max(0, active.size - active.bytesDone);
