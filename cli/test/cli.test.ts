@@ -170,15 +170,22 @@ describe('mediavault upload', () => {
     assert.equal(first.code, 0, first.stderr);
     await writeFile(join(dir, 'tty', 'copy.bin'), bytes);
     await writeRandom(join(dir, 'tty', 'new.bin'), 5000);
+    // More files than the view once kept lines for, and MiB figures as wide as real ones.
+    for (let i = 1; i <= 6; i++) await writeRandom(join(dir, 'tty', `still${i}.dng`), 1000 + i);
+    await writeRandom(join(dir, 'tty', 'clip.mov'), 20 * 1024 * 1024);
     const run = await mediavault(['upload', 'tty', '--project', api.org.projectId, '--promote'], asAdmin(), { terminal: true });
     assert.equal(run.code, 0, run.stdout);
     // The frames as drawn: escape sequences out, carriage returns as line ends.
     const drawn = run.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').split(/\r?\n|\r/);
     const progress = drawn.filter((line) => / \/ .*ETA/.test(line));
     assert.ok(progress.length > 0, `a progress line in\n${drawn.join('\n')}`);
-    assert.match(progress.at(-1)!, /█{30} 7\.8 KiB \/ 7\.8 KiB .*ETA 0s {2}2\/2/, 'the last frame: all bytes and both files done');
+    assert.match(progress.at(-1)!, /^█{10,30} 20\.0 MiB \/ 20\.0 MiB .*ETA 0s {2}9\/9 files$/, 'the last frame: all bytes and every file done');
     assert.ok(drawn.some((line) => /^deduplicated\s+tty\/copy\.bin/.test(line)), drawn.join('\n'));
-    assert.ok(drawn.some((line) => /^2 files: 1 sent, 1 deduplicated, 0 skipped, 0 failed/.test(line)), drawn.join('\n'));
+    for (const name of ['new.bin', 'clip.mov', ...[1, 2, 3, 4, 5, 6].map((i) => `still${i}.dng`)]) {
+      assert.ok(drawn.some((line) => new RegExp(`^promoted\\s+tty/${name.replace('.', '\\.')}`).test(line)), `${name} keeps its line`);
+    }
+    assert.deepEqual(progress.filter((line) => line.length >= 80), [], 'progress lines fit the 80-column terminal');
+    assert.ok(drawn.some((line) => /^9 files: 8 sent, 1 deduplicated, 0 skipped, 0 failed/.test(line)), drawn.join('\n'));
   });
 
   test('usage errors exit 2', async () => {

@@ -238,7 +238,7 @@ class Ingest {
 
     if (!output.json && process.stdout.isTTY) {
       const now = Date.now();
-      this.view = { totalFiles: plan.files.length, totalBytes: plan.files.reduce((sum, f) => sum + f.size, 0), bytesDone: 0, bytesSent: 0, finished: 0, failed: 0, startedAt: now, now, active: [], recent: [] };
+      this.view = { totalFiles: plan.files.length, totalBytes: plan.files.reduce((sum, f) => sum + f.size, 0), bytesDone: 0, bytesSent: 0, finished: 0, failed: 0, startedAt: now, now, active: [], finishedLines: [] };
       // ink (and React) load only when there is a terminal to draw on.
       this.screen = (await import('../views/upload-view.ts')).startUploadView(this.view);
     }
@@ -309,7 +309,7 @@ class Ingest {
   }
 
   say(line: string): void {
-    if (this.view) this.view.recent = [...this.view.recent, line].slice(-5);
+    if (this.view) this.view.finishedLines.push(line);
     else this.output.line(line);
   }
 
