@@ -101,7 +101,9 @@ describe('resume after SIGKILL', () => {
     const folder = join(dir, 'card07');
     const shas: string[] = [];
     for (let i = 1; i <= 10; i++) shas.push((await writeRandom(join(folder, `clip${String(i).padStart(2, '0')}.mov`), 3 * MiB + i)).sha256);
-    const args = ['upload', folder, ...project, '--promote', '--parallel', '1', '--json'];
+    // One PUT in flight per batch: the kill lands while most files are still to send, however
+    // late this process (which also hosts the api) reads the event that triggers it.
+    const args = ['upload', folder, ...project, '--promote', '--parallel', '1', '--concurrency', '1', '--json'];
     let sent = 0;
     const killed = await mediavault(args, (line, child) => {
       if (line.event === 'part' && ++sent === 2) child.kill('SIGKILL');
