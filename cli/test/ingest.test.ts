@@ -54,7 +54,8 @@ describe('resume after SIGKILL', () => {
     // The server is the truth: a part in flight at the kill may or may not have landed.
     const held = (await api.pool.query('SELECT storage_upload_id FROM uploads WHERE id = $1', [journal.uploadId])).rows[0].storage_upload_id as string;
     const stored = (await readdir(join((api.storages.staging as unknown as { roleRoot: string }).roleRoot, '.multipart', held))).filter((n) => /^\d+\.[0-9a-f]{64}$/.test(n)).length;
-    assert.ok(stored === 3 || stored === 4, `3 or 4 parts stored, found ${stored}`);
+    // At least the three reported; more if this process (which also hosts the api) read the event late.
+    assert.ok(stored >= 3 && stored < 8, `3 to 7 parts stored, found ${stored}`);
 
     const again = await mediavault(args);
     assert.equal(again.code, 0, again.stderr);
@@ -76,7 +77,8 @@ describe('resume after SIGKILL', () => {
 
   test('Ctrl-C (SIGINT) mid large file: exit 130 saying how to go on; the same command again sends the rest', async () => {
     const path = join(dir, 'interrupted', 'A001_C002.mov');
-    const file = await writeRandom(path, 26 * MiB); // 6 parts of 5 MiB
+    // 13 parts of 5 MiB: most are still to send when the signal lands, however late this process reads the event.
+    const file = await writeRandom(path, 61 * MiB);
     const args = ['upload', path, ...project, '--promote', '--part-size', '5', '--concurrency', '1', '--json'];
     let sent = 0;
     const interrupted = await mediavault(args, (line, child) => {
@@ -93,7 +95,7 @@ describe('resume after SIGKILL', () => {
     const parts = events(again.lines, 'part');
     const stored = parts.filter((p) => p.status === 'already-stored').length;
     assert.ok(stored >= 2, `the parts stored before Ctrl-C are not sent again (${stored} already stored)`);
-    assert.equal(parts.filter((p) => p.status === 'sent').length, 6 - stored);
+    assert.equal(parts.filter((p) => p.status === 'sent').length, 13 - stored);
     assert.deepEqual(summaryOf(again.lines).files.map((f) => [f.status, f.sha256]), [['promoted', file.sha256]]);
   });
 
