@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { startPromoter, startTestApi, type TestApi } from '../../sdk/test/helpers/api-server.ts';
-
-const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const bin = join(root, 'cli/src/bin.ts');
-const node = join(root, 'node_modules/.bin/node');
+import { runCli } from './helpers/run-cli.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'mediavault-cli-test-'));
 const started: { api?: TestApi } = {};
@@ -22,41 +17,9 @@ after(async () => {
 const api = (started.api = await startTestApi());
 await startPromoter(api);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  lines: Record<string, unknown>[];
-}
-
-const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
-
-/**
- * Runs the real bin in a child process; never sees the developer's own profiles. With
- * `terminal`, on a pseudo-terminal (util-linux `script`), as a user at a shell runs it.
- */
-function mediavault(args: string[], env: Record<string, string> = {}, options: { terminal?: boolean } = {}): Promise<Run> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDIAVAULT_')));
-  const [command, commandArgs] = options.terminal
-    ? ['script', ['--quiet', '--return', '--command', [node, bin, ...args].map(shellQuote).join(' '), '/dev/null']] as const
-    : [node, [bin, ...args]] as const;
-  const child = spawn(command, commandArgs, {
-    cwd: dir,
-    env: { ...clean, MEDIAVAULT_CONFIG_DIR: join(dir, 'config-unused'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  return new Promise((resolvePromise, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const lines = args.includes('--json') ? stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
-      resolvePromise({ code, stdout, stderr, lines });
-    });
-  });
-}
+/** The real bin in a child process (helpers/run-cli.ts); never sees the developer's own profiles. */
+const mediavault = (args: string[], env: Record<string, string> = {}, options: { terminal?: boolean } = {}) =>
+  runCli(args, { cwd: dir, env: { MEDIAVAULT_CONFIG_DIR: join(dir, 'config-unused'), ...env }, terminal: options.terminal });
 
 const asAdmin = () => ({ MEDIAVAULT_URL: api.url, MEDIAVAULT_TOKEN: api.org.token });
 

@@ -48,13 +48,12 @@ export async function runDev(options: DevOptions): Promise<number> {
   }
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-    // Ctrl-C reaches the embedded database too, often first; anything else that stops it leaves
-    // a stack with no catalogue, so stop as well.
-    void stack.databaseShutdown.then(resolve);
     // Ctrl-C reaches the embedded PostgreSQL too (same process group), which then closes every
-    // connection (57P01), possibly before this process sees the signal. pg-boss 12's LISTEN client
-    // drops its error listener on the first failure and can emit a second error unhandled: that
-    // is the database shutting down, so stop; anything else is a crash.
+    // connection (57P01), possibly before this process sees the signal; anything else that stops
+    // it leaves a stack with no catalogue, so stop as well. pg-boss 12's LISTEN client drops its
+    // error listener on the first failure and can emit a second error unhandled: that too is the
+    // database shutting down; anything else is a crash.
+    void stack.databaseShutdown.then(resolve);
     process.on('uncaughtException', (err) => {
       if (isDatabaseShutdown(err)) return resolve();
       process.stderr.write(`mediavault dev: ${(err as Error).stack ?? String(err)}\n`);

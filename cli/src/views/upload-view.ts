@@ -51,6 +51,7 @@ export function uploadView(state: UploadViewState, columns = 80): unknown {
   const count = `${state.finished}/${state.totalFiles} files`;
   const failed = state.failed > 0 ? `  ${state.failed} failed` : '';
   return h(Box, { flexDirection: 'column' },
+    // A new array each time: Static renders items past the count it has seen, but only for a new `items`.
     h(Static, { items: [...state.finishedLines], children: (line: unknown, i: number) => h(Text, { key: i }, String(line)) }),
     h(Text, null,
       h(Text, { color: 'cyan' }, bar(fraction, barWidth(columns, figures + count + failed))),
