@@ -17,7 +17,9 @@ const spec = await emitOpenApi();
 generated['openapi/openapi.json'] = `${JSON.stringify(spec, null, 2)}\n`;
 
 try {
-  const { generateSdk } = (await import('../sdk/scripts/generate.ts')) as { generateSdk(spec: unknown): Promise<Record<string, string>> };
+  const { generateSdk } = (await import('../sdk/scripts/generate.ts')) as {
+    generateSdk(spec: unknown): Promise<Record<string, string>>;
+  };
   Object.assign(generated, await generateSdk(spec));
 } catch (err) {
   if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
@@ -32,7 +34,10 @@ function withConfigTable(readme: string): string {
     return `| \`${name}\` | ${def} | ${spec.description.replace(/\|/g, '\\|')} |`;
   });
   const table = ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
-  return readme.replace(/<!-- config-table:start -->[\s\S]*<!-- config-table:end -->/, `<!-- config-table:start -->\n${table}\n<!-- config-table:end -->`);
+  return readme.replace(
+    /<!-- config-table:start -->[\s\S]*<!-- config-table:end -->/,
+    `<!-- config-table:start -->\n${table}\n<!-- config-table:end -->`,
+  );
 }
 
 let stale = 0;

@@ -30,7 +30,11 @@ const timings: Record<string, number> = {};
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env, cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
+      env,
+      cwd: dir,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -45,12 +49,22 @@ function lastJsonLine(stdout: string): any {
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mediavault-e2e-'));
-  env = { ...process.env, MEDIAVAULT_CONFIG_DIR: join(dir, 'config'), MEDIAVAULT_URL: '', MEDIAVAULT_TOKEN: '', DATABASE_URL: '' };
+  env = {
+    ...process.env,
+    MEDIAVAULT_CONFIG_DIR: join(dir, 'config'),
+    MEDIAVAULT_URL: '',
+    MEDIAVAULT_TOKEN: '',
+    DATABASE_URL: '',
+  };
   delete env.MEDIAVAULT_URL;
   delete env.MEDIAVAULT_TOKEN;
   delete env.DATABASE_URL;
   const started = Date.now();
-  dev = spawn(process.execPath, [bin, 'dev', '--data-dir', join(dir, 'data'), '--api-port', '0', '--edge-port', '0', '--json'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  dev = spawn(
+    process.execPath,
+    [bin, 'dev', '--data-dir', join(dir, 'data'), '--api-port', '0', '--edge-port', '0', '--json'],
+    { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   dev.stderr!.on('data', (d) => (stderr += d));
   const firstLine = await new Promise<string>((resolve, reject) => {
@@ -84,8 +98,29 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   const media = join(dir, 'shoot', 'day01');
   await mkdir(media, { recursive: true });
   const clip = join(media, 'A001_C002.mov');
-  await run('ffmpeg', ['-y', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25:duration=4', '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000:duration=4',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip]);
+  await run('ffmpeg', [
+    '-y',
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1280x720:rate=25:duration=4',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=1000:sample_rate=48000:duration=4',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+    clip,
+  ]);
 
   const uploadStarted = Date.now();
   const upload = await cli('upload', join(dir, 'shoot'), '--project', ready.project, '--promote', '--json');
@@ -130,11 +165,17 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
 
   // A tampered token and an expired one are refused.
   // One character of the signature changed (the last but one: all six of its bits are signature bits).
-  const tampered = urls.manifestUrl.replace(/\/v\/([^/]+)\//, (_m: string, t: string) => `/v/${t.slice(0, -2)}${t.at(-2) === 'A' ? 'B' : 'A'}${t.slice(-1)}/`);
+  const tampered = urls.manifestUrl.replace(
+    /\/v\/([^/]+)\//,
+    (_m: string, t: string) => `/v/${t.slice(0, -2)}${t.at(-2) === 'A' ? 'B' : 'A'}${t.slice(-1)}/`,
+  );
   assert.notEqual(tampered, urls.manifestUrl);
   assert.equal((await fetch(tampered)).status, 403);
   const devState = JSON.parse(await readFile(join(dir, 'data', 'dev-state.json'), 'utf8'));
-  const expired = signEdgeToken({ sha: file.sha256, exp: Math.floor(Date.now() / 1000) - 10, scope: 'preview' }, { kid: 'k1', secret: devState.edgeSigningKey });
+  const expired = signEdgeToken(
+    { sha: file.sha256, exp: Math.floor(Date.now() / 1000) - 10, scope: 'preview' },
+    { kid: 'k1', secret: devState.edgeSigningKey },
+  );
   assert.equal((await fetch(`${ready.edge}/v/${expired}/hls/${file.sha256}/master.m3u8`)).status, 403);
 
   // The bundled player plays it through the edge and shows the timecode.
@@ -143,8 +184,11 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   await page.goto(urls.playerUrl);
   await page.click('#play');
   const outcome = await page.waitForFunction(
-    () => (window as any).mediavaultPlayer.state().error ?? (document.querySelector('video')!.currentTime > 1 ? 'playing' : null),
-    undefined, { timeout: 60_000 },
+    () =>
+      (window as any).mediavaultPlayer.state().error ??
+      (document.querySelector('video')!.currentTime > 1 ? 'playing' : null),
+    undefined,
+    { timeout: 60_000 },
   );
   assert.equal(await outcome.jsonValue(), 'playing');
   const timecode = await page.locator('#timecode').textContent();
@@ -152,7 +196,10 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
 
   // Frame accuracy on the real pipeline (separate audio rendition, B-frames): the player must
   // place frame 0 where the preview's first video sample is, or every timecode is off.
-  const init = media720.split('\n').find((l) => l.startsWith('#EXT-X-MAP'))!.match(/URI="([^"]+)"/)![1]!;
+  const init = media720
+    .split('\n')
+    .find((l) => l.startsWith('#EXT-X-MAP'))!
+    .match(/URI="([^"]+)"/)![1]!;
   const base = new URL(rendition!, urls.manifestUrl);
   const head = Buffer.concat([
     Buffer.from(await (await fetch(new URL(init, base))).arrayBuffer()),
@@ -160,7 +207,21 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   ]);
   const headPath = join(dir, 'head.mp4');
   await (await import('node:fs/promises')).writeFile(headPath, head);
-  const firstPts = Number((await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', headPath])).stdout.trim());
+  const firstPts = Number(
+    (
+      await run('ffprobe', [
+        '-v',
+        'error',
+        '-select_streams',
+        'v',
+        '-show_entries',
+        'stream=start_time',
+        '-of',
+        'csv=p=0',
+        headPath,
+      ])
+    ).stdout.trim(),
+  );
   await page.keyboard.press('Space');
   // Paused and settled: the player seeks to the picture on screen as it pauses.
   await page.waitForFunction(() => {
@@ -168,7 +229,17 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
     return video.paused && !video.seeking;
   });
   const state = await page.evaluate(() => (window as any).mediavaultPlayer.state());
-  assert.ok(Math.abs(state.firstFrameTime - firstPts) < 0.001, `frame 0 at ${state.firstFrameTime}, the preview's first video sample at ${firstPts}`);
-  assert.equal(state.frame, Math.floor((state.currentTime - firstPts) * 25 + 1e-6), 'the timecode shows the frame at the playhead');
-  assert.deepEqual(page.problems.filter((p) => !/favicon/.test(p)), []);
+  assert.ok(
+    Math.abs(state.firstFrameTime - firstPts) < 0.001,
+    `frame 0 at ${state.firstFrameTime}, the preview's first video sample at ${firstPts}`,
+  );
+  assert.equal(
+    state.frame,
+    Math.floor((state.currentTime - firstPts) * 25 + 1e-6),
+    'the timecode shows the frame at the playhead',
+  );
+  assert.deepEqual(
+    page.problems.filter((p) => !/favicon/.test(p)),
+    [],
+  );
 });

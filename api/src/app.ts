@@ -51,7 +51,10 @@ export const apiVersion = '0.1.0';
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
-    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID()),
+    genReqId: (req) =>
+      typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id'])
+        ? req.headers['x-request-id']
+        : randomUUID(),
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -70,7 +73,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         version: apiVersion,
         description: 'Media-asset platform: uploads, verified immutable masters, previews, signed playback.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API token (mvt_...)' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API token (mvt_...)' } },
+      },
       security: [{ bearer: [] }],
       tags: [
         { name: 'organization', description: 'The caller, their organization, users and API tokens' },
@@ -80,7 +85,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         { name: 'previews', description: 'Preview builds' },
       ],
     },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

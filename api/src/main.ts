@@ -11,8 +11,13 @@ const runtime = await openRuntime();
 const { config } = runtime;
 const urls = { api: apiPublicUrl(config, config.api.port), edge: edgePublicUrl(config, config.edge.port) };
 const app = await buildApi({
-  config, pool: runtime.pool, boss: runtime.boss, storages: runtime.storages, urls,
-  events: new EventHub(runtime.databaseUrl), logger: { level: config.logLevel },
+  config,
+  pool: runtime.pool,
+  boss: runtime.boss,
+  storages: runtime.storages,
+  urls,
+  events: new EventHub(runtime.databaseUrl),
+  logger: { level: config.logLevel },
 });
 await app.listen({ host: config.api.host, port: config.api.port });
 stopOnSignals(async () => {

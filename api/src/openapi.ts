@@ -10,12 +10,20 @@ import { EventHub } from './services/events.ts';
  * never-listening app whose pool never connects, so no database is needed.
  */
 export async function emitOpenApi(): Promise<Record<string, unknown>> {
-  const config = loadConfig({ EDGE_SIGNING_KEY: 'x'.repeat(32), STORAGE_SIGNING_KEY: 'x'.repeat(32), MEDIAVAULT_DATA_DIR: '/nonexistent' });
+  const config = loadConfig({
+    EDGE_SIGNING_KEY: 'x'.repeat(32),
+    STORAGE_SIGNING_KEY: 'x'.repeat(32),
+    MEDIAVAULT_DATA_DIR: '/nonexistent',
+  });
   const pool = createPool('postgres://unused@127.0.0.1:1/unused', { max: 1 });
   const urls = { api: 'http://127.0.0.1:8080', edge: 'http://127.0.0.1:8081' };
   const app = await buildApi({
-    config, pool, boss: { send: async () => null } as unknown as PgBoss,
-    storages: createStoragesFromConfig(config, urls.api), urls, events: new EventHub('postgres://unused@127.0.0.1:1/unused'),
+    config,
+    pool,
+    boss: { send: async () => null } as unknown as PgBoss,
+    storages: createStoragesFromConfig(config, urls.api),
+    urls,
+    events: new EventHub('postgres://unused@127.0.0.1:1/unused'),
   });
   await app.ready();
   const document = app.swagger() as unknown as Record<string, unknown>;

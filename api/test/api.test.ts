@@ -36,12 +36,20 @@ async function activityCount(): Promise<number> {
 
 /** Uploads bytes through the presigned part URLs the api hands out, like any client. */
 async function uploadBytes(token: string, projectId: string, name: string, bytes: Buffer) {
-  const presign = await call('POST', '/api/presign', token, { name, size: bytes.length, projectId, partSize: 5 * 1024 * 1024 });
+  const presign = await call('POST', '/api/presign', token, {
+    name,
+    size: bytes.length,
+    projectId,
+    partSize: 5 * 1024 * 1024,
+  });
   assert.equal(presign.status, 200, JSON.stringify(presign.body));
   assert.equal(presign.body.status, 'upload');
   const parts = [];
   for (const part of presign.body.parts) {
-    const chunk = bytes.subarray((part.partNumber - 1) * presign.body.partSize, part.partNumber * presign.body.partSize);
+    const chunk = bytes.subarray(
+      (part.partNumber - 1) * presign.body.partSize,
+      part.partNumber * presign.body.partSize,
+    );
     const res = await fetch(part.url, { method: 'PUT', body: new Uint8Array(chunk) });
     assert.equal(res.status, 200, await res.clone().text());
     parts.push({ partNumber: part.partNumber, etag: res.headers.get('etag')! });
@@ -69,7 +77,10 @@ describe('authentication', () => {
     assert.match(created.body.token, /^mvt_[A-Za-z0-9_-]{43}$/);
     const { rows } = await api.pool.query('SELECT token_hash FROM api_tokens WHERE id = $1', [created.body.id]);
     assert.deepEqual(rows[0].token_hash, createHash('sha256').update(created.body.token).digest());
-    const raw = await api.pool.query(`SELECT count(*)::int AS n FROM api_tokens WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'`, [created.body.token.slice(4, 20)]);
+    const raw = await api.pool.query(
+      `SELECT count(*)::int AS n FROM api_tokens WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'`,
+      [created.body.token.slice(4, 20)],
+    );
     assert.equal(raw.rows[0].n, 0);
     const me = await call('GET', '/api/me', created.body.token);
     assert.equal(me.status, 200);
@@ -77,7 +88,11 @@ describe('authentication', () => {
     const used = await api.pool.query('SELECT last_used_at FROM api_tokens WHERE id = $1', [created.body.id]);
     assert.ok(used.rows[0].last_used_at instanceof Date, 'use of a token is recorded');
     await api.pool.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1', [created.body.id]);
-    assert.equal((await call('GET', '/api/me', created.body.token)).status, 401, 'a revoked token stops working at once');
+    assert.equal(
+      (await call('GET', '/api/me', created.body.token)).status,
+      401,
+      'a revoked token stops working at once',
+    );
   });
 });
 
@@ -91,7 +106,9 @@ describe('organization, clients, projects, members', () => {
     const user = await call('POST', '/api/users', api.org.token, { email: 'Editor@Studio.example', name: 'Ed' });
     assert.equal(user.status, 201);
     assert.equal(user.body.email, 'editor@studio.example');
-    const member = await call('PUT', `/api/projects/${project.body.id}/members/${user.body.id}`, api.org.token, { role: 'editor' });
+    const member = await call('PUT', `/api/projects/${project.body.id}/members/${user.body.id}`, api.org.token, {
+      role: 'editor',
+    });
     assert.equal(member.status, 200);
     assert.equal(member.body.role, 'editor');
     assert.equal(await activityCount(), before + 4);
@@ -101,11 +118,19 @@ describe('organization, clients, projects, members', () => {
   });
 
   test('a non-admin cannot create projects, and sees only projects they hold a role in', async () => {
-    const viewer = await createMemberWithToken(api.pool, { organizationId: api.org.organizationId, projectId: api.org.projectId, email: 'viewer1@test', role: 'viewer' });
+    const viewer = await createMemberWithToken(api.pool, {
+      organizationId: api.org.organizationId,
+      projectId: api.org.projectId,
+      email: 'viewer1@test',
+      role: 'viewer',
+    });
     const refused = await call('POST', '/api/projects', viewer.token, { clientId: api.org.clientId, name: 'Nope' });
     assert.equal(refused.status, 403);
     const list = await call('GET', '/api/projects', viewer.token);
-    assert.deepEqual(list.body.items.map((p: { id: string }) => p.id), [api.org.projectId]);
+    assert.deepEqual(
+      list.body.items.map((p: { id: string }) => p.id),
+      [api.org.projectId],
+    );
     assert.equal(list.body.items[0].role, 'viewer');
   });
 });
@@ -113,14 +138,23 @@ describe('organization, clients, projects, members', () => {
 describe('bad input', () => {
   test('a malformed body is a 400 naming the field, and changes nothing', async () => {
     const before = await activityCount();
-    const res = await call('POST', '/api/presign', api.org.token, { name: 'a.mov', size: 'big', projectId: api.org.projectId });
+    const res = await call('POST', '/api/presign', api.org.token, {
+      name: 'a.mov',
+      size: 'big',
+      projectId: api.org.projectId,
+    });
     assert.equal(res.status, 400);
     assert.equal(res.body.error.code, 'bad_request');
     assert.equal(res.body.error.details.field, 'body.size');
     assert.match(res.body.error.message, /body\.size/);
     const missing = await call('POST', '/api/presign', api.org.token, { name: 'a.mov', size: 1 });
     assert.equal(missing.body.error.details.field, 'body.projectId');
-    const extra = await call('POST', '/api/presign', api.org.token, { name: 'a.mov', size: 1, projectId: api.org.projectId, bogus: 1 });
+    const extra = await call('POST', '/api/presign', api.org.token, {
+      name: 'a.mov',
+      size: 1,
+      projectId: api.org.projectId,
+      bogus: 1,
+    });
     assert.equal(extra.status, 400);
     assert.equal(extra.body.error.details.field, 'body.bogus');
     assert.equal(await activityCount(), before);
@@ -129,8 +163,17 @@ describe('bad input', () => {
   });
 
   test('a viewer presigning an upload is 403', async () => {
-    const viewer = await createMemberWithToken(api.pool, { organizationId: api.org.organizationId, projectId: api.org.projectId, email: 'viewer2@test', role: 'viewer' });
-    const res = await call('POST', '/api/presign', viewer.token, { name: 'a.mov', size: 10, projectId: api.org.projectId });
+    const viewer = await createMemberWithToken(api.pool, {
+      organizationId: api.org.organizationId,
+      projectId: api.org.projectId,
+      email: 'viewer2@test',
+      role: 'viewer',
+    });
+    const res = await call('POST', '/api/presign', viewer.token, {
+      name: 'a.mov',
+      size: 10,
+      projectId: api.org.projectId,
+    });
     assert.equal(res.status, 403);
     assert.equal(res.body.error.code, 'forbidden');
   });
@@ -146,24 +189,44 @@ describe('bad input', () => {
   });
 
   test('promoting into an asset of another project than the mapping names is 400, and starts nothing', async () => {
-    const client = await call('POST', '/api/clients', api.org.token, { name: `Client ${randomBytes(4).toString('hex')}` });
-    const other = await call('POST', '/api/projects', api.org.token, { clientId: client.body.id, name: 'Other project' });
+    const client = await call('POST', '/api/clients', api.org.token, {
+      name: `Client ${randomBytes(4).toString('hex')}`,
+    });
+    const other = await call('POST', '/api/projects', api.org.token, {
+      clientId: client.body.id,
+      name: 'Other project',
+    });
     assert.equal(other.status, 201, JSON.stringify(other.body));
     const bytes = randomBytes(1000);
     const first = await uploadBytes(api.org.token, other.body.id, 'first.bin', bytes);
-    await call('POST', '/api/promote', api.org.token, { uploadId: first.uploadId, sha256: createHash('sha256').update(bytes).digest('hex') });
+    await call('POST', '/api/promote', api.org.token, {
+      uploadId: first.uploadId,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
     await handlePromote(deps(), { uploadId: first.uploadId });
     const assetId = (await call('GET', `/api/uploads/${first.uploadId}`, api.org.token)).body.assetId;
     const more = randomBytes(1000);
     const second = await uploadBytes(api.org.token, api.org.projectId, 'second.bin', more);
-    const res = await call('POST', '/api/promote', api.org.token, { uploadId: second.uploadId, sha256: createHash('sha256').update(more).digest('hex'), mapping: { assetId } });
+    const res = await call('POST', '/api/promote', api.org.token, {
+      uploadId: second.uploadId,
+      sha256: createHash('sha256').update(more).digest('hex'),
+      mapping: { assetId },
+    });
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.match(res.body.error.message, /another project/);
-    assert.equal((await call('GET', `/api/uploads/${second.uploadId}`, api.org.token)).body.status, 'uploaded', 'the upload is unchanged');
+    assert.equal(
+      (await call('GET', `/api/uploads/${second.uploadId}`, api.org.token)).body.status,
+      'uploaded',
+      'the upload is unchanged',
+    );
   });
 
   test('a declared size over the maximum is 413', async () => {
-    const res = await call('POST', '/api/presign', api.org.token, { name: 'huge.mov', size: 6 * 1024 ** 4, projectId: api.org.projectId });
+    const res = await call('POST', '/api/presign', api.org.token, {
+      name: 'huge.mov',
+      size: 6 * 1024 ** 4,
+      projectId: api.org.projectId,
+    });
     assert.equal(res.status, 413);
   });
 });
@@ -187,13 +250,19 @@ describe('upload and promotion', () => {
     assert.equal(await api.storages.masters.head(masterKey(sha)), null);
     const staged = await api.storages.staging.head(upload.stagingKey);
     assert.equal(staged?.size, bytes.length, 'staged bytes are kept for inspection');
-    const masters = await api.pool.query('SELECT count(*)::int AS n FROM masters WHERE sha256 = ANY($1)', [[sha, wrongSha]]);
+    const masters = await api.pool.query('SELECT count(*)::int AS n FROM masters WHERE sha256 = ANY($1)', [
+      [sha, wrongSha],
+    ]);
     assert.equal(masters.rows[0].n, 0);
   });
 
   test('the right sha256 makes a read-only master and a version; promoting again changes nothing', async () => {
     const upload = await uploadBytes(api.org.token, api.org.projectId, 'clip.bin', bytes);
-    const promote = await call('POST', '/api/promote', api.org.token, { uploadId: upload.uploadId, sha256: sha, mapping: { collectionPath: 'day01/cam-a' } });
+    const promote = await call('POST', '/api/promote', api.org.token, {
+      uploadId: upload.uploadId,
+      sha256: sha,
+      mapping: { collectionPath: 'day01/cam-a' },
+    });
     assert.equal(promote.status, 202);
     const again = await call('POST', '/api/promote', api.org.token, { uploadId: upload.uploadId, sha256: sha });
     assert.equal(again.status, 202);
@@ -213,26 +282,46 @@ describe('upload and promotion', () => {
     assert.equal(asset.status, 200);
     assert.equal(asset.body.collectionPath, 'day01/cam-a');
     assert.equal(asset.body.versions[0].sha256, sha);
-    assert.equal(await api.storages.staging.head(upload.stagingKey), null, 'the staged copy is removed after promotion');
+    assert.equal(
+      await api.storages.staging.head(upload.stagingKey),
+      null,
+      'the staged copy is removed after promotion',
+    );
     const idempotent = await call('POST', '/api/promote', api.org.token, { uploadId: upload.uploadId, sha256: sha });
     assert.equal(idempotent.status, 200);
     assert.equal(idempotent.body.versionId, state.body.versionId);
 
     // The same bytes presigned again are a duplicate: no URLs, the existing version.
-    const dup = await call('POST', '/api/presign', api.org.token, { name: 'copy.bin', size: bytes.length, projectId: api.org.projectId, sha256: sha });
+    const dup = await call('POST', '/api/presign', api.org.token, {
+      name: 'copy.bin',
+      size: bytes.length,
+      projectId: api.org.projectId,
+      sha256: sha,
+    });
     assert.equal(dup.body.status, 'duplicate');
     assert.equal(dup.body.versionId, state.body.versionId);
   });
 
   test('another organization sees 404 and no data for our asset, upload and staging key', async () => {
-    const other = await bootstrapOrganization(api.pool, { organization: 'Other', client: 'C', project: 'P', adminEmail: 'admin@other', adminName: 'O' });
-    const { rows } = await api.pool.query('SELECT id, asset_id, staging_key FROM uploads WHERE asset_id IS NOT NULL LIMIT 1');
+    const other = await bootstrapOrganization(api.pool, {
+      organization: 'Other',
+      client: 'C',
+      project: 'P',
+      adminEmail: 'admin@other',
+      adminName: 'O',
+    });
+    const { rows } = await api.pool.query(
+      'SELECT id, asset_id, staging_key FROM uploads WHERE asset_id IS NOT NULL LIMIT 1',
+    );
     const asset = await call('GET', `/api/assets/${rows[0].asset_id}`, other.token);
     assert.equal(asset.status, 404);
     assert.deepEqual(Object.keys(asset.body), ['error']);
     assert.equal((await call('GET', `/api/uploads/${rows[0].id}`, other.token)).status, 404);
     assert.equal((await call('GET', `/api/assets/${rows[0].asset_id}/playback`, other.token)).status, 404);
-    assert.equal((await call('POST', '/api/promote', other.token, { stagingKey: rows[0].staging_key, sha256: sha })).status, 404);
+    assert.equal(
+      (await call('POST', '/api/promote', other.token, { stagingKey: rows[0].staging_key, sha256: sha })).status,
+      404,
+    );
     assert.equal((await call('GET', `/api/projects/${api.org.projectId}/assets`, other.token)).status, 404);
     assert.equal((await call('POST', '/api/preview', other.token, { sha256: sha })).status, 404);
   });
@@ -241,13 +330,20 @@ describe('upload and promotion', () => {
     for (const n of [1, 2, 3]) {
       const b = randomBytes(1000 + n);
       const up = await uploadBytes(api.org.token, api.org.projectId, `page-${n}.bin`, b);
-      await call('POST', '/api/promote', api.org.token, { uploadId: up.uploadId, sha256: createHash('sha256').update(b).digest('hex') });
+      await call('POST', '/api/promote', api.org.token, {
+        uploadId: up.uploadId,
+        sha256: createHash('sha256').update(b).digest('hex'),
+      });
       await handlePromote(deps(), { uploadId: up.uploadId });
     }
     const first = await call('GET', `/api/projects/${api.org.projectId}/assets?limit=2`, api.org.token);
     assert.equal(first.body.items.length, 2);
     assert.equal(first.body.items[0].name, 'page-3.bin');
-    const second = await call('GET', `/api/projects/${api.org.projectId}/assets?limit=2&cursor=${first.body.nextCursor}`, api.org.token);
+    const second = await call(
+      'GET',
+      `/api/projects/${api.org.projectId}/assets?limit=2&cursor=${first.body.nextCursor}`,
+      api.org.token,
+    );
     assert.equal(second.body.items[0].name, 'page-1.bin');
     const bad = await call('GET', `/api/projects/${api.org.projectId}/assets?cursor=nonsense`, api.org.token);
     assert.equal(bad.status, 400);
@@ -267,7 +363,11 @@ describe('upload and promotion', () => {
     const [, v, token, ...rest] = manifest.pathname.split('/');
     assert.equal(v, 'v');
     assert.equal(rest.join('/'), `hls/${sha}/master.m3u8`);
-    const check = verifyEdgeToken(token!, [{ kid: api.config.edge.signingKid, secret: api.config.edge.signingKey }], Math.floor(Date.now() / 1000));
+    const check = verifyEdgeToken(
+      token!,
+      [{ kid: api.config.edge.signingKid, secret: api.config.edge.signingKey }],
+      Math.floor(Date.now() / 1000),
+    );
     assert.ok(check.ok);
     assert.equal(check.ok && check.claims.sha, sha);
     assert.ok(new URL(playback.body.playerUrl).searchParams.get('src') === playback.body.manifestUrl);
@@ -278,7 +378,9 @@ describe('openapi', () => {
   test('every route has an operationId and tags, and /docs is served', async () => {
     const doc = await call('GET', '/openapi.json', null);
     assert.equal(doc.body.openapi, '3.1.0');
-    const operations = Object.values(doc.body.paths as Record<string, Record<string, { operationId?: string; tags?: string[] }>>).flatMap((p) => Object.values(p));
+    const operations = Object.values(
+      doc.body.paths as Record<string, Record<string, { operationId?: string; tags?: string[] }>>,
+    ).flatMap((p) => Object.values(p));
     assert.ok(operations.length >= 20);
     for (const op of operations) {
       assert.ok(op.operationId, 'operationId');

@@ -21,16 +21,20 @@ async function subscribe(token: string, query = '') {
   socket.addEventListener('message', (e) => {
     const message = JSON.parse(String(e.data));
     messages.push(message);
-    for (const w of [...waiters]) if (w.predicate(message)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(message);
-    }
+    for (const w of [...waiters])
+      if (w.predicate(message)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(message);
+      }
   });
   const next = (predicate: (m: any) => boolean, timeoutMs = 10_000) =>
     new Promise<any>((resolve, reject) => {
       const found = messages.find(predicate);
       if (found) return resolve(found);
-      const timer = setTimeout(() => reject(new Error(`no matching event in ${timeoutMs} ms; got ${JSON.stringify(messages)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching event in ${timeoutMs} ms; got ${JSON.stringify(messages)}`)),
+        timeoutMs,
+      );
       waiters.push({ predicate, resolve: (m) => (clearTimeout(timer), resolve(m)) });
     });
   await next((m) => m.type === 'ready');
@@ -48,12 +52,19 @@ async function seedVersion(sha: string) {
 }
 
 test('state changes reach subscribers allowed to see them, and nobody else', async () => {
-  const other = await bootstrapOrganization(api.pool, { organization: 'Other', client: 'C', project: 'P', adminEmail: 'a@other.example', adminName: 'O' });
+  const other = await bootstrapOrganization(api.pool, {
+    organization: 'Other',
+    client: 'C',
+    project: 'P',
+    adminEmail: 'a@other.example',
+    adminName: 'O',
+  });
   const ours = await subscribe(api.org.token);
   const theirs = await subscribe(other.token);
 
   const presign = await fetch(`${api.url}/api/presign`, {
-    method: 'POST', headers: { ...bearer(api.org.token), 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { ...bearer(api.org.token), 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'a.mov', size: 10, projectId: api.org.projectId }),
   }).then((r) => r.json());
   const uploadEvent = await ours.next((m) => m.type === 'upload' && m.id === presign.uploadId);
@@ -63,7 +74,9 @@ test('state changes reach subscribers allowed to see them, and nobody else', asy
   const sha = createHash('sha256').update('events').digest('hex');
   await seedVersion(sha);
   const requested = await fetch(`${api.url}/api/preview`, {
-    method: 'POST', headers: { ...bearer(api.org.token), 'content-type': 'application/json' }, body: JSON.stringify({ sha256: sha }),
+    method: 'POST',
+    headers: { ...bearer(api.org.token), 'content-type': 'application/json' },
+    body: JSON.stringify({ sha256: sha }),
   });
   assert.equal(requested.status, 202);
   assert.ok(Number(requested.headers.get('retry-after')) >= 1, 'a queued preview says when to ask again');
@@ -72,7 +85,8 @@ test('state changes reach subscribers allowed to see them, and nobody else', asy
 
   // A marker event the other organization may see proves its socket was live the whole time.
   await fetch(`${api.url}/api/presign`, {
-    method: 'POST', headers: { ...bearer(other.token), 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { ...bearer(other.token), 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'b.mov', size: 10, projectId: other.projectId }),
   });
   await theirs.next((m) => m.type === 'upload' && m.projectId === other.projectId);
@@ -83,13 +97,22 @@ test('state changes reach subscribers allowed to see them, and nobody else', asy
 });
 
 test('a viewer of another project does not see uploads of ours; filters narrow the stream', async () => {
-  const client = await api.pool.query(`INSERT INTO projects (organization_id, client_id, name) VALUES ($1, $2, 'Elsewhere') RETURNING id`, [api.org.organizationId, api.org.clientId]);
-  const outsider = await createMemberWithToken(api.pool, { organizationId: api.org.organizationId, projectId: client.rows[0].id, email: 'outsider@studio.example', role: 'viewer' });
+  const client = await api.pool.query(
+    `INSERT INTO projects (organization_id, client_id, name) VALUES ($1, $2, 'Elsewhere') RETURNING id`,
+    [api.org.organizationId, api.org.clientId],
+  );
+  const outsider = await createMemberWithToken(api.pool, {
+    organizationId: api.org.organizationId,
+    projectId: client.rows[0].id,
+    email: 'outsider@studio.example',
+    role: 'viewer',
+  });
   const watcher = await subscribe(outsider.token);
   const filtered = await subscribe(api.org.token, `&projectId=${client.rows[0].id}`);
   const ours = await subscribe(api.org.token);
   const presign = await fetch(`${api.url}/api/presign`, {
-    method: 'POST', headers: { ...bearer(api.org.token), 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { ...bearer(api.org.token), 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'c.mov', size: 10, projectId: api.org.projectId }),
   }).then((r) => r.json());
   await ours.next((m) => m.type === 'upload' && m.id === presign.uploadId);
@@ -114,14 +137,32 @@ test('without a valid token the socket is closed', async () => {
 test('dead-lettered jobs are listed for organization admins only', async () => {
   const sha = createHash('sha256').update('dead').digest('hex');
   await seedVersion(sha);
-  await api.pool.query(`INSERT INTO jobs (kind, subject, state, attempts, error) VALUES ('preview', $1, 'dead', 3, '{"code":"retries_exhausted","message":"gave up"}')`, [`${sha}:default`]);
+  await api.pool.query(
+    `INSERT INTO jobs (kind, subject, state, attempts, error) VALUES ('preview', $1, 'dead', 3, '{"code":"retries_exhausted","message":"gave up"}')`,
+    [`${sha}:default`],
+  );
   const res = await fetch(`${api.url}/api/jobs?state=dead`, { headers: bearer(api.org.token) });
   assert.equal(res.status, 200);
   const body = await res.json();
-  assert.ok(body.items.some((j: any) => j.subject === `${sha}:default` && j.state === 'dead' && j.error.code === 'retries_exhausted'));
-  const other = await bootstrapOrganization(api.pool, { organization: 'Third', client: 'C', project: 'P', adminEmail: 'a@third.example', adminName: 'T' });
+  assert.ok(
+    body.items.some(
+      (j: any) => j.subject === `${sha}:default` && j.state === 'dead' && j.error.code === 'retries_exhausted',
+    ),
+  );
+  const other = await bootstrapOrganization(api.pool, {
+    organization: 'Third',
+    client: 'C',
+    project: 'P',
+    adminEmail: 'a@third.example',
+    adminName: 'T',
+  });
   const theirs = await (await fetch(`${api.url}/api/jobs?state=dead`, { headers: bearer(other.token) })).json();
   assert.equal(theirs.items.length, 0, 'another organization does not see jobs on our content');
-  const viewer = await createMemberWithToken(api.pool, { organizationId: api.org.organizationId, projectId: api.org.projectId, email: 'v@studio.example', role: 'viewer' });
+  const viewer = await createMemberWithToken(api.pool, {
+    organizationId: api.org.organizationId,
+    projectId: api.org.projectId,
+    email: 'v@studio.example',
+    role: 'viewer',
+  });
   assert.equal((await fetch(`${api.url}/api/jobs`, { headers: bearer(viewer.token) })).status, 403);
 });

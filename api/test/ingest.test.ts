@@ -23,7 +23,8 @@ const b64sha = (b: Buffer) => createHash('sha256').update(b).digest('base64');
 function client(api: TestApi) {
   return async (method: string, path: string, token: string, body?: unknown) => {
     const res = await fetch(`${api.url}${path}`, {
-      method, headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      method,
+      headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
@@ -44,7 +45,13 @@ describe('fs driver', () => {
   test('a part whose bytes differ from the checksum its URL was signed for is refused and not stored', async () => {
     const part1 = randomBytes(5 * MiB);
     const part2 = randomBytes(1000);
-    const presign = await call('POST', '/api/presign', api.org.token, { name: 'cam.mxf', size: part1.length + part2.length, projectId: api.org.projectId, partSize: 5 * MiB, partChecksums: [b64sha(part1)] });
+    const presign = await call('POST', '/api/presign', api.org.token, {
+      name: 'cam.mxf',
+      size: part1.length + part2.length,
+      projectId: api.org.projectId,
+      partSize: 5 * MiB,
+      partChecksums: [b64sha(part1)],
+    });
     assert.equal(presign.status, 200);
     assert.equal(presign.body.checksums, 'optional');
     const url1 = presign.body.parts[0].url as string;
@@ -62,21 +69,38 @@ describe('fs driver', () => {
 
     const ok = await fetch(url1, { method: 'PUT', body: new Uint8Array(part1) });
     assert.equal(ok.status, 200);
-    const more = await call('POST', `/api/uploads/${presign.body.uploadId}/parts`, api.org.token, { parts: [{ partNumber: 2, checksumSha256: b64sha(part2) }] });
+    const more = await call('POST', `/api/uploads/${presign.body.uploadId}/parts`, api.org.token, {
+      parts: [{ partNumber: 2, checksumSha256: b64sha(part2) }],
+    });
     assert.equal(more.status, 200);
-    const put2 = await fetch(more.body.parts[0].url, { method: 'PUT', body: new Uint8Array(part2), headers: { 'x-amz-checksum-sha256': b64sha(part2) } });
+    const put2 = await fetch(more.body.parts[0].url, {
+      method: 'PUT',
+      body: new Uint8Array(part2),
+      headers: { 'x-amz-checksum-sha256': b64sha(part2) },
+    });
     assert.equal(put2.status, 200);
     const resumed = await call('GET', `/api/uploads/${presign.body.uploadId}`, api.org.token);
-    assert.deepEqual(resumed.body.uploadedParts.map((p: { partNumber: number }) => p.partNumber), [1, 2], 'the server lists stored parts for resume');
+    assert.deepEqual(
+      resumed.body.uploadedParts.map((p: { partNumber: number }) => p.partNumber),
+      [1, 2],
+      'the server lists stored parts for resume',
+    );
     const done = await call('POST', `/api/uploads/${presign.body.uploadId}/complete`, api.org.token, {
-      parts: resumed.body.uploadedParts.map((p: { partNumber: number; etag: string }) => ({ partNumber: p.partNumber, etag: p.etag })),
+      parts: resumed.body.uploadedParts.map((p: { partNumber: number; etag: string }) => ({
+        partNumber: p.partNumber,
+        etag: p.etag,
+      })),
     });
     assert.equal(done.body.status, 'uploaded');
   });
 
   test('bad requests get a clear 4xx and change nothing', async () => {
     const bytes = randomBytes(1000);
-    const presign = await call('POST', '/api/presign', api.org.token, { name: 'x.wav', size: bytes.length, projectId: api.org.projectId });
+    const presign = await call('POST', '/api/presign', api.org.token, {
+      name: 'x.wav',
+      size: bytes.length,
+      projectId: api.org.projectId,
+    });
     const id = presign.body.uploadId;
     const outOfRange = await call('POST', `/api/uploads/${id}/parts`, api.org.token, { partNumbers: [2] });
     assert.equal(outOfRange.status, 400);
@@ -84,36 +108,68 @@ describe('fs driver', () => {
     assert.equal((await call('POST', `/api/uploads/${id}/parts`, api.org.token, {})).status, 400);
     assert.equal((await call('POST', `/api/uploads/${id}/parts`, api.org.token, { partNumbers: [10001] })).status, 400);
     await fetch(presign.body.parts[0].url, { method: 'PUT', body: new Uint8Array(bytes) });
-    const wrongEtag = await call('POST', `/api/uploads/${id}/complete`, api.org.token, { parts: [{ partNumber: 1, etag: '"0123456789abcdef0123456789abcdef"' }] });
+    const wrongEtag = await call('POST', `/api/uploads/${id}/complete`, api.org.token, {
+      parts: [{ partNumber: 1, etag: '"0123456789abcdef0123456789abcdef"' }],
+    });
     assert.equal(wrongEtag.status, 400);
     assert.equal((await call('GET', `/api/uploads/${id}`, api.org.token)).body.status, 'uploading', 'still resumable');
     assert.equal(await api.storages.staging.head(presign.body.stagingKey), null, 'nothing assembled');
-    const missing = await call('POST', `/api/uploads/${id}/complete`, api.org.token, { parts: [{ partNumber: 2, etag: 'x' }] });
+    const missing = await call('POST', `/api/uploads/${id}/complete`, api.org.token, {
+      parts: [{ partNumber: 2, etag: 'x' }],
+    });
     assert.equal(missing.status, 400);
   });
 
   test('an expired upload is refused (410), then aborted by maintenance; a late resume gets 409', async () => {
     const bytes = randomBytes(100);
-    const presign = await call('POST', '/api/presign', api.org.token, { name: 'late.mov', size: bytes.length, projectId: api.org.projectId });
-    assert.ok(Date.parse(presign.body.uploadExpiresAt) > Date.parse(presign.body.expiresAt), 'an upload outlives its URLs');
+    const presign = await call('POST', '/api/presign', api.org.token, {
+      name: 'late.mov',
+      size: bytes.length,
+      projectId: api.org.projectId,
+    });
+    assert.ok(
+      Date.parse(presign.body.uploadExpiresAt) > Date.parse(presign.body.expiresAt),
+      'an upload outlives its URLs',
+    );
     await fetch(presign.body.parts[0].url, { method: 'PUT', body: new Uint8Array(bytes) });
-    await api.pool.query(`UPDATE uploads SET expires_at = now() - interval '1 minute' WHERE id = $1`, [presign.body.uploadId]);
-    const expired = await call('POST', `/api/uploads/${presign.body.uploadId}/parts`, api.org.token, { partNumbers: [1] });
+    await api.pool.query(`UPDATE uploads SET expires_at = now() - interval '1 minute' WHERE id = $1`, [
+      presign.body.uploadId,
+    ]);
+    const expired = await call('POST', `/api/uploads/${presign.body.uploadId}/parts`, api.org.token, {
+      partNumbers: [1],
+    });
     assert.equal(expired.status, 410);
     const aborted = await abortExpiredUploads(deps());
     assert.ok(aborted >= 1);
     const state = await call('GET', `/api/uploads/${presign.body.uploadId}`, api.org.token);
     assert.equal(state.body.status, 'aborted');
-    await assert.rejects(api.storages.staging.listParts(presign.body.stagingKey, (await api.pool.query('SELECT storage_upload_id FROM uploads WHERE id = $1', [presign.body.uploadId])).rows[0].storage_upload_id), /not found/i, 'its parts are freed');
-    assert.equal((await call('POST', `/api/uploads/${presign.body.uploadId}/parts`, api.org.token, { partNumbers: [1] })).status, 409);
+    await assert.rejects(
+      api.storages.staging.listParts(
+        presign.body.stagingKey,
+        (await api.pool.query('SELECT storage_upload_id FROM uploads WHERE id = $1', [presign.body.uploadId])).rows[0]
+          .storage_upload_id,
+      ),
+      /not found/i,
+      'its parts are freed',
+    );
+    assert.equal(
+      (await call('POST', `/api/uploads/${presign.body.uploadId}/parts`, api.org.token, { partNumbers: [1] })).status,
+      409,
+    );
     assert.equal(await abortExpiredUploads(deps()), 0, 'idempotent');
   });
 
   test('bytes changed in staging after assembly are hashed again at promotion and refused', async () => {
     const bytes = randomBytes(300_000);
-    const presign = await call('POST', '/api/presign', api.org.token, { name: 'swap.mov', size: bytes.length, projectId: api.org.projectId });
+    const presign = await call('POST', '/api/presign', api.org.token, {
+      name: 'swap.mov',
+      size: bytes.length,
+      projectId: api.org.projectId,
+    });
     const put = await fetch(presign.body.parts[0].url, { method: 'PUT', body: new Uint8Array(bytes) });
-    await call('POST', `/api/uploads/${presign.body.uploadId}/complete`, api.org.token, { parts: [{ partNumber: 1, etag: put.headers.get('etag') }] });
+    await call('POST', `/api/uploads/${presign.body.uploadId}/complete`, api.org.token, {
+      parts: [{ partNumber: 1, etag: put.headers.get('etag') }],
+    });
     const { rows } = await api.pool.query('SELECT staged_sha256 FROM uploads WHERE id = $1', [presign.body.uploadId]);
     assert.equal(rows[0].staged_sha256, sha256(bytes), 'assembly hashed the staged bytes');
     // Someone with access to the staging store swaps the bytes after assembly.
@@ -133,9 +189,15 @@ describe('fs driver', () => {
 
   test('promotion copies server-side, and bytes already in masters are a duplicate in another project too', async () => {
     const bytes = randomBytes(2 * MiB);
-    const presign = await call('POST', '/api/presign', api.org.token, { name: 'A001.mov', size: bytes.length, projectId: api.org.projectId });
+    const presign = await call('POST', '/api/presign', api.org.token, {
+      name: 'A001.mov',
+      size: bytes.length,
+      projectId: api.org.projectId,
+    });
     const put = await fetch(presign.body.parts[0].url, { method: 'PUT', body: new Uint8Array(bytes) });
-    await call('POST', `/api/uploads/${presign.body.uploadId}/complete`, api.org.token, { parts: [{ partNumber: 1, etag: put.headers.get('etag') }] });
+    await call('POST', `/api/uploads/${presign.body.uploadId}/complete`, api.org.token, {
+      parts: [{ partNumber: 1, etag: put.headers.get('etag') }],
+    });
     await call('POST', '/api/promote', api.org.token, { uploadId: presign.body.uploadId, sha256: sha256(bytes) });
     let copies = 0;
     const masters = api.storages.masters as unknown as { copyObject: (...a: unknown[]) => Promise<void> };
@@ -149,10 +211,21 @@ describe('fs driver', () => {
     assert.equal(copies, 1, 'staging → masters is a server-side copy (a hard link on fs), not a read and rewrite');
     assert.equal((await api.storages.masters.head(masterKey(sha256(bytes))))?.size, bytes.length);
 
-    const other = await call('POST', '/api/projects', api.org.token, { clientId: api.org.clientId, name: 'Other show' });
-    const dup = await call('POST', '/api/presign', api.org.token, { name: 'A001.mov', size: bytes.length, projectId: other.body.id, sha256: sha256(bytes) });
+    const other = await call('POST', '/api/projects', api.org.token, {
+      clientId: api.org.clientId,
+      name: 'Other show',
+    });
+    const dup = await call('POST', '/api/presign', api.org.token, {
+      name: 'A001.mov',
+      size: bytes.length,
+      projectId: other.body.id,
+      sha256: sha256(bytes),
+    });
     assert.equal(dup.body.status, 'duplicate');
-    const promoted = await call('POST', '/api/promote', api.org.token, { sha256: sha256(bytes), mapping: { projectId: other.body.id, collectionPath: 'day02' } });
+    const promoted = await call('POST', '/api/promote', api.org.token, {
+      sha256: sha256(bytes),
+      mapping: { projectId: other.body.id, collectionPath: 'day02' },
+    });
     assert.equal(promoted.status, 200);
     assert.equal(promoted.body.status, 'deduplicated');
     const asset = await call('GET', `/api/assets/${promoted.body.assetId}`, api.org.token);
@@ -161,19 +234,65 @@ describe('fs driver', () => {
   });
 
   test('an MHL attached as a sidecar of versions; refused for viewers and other organizations', async () => {
-    const { rows } = await api.pool.query('SELECT v.id FROM versions v JOIN assets a ON a.id = v.asset_id WHERE a.project_id = $1 LIMIT 1', [api.org.projectId]);
+    const { rows } = await api.pool.query(
+      'SELECT v.id FROM versions v JOIN assets a ON a.id = v.asset_id WHERE a.project_id = $1 LIMIT 1',
+      [api.org.projectId],
+    );
     const versionId = rows[0].id;
     const mhl = Buffer.from('<?xml version="1.0"?><hashlist version="2.0"></hashlist>');
-    const created = await call('POST', '/api/sidecars', api.org.token, { versionIds: [versionId], kind: 'ascmhl', name: '0001_A001_2026-11-21.mhl', content: mhl.toString('base64') });
+    const created = await call('POST', '/api/sidecars', api.org.token, {
+      versionIds: [versionId],
+      kind: 'ascmhl',
+      name: '0001_A001_2026-11-21.mhl',
+      content: mhl.toString('base64'),
+    });
     assert.equal(created.status, 201);
     assert.equal(created.body.sha256, sha256(mhl));
-    const again = await call('POST', '/api/sidecars', api.org.token, { versionIds: [versionId], kind: 'ascmhl', name: '0001_A001_2026-11-21.mhl', content: mhl.toString('base64') });
+    const again = await call('POST', '/api/sidecars', api.org.token, {
+      versionIds: [versionId],
+      kind: 'ascmhl',
+      name: '0001_A001_2026-11-21.mhl',
+      content: mhl.toString('base64'),
+    });
     assert.deepEqual(again.body.sidecarIds, created.body.sidecarIds, 'idempotent');
-    const viewer = await createMemberWithToken(api.pool, { organizationId: api.org.organizationId, projectId: api.org.projectId, email: 'viewer@ingest.example', role: 'viewer' });
-    assert.equal((await call('POST', '/api/sidecars', viewer.token, { versionIds: [versionId], kind: 'ascmhl', name: 'x.mhl', content: mhl.toString('base64') })).status, 403);
-    const stranger = await bootstrapOrganization(api.pool, { organization: 'S', client: 'C', project: 'P', adminEmail: 's@s.example', adminName: 'S' });
-    assert.equal((await call('POST', '/api/sidecars', stranger.token, { versionIds: [versionId], kind: 'ascmhl', name: 'x.mhl', content: mhl.toString('base64') })).status, 404);
-    const { rows: sidecars } = await api.pool.query('SELECT kind, name FROM sidecars WHERE version_id = $1', [versionId]);
+    const viewer = await createMemberWithToken(api.pool, {
+      organizationId: api.org.organizationId,
+      projectId: api.org.projectId,
+      email: 'viewer@ingest.example',
+      role: 'viewer',
+    });
+    assert.equal(
+      (
+        await call('POST', '/api/sidecars', viewer.token, {
+          versionIds: [versionId],
+          kind: 'ascmhl',
+          name: 'x.mhl',
+          content: mhl.toString('base64'),
+        })
+      ).status,
+      403,
+    );
+    const stranger = await bootstrapOrganization(api.pool, {
+      organization: 'S',
+      client: 'C',
+      project: 'P',
+      adminEmail: 's@s.example',
+      adminName: 'S',
+    });
+    assert.equal(
+      (
+        await call('POST', '/api/sidecars', stranger.token, {
+          versionIds: [versionId],
+          kind: 'ascmhl',
+          name: 'x.mhl',
+          content: mhl.toString('base64'),
+        })
+      ).status,
+      404,
+    );
+    const { rows: sidecars } = await api.pool.query('SELECT kind, name FROM sidecars WHERE version_id = $1', [
+      versionId,
+    ]);
     assert.deepEqual(sidecars, [{ kind: 'ascmhl', name: '0001_A001_2026-11-21.mhl' }]);
   });
 });
@@ -195,10 +314,13 @@ describe('s3 driver (s3rver)', () => {
     call = client(api);
     // What s3rver cannot check (Object Lock, checksums) is asserted on the commands the SDK sends.
     for (const role of ['staging', 'masters'] as const) {
-      (api.storages[role] as unknown as S3Storage).client.middlewareStack.add((next, context) => async (args) => {
-        sent.push({ name: String(context.commandName), input: args.input as Record<string, unknown> });
-        return next(args);
-      }, { step: 'initialize', name: `capture-${role}` });
+      (api.storages[role] as unknown as S3Storage).client.middlewareStack.add(
+        (next, context) => async (args) => {
+          sent.push({ name: String(context.commandName), input: args.input as Record<string, unknown> });
+          return next(args);
+        },
+        { step: 'initialize', name: `capture-${role}` },
+      );
     }
   });
   after(async () => {
@@ -210,31 +332,59 @@ describe('s3 driver (s3rver)', () => {
     const part1 = randomBytes(5 * MiB);
     const part2 = randomBytes(4321);
     const whole = Buffer.concat([part1, part2]);
-    const presign = await call('POST', '/api/presign', api.org.token, { name: 'B002.mov', size: whole.length, projectId: api.org.projectId, partSize: 5 * MiB });
+    const presign = await call('POST', '/api/presign', api.org.token, {
+      name: 'B002.mov',
+      size: whole.length,
+      projectId: api.org.projectId,
+      partSize: 5 * MiB,
+    });
     assert.equal(presign.status, 200);
     assert.equal(presign.body.checksums, 'required');
     assert.deepEqual(presign.body.parts, [], 'no URL without its checksum');
     assert.equal(sent.find((c) => c.name === 'CreateMultipartUploadCommand')?.input.ChecksumAlgorithm, 'SHA256');
-    const refused = await call('POST', `/api/uploads/${presign.body.uploadId}/parts`, api.org.token, { partNumbers: [1] });
+    const refused = await call('POST', `/api/uploads/${presign.body.uploadId}/parts`, api.org.token, {
+      partNumbers: [1],
+    });
     assert.equal(refused.status, 400);
     const urls = await call('POST', `/api/uploads/${presign.body.uploadId}/parts`, api.org.token, {
-      parts: [{ partNumber: 1, checksumSha256: b64sha(part1) }, { partNumber: 2, checksumSha256: b64sha(part2) }],
+      parts: [
+        { partNumber: 1, checksumSha256: b64sha(part1) },
+        { partNumber: 2, checksumSha256: b64sha(part2) },
+      ],
     });
     const completed = [];
     for (const [i, part] of [part1, part2].entries()) {
       const url = new URL(urls.body.parts[i].url);
-      assert.match(url.searchParams.get('X-Amz-SignedHeaders') ?? '', /x-amz-checksum-sha256/, 'the checksum is a signed header');
-      const res = await fetch(url, { method: 'PUT', body: new Uint8Array(part), headers: { 'x-amz-checksum-sha256': b64sha(part) } });
+      assert.match(
+        url.searchParams.get('X-Amz-SignedHeaders') ?? '',
+        /x-amz-checksum-sha256/,
+        'the checksum is a signed header',
+      );
+      const res = await fetch(url, {
+        method: 'PUT',
+        body: new Uint8Array(part),
+        headers: { 'x-amz-checksum-sha256': b64sha(part) },
+      });
       assert.equal(res.status, 200, await res.clone().text());
       completed.push({ partNumber: i + 1, etag: res.headers.get('etag'), checksumSha256: b64sha(part) });
     }
-    const done = await call('POST', `/api/uploads/${presign.body.uploadId}/complete`, api.org.token, { parts: completed });
+    const done = await call('POST', `/api/uploads/${presign.body.uploadId}/complete`, api.org.token, {
+      parts: completed,
+    });
     assert.equal(done.status, 200, JSON.stringify(done.body));
-    const completeInput = sent.find((c) => c.name === 'CompleteMultipartUploadCommand')!.input as { MultipartUpload: { Parts: { ChecksumSHA256?: string }[] } };
-    assert.deepEqual(completeInput.MultipartUpload.Parts.map((p) => p.ChecksumSHA256), [b64sha(part1), b64sha(part2)]);
+    const completeInput = sent.find((c) => c.name === 'CompleteMultipartUploadCommand')!.input as {
+      MultipartUpload: { Parts: { ChecksumSHA256?: string }[] };
+    };
+    assert.deepEqual(
+      completeInput.MultipartUpload.Parts.map((p) => p.ChecksumSHA256),
+      [b64sha(part1), b64sha(part2)],
+    );
 
     await call('POST', '/api/promote', api.org.token, { uploadId: presign.body.uploadId, sha256: sha256(whole) });
-    await handlePromote({ config: api.config, pool: api.pool, boss: api.boss, storages: api.storages, log: quietLog }, { uploadId: presign.body.uploadId });
+    await handlePromote(
+      { config: api.config, pool: api.pool, boss: api.boss, storages: api.storages, log: quietLog },
+      { uploadId: presign.body.uploadId },
+    );
     const state = await call('GET', `/api/uploads/${presign.body.uploadId}`, api.org.token);
     assert.equal(state.body.status, 'promoted', JSON.stringify(state.body.error));
     const copy = sent.find((c) => c.name === 'CopyObjectCommand');
@@ -249,48 +399,99 @@ describe('s3 driver (s3rver)', () => {
   });
 
   test('a batch of small files: one PUT each to a URL signed for its sha256, completed and promoted together; a batch started again resumes by content', async () => {
-    const files = [randomBytes(2000), Buffer.alloc(0), randomBytes(70_000)].map((bytes, i) => ({ name: `still-${i}.dng`, bytes }));
-    const presign = () => call('POST', '/api/uploads/batch', api.org.token, { projectId: api.org.projectId, files: files.map((f) => ({ name: f.name, size: f.bytes.length, sha256: sha256(f.bytes) })) });
+    const files = [randomBytes(2000), Buffer.alloc(0), randomBytes(70_000)].map((bytes, i) => ({
+      name: `still-${i}.dng`,
+      bytes,
+    }));
+    const presign = () =>
+      call('POST', '/api/uploads/batch', api.org.token, {
+        projectId: api.org.projectId,
+        files: files.map((f) => ({ name: f.name, size: f.bytes.length, sha256: sha256(f.bytes) })),
+      });
     const first = await presign();
     assert.equal(first.status, 200, JSON.stringify(first.body));
-    const started = first.body.files as { status: string; uploadId: string; stagingKey: string; url: string; checksumSha256: string; stored?: boolean }[];
-    assert.deepEqual(started.map((f) => f.status), ['upload', 'upload', 'upload']);
+    const started = first.body.files as {
+      status: string;
+      uploadId: string;
+      stagingKey: string;
+      url: string;
+      checksumSha256: string;
+      stored?: boolean;
+    }[];
+    assert.deepEqual(
+      started.map((f) => f.status),
+      ['upload', 'upload', 'upload'],
+    );
     for (const [i, f] of started.entries()) {
       const url = new URL(f.url);
       assert.equal(url.searchParams.get('partNumber'), null, 'one whole-object PUT, no multipart upload');
-      assert.match(url.searchParams.get('X-Amz-SignedHeaders') ?? '', /x-amz-checksum-sha256/, 'the sha256 is a signed header');
+      assert.match(
+        url.searchParams.get('X-Amz-SignedHeaders') ?? '',
+        /x-amz-checksum-sha256/,
+        'the sha256 is a signed header',
+      );
       assert.equal(f.checksumSha256, b64sha(files[i]!.bytes));
     }
     // The first file is stored, then the client dies: the same batch again says so, and keeps the same uploads.
     const put = async (i: number) => {
-      const res = await fetch(started[i]!.url, { method: 'PUT', body: new Uint8Array(files[i]!.bytes), headers: { 'x-amz-checksum-sha256': started[i]!.checksumSha256 } });
+      const res = await fetch(started[i]!.url, {
+        method: 'PUT',
+        body: new Uint8Array(files[i]!.bytes),
+        headers: { 'x-amz-checksum-sha256': started[i]!.checksumSha256 },
+      });
       assert.equal(res.status, 200, await res.clone().text());
       return res.headers.get('etag')!;
     };
     const etags = [await put(0)];
     // The batch's staged objects share a folder, so the api asks the store once for all of them (a LIST, not a HEAD each).
-    assert.equal(new Set(started.map((f) => f.stagingKey.slice(0, f.stagingKey.lastIndexOf('/')))).size, 1, 'one folder per batch');
+    assert.equal(
+      new Set(started.map((f) => f.stagingKey.slice(0, f.stagingKey.lastIndexOf('/')))).size,
+      1,
+      'one folder per batch',
+    );
     const storeCalls = async (work: () => Promise<unknown>) => {
       const from = sent.length;
       await work();
-      return sent.slice(from).map((c) => c.name).filter((n) => n === 'ListObjectsV2Command' || n === 'HeadObjectCommand');
+      return sent
+        .slice(from)
+        .map((c) => c.name)
+        .filter((n) => n === 'ListObjectsV2Command' || n === 'HeadObjectCommand');
     };
     let again: Awaited<ReturnType<typeof presign>> | undefined;
     assert.deepEqual(await storeCalls(async () => (again = await presign())), ['ListObjectsV2Command']);
-    assert.deepEqual(again!.body.files.map((f: { uploadId: string; stored?: boolean }) => [f.uploadId, f.stored ?? false]), started.map((f, i) => [f.uploadId, i === 0]));
+    assert.deepEqual(
+      again!.body.files.map((f: { uploadId: string; stored?: boolean }) => [f.uploadId, f.stored ?? false]),
+      started.map((f, i) => [f.uploadId, i === 0]),
+    );
     etags.push(await put(1), await put(2));
     // An s3 PUT answers the MD5 ETag; the whole-object sha256 is the one the URL was signed for.
     let completed: Awaited<ReturnType<typeof call>> | undefined;
-    assert.deepEqual(await storeCalls(async () => {
-      completed = await call('POST', '/api/uploads/batch/complete', api.org.token, {
-        uploads: started.map((f, i) => ({ uploadId: f.uploadId, etag: etags[i], promote: { collectionPath: 'stills' } })),
-      });
-    }), ['ListObjectsV2Command']);
+    assert.deepEqual(
+      await storeCalls(async () => {
+        completed = await call('POST', '/api/uploads/batch/complete', api.org.token, {
+          uploads: started.map((f, i) => ({
+            uploadId: f.uploadId,
+            etag: etags[i],
+            promote: { collectionPath: 'stills' },
+          })),
+        });
+      }),
+      ['ListObjectsV2Command'],
+    );
     assert.equal(completed!.status, 200, JSON.stringify(completed!.body));
-    assert.deepEqual(completed!.body.uploads.map((u: { status: string }) => u.status), ['promoting', 'promoting', 'promoting']);
-    const { rows } = await api.pool.query(`SELECT data FROM pgboss.job WHERE name = 'promote' AND data->>'uploadId' = ANY($1::text[])`, [started.map((f) => f.uploadId)]);
+    assert.deepEqual(
+      completed!.body.uploads.map((u: { status: string }) => u.status),
+      ['promoting', 'promoting', 'promoting'],
+    );
+    const { rows } = await api.pool.query(
+      `SELECT data FROM pgboss.job WHERE name = 'promote' AND data->>'uploadId' = ANY($1::text[])`,
+      [started.map((f) => f.uploadId)],
+    );
     assert.equal(rows.length, 3, 'one promote job per upload');
-    await promoteUploads({ config: api.config, pool: api.pool, boss: api.boss, storages: api.storages, log: quietLog }, rows.map((r) => r.data));
+    await promoteUploads(
+      { config: api.config, pool: api.pool, boss: api.boss, storages: api.storages, log: quietLog },
+      rows.map((r) => r.data),
+    );
     for (const [i, f] of started.entries()) {
       const state = await call('GET', `/api/uploads/${f.uploadId}`, api.org.token);
       assert.equal(state.body.status, 'promoted', JSON.stringify(state.body.error));
@@ -298,6 +499,10 @@ describe('s3 driver (s3rver)', () => {
       assert.equal(await api.storages.staging.head(f.stagingKey), null, 'staging removed after promotion');
     }
     const dedup = await presign();
-    assert.deepEqual(dedup.body.files.map((f: { status: string }) => f.status), ['duplicate', 'duplicate', 'duplicate'], 'bytes in masters are not sent again');
+    assert.deepEqual(
+      dedup.body.files.map((f: { status: string }) => f.status),
+      ['duplicate', 'duplicate', 'duplicate'],
+      'bytes in masters are not sent again',
+    );
   });
 });

@@ -22,10 +22,17 @@ async function seedVersion(label: string): Promise<string> {
 }
 
 const request = (body: unknown) =>
-  fetch(`${api.url}/api/preview`, { method: 'POST', headers: { ...bearer(api.org.token), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${api.url}/api/preview`, {
+    method: 'POST',
+    headers: { ...bearer(api.org.token), 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 async function jobsFor(sha: string) {
-  const { rows } = await api.pool.query(`SELECT priority, state FROM pgboss.job WHERE name = 'preview' AND data->>'sha256' = $1`, [sha]);
+  const { rows } = await api.pool.query(
+    `SELECT priority, state FROM pgboss.job WHERE name = 'preview' AND data->>'sha256' = $1`,
+    [sha],
+  );
   return rows;
 }
 
@@ -45,10 +52,19 @@ test('concurrent requests for one sha and profile queue exactly one build', asyn
 test('an interactive request moves a bulk-queued build up; a deep backlog lengthens Retry-After', async () => {
   const sha = await seedVersion('bulk.mov');
   await request({ sha256: sha, priority: 'bulk' });
-  assert.deepEqual((await jobsFor(sha)).map((j) => j.priority), [previewPriority.bulk]);
+  assert.deepEqual(
+    (await jobsFor(sha)).map((j) => j.priority),
+    [previewPriority.bulk],
+  );
   const calm = Number((await request({ sha256: sha })).headers.get('retry-after'));
-  assert.deepEqual((await jobsFor(sha)).map((j) => j.priority), [previewPriority.interactive]);
-  await api.pool.query(`UPDATE pgboss.job SET created_on = now() - interval '30 minutes' WHERE name = 'preview' AND data->>'sha256' = $1`, [sha]);
+  assert.deepEqual(
+    (await jobsFor(sha)).map((j) => j.priority),
+    [previewPriority.interactive],
+  );
+  await api.pool.query(
+    `UPDATE pgboss.job SET created_on = now() - interval '30 minutes' WHERE name = 'preview' AND data->>'sha256' = $1`,
+    [sha],
+  );
   const busy = Number((await request({ sha256: sha })).headers.get('retry-after'));
   assert.ok(busy > calm, `Retry-After grows with the backlog (${calm} → ${busy})`);
 });

@@ -35,8 +35,13 @@ test('two api processes starting at once on an empty database both come up', { t
     await rm(dataDir, { recursive: true, force: true });
   });
   const env = {
-    PATH: process.env.PATH, DATABASE_URL: db.url, API_PORT: '0', MEDIAVAULT_DATA_DIR: dataDir,
-    EDGE_SIGNING_KEY: 'k'.repeat(40), STORAGE_SIGNING_KEY: 's'.repeat(40), LOG_LEVEL: 'info',
+    PATH: process.env.PATH,
+    DATABASE_URL: db.url,
+    API_PORT: '0',
+    MEDIAVAULT_DATA_DIR: dataDir,
+    EDGE_SIGNING_KEY: 'k'.repeat(40),
+    STORAGE_SIGNING_KEY: 's'.repeat(40),
+    LOG_LEVEL: 'info',
   };
   const a = startApiProcess(env);
   const b = startApiProcess(env);
@@ -53,7 +58,10 @@ test('two api processes starting at once on an empty database both come up', { t
   await client.connect();
   const { rows } = await client.query('SELECT name FROM schema_migrations');
   await client.end();
-  const files = (await readdir(migrationsDir)).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, '')).sort();
+  const files = (await readdir(migrationsDir))
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => f.replace(/\.sql$/, ''))
+    .sort();
   assert.ok(files.length >= 2);
   assert.deepEqual(rows.map((r) => r.name).sort(), files, 'each migration applied exactly once');
 });

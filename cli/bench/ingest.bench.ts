@@ -59,7 +59,11 @@ interface Timed {
   peakRssMb?: number;
 }
 
-function run(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ seconds: number; stdout: string }> {
+function run(
+  command: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ seconds: number; stdout: string }> {
   const started = process.hrtime.bigint();
   const child = spawn(command, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -71,7 +75,10 @@ function run(command: string, argv: string[], env: NodeJS.ProcessEnv = process.e
     child.once('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const firstError = stdout.split('\n').find((line) => line.startsWith('{"event":"error"')) ?? stdout.slice(-1000);
-      if (code !== 0) reject(new Error(`${command} ${argv.slice(0, 3).join(' ')}… exited ${code}: ${stderr.slice(-1500)} ${firstError}`));
+      if (code !== 0)
+        reject(
+          new Error(`${command} ${argv.slice(0, 3).join(' ')}… exited ${code}: ${stderr.slice(-1500)} ${firstError}`),
+        );
       else resolvePromise({ seconds, stdout });
     });
   });
@@ -113,13 +120,40 @@ async function salt(files: string[]): Promise<void> {
   }
 }
 
-async function mediavaultUpload(stack: RunningStack, data: string, configDir: string, promote: boolean): Promise<Timed> {
+async function mediavaultUpload(
+  stack: RunningStack,
+  data: string,
+  configDir: string,
+  promote: boolean,
+): Promise<Timed> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDIAVAULT_')));
-  const { seconds, stdout } = await run(node, [
-    bin, 'upload', data, '--project', stack.projectId, '--json', '--parallel', args.parallel!, '--concurrency', args.concurrency!, ...(promote ? ['--promote'] : []),
-  ], { ...clean, MEDIAVAULT_URL: stack.apiUrl, MEDIAVAULT_TOKEN: stack.token, MEDIAVAULT_CONFIG_DIR: configDir });
-  const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as { failed: number; sent: number; deduplicated: number; peakRssBytes: number };
-  if (summary.failed > 0 || summary.deduplicated > 0) throw new Error(`mediavault upload: ${summary.failed} failed, ${summary.deduplicated} deduplicated (expected none)`);
+  const { seconds, stdout } = await run(
+    node,
+    [
+      bin,
+      'upload',
+      data,
+      '--project',
+      stack.projectId,
+      '--json',
+      '--parallel',
+      args.parallel!,
+      '--concurrency',
+      args.concurrency!,
+      ...(promote ? ['--promote'] : []),
+    ],
+    { ...clean, MEDIAVAULT_URL: stack.apiUrl, MEDIAVAULT_TOKEN: stack.token, MEDIAVAULT_CONFIG_DIR: configDir },
+  );
+  const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    failed: number;
+    sent: number;
+    deduplicated: number;
+    peakRssBytes: number;
+  };
+  if (summary.failed > 0 || summary.deduplicated > 0)
+    throw new Error(
+      `mediavault upload: ${summary.failed} failed, ${summary.deduplicated} deduplicated (expected none)`,
+    );
   return { seconds, peakRssMb: Math.round(summary.peakRssBytes / 1e6) };
 }
 
@@ -136,7 +170,13 @@ async function startS3rverProcess(): Promise<Pick<RunningS3rver, 'endpoint' | 's
       if (buffered.includes('\n')) resolvePromise(JSON.parse(buffered.slice(0, buffered.indexOf('\n'))));
     });
   });
-  return { ...started, close: async () => { child.stdin.end(); await exited; } };
+  return {
+    ...started,
+    close: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
 }
 
 function median(values: number[]): number {
@@ -149,11 +189,17 @@ const work = await mkdtemp(join(tmpdir(), 'mediavault-bench-ingest-'));
 const stopping: (() => Promise<unknown>)[] = [];
 try {
   const data = join(work, 'data');
-  process.stdout.write(`generating ${4} × ${Math.round(512 * scale)} MiB + ${Math.round(2000 * scale)} × 256 KiB under ${data} …\n`);
+  process.stdout.write(
+    `generating ${4} × ${Math.round(512 * scale)} MiB + ${Math.round(2000 * scale)} × 256 KiB under ${data} …\n`,
+  );
   const dataset = await generate(data);
   const mb = dataset.bytes / 1e6;
 
-  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDIAVAULT_') && !k.startsWith('S3_') && k !== 'DATABASE_URL' && k !== 'STORAGE_DRIVER'));
+  const baseEnv = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith('MEDIAVAULT_') && !k.startsWith('S3_') && k !== 'DATABASE_URL' && k !== 'STORAGE_DRIVER',
+    ),
+  );
   // One PostgreSQL server, a database per stack (two embedded servers in one process do not get along).
   const database = await startEmbeddedPostgres(join(work, 'pg'));
   stopping.push(() => database.stop());
@@ -163,18 +209,33 @@ try {
   await admin.query('CREATE DATABASE bench_s3');
   await admin.end();
   const databaseUrl = (name: string) => database.adminUrl.replace(/\/postgres$/, `/${name}`);
-  const fsStack = await startStack({ dataDir: join(work, 'fs-stack'), apiPort: 0, edgePort: 0, env: { ...baseEnv, STORAGE_DRIVER: 'fs', DATABASE_URL: databaseUrl('bench_fs') } });
+  const fsStack = await startStack({
+    dataDir: join(work, 'fs-stack'),
+    apiPort: 0,
+    edgePort: 0,
+    env: { ...baseEnv, STORAGE_DRIVER: 'fs', DATABASE_URL: databaseUrl('bench_fs') },
+  });
   stopping.push(() => fsStack.stop());
   const s3 = await startS3rverProcess();
   stopping.push(() => s3.close());
-  const s3Env: Record<string, string> = { STORAGE_DRIVER: 's3', S3_ENDPOINT: s3.endpoint, S3_REGION: 'us-east-1', S3_FORCE_PATH_STYLE: 'true' };
+  const s3Env: Record<string, string> = {
+    STORAGE_DRIVER: 's3',
+    S3_ENDPOINT: s3.endpoint,
+    S3_REGION: 'us-east-1',
+    S3_FORCE_PATH_STYLE: 'true',
+  };
   for (const role of storageRoles) {
     const upper = role.toUpperCase();
     s3Env[`S3_BUCKET_${upper}`] = bucketFor(role);
     s3Env[`S3_ACCESS_KEY_ID_${upper}`] = s3.settings.s3.credentials[role].accessKeyId;
     s3Env[`S3_SECRET_ACCESS_KEY_${upper}`] = s3.settings.s3.credentials[role].secretAccessKey;
   }
-  const s3Stack = await startStack({ dataDir: join(work, 's3-stack'), apiPort: 0, edgePort: 0, env: { ...baseEnv, ...s3Env, DATABASE_URL: databaseUrl('bench_s3') } });
+  const s3Stack = await startStack({
+    dataDir: join(work, 's3-stack'),
+    apiPort: 0,
+    edgePort: 0,
+    env: { ...baseEnv, ...s3Env, DATABASE_URL: databaseUrl('bench_s3') },
+  });
   stopping.push(() => s3Stack.stop());
   const awsEnv = {
     ...baseEnv,
@@ -184,7 +245,14 @@ try {
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 
-  const results: Record<'local' | 'sha256sum' | 'cp' | 'fs' | 's3' | 'aws', Timed[]> = { local: [], sha256sum: [], cp: [], fs: [], s3: [], aws: [] };
+  const results: Record<'local' | 'sha256sum' | 'cp' | 'fs' | 's3' | 'aws', Timed[]> = {
+    local: [],
+    sha256sum: [],
+    cp: [],
+    fs: [],
+    s3: [],
+    aws: [],
+  };
   // Each side starts once the page cache holds no dirty data: otherwise the writeback of what the
   // side before wrote (cp's copy never waits for the disk) runs during, and is charged to, the next.
   const settle = () => run('sync', []);
@@ -204,12 +272,27 @@ try {
     await settle();
     results.s3.push(await mediavaultUpload(s3Stack, data, join(work, 'config'), false));
     await settle();
-    const aws = await run('aws', ['s3', 'cp', '--recursive', '--only-show-errors', '--endpoint-url', s3.endpoint, data, `s3://${bucketFor('staging')}/aws-cli-round-${round}/`], awsEnv);
+    const aws = await run(
+      'aws',
+      [
+        's3',
+        'cp',
+        '--recursive',
+        '--only-show-errors',
+        '--endpoint-url',
+        s3.endpoint,
+        data,
+        `s3://${bucketFor('staging')}/aws-cli-round-${round}/`,
+      ],
+      awsEnv,
+    );
     results.aws.push({ seconds: aws.seconds });
 
     const rate = (t: Timed) => (mb / t.seconds).toFixed(0).padStart(5);
-    process.stdout.write(`round ${round}: local limit ${rate(results.local.at(-1)!)} MB/s (sha256sum ${results.sha256sum.at(-1)!.seconds.toFixed(1)} s + cp -r ${results.cp.at(-1)!.seconds.toFixed(1)} s)`
-      + ` | mediavault fs+promote ${rate(results.fs.at(-1)!)} MB/s | mediavault s3 ${rate(results.s3.at(-1)!)} MB/s | aws s3 cp ${rate(results.aws.at(-1)!)} MB/s\n`);
+    process.stdout.write(
+      `round ${round}: local limit ${rate(results.local.at(-1)!)} MB/s (sha256sum ${results.sha256sum.at(-1)!.seconds.toFixed(1)} s + cp -r ${results.cp.at(-1)!.seconds.toFixed(1)} s)` +
+        ` | mediavault fs+promote ${rate(results.fs.at(-1)!)} MB/s | mediavault s3 ${rate(results.s3.at(-1)!)} MB/s | aws s3 cp ${rate(results.aws.at(-1)!)} MB/s\n`,
+    );
   }
 
   const mbps = (side: keyof typeof results) => mb / median(results[side].map((t) => t.seconds));
@@ -234,7 +317,9 @@ try {
     await handle.truncate(rssGib * 1024 * MiB);
     await handle.close();
     const big = await mediavaultUpload(fsStack, bigDir, join(work, 'config'), false);
-    process.stdout.write(`memory: one ${rssGib} GiB file to the fs stack: peak RSS ${big.peakRssMb} MB (target < 300), ${((rssGib * 1024 * MiB) / 1e6 / big.seconds).toFixed(0)} MB/s\n`);
+    process.stdout.write(
+      `memory: one ${rssGib} GiB file to the fs stack: peak RSS ${big.peakRssMb} MB (target < 300), ${((rssGib * 1024 * MiB) / 1e6 / big.seconds).toFixed(0)} MB/s\n`,
+    );
   }
 } finally {
   for (const stop of stopping.reverse()) await stop().catch(() => {});

@@ -42,16 +42,26 @@ export function connect(connection: Pick<Connection, 'url' | 'token'>): Mediavau
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** --project takes an id or a project name; without it, the profile's default project. */
-export async function resolveProject(client: MediavaultClient, given: string | undefined, connection: Connection): Promise<{ id: string; name: string }> {
+export async function resolveProject(
+  client: MediavaultClient,
+  given: string | undefined,
+  connection: Connection,
+): Promise<{ id: string; name: string }> {
   const wanted = given ?? connection.project;
-  if (!wanted) throw new UsageError(`no project: pass --project <id or name> (profile "${connection.profile}" has no default project)`);
+  if (!wanted)
+    throw new UsageError(
+      `no project: pass --project <id or name> (profile "${connection.profile}" has no default project)`,
+    );
   if (uuidPattern.test(wanted)) {
     try {
       const project = await client.getProject({ params: { projectId: wanted.toLowerCase() } });
       return { id: project.id, name: project.name };
     } catch (err) {
       if (err instanceof MediavaultApiError && err.status === 404) {
-        throw new CliError('project_not_found', `project ${wanted} not found (or you have no role in it); \`mediavault whoami\` lists your projects`);
+        throw new CliError(
+          'project_not_found',
+          `project ${wanted} not found (or you have no role in it); \`mediavault whoami\` lists your projects`,
+        );
       }
       throw err;
     }
@@ -59,7 +69,11 @@ export async function resolveProject(client: MediavaultClient, given: string | u
   const { items } = await client.listProjects();
   const matches = items.filter((p) => p.name === wanted);
   if (matches.length === 1) return { id: matches[0]!.id, name: matches[0]!.name };
-  if (matches.length > 1) throw new CliError('project_ambiguous', `${matches.length} projects are named "${wanted}": pass the project id (${matches.map((p) => p.id).join(', ')})`);
+  if (matches.length > 1)
+    throw new CliError(
+      'project_ambiguous',
+      `${matches.length} projects are named "${wanted}": pass the project id (${matches.map((p) => p.id).join(', ')})`,
+    );
   const known = items.map((p) => `"${p.name}"`).join(', ') || 'none';
   throw new CliError('project_not_found', `no project named "${wanted}" among the projects you can access (${known})`);
 }

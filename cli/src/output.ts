@@ -34,7 +34,13 @@ export interface ErrorFields {
 
 export function errorFields(err: unknown): ErrorFields {
   if (err instanceof MediavaultApiError) {
-    return { code: err.code, message: err.message, status: err.status, ...(err.requestId ? { requestId: err.requestId } : {}), ...(err.details ? { details: err.details } : {}) };
+    return {
+      code: err.code,
+      message: err.message,
+      status: err.status,
+      ...(err.requestId ? { requestId: err.requestId } : {}),
+      ...(err.details ? { details: err.details } : {}),
+    };
   }
   if (err instanceof MediavaultError || err instanceof CliError) return { code: err.code, message: err.message };
   if (err instanceof UsageError) return { code: 'usage', message: err.message };
@@ -49,7 +55,8 @@ export function reportFailure(output: Output, err: unknown): number {
   } else {
     const where = fields.requestId ? ` (request id ${fields.requestId})` : '';
     process.stderr.write(`mediavault: ${fields.message}${where}\n`);
-    if (fields.code === 'internal' && err instanceof Error && process.env.MEDIAVAULT_DEBUG) process.stderr.write(`${err.stack}\n`);
+    if (fields.code === 'internal' && err instanceof Error && process.env.MEDIAVAULT_DEBUG)
+      process.stderr.write(`${err.stack}\n`);
   }
   return err instanceof UsageError ? exitCodes.usage : exitCodes.failed;
 }
@@ -78,5 +85,9 @@ export function eta(state: { bytesDone: number; totalBytes: number; startedAt: n
   const hours = Math.floor(left / 3600);
   const minutes = Math.floor((left % 3600) / 60);
   const secs = left % 60;
-  return hours > 0 ? `${hours}h ${String(minutes).padStart(2, '0')}m` : minutes > 0 ? `${minutes}m ${String(secs).padStart(2, '0')}s` : `${secs}s`;
+  return hours > 0
+    ? `${hours}h ${String(minutes).padStart(2, '0')}m`
+    : minutes > 0
+      ? `${minutes}m ${String(secs).padStart(2, '0')}s`
+      : `${secs}s`;
 }

@@ -22,8 +22,9 @@ interface ProfilesFile {
 export const defaultProfileName = 'default';
 
 export function profilePath(env: NodeJS.ProcessEnv = process.env): string {
-  const dir = env.MEDIAVAULT_CONFIG_DIR
-    || (env.XDG_CONFIG_HOME ? join(env.XDG_CONFIG_HOME, 'mediavault') : join(homedir(), '.config', 'mediavault'));
+  const dir =
+    env.MEDIAVAULT_CONFIG_DIR ||
+    (env.XDG_CONFIG_HOME ? join(env.XDG_CONFIG_HOME, 'mediavault') : join(homedir(), '.config', 'mediavault'));
   return join(dir, 'profiles.json');
 }
 
@@ -47,7 +48,8 @@ function readFile(path: string): ProfilesFile {
     throw new Error(`${path} is not valid JSON; fix or delete it and run \`mediavault login\` again`);
   }
   const profiles = (parsed as Partial<ProfilesFile> | null)?.profiles;
-  if (!profiles || typeof profiles !== 'object') throw new Error(`${path} has no "profiles" object; fix or delete it and run \`mediavault login\` again`);
+  if (!profiles || typeof profiles !== 'object')
+    throw new Error(`${path} has no "profiles" object; fix or delete it and run \`mediavault login\` again`);
   return { profiles };
 }
 
@@ -66,7 +68,11 @@ export function writeProfile(name: string, profile: Profile): string {
   const path = profilePath();
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const file = readFile(path);
-  file.profiles[name] = { url: profile.url, token: profile.token, ...(profile.project ? { project: profile.project } : {}) };
+  file.profiles[name] = {
+    url: profile.url,
+    token: profile.token,
+    ...(profile.project ? { project: profile.project } : {}),
+  };
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
   chmodSync(temp, 0o600);

@@ -9,14 +9,16 @@ interface DevCommand {
 function positiveInteger(name: string, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}`);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}`);
     return n;
   };
 }
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0 picks a free one)');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number (0 picks a free one)');
   return n;
 }
 
@@ -45,7 +47,8 @@ export function buildProgram(done: (code: number) => void): Command {
   const global = () => program.opts<{ profile?: string }>();
   const json = () => new Option('--json', 'NDJSON output for scripts (last line: summary)');
 
-  program.command('dev')
+  program
+    .command('dev')
     .description('Run the whole platform on this machine (embedded PostgreSQL, fs storage, api, worker, edge)')
     .option('--data-dir <dir>', 'where the stack keeps its data (default ./.mediavault)')
     .option('--api-port <port>', 'api port', port)
@@ -57,73 +60,148 @@ export function buildProgram(done: (code: number) => void): Command {
       done(await runDev({ dataDir: o.dataDir, apiPort: o.apiPort, edgePort: o.edgePort, json: o.json ?? false }));
     });
 
-  program.command('login')
+  program
+    .command('login')
     .description('Check a token against an api and save it as a profile')
     .addOption(new Option('--url <url>', 'api base URL').env('MEDIAVAULT_URL'))
     .addOption(new Option('--token <token>', 'API token (mvt_...)').env('MEDIAVAULT_TOKEN'))
     .option('--project <project>', 'default project (id or name) for upload and assets list')
     .addOption(json())
-    .action(async (o: { url?: string; token?: string; project?: string; json?: boolean }) => done(await (await account()).runLogin({ ...o, profile: global().profile })));
+    .action(async (o: { url?: string; token?: string; project?: string; json?: boolean }) =>
+      done(await (await account()).runLogin({ ...o, profile: global().profile })),
+    );
 
-  program.command('whoami')
+  program
+    .command('whoami')
     .description('Show the user, organization and projects of the current token')
     .addOption(json())
-    .action(async (o: { json?: boolean }) => done(await (await account()).runWhoami({ ...o, profile: global().profile })));
+    .action(async (o: { json?: boolean }) =>
+      done(await (await account()).runWhoami({ ...o, profile: global().profile })),
+    );
 
   const collect = (value: string, previous: string[] = []) => [...previous, value];
-  program.command('upload')
-    .description('Upload files and folders (recursively); with --promote, make them versioned assets. Run the same command again after a crash or Ctrl-C: only what the server does not hold yet is sent.')
+  program
+    .command('upload')
+    .description(
+      'Upload files and folders (recursively); with --promote, make them versioned assets. Run the same command again after a crash or Ctrl-C: only what the server does not hold yet is sent.',
+    )
     .argument('<paths...>', 'files and folders')
-    .option('--project <project>', 'project id or name (default: the profile\'s project)')
+    .option('--project <project>', "project id or name (default: the profile's project)")
     .option('--promote', 'promote each file after its upload (folders become collections)')
     .option('--collection <path>', 'collection path the files (and folder structure) go under when promoting')
     .option('--version-of <assetId>', 'promote the one file given as a new version of this asset (implies --promote)')
     .option('--concurrency <n>', 'parts in flight per file', positiveInteger('--concurrency', 64), 4)
     .option('--parallel <n>', 'files in flight', positiveInteger('--parallel', 64), 4)
-    .option('--part-size <MiB>', 'preferred part size; files up to one part are hashed before sending, so bytes already stored are never sent', positiveInteger('--part-size', 5120))
-    .option('--dedup', 'also hash files larger than one part before sending them (reads them twice) so bytes already stored are never sent')
+    .option(
+      '--part-size <MiB>',
+      'preferred part size; files up to one part are hashed before sending, so bytes already stored are never sent',
+      positiveInteger('--part-size', 5120),
+    )
+    .option(
+      '--dedup',
+      'also hash files larger than one part before sending them (reads them twice) so bytes already stored are never sent',
+    )
     .addOption(new Option('--hash-first', 'same as --dedup').hideHelp())
-    .option('--include <glob>', 'only files matching (repeatable; path relative to the given folder, a glob without "/" matches names)', collect)
+    .option(
+      '--include <glob>',
+      'only files matching (repeatable; path relative to the given folder, a glob without "/" matches names)',
+      collect,
+    )
     .option('--exclude <glob>', 'also skip files and folders matching (repeatable)', collect)
-    .option('--no-default-excludes', 'do not skip NAS litter (.DS_Store, ._*, Thumbs.db, @eaDir, .snapshot, .Trashes, …)')
+    .option(
+      '--no-default-excludes',
+      'do not skip NAS litter (.DS_Store, ._*, Thumbs.db, @eaDir, .snapshot, .Trashes, …)',
+    )
     .option('--follow-symlinks', 'follow symbolic links inside folders (default: skip and report them)')
-    .option('--mhl <file>', 'verify files against this ASC MHL too (repeatable; ascmhl/ folders are found automatically)', collect)
+    .option(
+      '--mhl <file>',
+      'verify files against this ASC MHL too (repeatable; ascmhl/ folders are found automatically)',
+      collect,
+    )
     .option('--no-resume', 'ignore the resume journal and start every file over')
     .option('--dry-run', 'list what would be sent and skipped; send nothing')
     .addOption(json())
-    .action(async (paths: string[], o: { project?: string; promote?: boolean; collection?: string; versionOf?: string; concurrency: number; parallel: number; partSize?: number; dedup?: boolean; hashFirst?: boolean; include?: string[]; exclude?: string[]; defaultExcludes?: boolean; followSymlinks?: boolean; mhl?: string[]; resume?: boolean; dryRun?: boolean; json?: boolean }) => {
-      if (o.partSize !== undefined && o.partSize < 5) throw new InvalidArgumentError('--part-size must be at least 5 (MiB)');
-      done(await (await upload()).runUpload(paths, { ...o, dedup: o.dedup || o.hashFirst, profile: global().profile }));
-    });
+    .action(
+      async (
+        paths: string[],
+        o: {
+          project?: string;
+          promote?: boolean;
+          collection?: string;
+          versionOf?: string;
+          concurrency: number;
+          parallel: number;
+          partSize?: number;
+          dedup?: boolean;
+          hashFirst?: boolean;
+          include?: string[];
+          exclude?: string[];
+          defaultExcludes?: boolean;
+          followSymlinks?: boolean;
+          mhl?: string[];
+          resume?: boolean;
+          dryRun?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        if (o.partSize !== undefined && o.partSize < 5)
+          throw new InvalidArgumentError('--part-size must be at least 5 (MiB)');
+        done(
+          await (await upload()).runUpload(paths, { ...o, dedup: o.dedup || o.hashFirst, profile: global().profile }),
+        );
+      },
+    );
 
   const assets = program.command('assets').description('Browse assets');
-  assets.command('list')
+  assets
+    .command('list')
     .description('List the assets of a project, newest first')
-    .option('--project <project>', 'project id or name (default: the profile\'s project)')
+    .option('--project <project>', "project id or name (default: the profile's project)")
     .addOption(json())
-    .action(async (o: { project?: string; json?: boolean }) => done(await (await assetCommands()).runAssetsList({ ...o, profile: global().profile })));
-  assets.command('show')
+    .action(async (o: { project?: string; json?: boolean }) =>
+      done(await (await assetCommands()).runAssetsList({ ...o, profile: global().profile })),
+    );
+  assets
+    .command('show')
     .description('An asset with its versions and technical metadata, as JSON')
     .argument('<assetId>')
     .addOption(json())
-    .action(async (assetId: string, o: { json?: boolean }) => done(await (await assetCommands()).runAssetsShow(assetId, { ...o, profile: global().profile })));
+    .action(async (assetId: string, o: { json?: boolean }) =>
+      done(await (await assetCommands()).runAssetsShow(assetId, { ...o, profile: global().profile })),
+    );
 
-  program.command('preview')
+  program
+    .command('preview')
     .description('Request the preview build of a master (idempotent) and show its state')
     .argument('<sha256>', 'sha256 of the master', sha256)
     .option('--wait', 'wait until the preview is ready (exit 1 if the build fails)')
     .option('--timeout <seconds>', 'give up waiting after this long', positiveInteger('--timeout', 86400))
     .addOption(json())
     .action(async (sha: string, o: { wait?: boolean; timeout?: number; json?: boolean }) => {
-      done(await (await assetCommands()).runPreview(sha, { ...o, timeout: o.timeout ? o.timeout * 1000 : undefined, profile: global().profile }));
+      done(
+        await (await assetCommands()).runPreview(sha, {
+          ...o,
+          timeout: o.timeout ? o.timeout * 1000 : undefined,
+          profile: global().profile,
+        }),
+      );
     });
 
-  program.command('playback')
+  program
+    .command('playback')
     .description('Signed playback URLs of an asset: the reviewer page and the HLS manifest')
     .argument('<assetId>')
     .option('--version-id <versionId>', 'a specific version (default: the latest)')
     .addOption(json())
-    .action(async (assetId: string, o: { versionId?: string; json?: boolean }) => done(await (await assetCommands()).runPlayback(assetId, { json: o.json, version: o.versionId, profile: global().profile })));
+    .action(async (assetId: string, o: { versionId?: string; json?: boolean }) =>
+      done(
+        await (await assetCommands()).runPlayback(assetId, {
+          json: o.json,
+          version: o.versionId,
+          profile: global().profile,
+        }),
+      ),
+    );
 
   return program;
 }

@@ -20,8 +20,23 @@ import { mergeGenerations, parseMhl, type MhlEntry } from '@mediavault/sdk';
 
 /** Skipped unless --no-default-excludes: Finder, Windows, Synology/QNAP and NetApp/Isilon litter. */
 export const defaultExcludes = [
-  '.DS_Store', '._*', '.AppleDouble', '.Spotlight-V100', '.fseventsd', '.TemporaryItems', '.Trashes', '.DocumentRevisions-V100',
-  'Thumbs.db', 'desktop.ini', '$RECYCLE.BIN', '@eaDir', '#recycle', '.@__thumb', '.snapshot', '.snapshots', '.zfs',
+  '.DS_Store',
+  '._*',
+  '.AppleDouble',
+  '.Spotlight-V100',
+  '.fseventsd',
+  '.TemporaryItems',
+  '.Trashes',
+  '.DocumentRevisions-V100',
+  'Thumbs.db',
+  'desktop.ini',
+  '$RECYCLE.BIN',
+  '@eaDir',
+  '#recycle',
+  '.@__thumb',
+  '.snapshot',
+  '.snapshots',
+  '.zfs',
 ] as const;
 
 export interface PlanOptions {
@@ -84,13 +99,21 @@ export function safeName(raw: string): string {
   const name = raw.normalize('NFC');
   // eslint-disable-next-line no-control-regex
   if (name === '' || name === '.' || name === '..' || /[/\\\u0000-\u001f\u007f]/.test(name)) {
-    throw new UnsafeNameError(`refusing the name ${JSON.stringify(raw)}: empty, "." or "..", or it contains "/", "\\" or a control character`);
+    throw new UnsafeNameError(
+      `refusing the name ${JSON.stringify(raw)}: empty, "." or "..", or it contains "/", "\\" or a control character`,
+    );
   }
   return name;
 }
 
 export function collectionPathFor(base: string | undefined, segments: string[]): string | undefined {
-  const parts = [...(base ?? '').split('/').map((s) => s.trim()).filter((s) => s !== '' && s !== '.'), ...segments].map(safeName);
+  const parts = [
+    ...(base ?? '')
+      .split('/')
+      .map((s) => s.trim())
+      .filter((s) => s !== '' && s !== '.'),
+    ...segments,
+  ].map(safeName);
   return parts.length > 0 ? parts.join('/') : undefined;
 }
 
@@ -101,7 +124,9 @@ interface Matchers {
 
 function matchers(options: PlanOptions): Matchers {
   const globOptions = { dot: true, basename: true } as const;
-  const excludes = [...(options.defaultExcludes === false ? [] : defaultExcludes), ...(options.exclude ?? [])].map((glob) => ({ glob, test: picomatch(glob, globOptions) }));
+  const excludes = [...(options.defaultExcludes === false ? [] : defaultExcludes), ...(options.exclude ?? [])].map(
+    (glob) => ({ glob, test: picomatch(glob, globOptions) }),
+  );
   const includes = (options.include ?? []).map((glob) => picomatch(glob, globOptions));
   return {
     excluded: (rel) => excludes.find((e) => e.test(rel))?.glob ?? null,
@@ -115,7 +140,8 @@ export async function planUpload(paths: string[], options: PlanOptions = {}): Pr
   const seen = new Set<string>();
   const found: { path: string; size: number; mtimeMs: number; segments: string[] }[] = [];
   const problem = (path: string, err: unknown) => {
-    if (err instanceof UnsafeNameError) plan.problems.push({ path, code: err.code, message: `${path}: ${err.message}` });
+    if (err instanceof UnsafeNameError)
+      plan.problems.push({ path, code: err.code, message: `${path}: ${err.message}` });
     else plan.problems.push({ path, code: 'file_unreadable', message: `${path}: ${(err as Error).message}` });
   };
 
@@ -130,7 +156,10 @@ export async function planUpload(paths: string[], options: PlanOptions = {}): Pr
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const mhlDir = entries.find((e) => e.name === 'ascmhl' && e.isDirectory());
     if (mhlDir) {
-      const mhlFiles = (await readdir(join(dir, 'ascmhl'))).filter((n) => n.endsWith('.mhl')).sort().map((n) => join(dir, 'ascmhl', n));
+      const mhlFiles = (await readdir(join(dir, 'ascmhl')))
+        .filter((n) => n.endsWith('.mhl'))
+        .sort()
+        .map((n) => join(dir, 'ascmhl', n));
       if (mhlFiles.length > 0) await addMhlHistory(plan, resolve(dir), mhlFiles);
     }
     for (const entry of entries) {
@@ -153,7 +182,11 @@ export async function planUpload(paths: string[], options: PlanOptions = {}): Pr
         }
         info = await stat(path).catch((err: Error) => err);
         if (info instanceof Error) {
-          plan.problems.push({ path, code: 'broken_symlink', message: `${path}: the link's target cannot be read (${info.message})` });
+          plan.problems.push({
+            path,
+            code: 'broken_symlink',
+            message: `${path}: the link's target cannot be read (${info.message})`,
+          });
           continue;
         }
       } else if (entry.isFile() || entry.isDirectory()) {
@@ -184,7 +217,11 @@ export async function planUpload(paths: string[], options: PlanOptions = {}): Pr
   for (const given of paths) {
     const info = await stat(given).catch((err: NodeJS.ErrnoException) => err);
     if (info instanceof Error) {
-      plan.problems.push({ path: given, code: info.code === 'ENOENT' ? 'file_not_found' : 'file_unreadable', message: `${given}: ${info.code === 'ENOENT' ? 'no such file or folder' : info.message}` });
+      plan.problems.push({
+        path: given,
+        code: info.code === 'ENOENT' ? 'file_not_found' : 'file_unreadable',
+        message: `${given}: ${info.code === 'ENOENT' ? 'no such file or folder' : info.message}`,
+      });
       continue;
     }
     try {
@@ -208,8 +245,13 @@ export async function planUpload(paths: string[], options: PlanOptions = {}): Pr
     seen.add(absolutePath);
     try {
       plan.files.push({
-        path: f.path, absolutePath, name: safeName(basename(absolutePath)), size: f.size, mtimeMs: f.mtimeMs,
-        collectionPath: collectionPathFor(options.collection, f.segments), mhl: mhlFor(plan.mhls, absolutePath),
+        path: f.path,
+        absolutePath,
+        name: safeName(basename(absolutePath)),
+        size: f.size,
+        mtimeMs: f.mtimeMs,
+        collectionPath: collectionPathFor(options.collection, f.segments),
+        mhl: mhlFor(plan.mhls, absolutePath),
       });
     } catch (err) {
       problem(f.path, err);
@@ -231,7 +273,9 @@ async function addMhlHistory(plan: UploadPlan, root: string, files: string[]): P
 
 /** The nearest history (deepest root) that lists the file. */
 function mhlFor(histories: MhlHistory[], absolutePath: string): PlannedFile['mhl'] {
-  const candidates = histories.filter((h) => absolutePath.startsWith(h.root + sep)).sort((a, b) => b.root.length - a.root.length);
+  const candidates = histories
+    .filter((h) => absolutePath.startsWith(h.root + sep))
+    .sort((a, b) => b.root.length - a.root.length);
   for (const history of candidates) {
     const entry = history.entries.get(relative(history.root, absolutePath).split(sep).join('/').normalize('NFC'));
     if (entry) return { history, entry };

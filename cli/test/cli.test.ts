@@ -19,7 +19,11 @@ await startPromoter(api);
 
 /** The real bin in a child process (helpers/run-cli.ts); never sees the developer's own profiles. */
 const mediavault = (args: string[], env: Record<string, string> = {}, options: { terminal?: boolean } = {}) =>
-  runCli(args, { cwd: dir, env: { MEDIAVAULT_CONFIG_DIR: join(dir, 'config-unused'), ...env }, terminal: options.terminal });
+  runCli(args, {
+    cwd: dir,
+    env: { MEDIAVAULT_CONFIG_DIR: join(dir, 'config-unused'), ...env },
+    terminal: options.terminal,
+  });
 
 const asAdmin = () => ({ MEDIAVAULT_URL: api.url, MEDIAVAULT_TOKEN: api.org.token });
 
@@ -49,20 +53,31 @@ describe('mediavault upload', () => {
     shas.c = await writeRandom(join(shoot, 'notes.txt'), 1000);
     await writeFile(join(shoot, '.DS_Store'), 'finder junk');
 
-    const run = await mediavault(['upload', 'shoot', '--project', api.org.projectId, '--promote', '--collection', 'Ingest', '--json'], asAdmin());
+    const run = await mediavault(
+      ['upload', 'shoot', '--project', api.org.projectId, '--promote', '--collection', 'Ingest', '--json'],
+      asAdmin(),
+    );
     assert.equal(run.code, 0, run.stderr);
     const summary = run.lines.at(-1) as unknown as Summary;
     assert.equal(summary.event, 'summary');
-    assert.ok(run.lines.slice(0, -1).every((l) => ['file-start', 'part', 'file-done', 'skip'].includes(l.event as string)));
-    assert.deepEqual(run.lines.filter((l) => l.event === 'skip').map((l) => [l.path, l.reason]), [[join('shoot', '.DS_Store'), 'excluded']]);
+    assert.ok(
+      run.lines.slice(0, -1).every((l) => ['file-start', 'part', 'file-done', 'skip'].includes(l.event as string)),
+    );
+    assert.deepEqual(
+      run.lines.filter((l) => l.event === 'skip').map((l) => [l.path, l.reason]),
+      [[join('shoot', '.DS_Store'), 'excluded']],
+    );
     assert.equal(run.lines.filter((l) => l.event === 'part').length, 3, 'one part each');
     assert.equal(run.lines.filter((l) => l.event === 'file-start').length, 3);
     assert.equal(run.lines.filter((l) => l.event === 'file-done').length, 3);
-    assert.deepEqual(summary.files.map((f) => [f.path, f.status, f.sha256]), [
-      [join('shoot', 'day1', 'a.mov'), 'promoted', shas.a],
-      [join('shoot', 'day2', 'b.wav'), 'promoted', shas.b],
-      [join('shoot', 'notes.txt'), 'promoted', shas.c],
-    ]);
+    assert.deepEqual(
+      summary.files.map((f) => [f.path, f.status, f.sha256]),
+      [
+        [join('shoot', 'day1', 'a.mov'), 'promoted', shas.a],
+        [join('shoot', 'day2', 'b.wav'), 'promoted', shas.b],
+        [join('shoot', 'notes.txt'), 'promoted', shas.c],
+      ],
+    );
     assert.equal(summary.sent, 3);
     assert.equal(summary.deduplicated, 0);
     assert.equal(summary.failed, 0);
@@ -72,7 +87,11 @@ describe('mediavault upload', () => {
     const list = await mediavault(['assets', 'list', '--project', 'Project A', '--json'], asAdmin());
     assert.equal(list.code, 0, list.stderr);
     const assets = list.lines.filter((l) => l.event === 'asset');
-    assert.deepEqual(assets.map((a) => `${a.collectionPath}/${a.name}`).sort(), ['Ingest/shoot/day1/a.mov', 'Ingest/shoot/day2/b.wav', 'Ingest/shoot/notes.txt']);
+    assert.deepEqual(assets.map((a) => `${a.collectionPath}/${a.name}`).sort(), [
+      'Ingest/shoot/day1/a.mov',
+      'Ingest/shoot/day2/b.wav',
+      'Ingest/shoot/notes.txt',
+    ]);
     assert.deepEqual(list.lines.at(-1), { event: 'summary', projectId: api.org.projectId, count: 3 });
 
     const show = await mediavault(['assets', 'show', summary.files[0]!.assetId!], asAdmin());
@@ -84,7 +103,10 @@ describe('mediavault upload', () => {
 
   test('--dedup: bytes already stored are not sent again', async () => {
     // --no-resume: the journal would skip the file as already promoted (see the resume tests).
-    const run = await mediavault(['upload', join(shoot, 'day1'), '--project', api.org.projectId, '--promote', '--dedup', '--no-resume', '--json'], asAdmin());
+    const run = await mediavault(
+      ['upload', join(shoot, 'day1'), '--project', api.org.projectId, '--promote', '--dedup', '--no-resume', '--json'],
+      asAdmin(),
+    );
     assert.equal(run.code, 0, run.stderr);
     const dedup = run.lines.filter((l) => l.event === 'dedup');
     assert.equal(dedup.length, 1);
@@ -98,14 +120,20 @@ describe('mediavault upload', () => {
 
   test('a missing path fails alone: exit 3 (partly failed), the rest is uploaded', async () => {
     await writeRandom(join(dir, 'fresh1.txt'), 1000);
-    const run = await mediavault(['upload', 'fresh1.txt', 'missing.mov', '--project', api.org.projectId, '--json'], asAdmin());
+    const run = await mediavault(
+      ['upload', 'fresh1.txt', 'missing.mov', '--project', api.org.projectId, '--json'],
+      asAdmin(),
+    );
     assert.equal(run.code, 3, run.stderr);
     const error = run.lines.find((l) => l.event === 'error');
     assert.equal(error?.path, 'missing.mov');
     assert.equal(error?.code, 'file_not_found');
     const summary = run.lines.at(-1) as unknown as Summary;
     assert.equal(summary.failed, 1);
-    assert.deepEqual(summary.files.map((f) => f.status), ['failed', 'uploaded']);
+    assert.deepEqual(
+      summary.files.map((f) => f.status),
+      ['failed', 'uploaded'],
+    );
   });
 
   test('plain output off a TTY: one line per file and a summary, no escape codes', async () => {
@@ -136,19 +164,38 @@ describe('mediavault upload', () => {
     // More files than the view once kept lines for, and MiB figures as wide as real ones.
     for (let i = 1; i <= 6; i++) await writeRandom(join(dir, 'tty', `still${i}.dng`), 1000 + i);
     await writeRandom(join(dir, 'tty', 'clip.mov'), 20 * 1024 * 1024);
-    const run = await mediavault(['upload', 'tty', '--project', api.org.projectId, '--promote'], asAdmin(), { terminal: true });
+    const run = await mediavault(['upload', 'tty', '--project', api.org.projectId, '--promote'], asAdmin(), {
+      terminal: true,
+    });
     assert.equal(run.code, 0, run.stdout);
     // The frames as drawn: escape sequences out, carriage returns as line ends.
     const drawn = run.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').split(/\r?\n|\r/);
     const progress = drawn.filter((line) => / \/ .*ETA/.test(line));
     assert.ok(progress.length > 0, `a progress line in\n${drawn.join('\n')}`);
-    assert.match(progress.at(-1)!, /^█{10,30} 20\.0 MiB \/ 20\.0 MiB .*ETA 0s {2}9\/9 files$/, 'the last frame: all bytes and every file done');
-    assert.ok(drawn.some((line) => /^deduplicated\s+tty\/copy\.bin/.test(line)), drawn.join('\n'));
+    assert.match(
+      progress.at(-1)!,
+      /^█{10,30} 20\.0 MiB \/ 20\.0 MiB .*ETA 0s {2}9\/9 files$/,
+      'the last frame: all bytes and every file done',
+    );
+    assert.ok(
+      drawn.some((line) => /^deduplicated\s+tty\/copy\.bin/.test(line)),
+      drawn.join('\n'),
+    );
     for (const name of ['new.bin', 'clip.mov', ...[1, 2, 3, 4, 5, 6].map((i) => `still${i}.dng`)]) {
-      assert.ok(drawn.some((line) => new RegExp(`^promoted\\s+tty/${name.replace('.', '\\.')}`).test(line)), `${name} keeps its line`);
+      assert.ok(
+        drawn.some((line) => new RegExp(`^promoted\\s+tty/${name.replace('.', '\\.')}`).test(line)),
+        `${name} keeps its line`,
+      );
     }
-    assert.deepEqual(progress.filter((line) => line.length >= 80), [], 'progress lines fit the 80-column terminal');
-    assert.ok(drawn.some((line) => /^9 files: 8 sent, 1 deduplicated, 0 skipped, 0 failed/.test(line)), drawn.join('\n'));
+    assert.deepEqual(
+      progress.filter((line) => line.length >= 80),
+      [],
+      'progress lines fit the 80-column terminal',
+    );
+    assert.ok(
+      drawn.some((line) => /^9 files: 8 sent, 1 deduplicated, 0 skipped, 0 failed/.test(line)),
+      drawn.join('\n'),
+    );
   });
 
   test('usage errors exit 2', async () => {
@@ -163,12 +210,19 @@ describe('mediavault upload', () => {
   });
 
   test('an unknown project exits 1 with a clear message and sends nothing', async () => {
-    const byId = await mediavault(['upload', join(shoot, 'notes.txt'), '--project', '00000000-0000-4000-8000-00000000abcd'], asAdmin());
+    const byId = await mediavault(
+      ['upload', join(shoot, 'notes.txt'), '--project', '00000000-0000-4000-8000-00000000abcd'],
+      asAdmin(),
+    );
     assert.equal(byId.code, 1);
     assert.match(byId.stderr, /project 00000000-0000-4000-8000-00000000abcd not found/);
     const byName = await mediavault(['upload', join(shoot, 'notes.txt'), '--project', 'Nope', '--json'], asAdmin());
     assert.equal(byName.code, 1);
-    assert.deepEqual(byName.lines.at(-1), { event: 'error', code: 'project_not_found', message: 'no project named "Nope" among the projects you can access ("Project A")' });
+    assert.deepEqual(byName.lines.at(-1), {
+      event: 'error',
+      code: 'project_not_found',
+      message: 'no project named "Nope" among the projects you can access ("Project A")',
+    });
   });
 });
 
@@ -185,7 +239,9 @@ describe('login, whoami and profiles', () => {
     assert.equal(login.code, 0, login.stderr);
     const file = join(configDir, 'profiles.json');
     assert.equal((await stat(file)).mode & 0o777, 0o600);
-    assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), { profiles: { default: { url: api.url, token: api.org.token, project: api.org.projectId } } });
+    assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), {
+      profiles: { default: { url: api.url, token: api.org.token, project: api.org.projectId } },
+    });
 
     const whoami = await mediavault(['whoami', '--json'], env);
     assert.equal(whoami.code, 0, whoami.stderr);
@@ -210,7 +266,10 @@ describe('login, whoami and profiles', () => {
 describe('preview and playback', () => {
   test('preview requests the build; playback explains that it is not ready yet', async () => {
     const sha = await writeRandom(join(dir, 'clip.mov'), 2000);
-    const upload = await mediavault(['upload', 'clip.mov', '--project', api.org.projectId, '--promote', '--json'], asAdmin());
+    const upload = await mediavault(
+      ['upload', 'clip.mov', '--project', api.org.projectId, '--promote', '--json'],
+      asAdmin(),
+    );
     assert.equal(upload.code, 0, upload.stderr);
     const assetId = (upload.lines.at(-1) as unknown as Summary).files[0]!.assetId!;
 

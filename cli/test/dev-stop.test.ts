@@ -20,7 +20,17 @@ async function devStoppedByCtrlC(json: boolean): Promise<{ code: number | null; 
   delete env.DATABASE_URL;
   delete env.MEDIAVAULT_URL;
   delete env.MEDIAVAULT_TOKEN;
-  const args = [bin, 'dev', '--data-dir', join(dir, 'data'), '--api-port', '0', '--edge-port', '0', ...(json ? ['--json'] : [])];
+  const args = [
+    bin,
+    'dev',
+    '--data-dir',
+    join(dir, 'data'),
+    '--api-port',
+    '0',
+    '--edge-port',
+    '0',
+    ...(json ? ['--json'] : []),
+  ];
   const dev = spawn(process.execPath, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   dev.stderr!.on('data', (d) => (stderr += d));
@@ -43,7 +53,9 @@ async function devStoppedByCtrlC(json: boolean): Promise<{ code: number | null; 
   }
 }
 
-test('Ctrl-C (SIGINT to the whole process group, embedded PostgreSQL included) stops mediavault dev cleanly', { timeout: 60_000 }, async () => {
+test('Ctrl-C (SIGINT to the whole process group, embedded PostgreSQL included) stops mediavault dev cleanly', {
+  timeout: 60_000,
+}, async () => {
   const { code, stderr, api } = await devStoppedByCtrlC(true);
   // 130 (128 + SIGINT): the database's exit hook ends the process once the stack has stopped.
   assert.ok([0, 130].includes(code!), stderr);
@@ -51,15 +63,26 @@ test('Ctrl-C (SIGINT to the whole process group, embedded PostgreSQL included) s
   await assert.rejects(fetch(`${api}/healthz`), 'the api no longer answers');
 });
 
-test('Ctrl-C at a terminal: "stopping…" and nothing about connections the database closed as it stopped', { timeout: 60_000 }, async () => {
+test('Ctrl-C at a terminal: "stopping…" and nothing about connections the database closed as it stopped', {
+  timeout: 60_000,
+}, async () => {
   const { code, stderr } = await devStoppedByCtrlC(false);
   assert.ok([0, 130].includes(code!), stderr);
   assert.match(stderr, /stopping…/);
-  assert.doesNotMatch(stderr, /idle connection failed|pg-boss:|terminating connection/, 'the database shutting down is not a failure per connection');
+  assert.doesNotMatch(
+    stderr,
+    /idle connection failed|pg-boss:|terminating connection/,
+    'the database shutting down is not a failure per connection',
+  );
 });
 
 test('only a database shutting down counts as one', () => {
-  assert.equal(isDatabaseShutdown(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })), true);
+  assert.equal(
+    isDatabaseShutdown(
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+    ),
+    true,
+  );
   assert.equal(isDatabaseShutdown(new Error('Connection terminated unexpectedly')), true);
   assert.equal(isDatabaseShutdown(Object.assign(new Error('deadlock detected'), { code: '40P01' })), false);
   assert.equal(isDatabaseShutdown(new TypeError('x is not a function')), false);

@@ -17,7 +17,8 @@ test('collection paths: --collection, then the folder, then sub-folders; unsafe 
   assert.equal(collectionPathFor('/Ingest', []), 'Ingest');
   assert.throws(() => collectionPathFor('Ingest/../../etc', []), { code: 'unsafe_name' });
   assert.equal(safeName('Cafe\u0301.mov'), 'Caf\u00e9.mov', 'NFD becomes NFC');
-  for (const bad of ['..', '.', 'a\\..\\b', 'tab\there', '']) assert.throws(() => safeName(bad), { code: 'unsafe_name' }, bad);
+  for (const bad of ['..', '.', 'a\\..\\b', 'tab\there', ''])
+    assert.throws(() => safeName(bad), { code: 'unsafe_name' }, bad);
 });
 
 test('folders are walked in order; NAS litter, symlinks and ascmhl skipped and reported; repeats and bad paths reported once', async () => {
@@ -42,22 +43,36 @@ test('folders are walked in order; NAS litter, symlinks and ascmhl skipped and r
   await symlink(join(dir, 'outside.wav'), join(shoot, 'link.wav'));
 
   const plan = await planUpload([shoot, join(shoot, 'a.mov'), join(dir, 'nope')], { collection: 'Ingest' });
-  assert.deepEqual(plan.files.map((f) => [rel(f.path), f.size, f.collectionPath]), [
-    ['shoot/.cache/kept.mov', 1, 'Ingest/shoot/.cache'],
-    ['shoot/Cafe\u0301.wav', 3, 'Ingest/shoot'],
-    ['shoot/a.mov', 2, 'Ingest/shoot'],
-    ['shoot/b-roll/drone/c.mov', 3, 'Ingest/shoot/b-roll/drone'],
-    ['shoot/b-roll/empty.txt', 0, 'Ingest/shoot/b-roll'],
-  ]);
+  assert.deepEqual(
+    plan.files.map((f) => [rel(f.path), f.size, f.collectionPath]),
+    [
+      ['shoot/.cache/kept.mov', 1, 'Ingest/shoot/.cache'],
+      ['shoot/Cafe\u0301.wav', 3, 'Ingest/shoot'],
+      ['shoot/a.mov', 2, 'Ingest/shoot'],
+      ['shoot/b-roll/drone/c.mov', 3, 'Ingest/shoot/b-roll/drone'],
+      ['shoot/b-roll/empty.txt', 0, 'Ingest/shoot/b-roll'],
+    ],
+  );
   assert.equal(plan.files[1]!.name, 'Caf\u00e9.wav', 'asset names are NFC');
   assert.deepEqual(plan.skipped.map((s) => [rel(s.path), s.reason]).sort(), [
-    ['shoot/.DS_Store', 'excluded'], ['shoot/.Trashes', 'excluded'], ['shoot/._a.mov', 'excluded'], ['shoot/.snapshot', 'excluded'],
-    ['shoot/@eaDir', 'excluded'], ['shoot/b-roll/Thumbs.db', 'excluded'], ['shoot/link.wav', 'symlink'],
+    ['shoot/.DS_Store', 'excluded'],
+    ['shoot/.Trashes', 'excluded'],
+    ['shoot/._a.mov', 'excluded'],
+    ['shoot/.snapshot', 'excluded'],
+    ['shoot/@eaDir', 'excluded'],
+    ['shoot/b-roll/Thumbs.db', 'excluded'],
+    ['shoot/link.wav', 'symlink'],
   ]);
-  assert.deepEqual(plan.problems.map((p) => p.code), ['file_not_found']);
+  assert.deepEqual(
+    plan.problems.map((p) => p.code),
+    ['file_not_found'],
+  );
 
   const followed = await planUpload([shoot], { followSymlinks: true, include: ['*.wav'], exclude: ['b-roll'] });
-  assert.deepEqual(followed.files.map((f) => rel(f.path)), ['shoot/Cafe\u0301.wav', 'shoot/link.wav']);
+  assert.deepEqual(
+    followed.files.map((f) => rel(f.path)),
+    ['shoot/Cafe\u0301.wav', 'shoot/link.wav'],
+  );
   assert.ok(followed.skipped.some((s) => rel(s.path) === 'shoot/b-roll' && s.detail === 'b-roll'));
   assert.ok(followed.skipped.some((s) => rel(s.path) === 'shoot/a.mov' && s.reason === 'not-included'));
 
@@ -65,7 +80,10 @@ test('folders are walked in order; NAS litter, symlinks and ascmhl skipped and r
   assert.ok(everything.files.some((f) => f.name === '.DS_Store'));
 
   const single = await planUpload([join(dir, 'outside.wav')]);
-  assert.deepEqual(single.files.map((f) => [f.name, f.collectionPath]), [['outside.wav', undefined]]);
+  assert.deepEqual(
+    single.files.map((f) => [f.name, f.collectionPath]),
+    [['outside.wav', undefined]],
+  );
 });
 
 test('a symlink loop is walked once; an unsafe file name is a problem for that file only', async () => {
@@ -75,6 +93,12 @@ test('a symlink loop is walked once; an unsafe file name is a problem for that f
   await symlink(loop, join(loop, 'sub', 'back'));
   await writeFile(join(loop, 'bad\\..\\name.mov'), 'x');
   const plan = await planUpload([loop], { followSymlinks: true });
-  assert.deepEqual(plan.files.map((f) => rel(f.path)), ['loop/sub/x.mov']);
-  assert.deepEqual(plan.problems.map((p) => [rel(p.path), p.code]), [['loop/bad\\..\\name.mov', 'unsafe_name']]);
+  assert.deepEqual(
+    plan.files.map((f) => rel(f.path)),
+    ['loop/sub/x.mov'],
+  );
+  assert.deepEqual(
+    plan.problems.map((p) => [rel(p.path), p.code]),
+    [['loop/bad\\..\\name.mov', 'unsafe_name']],
+  );
 });

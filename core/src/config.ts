@@ -14,26 +14,104 @@ const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Liter
 
 /** name → schema (as string from env) + default + description; the README's table is built from this. */
 export const configVariables = {
-  DATABASE_URL: { schema: Type.String({ pattern: '^postgres(ql)?://' }), default: undefined, description: 'PostgreSQL connection URL. Unset under `mediavault dev`: an embedded PostgreSQL runs under the data dir.' },
-  MEDIAVAULT_DATA_DIR: { schema: Type.String({ minLength: 1 }), default: './.mediavault', description: 'Where the embedded stack keeps its database, storage and edge cache.' },
-  API_HOST: { schema: Type.String({ minLength: 1 }), default: '127.0.0.1', description: 'Interface the api listens on.' },
+  DATABASE_URL: {
+    schema: Type.String({ pattern: '^postgres(ql)?://' }),
+    default: undefined,
+    description:
+      'PostgreSQL connection URL. Unset under `mediavault dev`: an embedded PostgreSQL runs under the data dir.',
+  },
+  MEDIAVAULT_DATA_DIR: {
+    schema: Type.String({ minLength: 1 }),
+    default: './.mediavault',
+    description: 'Where the embedded stack keeps its database, storage and edge cache.',
+  },
+  API_HOST: {
+    schema: Type.String({ minLength: 1 }),
+    default: '127.0.0.1',
+    description: 'Interface the api listens on.',
+  },
   API_PORT: { schema: Port, default: '8080', description: 'Port of the api (0 picks a free port).' },
-  PUBLIC_API_URL: { schema: Url, default: undefined, description: 'Base URL clients reach the api at (presigned fs URLs and player links). Default http://API_HOST:API_PORT.' },
-  EDGE_HOST: { schema: Type.String({ minLength: 1 }), default: '127.0.0.1', description: 'Interface the edge listens on.' },
+  PUBLIC_API_URL: {
+    schema: Url,
+    default: undefined,
+    description:
+      'Base URL clients reach the api at (presigned fs URLs and player links). Default http://API_HOST:API_PORT.',
+  },
+  EDGE_HOST: {
+    schema: Type.String({ minLength: 1 }),
+    default: '127.0.0.1',
+    description: 'Interface the edge listens on.',
+  },
   EDGE_PORT: { schema: Port, default: '8081', description: 'Port of the edge (0 picks a free port).' },
-  PUBLIC_EDGE_URL: { schema: Url, default: undefined, description: 'Base URL players reach the edge at. Default http://EDGE_HOST:EDGE_PORT.' },
-  EDGE_CACHE_DIR: { schema: Type.String({ minLength: 1 }), default: undefined, description: 'Local cache directory of the edge. Default DATA_DIR/edge-cache.' },
-  EDGE_SIGNING_KEY: { schema: Type.String({ minLength: 32 }), default: undefined, description: 'Secret (≥32 chars) that signs playback URLs; api and edge share it. Generated under `mediavault dev`.' },
-  EDGE_SIGNING_KID: { schema: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }), default: 'k1', description: 'Key id of EDGE_SIGNING_KEY, carried in tokens for rotation.' },
-  PREVIEW_TTL: { schema: Type.Integer({ minimum: 30, maximum: 604800 }), default: '3600', description: 'Lifetime in seconds of signed playback URLs.' },
-  UPLOAD_URL_TTL: { schema: Type.Integer({ minimum: 60, maximum: 604800 }), default: '3600', description: 'Lifetime in seconds of presigned upload part URLs.' },
-  UPLOAD_EXPIRY_HOURS: { schema: Type.Integer({ minimum: 1, maximum: 8760 }), default: '168', description: 'How long an unfinished upload can be resumed; after that the maintenance job aborts it and frees its parts.' },
-  MULTIPART_COPY_THRESHOLD_BYTES: { schema: Type.Integer({ minimum: 5 * 1024 * 1024, maximum: 5 * 1024 ** 3 }), default: String(5 * 1024 ** 3), description: 'Masters above this size are copied staging → masters with multipart UploadPartCopy (S3 CopyObject stops at 5 GiB).' },
-  MAX_UPLOAD_BYTES: { schema: Type.Integer({ minimum: 1 }), default: String(5 * 1024 ** 4), description: 'Largest object accepted by presign (default 5 TiB, the S3 limit).' },
-  OBJECT_LOCK_DEFAULT_DAYS: { schema: Type.Integer({ minimum: 1, maximum: 36500 }), default: '365', description: 'Retention of masters: Object Lock GOVERNANCE retain-until = promotion + this many days.' },
-  STORAGE_DRIVER: { schema: Type.Union([Type.Literal('fs'), Type.Literal('s3')]), default: 'fs', description: '`fs` (a directory or NAS mount) or `s3` (S3-compatible: Wasabi, AWS, MinIO).' },
-  STORAGE_FS_ROOT: { schema: Type.String({ minLength: 1 }), default: undefined, description: 'Root of the fs driver; each role under ROOT/<role>. Default DATA_DIR/storage.' },
-  STORAGE_SIGNING_KEY: { schema: Type.String({ minLength: 32 }), default: undefined, description: 'Secret (≥32 chars) signing fs presigned URLs. Required with STORAGE_DRIVER=fs; generated under `mediavault dev`.' },
+  PUBLIC_EDGE_URL: {
+    schema: Url,
+    default: undefined,
+    description: 'Base URL players reach the edge at. Default http://EDGE_HOST:EDGE_PORT.',
+  },
+  EDGE_CACHE_DIR: {
+    schema: Type.String({ minLength: 1 }),
+    default: undefined,
+    description: 'Local cache directory of the edge. Default DATA_DIR/edge-cache.',
+  },
+  EDGE_SIGNING_KEY: {
+    schema: Type.String({ minLength: 32 }),
+    default: undefined,
+    description:
+      'Secret (≥32 chars) that signs playback URLs; api and edge share it. Generated under `mediavault dev`.',
+  },
+  EDGE_SIGNING_KID: {
+    schema: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }),
+    default: 'k1',
+    description: 'Key id of EDGE_SIGNING_KEY, carried in tokens for rotation.',
+  },
+  PREVIEW_TTL: {
+    schema: Type.Integer({ minimum: 30, maximum: 604800 }),
+    default: '3600',
+    description: 'Lifetime in seconds of signed playback URLs.',
+  },
+  UPLOAD_URL_TTL: {
+    schema: Type.Integer({ minimum: 60, maximum: 604800 }),
+    default: '3600',
+    description: 'Lifetime in seconds of presigned upload part URLs.',
+  },
+  UPLOAD_EXPIRY_HOURS: {
+    schema: Type.Integer({ minimum: 1, maximum: 8760 }),
+    default: '168',
+    description:
+      'How long an unfinished upload can be resumed; after that the maintenance job aborts it and frees its parts.',
+  },
+  MULTIPART_COPY_THRESHOLD_BYTES: {
+    schema: Type.Integer({ minimum: 5 * 1024 * 1024, maximum: 5 * 1024 ** 3 }),
+    default: String(5 * 1024 ** 3),
+    description:
+      'Masters above this size are copied staging → masters with multipart UploadPartCopy (S3 CopyObject stops at 5 GiB).',
+  },
+  MAX_UPLOAD_BYTES: {
+    schema: Type.Integer({ minimum: 1 }),
+    default: String(5 * 1024 ** 4),
+    description: 'Largest object accepted by presign (default 5 TiB, the S3 limit).',
+  },
+  OBJECT_LOCK_DEFAULT_DAYS: {
+    schema: Type.Integer({ minimum: 1, maximum: 36500 }),
+    default: '365',
+    description: 'Retention of masters: Object Lock GOVERNANCE retain-until = promotion + this many days.',
+  },
+  STORAGE_DRIVER: {
+    schema: Type.Union([Type.Literal('fs'), Type.Literal('s3')]),
+    default: 'fs',
+    description: '`fs` (a directory or NAS mount) or `s3` (S3-compatible: Wasabi, AWS, MinIO).',
+  },
+  STORAGE_FS_ROOT: {
+    schema: Type.String({ minLength: 1 }),
+    default: undefined,
+    description: 'Root of the fs driver; each role under ROOT/<role>. Default DATA_DIR/storage.',
+  },
+  STORAGE_SIGNING_KEY: {
+    schema: Type.String({ minLength: 32 }),
+    default: undefined,
+    description:
+      'Secret (≥32 chars) signing fs presigned URLs. Required with STORAGE_DRIVER=fs; generated under `mediavault dev`.',
+  },
   S3_ENDPOINT: { schema: Url, default: undefined, description: 'S3 endpoint (omit for AWS).' },
   S3_REGION: { schema: Type.String({ minLength: 1 }), default: 'us-east-1', description: 'S3 region.' },
   S3_FORCE_PATH_STYLE: { schema: Bool, default: 'false', description: 'Path-style bucket addressing (MinIO, s3rver).' },
@@ -41,17 +119,59 @@ export const configVariables = {
     storageRoles.flatMap((role) => {
       const upper = role.toUpperCase();
       return [
-        [`S3_BUCKET_${upper}`, { schema: Type.String({ minLength: 3 }), default: undefined, description: `Bucket of the ${role} role (required with STORAGE_DRIVER=s3).` }],
-        [`S3_ACCESS_KEY_ID_${upper}`, { schema: Type.String({ minLength: 1 }), default: undefined, description: `Access key of the ${role} role; falls back to S3_ACCESS_KEY_ID.` }],
-        [`S3_SECRET_ACCESS_KEY_${upper}`, { schema: Type.String({ minLength: 1 }), default: undefined, description: `Secret key of the ${role} role; falls back to S3_SECRET_ACCESS_KEY.` }],
+        [
+          `S3_BUCKET_${upper}`,
+          {
+            schema: Type.String({ minLength: 3 }),
+            default: undefined,
+            description: `Bucket of the ${role} role (required with STORAGE_DRIVER=s3).`,
+          },
+        ],
+        [
+          `S3_ACCESS_KEY_ID_${upper}`,
+          {
+            schema: Type.String({ minLength: 1 }),
+            default: undefined,
+            description: `Access key of the ${role} role; falls back to S3_ACCESS_KEY_ID.`,
+          },
+        ],
+        [
+          `S3_SECRET_ACCESS_KEY_${upper}`,
+          {
+            schema: Type.String({ minLength: 1 }),
+            default: undefined,
+            description: `Secret key of the ${role} role; falls back to S3_SECRET_ACCESS_KEY.`,
+          },
+        ],
       ];
     }),
   ),
-  S3_ACCESS_KEY_ID: { schema: Type.String({ minLength: 1 }), default: undefined, description: 'Default S3 access key for roles without their own.' },
-  S3_SECRET_ACCESS_KEY: { schema: Type.String({ minLength: 1 }), default: undefined, description: 'Default S3 secret key for roles without their own.' },
-  PREVIEW_BACKLOG_SECONDS: { schema: Type.Integer({ minimum: 1, maximum: 86400 }), default: '120', description: 'When the oldest waiting preview job is older than this, the api answers with Retry-After and new builds drop non-critical outputs (sprites, waveform; past 3× also the MP4 and rungs above 720p), filled in later.' },
-  WORKER_CONCURRENCY: { schema: Type.Integer({ minimum: 1, maximum: 64 }), default: '1', description: 'Preview jobs one worker runs at once.' },
-  LOG_LEVEL: { schema: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))), default: 'info', description: 'pino log level.' },
+  S3_ACCESS_KEY_ID: {
+    schema: Type.String({ minLength: 1 }),
+    default: undefined,
+    description: 'Default S3 access key for roles without their own.',
+  },
+  S3_SECRET_ACCESS_KEY: {
+    schema: Type.String({ minLength: 1 }),
+    default: undefined,
+    description: 'Default S3 secret key for roles without their own.',
+  },
+  PREVIEW_BACKLOG_SECONDS: {
+    schema: Type.Integer({ minimum: 1, maximum: 86400 }),
+    default: '120',
+    description:
+      'When the oldest waiting preview job is older than this, the api answers with Retry-After and new builds drop non-critical outputs (sprites, waveform; past 3× also the MP4 and rungs above 720p), filled in later.',
+  },
+  WORKER_CONCURRENCY: {
+    schema: Type.Integer({ minimum: 1, maximum: 64 }),
+    default: '1',
+    description: 'Preview jobs one worker runs at once.',
+  },
+  LOG_LEVEL: {
+    schema: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    default: 'info',
+    description: 'pino log level.',
+  },
 } as const satisfies Record<string, { schema: TSchema; default: string | undefined; description: string }>;
 
 export type ConfigVariable = keyof typeof configVariables;
@@ -74,7 +194,14 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   api: { host: string; port: number; publicUrl: string | undefined };
-  edge: { host: string; port: number; publicUrl: string | undefined; cacheDir: string; signingKey: string; signingKid: string };
+  edge: {
+    host: string;
+    port: number;
+    publicUrl: string | undefined;
+    cacheDir: string;
+    signingKey: string;
+    signingKid: string;
+  };
   previewTtlSeconds: number;
   uploadUrlTtlSeconds: number;
   uploadExpiryHours: number;
@@ -97,14 +224,21 @@ export interface Config {
   logLevel: string;
 }
 
-function readVariable(env: NodeJS.ProcessEnv, name: string, problems: { variable: string; message: string }[]): unknown {
+function readVariable(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  problems: { variable: string; message: string }[],
+): unknown {
   const spec = (configVariables as Record<string, { schema: TSchema; default: string | undefined }>)[name]!;
   const raw = env[name] === '' ? undefined : (env[name] ?? spec.default);
   if (raw === undefined) return undefined;
   const value = spec.schema.type === 'integer' ? (/^-?\d+$/.test(raw) ? Number(raw) : raw) : raw;
   if (!Value.Check(spec.schema, value)) {
     const first = Value.Errors(spec.schema, value).First();
-    problems.push({ variable: name, message: `invalid value ${JSON.stringify(raw)}: ${first?.message ?? 'does not match'}` });
+    problems.push({
+      variable: name,
+      message: `invalid value ${JSON.stringify(raw)}: ${first?.message ?? 'does not match'}`,
+    });
     return undefined;
   }
   return value;
@@ -119,7 +253,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const get = <T>(name: string) => readVariable(env, name, problems) as T;
   const require = <T>(name: string, why: string): T => {
     const value = get<T>(name);
-    if (value === undefined && !problems.some((p) => p.variable === name)) problems.push({ variable: name, message: `is required ${why}` });
+    if (value === undefined && !problems.some((p) => p.variable === name))
+      problems.push({ variable: name, message: `is required ${why}` });
     return value;
   };
 
@@ -131,12 +266,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const credentials = {} as Record<StorageRole, S3RoleCredentials>;
   for (const role of storageRoles) {
     const upper = role.toUpperCase();
-    const bucket = driver === 's3' ? require<string>(`S3_BUCKET_${upper}`, 'when STORAGE_DRIVER=s3') : get<string>(`S3_BUCKET_${upper}`);
+    const bucket =
+      driver === 's3'
+        ? require<string>(`S3_BUCKET_${upper}`, 'when STORAGE_DRIVER=s3')
+        : get<string>(`S3_BUCKET_${upper}`);
     buckets[role] = bucket ?? '';
     const accessKeyId = get<string>(`S3_ACCESS_KEY_ID_${upper}`) ?? fallbackKey;
     const secretAccessKey = get<string>(`S3_SECRET_ACCESS_KEY_${upper}`) ?? fallbackSecret;
     if (driver === 's3' && (!accessKeyId || !secretAccessKey)) {
-      problems.push({ variable: `S3_ACCESS_KEY_ID_${upper}`, message: `no credentials for the ${role} role: set S3_ACCESS_KEY_ID_${upper}/S3_SECRET_ACCESS_KEY_${upper} or S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY` });
+      problems.push({
+        variable: `S3_ACCESS_KEY_ID_${upper}`,
+        message: `no credentials for the ${role} role: set S3_ACCESS_KEY_ID_${upper}/S3_SECRET_ACCESS_KEY_${upper} or S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY`,
+      });
     }
     credentials[role] = { accessKeyId: accessKeyId ?? '', secretAccessKey: secretAccessKey ?? '' };
   }
@@ -144,7 +285,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config: Config = {
     databaseUrl: get<string>('DATABASE_URL'),
     dataDir,
-    api: { host: get<string>('API_HOST'), port: get<number>('API_PORT'), publicUrl: get<string>('PUBLIC_API_URL')?.replace(/\/+$/, '') },
+    api: {
+      host: get<string>('API_HOST'),
+      port: get<number>('API_PORT'),
+      publicUrl: get<string>('PUBLIC_API_URL')?.replace(/\/+$/, ''),
+    },
     edge: {
       host: get<string>('EDGE_HOST'),
       port: get<number>('EDGE_PORT'),
@@ -163,7 +308,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       driver,
       fs: {
         root: resolve(get<string>('STORAGE_FS_ROOT') ?? `${dataDir}/storage`),
-        signingKey: driver === 'fs' ? require<string>('STORAGE_SIGNING_KEY', 'with STORAGE_DRIVER=fs to sign presigned URLs (32+ random characters)') : (get<string>('STORAGE_SIGNING_KEY') ?? ''),
+        signingKey:
+          driver === 'fs'
+            ? require<string>('STORAGE_SIGNING_KEY', 'with STORAGE_DRIVER=fs to sign presigned URLs (32+ random characters)')
+            : (get<string>('STORAGE_SIGNING_KEY') ?? ''),
       },
       s3: {
         endpoint: get<string>('S3_ENDPOINT'),
@@ -182,7 +330,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 export function requireDatabaseUrl(config: Config): string {
-  if (!config.databaseUrl) throw new ConfigError([{ variable: 'DATABASE_URL', message: 'is required (or run `mediavault dev`, which starts an embedded PostgreSQL)' }]);
+  if (!config.databaseUrl)
+    throw new ConfigError([
+      {
+        variable: 'DATABASE_URL',
+        message: 'is required (or run `mediavault dev`, which starts an embedded PostgreSQL)',
+      },
+    ]);
   return config.databaseUrl;
 }
 

@@ -46,7 +46,8 @@ export const errors = {
   payloadTooLarge: (message: string) => new AppError('payload_too_large', message),
   checksumMismatch: (message: string, details?: Record<string, unknown>) =>
     new AppError('checksum_mismatch', message, details),
-  unprocessable: (message: string, details?: Record<string, unknown>) => new AppError('unprocessable', message, details),
+  unprocessable: (message: string, details?: Record<string, unknown>) =>
+    new AppError('unprocessable', message, details),
   unavailable: (message: string) => new AppError('unavailable', message),
 };
 

@@ -40,8 +40,34 @@ export const defaultPreviewProfile = 'default';
 
 /** Retry policy: promotion failures from bad bytes are final (the handler records them), transient ones retry. */
 export const sendOptions = {
-  promote: (uploadId: string) => ({ singletonKey: `promote:${uploadId}`, retryLimit: 3, retryDelay: 5, retryBackoff: true, expireInSeconds: 6 * 3600 }),
-  probe: (versionId: string) => ({ singletonKey: `probe:${versionId}`, retryLimit: 2, retryDelay: 5, retryBackoff: true }),
-  preview: (sha: string, profile: string, priority = 0) => ({ singletonKey: `preview:${sha}:${profile}`, priority, retryLimit: 2, retryDelay: 10, retryBackoff: true, expireInSeconds: 4 * 3600 }),
-  previewFill: (sha: string, profile: string) => ({ singletonKey: `preview-fill:${sha}:${profile}`, priority: 0, startAfter: 60, retryLimit: 2, retryDelay: 30, retryBackoff: true, expireInSeconds: 4 * 3600 }),
+  promote: (uploadId: string) => ({
+    singletonKey: `promote:${uploadId}`,
+    retryLimit: 3,
+    retryDelay: 5,
+    retryBackoff: true,
+    expireInSeconds: 6 * 3600,
+  }),
+  probe: (versionId: string) => ({
+    singletonKey: `probe:${versionId}`,
+    retryLimit: 2,
+    retryDelay: 5,
+    retryBackoff: true,
+  }),
+  preview: (sha: string, profile: string, priority = 0) => ({
+    singletonKey: `preview:${sha}:${profile}`,
+    priority,
+    retryLimit: 2,
+    retryDelay: 10,
+    retryBackoff: true,
+    expireInSeconds: 4 * 3600,
+  }),
+  previewFill: (sha: string, profile: string) => ({
+    singletonKey: `preview-fill:${sha}:${profile}`,
+    priority: 0,
+    startAfter: 60,
+    retryLimit: 2,
+    retryDelay: 30,
+    retryBackoff: true,
+    expireInSeconds: 4 * 3600,
+  }),
 };

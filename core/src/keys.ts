@@ -33,8 +33,14 @@ export function masterKey(sha: string): string {
  * LIST instead of up to 500 HEADs; a folder per batch, not per file).
  */
 export function stagingKey(orgId: string, uploadId: string, fileName: string, batchId?: string): string {
-  const safe = fileName.normalize('NFC').replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 200) || 'file';
-  return batchId === undefined ? `staging/${orgId}/${uploadId}_${safe}` : `staging/${orgId}/${batchId}/${uploadId}_${safe}`;
+  const safe =
+    fileName
+      .normalize('NFC')
+      .replace(/[^\p{L}\p{N}._-]+/gu, '_')
+      .slice(0, 200) || 'file';
+  return batchId === undefined
+    ? `staging/${orgId}/${uploadId}_${safe}`
+    : `staging/${orgId}/${batchId}/${uploadId}_${safe}`;
 }
 
 /** The organization of a staging key (also of the batch form and the earlier staging/<orgId>/<uploadId>/<name>). */

@@ -19,13 +19,20 @@ export interface PromotionMapping {
 /** Normalizes a collection path to NFC segments; refuses traversal and empty segments. */
 export function normalizeCollectionPath(path: string | undefined): string[] {
   if (path === undefined || path === '' || path === '/') return [];
-  const segments = path.normalize('NFC').replace(/^\/+|\/+$/g, '').split('/');
+  const segments = path
+    .normalize('NFC')
+    .replace(/^\/+|\/+$/g, '')
+    .split('/');
   for (const segment of segments) {
     if (segment === '' || segment === '.' || segment === '..') {
-      throw errors.badRequest(`collection path ${JSON.stringify(path)} has an empty, "." or ".." segment`, { field: 'mapping.collectionPath' });
+      throw errors.badRequest(`collection path ${JSON.stringify(path)} has an empty, "." or ".." segment`, {
+        field: 'mapping.collectionPath',
+      });
     }
     if (segment.length > 255 || /[\u0000-\u001f\\]/.test(segment)) {
-      throw errors.badRequest(`collection path segment ${JSON.stringify(segment)} is not allowed`, { field: 'mapping.collectionPath' });
+      throw errors.badRequest(`collection path segment ${JSON.stringify(segment)} is not allowed`, {
+        field: 'mapping.collectionPath',
+      });
     }
   }
   return segments;
@@ -33,8 +40,17 @@ export function normalizeCollectionPath(path: string | undefined): string[] {
 
 export function normalizeAssetName(name: string): string {
   const normalized = name.normalize('NFC').trim();
-  if (normalized === '' || normalized === '.' || normalized === '..' || /[\/\\\u0000-\u001f]/.test(normalized) || normalized.length > 255) {
-    throw errors.badRequest(`asset name ${JSON.stringify(name)} is not allowed: no slashes, control characters, "." or ".."`, { field: 'name' });
+  if (
+    normalized === '' ||
+    normalized === '.' ||
+    normalized === '..' ||
+    /[\/\\\u0000-\u001f]/.test(normalized) ||
+    normalized.length > 255
+  ) {
+    throw errors.badRequest(
+      `asset name ${JSON.stringify(name)} is not allowed: no slashes, control characters, "." or ".."`,
+      { field: 'name' },
+    );
   }
   return normalized;
 }
@@ -59,7 +75,8 @@ export function decidePromotionTarget(input: {
   explicitAsset: { id: string; versionShas: Record<string, string> } | null;
   sameNameAsset: { id: string; versionShas: Record<string, string> } | null;
 }): PromotionTarget {
-  if (!isSha256Hex(input.sha256)) throw errors.badRequest('sha256 must be 64 lowercase hex characters', { field: 'sha256' });
+  if (!isSha256Hex(input.sha256))
+    throw errors.badRequest('sha256 must be 64 lowercase hex characters', { field: 'sha256' });
   if (input.mapping.assetId) {
     if (!input.explicitAsset) throw errors.notFound('asset');
     const existing = versionWithSha(input.explicitAsset.versionShas, input.sha256);
@@ -86,10 +103,16 @@ export function retainUntil(now: Date, days: number): Date {
 }
 
 /** S3 multipart limits: parts 5 MiB–5 GiB, at most 10,000 parts. Picks the smallest power-of-two MiB size that fits. */
-export const multipartLimits = { minPartSize: 5 * 1024 ** 2, maxPartSize: 5 * 1024 ** 3, maxParts: 10_000, maxObjectSize: 5 * 1024 ** 4 };
+export const multipartLimits = {
+  minPartSize: 5 * 1024 ** 2,
+  maxPartSize: 5 * 1024 ** 3,
+  maxParts: 10_000,
+  maxObjectSize: 5 * 1024 ** 4,
+};
 
 export function choosePartSize(size: number, preferred = 16 * 1024 ** 2): number {
-  if (!Number.isSafeInteger(size) || size < 0) throw errors.badRequest('size must be a non-negative integer', { field: 'size' });
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw errors.badRequest('size must be a non-negative integer', { field: 'size' });
   if (size > multipartLimits.maxObjectSize) throw errors.payloadTooLarge(`size ${size} exceeds the 5 TiB object limit`);
   let partSize = Math.max(preferred, multipartLimits.minPartSize);
   while (Math.ceil(size / partSize) > multipartLimits.maxParts) partSize *= 2;

@@ -23,7 +23,16 @@ export type Action = (typeof actions)[number];
 const matrix: Record<ProjectRole, readonly Action[]> = {
   viewer: ['project.read', 'asset.read', 'playback'],
   reviewer: ['project.read', 'asset.read', 'playback', 'comment.write'],
-  editor: ['project.read', 'asset.read', 'playback', 'comment.write', 'upload.create', 'asset.promote', 'preview.request', 'share.create'],
+  editor: [
+    'project.read',
+    'asset.read',
+    'playback',
+    'comment.write',
+    'upload.create',
+    'asset.promote',
+    'preview.request',
+    'share.create',
+  ],
   admin: actions,
 };
 
@@ -40,7 +49,10 @@ export function isProjectRole(value: string): value is ProjectRole {
  * The caller's effective role in a project: organization admins are admins of
  * every project of their organization; otherwise their membership, if any.
  */
-export function effectiveRole(caller: { isOrgAdmin: boolean }, membershipRole: ProjectRole | null | undefined): ProjectRole | null {
+export function effectiveRole(
+  caller: { isOrgAdmin: boolean },
+  membershipRole: ProjectRole | null | undefined,
+): ProjectRole | null {
   if (caller.isOrgAdmin) return 'admin';
   return membershipRole ?? null;
 }

@@ -37,7 +37,11 @@ export async function openRuntime(): Promise<Runtime> {
   await ensureQueues(boss);
   const storages = createStoragesFromConfig(config, apiPublicUrl(config, config.api.port));
   return {
-    config, databaseUrl, pool, boss, storages,
+    config,
+    databaseUrl,
+    pool,
+    boss,
+    storages,
     close: async () => {
       await boss.stop({ graceful: true, timeout: 30_000 });
       await pool.end();

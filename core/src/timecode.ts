@@ -72,7 +72,9 @@ export function assertFrameRate(rate: FrameRate): FrameRate {
     });
   }
   if (rate.num / rate.den < 1 || rate.num / rate.den > 1000) {
-    throw errors.badRequest(`frame rate ${rate.num}/${rate.den} is outside 1–1000 fps`, { rate: `${rate.num}/${rate.den}` });
+    throw errors.badRequest(`frame rate ${rate.num}/${rate.den} is outside 1–1000 fps`, {
+      rate: `${rate.num}/${rate.den}`,
+    });
   }
   return rate;
 }
@@ -95,7 +97,8 @@ export function parseRate(text: string): FrameRate {
   if (/^\d+\.\d+$/.test(input)) {
     const decimal = Number(input);
     const ntscNominal = Math.round(decimal * 1.001);
-    if (Math.abs((ntscNominal * 1000) / 1001 - decimal) < 0.01) return assertFrameRate({ num: ntscNominal * 1000, den: 1001 });
+    if (Math.abs((ntscNominal * 1000) / 1001 - decimal) < 0.01)
+      return assertFrameRate({ num: ntscNominal * 1000, den: 1001 });
     if (Number.isInteger(decimal)) return assertFrameRate({ num: decimal, den: 1 });
   }
   throw errors.badRequest(
@@ -215,21 +218,29 @@ const TIMECODE = /^(\d{2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})$/;
 function parseLabel(tc: string, rate: FrameRate, dropFrame: boolean): number {
   const match = typeof tc === 'string' ? TIMECODE.exec(tc.trim()) : null;
   if (!match) {
-    throw errors.badRequest(`not a timecode: ${JSON.stringify(tc)} (expected HH:MM:SS:FF, or HH:MM:SS;FF for drop-frame)`);
+    throw errors.badRequest(
+      `not a timecode: ${JSON.stringify(tc)} (expected HH:MM:SS:FF, or HH:MM:SS;FF for drop-frame)`,
+    );
   }
   const [hh, mm, ss, ff] = [match[1], match[2], match[3], match[5]].map(Number) as [number, number, number, number];
   const fps = nominalFps(rate);
   if (hh > 23 || mm > 59 || ss > 59 || ff >= fps) {
-    throw errors.badRequest(`timecode ${tc} is out of range at ${formatRate(rate)} (frames 00–${fps - 1}, hours < 24)`, {
-      timecode: tc,
-      rate: formatRate(rate),
-    });
+    throw errors.badRequest(
+      `timecode ${tc} is out of range at ${formatRate(rate)} (frames 00–${fps - 1}, hours < 24)`,
+      {
+        timecode: tc,
+        rate: formatRate(rate),
+      },
+    );
   }
   if (dropFrame && ss === 0 && mm % 10 !== 0 && ff < droppedPerMinute(rate)) {
-    throw errors.badRequest(`timecode ${tc} does not exist in drop-frame: frames 0–${droppedPerMinute(rate) - 1} are skipped at this minute`, {
-      timecode: tc,
-      rate: formatRate(rate),
-    });
+    throw errors.badRequest(
+      `timecode ${tc} does not exist in drop-frame: frames 0–${droppedPerMinute(rate) - 1} are skipped at this minute`,
+      {
+        timecode: tc,
+        rate: formatRate(rate),
+      },
+    );
   }
   return labelToCount(hh, mm, ss, ff, rate, dropFrame);
 }
@@ -243,7 +254,9 @@ function parseLabel(tc: string, rate: FrameRate, dropFrame: boolean): number {
 export function timecodeToFrame(tc: string, rate: FrameRate, options: TimecodeOptions = {}): number {
   assertFrameRate(rate);
   const separator = typeof tc === 'string' ? TIMECODE.exec(tc.trim())?.[4] : undefined;
-  const dropFrame = resolveDropFrame(rate, { dropFrame: options.dropFrame ?? (separator !== undefined && separator !== ':') });
+  const dropFrame = resolveDropFrame(rate, {
+    dropFrame: options.dropFrame ?? (separator !== undefined && separator !== ':'),
+  });
   const label = parseLabel(tc, rate, dropFrame);
   const start = options.startTimecode === undefined ? 0 : parseLabel(options.startTimecode, rate, dropFrame);
   const day = framesPerDay(rate, dropFrame);

@@ -1,8 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { actions, can, effectiveRole, permissionMatrix, projectRoles } from '@mediavault/core/roles';
-import { choosePartSize, decidePromotionTarget, multipartLimits, normalizeAssetName, normalizeCollectionPath, partCount, retainUntil } from '@mediavault/core/promotion';
-import { isSha256Hex, masterKey, previewKeys, previewPathBelongsTo, stagingFolder, stagingKey, stagingKeyOrg } from '@mediavault/core/keys';
+import {
+  choosePartSize,
+  decidePromotionTarget,
+  multipartLimits,
+  normalizeAssetName,
+  normalizeCollectionPath,
+  partCount,
+  retainUntil,
+} from '@mediavault/core/promotion';
+import {
+  isSha256Hex,
+  masterKey,
+  previewKeys,
+  previewPathBelongsTo,
+  stagingFolder,
+  stagingKey,
+  stagingKeyOrg,
+} from '@mediavault/core/keys';
 import { AppError } from '@mediavault/core/errors';
 
 const sha = 'ab'.repeat(32);
@@ -12,7 +28,9 @@ test('permission matrix: each role is a superset of the one below', () => {
   const m = permissionMatrix();
   assert.deepEqual(Object.keys(m), [...projectRoles]);
   for (let i = 1; i < projectRoles.length; i++) {
-    for (const a of actions) if (m[projectRoles[i - 1]!][a]) assert.ok(m[projectRoles[i]!][a], `${projectRoles[i]} ⊇ ${projectRoles[i - 1]} on ${a}`);
+    for (const a of actions)
+      if (m[projectRoles[i - 1]!][a])
+        assert.ok(m[projectRoles[i]!][a], `${projectRoles[i]} ⊇ ${projectRoles[i - 1]} on ${a}`);
   }
   assert.equal(can('viewer', 'upload.create'), false);
   assert.equal(can('viewer', 'playback'), true);
@@ -78,23 +96,52 @@ test('collection paths and asset names are normalized and refuse traversal', () 
 
 test('promotion target: idempotent on same bytes, version stack on same name, new asset otherwise', () => {
   const base = { mapping: { projectId: 'p' }, fileName: 'clip.mov', sha256: sha };
-  assert.deepEqual(decidePromotionTarget({ ...base, explicitAsset: null, sameNameAsset: null }), { kind: 'new-asset', name: 'clip.mov' });
+  assert.deepEqual(decidePromotionTarget({ ...base, explicitAsset: null, sameNameAsset: null }), {
+    kind: 'new-asset',
+    name: 'clip.mov',
+  });
   assert.deepEqual(
     decidePromotionTarget({ ...base, explicitAsset: null, sameNameAsset: { id: 'a1', versionShas: { v1: other } } }),
     { kind: 'new-version', assetId: 'a1' },
   );
   assert.deepEqual(
-    decidePromotionTarget({ ...base, explicitAsset: null, sameNameAsset: { id: 'a1', versionShas: { v1: other, v2: sha } } }),
+    decidePromotionTarget({
+      ...base,
+      explicitAsset: null,
+      sameNameAsset: { id: 'a1', versionShas: { v1: other, v2: sha } },
+    }),
     { kind: 'existing-version', assetId: 'a1', versionId: 'v2' },
   );
   assert.deepEqual(
-    decidePromotionTarget({ ...base, mapping: { projectId: 'p', assetId: 'a9' }, explicitAsset: { id: 'a9', versionShas: {} }, sameNameAsset: null }),
+    decidePromotionTarget({
+      ...base,
+      mapping: { projectId: 'p', assetId: 'a9' },
+      explicitAsset: { id: 'a9', versionShas: {} },
+      sameNameAsset: null,
+    }),
     { kind: 'new-version', assetId: 'a9' },
   );
-  assert.throws(() => decidePromotionTarget({ ...base, mapping: { projectId: 'p', assetId: 'a9' }, explicitAsset: null, sameNameAsset: null }), /not found/);
-  assert.throws(() => decidePromotionTarget({ ...base, sha256: 'nothex', explicitAsset: null, sameNameAsset: null }), /sha256/);
+  assert.throws(
+    () =>
+      decidePromotionTarget({
+        ...base,
+        mapping: { projectId: 'p', assetId: 'a9' },
+        explicitAsset: null,
+        sameNameAsset: null,
+      }),
+    /not found/,
+  );
+  assert.throws(
+    () => decidePromotionTarget({ ...base, sha256: 'nothex', explicitAsset: null, sameNameAsset: null }),
+    /sha256/,
+  );
   assert.deepEqual(
-    decidePromotionTarget({ ...base, mapping: { projectId: 'p', assetName: 'Hero shot' }, explicitAsset: null, sameNameAsset: null }),
+    decidePromotionTarget({
+      ...base,
+      mapping: { projectId: 'p', assetName: 'Hero shot' },
+      explicitAsset: null,
+      sameNameAsset: null,
+    }),
     { kind: 'new-asset', name: 'Hero shot' },
   );
 });
@@ -107,7 +154,9 @@ test('part size fits S3 limits: 5 MiB–5 GiB and at most 10,000 parts', () => {
   const size = choosePartSize(large);
   assert.ok(partCount(large, size) <= multipartLimits.maxParts);
   const max = choosePartSize(multipartLimits.maxObjectSize);
-  assert.ok(max <= multipartLimits.maxPartSize && partCount(multipartLimits.maxObjectSize, max) <= multipartLimits.maxParts);
+  assert.ok(
+    max <= multipartLimits.maxPartSize && partCount(multipartLimits.maxObjectSize, max) <= multipartLimits.maxParts,
+  );
   assert.throws(() => choosePartSize(multipartLimits.maxObjectSize + 1), /exceeds/);
   assert.throws(() => choosePartSize(-1), /non-negative/);
   assert.equal(choosePartSize(10, 1024), multipartLimits.minPartSize, 'never below 5 MiB');

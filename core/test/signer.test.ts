@@ -111,7 +111,10 @@ test('signing refuses claims that could never verify', () => {
 });
 
 test('edgeUrl puts the token in the path before the preview path', () => {
-  assert.equal(edgeUrl('http://edge.test', 'T.S', `hls/${sha}/master.m3u8`), `http://edge.test/v/T.S/hls/${sha}/master.m3u8`);
+  assert.equal(
+    edgeUrl('http://edge.test', 'T.S', `hls/${sha}/master.m3u8`),
+    `http://edge.test/v/T.S/hls/${sha}/master.m3u8`,
+  );
   assert.equal(edgeUrl('http://edge.test/', 'T.S', `/mp4/${sha}.mp4`), `http://edge.test/v/T.S/mp4/${sha}.mp4`);
   assert.equal(edgeUrl('https://cdn.test/media', 'T.S', 'x'), 'https://cdn.test/media/v/T.S/x');
 });

@@ -59,11 +59,23 @@ describe('fs multipart with a layout: parts written in place, completion without
 
   const uploadDir = (uploadId: string) => join(staging.roleRoot, '.multipart', uploadId);
   const dataFile = (uploadId: string) => join(uploadDir(uploadId), 'data');
-  const exists = (path: string) => access(path).then(() => true, () => false);
+  const exists = (path: string) =>
+    access(path).then(
+      () => true,
+      () => false,
+    );
 
-  async function putPart(key: string, uploadId: string, partNumber: number, body: Buffer, options: { checksumSha256?: string } = {}): Promise<Response> {
+  async function putPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Buffer,
+    options: { checksumSha256?: string } = {},
+  ): Promise<Response> {
     const url = await staging.presignUploadPart(key, uploadId, partNumber, 300, options);
-    const headers: Record<string, string> = options.checksumSha256 ? { 'x-amz-checksum-sha256': options.checksumSha256 } : {};
+    const headers: Record<string, string> = options.checksumSha256
+      ? { 'x-amz-checksum-sha256': options.checksumSha256 }
+      : {};
     return fetch(url, { method: 'PUT', body: new Uint8Array(body), headers });
   }
 
@@ -81,7 +93,10 @@ describe('fs multipart with a layout: parts written in place, completion without
     const key = 'layout/out-of-order.mov';
     const object = bytes(SIZE, 1);
     const parts = split(object, PART);
-    const { uploadId } = await staging.createMultipartUpload(key, { contentType: 'video/quicktime', layout: { size: SIZE, partSize: PART } });
+    const { uploadId } = await staging.createMultipartUpload(key, {
+      contentType: 'video/quicktime',
+      layout: { size: SIZE, partSize: PART },
+    });
     assert.equal((await stat(dataFile(uploadId))).size, SIZE, 'the data file is sized up front');
 
     // Part 2 carries its checksum (signed and sent), the others none.
@@ -89,10 +104,18 @@ describe('fs multipart with a layout: parts written in place, completion without
     assert.equal(second.status, 200, await second.text());
     const etags = await putAll(key, uploadId, parts, [5, 1, 4, 3]);
     etags[1] = second.headers.get('etag')!;
-    assert.deepEqual(etags, parts.map((p) => `"${sha256hex(p)}"`), 'a part ETag is its sha256, as without layout');
+    assert.deepEqual(
+      etags,
+      parts.map((p) => `"${sha256hex(p)}"`),
+      'a part ETag is its sha256, as without layout',
+    );
     const { ino } = await stat(dataFile(uploadId));
 
-    const result = await staging.completeMultipartUpload(key, uploadId, etags.map((etag, i) => ({ partNumber: i + 1, etag })));
+    const result = await staging.completeMultipartUpload(
+      key,
+      uploadId,
+      etags.map((etag, i) => ({ partNumber: i + 1, etag })),
+    );
     assert.equal(result.sha256, sha256hex(object));
     const published = await stat(join(staging.roleRoot, key));
     assert.equal(published.ino, ino, 'published by rename: no copy');
@@ -114,14 +137,24 @@ describe('fs multipart with a layout: parts written in place, completion without
       if (layout) {
         // Recorded under the same names as part files, as empty markers: the bytes are in `data`.
         const names = (await readdir(uploadDir(uploadId))).sort();
-        assert.deepEqual(names, ['data', ...[1, 3, 5].map((n) => `${n}.${sha256hex(parts[n - 1]!)}`), 'upload.json'].sort());
-        for (const n of [1, 3, 5]) assert.equal((await stat(join(uploadDir(uploadId), `${n}.${sha256hex(parts[n - 1]!)}`))).size, 0);
+        assert.deepEqual(
+          names,
+          ['data', ...[1, 3, 5].map((n) => `${n}.${sha256hex(parts[n - 1]!)}`), 'upload.json'].sort(),
+        );
+        for (const n of [1, 3, 5])
+          assert.equal((await stat(join(uploadDir(uploadId), `${n}.${sha256hex(parts[n - 1]!)}`))).size, 0);
       }
     }
     assert.deepEqual(listed[1], listed[0]);
-    assert.deepEqual(listed[1], [1, 3, 5].map((n) => ({
-      partNumber: n, etag: `"${sha256hex(parts[n - 1]!)}"`, size: parts[n - 1]!.length, checksumSha256: sha256b64(parts[n - 1]!),
-    })));
+    assert.deepEqual(
+      listed[1],
+      [1, 3, 5].map((n) => ({
+        partNumber: n,
+        etag: `"${sha256hex(parts[n - 1]!)}"`,
+        size: parts[n - 1]!.length,
+        checksumSha256: sha256b64(parts[n - 1]!),
+      })),
+    );
   });
 
   it('refuses a part of the wrong size with 400 before writing, and keeps the part already recorded', async () => {
@@ -132,7 +165,12 @@ describe('fs multipart with a layout: parts written in place, completion without
     const etags = await putAll(key, uploadId, parts, [1, 2, 3, 4, 5]);
     const before = await staging.listParts(key, uploadId);
 
-    for (const [n, body] of [[2, bytes(PART + 1, 9)], [2, bytes(PART - 1, 9)], [5, bytes(PART, 9)], [5, bytes(99_999, 9)]] as const) {
+    for (const [n, body] of [
+      [2, bytes(PART + 1, 9)],
+      [2, bytes(PART - 1, 9)],
+      [5, bytes(PART, 9)],
+      [5, bytes(99_999, 9)],
+    ] as const) {
       const res = await putPart(key, uploadId, n, body);
       assert.equal(res.status, 400, `part ${n} of ${body.length} bytes`);
       const error = await errorOf(res);
@@ -144,7 +182,11 @@ describe('fs multipart with a layout: parts written in place, completion without
     assert.match((await errorOf(past)).message, /past the last part: this upload has 5 parts/);
 
     assert.deepEqual(await staging.listParts(key, uploadId), before);
-    const result = await staging.completeMultipartUpload(key, uploadId, etags.map((etag, i) => ({ partNumber: i + 1, etag })));
+    const result = await staging.completeMultipartUpload(
+      key,
+      uploadId,
+      etags.map((etag, i) => ({ partNumber: i + 1, etag })),
+    );
     assert.equal(result.sha256, sha256hex(object), 'the refused parts changed no byte');
   });
 
@@ -167,11 +209,17 @@ describe('fs multipart with a layout: parts written in place, completion without
     await staging.writeUploadPart(key, uploadId, 1, parts[0]!);
     assert.equal((await staging.listParts(key, uploadId)).length, 1);
     // A short re-send overwrote part of the recorded bytes: the record goes, so a resume sends the part again.
-    await assert.rejects(staging.writeUploadPart(key, uploadId, 1, Readable.from([bytes(1000, 6)])), isAppErrorWith('bad_request', /not 1000/));
+    await assert.rejects(
+      staging.writeUploadPart(key, uploadId, 1, Readable.from([bytes(1000, 6)])),
+      isAppErrorWith('bad_request', /not 1000/),
+    );
     assert.deepEqual(await staging.listParts(key, uploadId), []);
     // A stream whose first chunk is already too long touched nothing and withdraws nothing.
     await staging.writeUploadPart(key, uploadId, 1, parts[0]!);
-    await assert.rejects(staging.writeUploadPart(key, uploadId, 1, Readable.from([bytes(PART + 1, 7)])), isAppErrorWith('bad_request'));
+    await assert.rejects(
+      staging.writeUploadPart(key, uploadId, 1, Readable.from([bytes(PART + 1, 7)])),
+      isAppErrorWith('bad_request'),
+    );
     assert.equal((await staging.listParts(key, uploadId)).length, 1);
   });
 
@@ -196,15 +244,27 @@ describe('fs multipart with a layout: parts written in place, completion without
     assert.equal(res.status, 200);
     etags[2] = res.headers.get('etag')!;
     const listed = await staging.listParts(key, uploadId);
-    assert.deepEqual(listed.map((p) => p.partNumber), [1, 2, 3, 4, 5], 'one record per part number');
+    assert.deepEqual(
+      listed.map((p) => p.partNumber),
+      [1, 2, 3, 4, 5],
+      'one record per part number',
+    );
     assert.equal(listed[2]!.etag, `"${sha256hex(replacement)}"`);
     // Completing with the replaced part's ETag is refused, naming the part.
     await assert.rejects(
-      staging.completeMultipartUpload(key, uploadId, [1, 2, 3, 4, 5].map((n) => ({ partNumber: n, etag: `"${sha256hex(parts[n - 1]!)}"` }))),
+      staging.completeMultipartUpload(
+        key,
+        uploadId,
+        [1, 2, 3, 4, 5].map((n) => ({ partNumber: n, etag: `"${sha256hex(parts[n - 1]!)}"` })),
+      ),
       isAppErrorWith('bad_request', /part 3: ETag/),
     );
     const expected = Buffer.concat([parts[0]!, parts[1]!, replacement, parts[3]!, parts[4]!]);
-    const result = await staging.completeMultipartUpload(key, uploadId, etags.map((etag, i) => ({ partNumber: i + 1, etag })));
+    const result = await staging.completeMultipartUpload(
+      key,
+      uploadId,
+      etags.map((etag, i) => ({ partNumber: i + 1, etag })),
+    );
     assert.equal(result.sha256, sha256hex(expected));
     assert.deepEqual(await buffer(await staging.get(key)), expected);
   });
@@ -219,23 +279,38 @@ describe('fs multipart with a layout: parts written in place, completion without
     const other = bytes(PART, 99);
     let resume!: () => void;
     const stalled = new Promise<void>((resolve) => (resume = resolve));
-    const slowBody = Readable.from((async function* () {
-      yield other.subarray(0, PART / 2);
-      await stalled;
-      yield other.subarray(PART / 2);
-    })());
+    const slowBody = Readable.from(
+      (async function* () {
+        yield other.subarray(0, PART / 2);
+        await stalled;
+        yield other.subarray(PART / 2);
+      })(),
+    );
     const first = staging.writeUploadPart(key, uploadId, 2, slowBody);
-    for (let i = 0; i < 200 && !(await exists(join(uploadDir(uploadId), '2.writing'))); i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 200 && !(await exists(join(uploadDir(uploadId), '2.writing'))); i++)
+      await new Promise((r) => setTimeout(r, 5));
     // … request B sends all of part 2 meanwhile, then A finishes and is recorded last.
     assert.equal((await putPart(key, uploadId, 2, parts[1]!)).status, 200);
     resume();
     etags[1] = (await first).etag;
     assert.ok(await exists(join(uploadDir(uploadId), '2.overlapped')), 'B found A in flight and marked the part');
 
-    const complete = () => staging.completeMultipartUpload(key, uploadId, etags.map((etag, i) => ({ partNumber: i + 1, etag })));
-    await assert.rejects(complete(), isAppErrorWith('bad_request', /part 2: the bytes at its place are not the part that was recorded/));
+    const complete = () =>
+      staging.completeMultipartUpload(
+        key,
+        uploadId,
+        etags.map((etag, i) => ({ partNumber: i + 1, etag })),
+      );
+    await assert.rejects(
+      complete(),
+      isAppErrorWith('bad_request', /part 2: the bytes at its place are not the part that was recorded/),
+    );
     assert.equal(await staging.head(key), null, 'nothing published');
-    assert.deepEqual((await staging.listParts(key, uploadId)).map((p) => p.partNumber), [1, 3, 4, 5], 'part 2 is to be sent again');
+    assert.deepEqual(
+      (await staging.listParts(key, uploadId)).map((p) => p.partNumber),
+      [1, 3, 4, 5],
+      'part 2 is to be sent again',
+    );
     await assert.rejects(complete(), isAppErrorWith('bad_request', /part 2 was never uploaded/));
 
     etags[1] = (await putPart(key, uploadId, 2, parts[1]!)).headers.get('etag')!;
@@ -256,7 +331,11 @@ describe('fs multipart with a layout: parts written in place, completion without
     await data.close();
     const changed = Buffer.from(object);
     changed.write('garbage', PART + 150_000);
-    const result = await staging.completeMultipartUpload(key, uploadId, etags.map((etag, i) => ({ partNumber: i + 1, etag })));
+    const result = await staging.completeMultipartUpload(
+      key,
+      uploadId,
+      etags.map((etag, i) => ({ partNumber: i + 1, etag })),
+    );
     assert.equal(result.sha256, sha256hex(changed));
     assert.notEqual(result.sha256, sha256hex(object));
   });
@@ -267,12 +346,25 @@ describe('fs multipart with a layout: parts written in place, completion without
     const { uploadId } = await staging.createMultipartUpload(key, { layout: { size: SIZE, partSize: PART } });
     const etags = await putAll(key, uploadId, parts, [1, 2, 3]);
     await assert.rejects(
-      staging.completeMultipartUpload(key, uploadId, etags.map((etag, i) => ({ partNumber: i + 1, etag }))),
+      staging.completeMultipartUpload(
+        key,
+        uploadId,
+        etags.map((etag, i) => ({ partNumber: i + 1, etag })),
+      ),
       isAppErrorWith('bad_request', /this upload has 5 parts/),
     );
     assert.equal(await staging.head(key), null);
-    for (const layout of [{ size: -1, partSize: 10 }, { size: 10, partSize: 0 }, { size: 1.5, partSize: 1 }, { size: 10_001, partSize: 1 }]) {
-      await assert.rejects(staging.createMultipartUpload('layout/bad', { layout }), isAppErrorWith('bad_request', /layout/), JSON.stringify(layout));
+    for (const layout of [
+      { size: -1, partSize: 10 },
+      { size: 10, partSize: 0 },
+      { size: 1.5, partSize: 1 },
+      { size: 10_001, partSize: 1 },
+    ]) {
+      await assert.rejects(
+        staging.createMultipartUpload('layout/bad', { layout }),
+        isAppErrorWith('bad_request', /layout/),
+        JSON.stringify(layout),
+      );
     }
   });
 
@@ -288,9 +380,14 @@ describe('fs multipart with a layout: parts written in place, completion without
   it('a completion onto a retained key is refused and the upload, data file included, is kept', async () => {
     const masters = new FsStorage('masters', { root, publicUrl: server.publicUrl, signingKey: 'layout-test-key' });
     await masters.put('retained/layout', Buffer.from('v1'), { retainUntil: new Date(Date.now() + 60_000) });
-    const { uploadId } = await masters.createMultipartUpload('retained/layout', { layout: { size: 2, partSize: PART } });
+    const { uploadId } = await masters.createMultipartUpload('retained/layout', {
+      layout: { size: 2, partSize: PART },
+    });
     const part = await masters.writeUploadPart('retained/layout', uploadId, 1, Buffer.from('v2'));
-    await assert.rejects(masters.completeMultipartUpload('retained/layout', uploadId, [{ partNumber: 1, etag: part.etag }]), isAppErrorWith('conflict'));
+    await assert.rejects(
+      masters.completeMultipartUpload('retained/layout', uploadId, [{ partNumber: 1, etag: part.etag }]),
+      isAppErrorWith('conflict'),
+    );
     assert.equal((await buffer(await masters.get('retained/layout'))).toString(), 'v1');
     assert.equal((await masters.listParts('retained/layout', uploadId)).length, 1);
     assert.equal((await stat(join(masters.roleRoot, '.multipart', uploadId, 'data'))).size, 2);

@@ -16,13 +16,31 @@ describe('fs key safety', () => {
     }
   });
   it('refuses traversal, absolute paths, backslashes, empty segments, control characters, internals', () => {
-    for (const key of ['', '..', '../x', 'a/..', 'a/../b', '.', './a', '/a', 'a\\b', 'a//b', 'a/', 'a\nb', '.tmp/x', '.multipart', '.retention/a', 'x'.repeat(1025)]) {
+    for (const key of [
+      '',
+      '..',
+      '../x',
+      'a/..',
+      'a/../b',
+      '.',
+      './a',
+      '/a',
+      'a\\b',
+      'a//b',
+      'a/',
+      'a\nb',
+      '.tmp/x',
+      '.multipart',
+      '.retention/a',
+      'x'.repeat(1025),
+    ]) {
       assert.throws(() => assertSafeKey(key), badRequest, JSON.stringify(key));
     }
   });
   it('upload ids are 128-bit hex only', () => {
     assert.equal(isFsUploadId('0123456789abcdef0123456789abcdef'), true);
-    for (const id of ['', '../x', '0123456789ABCDEF0123456789ABCDEF', '0123456789abcdef0123456789abcde']) assert.equal(isFsUploadId(id), false);
+    for (const id of ['', '../x', '0123456789ABCDEF0123456789ABCDEF', '0123456789abcdef0123456789abcde'])
+      assert.equal(isFsUploadId(id), false);
   });
 });
 
@@ -35,9 +53,16 @@ describe('multipart rules shared by both drivers', () => {
     for (const s of [0, 604_801, 2.5]) assert.throws(() => assertPresignExpiry(s), badRequest);
   });
   it('completion lists parts ascending and contiguous from 1', () => {
-    assertCompletionOrder([{ partNumber: 1, etag: 'a' }, { partNumber: 2, etag: 'b' }]);
+    assertCompletionOrder([
+      { partNumber: 1, etag: 'a' },
+      { partNumber: 2, etag: 'b' },
+    ]);
     for (const order of [[], [2], [1, 3], [2, 1], [1, 1]]) {
-      assert.throws(() => assertCompletionOrder(order.map((partNumber) => ({ partNumber, etag: 'e' }))), badRequest, JSON.stringify(order));
+      assert.throws(
+        () => assertCompletionOrder(order.map((partNumber) => ({ partNumber, etag: 'e' }))),
+        badRequest,
+        JSON.stringify(order),
+      );
     }
   });
 });

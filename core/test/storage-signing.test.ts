@@ -47,7 +47,11 @@ describe('fs presigned URL signing', () => {
       { expires: part.expires + 3600 }, // a stretched expiry is a bad signature, not a valid URL
     ];
     for (const change of changes) {
-      assert.deepEqual(verifyFsSignature({ ...part, ...change }, sig, KEY, NOW), { ok: false, reason: 'bad_signature' }, JSON.stringify(change));
+      assert.deepEqual(
+        verifyFsSignature({ ...part, ...change }, sig, KEY, NOW),
+        { ok: false, reason: 'bad_signature' },
+        JSON.stringify(change),
+      );
     }
     assert.deepEqual(verifyFsSignature(part, sig, 'other-key', NOW), { ok: false, reason: 'bad_signature' });
     assert.deepEqual(verifyFsSignature(part, sig.slice(0, -2), KEY, NOW), { ok: false, reason: 'bad_signature' });
@@ -79,7 +83,14 @@ describe('fs presigned URL signing', () => {
   });
 
   it('a GET URL carries no upload fields and parses as GET', () => {
-    const get: FsSignedFields = { method: 'GET', role: 'previews', key: 'mp4/x.mp4', uploadId: '', partNumber: 0, expires: NOW };
+    const get: FsSignedFields = {
+      method: 'GET',
+      role: 'previews',
+      key: 'mp4/x.mp4',
+      uploadId: '',
+      partNumber: 0,
+      expires: NOW,
+    };
     const url = new URL(buildFsPresignedUrl('https://media.example/api', get, KEY));
     assert.equal(url.pathname, '/api/storage/previews/mp4/x.mp4');
     assert.equal(url.searchParams.has('uploadId'), false);
@@ -90,7 +101,12 @@ describe('fs presigned URL signing', () => {
 
   it('a whole-object PUT URL carries its checksum, no upload fields, and parses back as PUT', () => {
     const put: FsSignedFields = {
-      method: 'PUT', role: 'staging', key: 'staging/o/u/small.wav', uploadId: '', partNumber: 0, expires: NOW,
+      method: 'PUT',
+      role: 'staging',
+      key: 'staging/o/u/small.wav',
+      uploadId: '',
+      partNumber: 0,
+      expires: NOW,
       checksumSha256: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=',
     };
     const url = new URL(buildFsPresignedUrl('http://127.0.0.1:8080', put, KEY));
@@ -106,16 +122,29 @@ describe('fs presigned URL signing', () => {
     const stripped = parseFsPresignedUrl(url.pathname + url.search);
     assert.ok(stripped.ok);
     assert.equal(stripped.value.fields.method, 'GET');
-    assert.deepEqual(verifyFsSignature(stripped.value.fields, stripped.value.signature, KEY, NOW), { ok: false, reason: 'bad_signature' });
+    assert.deepEqual(verifyFsSignature(stripped.value.fields, stripped.value.signature, KEY, NOW), {
+      ok: false,
+      reason: 'bad_signature',
+    });
   });
 
   it('refuses to build a whole-object PUT URL without a checksum, or a GET URL with one', () => {
     assert.throws(
-      () => buildFsPresignedUrl('http://x', { method: 'PUT', role: 'staging', key: 'k', uploadId: '', partNumber: 0, expires: NOW }, KEY),
+      () =>
+        buildFsPresignedUrl(
+          'http://x',
+          { method: 'PUT', role: 'staging', key: 'k', uploadId: '', partNumber: 0, expires: NOW },
+          KEY,
+        ),
       /checksumSha256/,
     );
     assert.throws(
-      () => buildFsPresignedUrl('http://x', { method: 'GET', role: 'staging', key: 'k', uploadId: '', partNumber: 0, expires: NOW, checksumSha256: 'x' }, KEY),
+      () =>
+        buildFsPresignedUrl(
+          'http://x',
+          { method: 'GET', role: 'staging', key: 'k', uploadId: '', partNumber: 0, expires: NOW, checksumSha256: 'x' },
+          KEY,
+        ),
       /GET/,
     );
   });

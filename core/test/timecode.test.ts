@@ -90,7 +90,11 @@ describe('seconds ⇄ frames', () => {
     // 0.12 * 25 and 0.7 * 30 etc. are not exact in binary; each must land on the frame it starts.
     for (const rate of [r25, r2997, r5994, r23976, frameRates['30'], frameRates['50']]) {
       for (let frame = 0; frame < 20_000; frame += 7) {
-        assert.equal(secondsToFrame(frameToSeconds(frame, rate), rate), frame, `${rate.num}/${rate.den} frame ${frame}`);
+        assert.equal(
+          secondsToFrame(frameToSeconds(frame, rate), rate),
+          frame,
+          `${rate.num}/${rate.den} frame ${frame}`,
+        );
       }
     }
     assert.equal(secondsToFrame(0.12, r25), 3);

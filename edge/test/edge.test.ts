@@ -53,7 +53,8 @@ function observedStorage(inner: Storage, gets: string[], outage: { down: boolean
         return async (key: string, range?: ByteRange): Promise<Readable> => {
           gets.push(key);
           await gate;
-          if (outage.down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9000'), { code: 'ECONNREFUSED' });
+          if (outage.down)
+            throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9000'), { code: 'ECONNREFUSED' });
           return target.get(key, range);
         };
       }
@@ -187,7 +188,11 @@ test('Range requests get 206 with exactly those bytes, 416 beyond the end, and H
 
   const preflight = await fetch(url, {
     method: 'OPTIONS',
-    headers: { origin: 'http://api.test', 'access-control-request-method': 'GET', 'access-control-request-headers': 'range' },
+    headers: {
+      origin: 'http://api.test',
+      'access-control-request-method': 'GET',
+      'access-control-request-headers': 'range',
+    },
   });
   assert.equal(preflight.status, 204);
   assert.match(preflight.headers.get('access-control-allow-headers')!, /Range/);

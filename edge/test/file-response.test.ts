@@ -18,20 +18,39 @@ test('no Range: the whole file', () => {
 
 test('a single byte range: 206 with its Content-Range', () => {
   assert.deepEqual(planFileResponse(file, { range: 'bytes=10-19' }), {
-    status: 206, etag, start: 10, end: 19, length: 10, contentRange: 'bytes 10-19/1000',
+    status: 206,
+    etag,
+    start: 10,
+    end: 19,
+    length: 10,
+    contentRange: 'bytes 10-19/1000',
   });
   assert.deepEqual(planFileResponse(file, { range: 'bytes=990-5000' }), {
-    status: 206, etag, start: 990, end: 999, length: 10, contentRange: 'bytes 990-999/1000',
+    status: 206,
+    etag,
+    start: 990,
+    end: 999,
+    length: 10,
+    contentRange: 'bytes 990-999/1000',
   });
   assert.deepEqual(planFileResponse(file, { range: 'bytes=-100' }), {
-    status: 206, etag, start: 900, end: 999, length: 100, contentRange: 'bytes 900-999/1000',
+    status: 206,
+    etag,
+    start: 900,
+    end: 999,
+    length: 100,
+    contentRange: 'bytes 900-999/1000',
   });
   // Overlapping ranges combine into one.
   assert.equal(planFileResponse(file, { range: 'bytes=0-9,5-19' }).status, 206);
 });
 
 test('unsatisfiable ranges: 416 with the size', () => {
-  assert.deepEqual(planFileResponse(file, { range: 'bytes=1000-' }), { status: 416, etag, contentRange: 'bytes */1000' });
+  assert.deepEqual(planFileResponse(file, { range: 'bytes=1000-' }), {
+    status: 416,
+    etag,
+    contentRange: 'bytes */1000',
+  });
   assert.equal(planFileResponse({ size: 0, mtimeMs: 1 }, { range: 'bytes=0-' }).status, 416);
 });
 

@@ -50,7 +50,9 @@ export function readConfig(search: string): PlayerConfig {
   }
   const dropFrame = params.get('df') === '1';
   if (dropFrame && !isDropFrameRate(rate)) {
-    throw new PlayerConfigError(`This link asks for drop-frame timecode, which does not exist at ${formatRate(rate)} fps.`);
+    throw new PlayerConfigError(
+      `This link asks for drop-frame timecode, which does not exist at ${formatRate(rate)} fps.`,
+    );
   }
   const startTimecode = params.get('tc') || (dropFrame ? '00:00:00;00' : '00:00:00:00');
   try {

@@ -8,7 +8,14 @@
  */
 import Hls, { ErrorTypes, Events, type ErrorData } from 'hls.js';
 import { frameToSeconds, frameToTimecode, secondsToFrame } from '@mediavault/core/timecode';
-import { describeRate, messageForLoadFailure, messages, PlayerConfigError, readConfig, type PlayerConfig } from './config.ts';
+import {
+  describeRate,
+  messageForLoadFailure,
+  messages,
+  PlayerConfigError,
+  readConfig,
+  type PlayerConfig,
+} from './config.ts';
 
 interface PlayerState {
   currentTime: number;
@@ -40,7 +47,12 @@ const playButton = element<HTMLButtonElement>('play');
 const stepBackButton = element<HTMLButtonElement>('step-back');
 const stepForwardButton = element<HTMLButtonElement>('step-forward');
 
-const state: Omit<PlayerState, 'currentTime'> = { frame: 0, timecode: timecodeOutput.value, error: null, firstFrameTime: 0 };
+const state: Omit<PlayerState, 'currentTime'> = {
+  frame: 0,
+  timecode: timecodeOutput.value,
+  error: null,
+  firstFrameTime: 0,
+};
 window.mediavaultPlayer = { state: () => ({ currentTime: video.currentTime, ...state }) };
 
 function showError(message: string): void {

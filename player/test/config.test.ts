@@ -27,7 +27,10 @@ describe('reviewer page configuration', () => {
 
   test('a link that cannot play says why, in words for a reviewer', () => {
     const fails = (search: string, message: RegExp) =>
-      assert.throws(() => readConfig(search), (err: unknown) => err instanceof PlayerConfigError && message.test(err.message));
+      assert.throws(
+        () => readConfig(search),
+        (err: unknown) => err instanceof PlayerConfigError && message.test(err.message),
+      );
     fails('', /does not say which video to play/);
     fails(query({ src: 'not a url' }), /not a URL/);
     fails(query({ src: 'javascript:alert(1)' }), /must be http or https/);

@@ -56,16 +56,49 @@ async function makeHls(dir: string, preset: string): Promise<void> {
   const video = [`color=c=black:s=640x360:r=${FPS}:d=${SECONDS}`, ...blocks].join(',');
   await mkdir(dir, { recursive: true });
   await run('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', video,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${SECONDS}`,
-    '-c:v', 'libx264', '-preset', preset, '-pix_fmt', 'yuv420p',
-    '-g', String(FPS), '-keyint_min', String(FPS), '-sc_threshold', '0',
-    '-c:a', 'aac', '-b:a', '64k', '-shortest',
-    '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod',
-    '-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4',
-    '-hls_segment_filename', join(dir, 'seg_%03d.m4s'),
-    '-master_pl_name', 'master.m3u8',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    video,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=48000:duration=${SECONDS}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    preset,
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(FPS),
+    '-keyint_min',
+    String(FPS),
+    '-sc_threshold',
+    '0',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-shortest',
+    '-f',
+    'hls',
+    '-hls_time',
+    '1',
+    '-hls_playlist_type',
+    'vod',
+    '-hls_segment_type',
+    'fmp4',
+    '-hls_fmp4_init_filename',
+    'init.mp4',
+    '-hls_segment_filename',
+    join(dir, 'seg_%03d.m4s'),
+    '-master_pl_name',
+    'master.m3u8',
     join(dir, 'media.m3u8'),
   ]);
 }
@@ -88,7 +121,9 @@ function serve(pageDir: string, mediaDir: string): Promise<Server> {
       res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":{"code":"forbidden"}}');
       return;
     }
-    const [root, rest] = path.startsWith('/media/') ? [mediaDir, path.slice('/media/'.length)] : [pageDir, path.slice(1)];
+    const [root, rest] = path.startsWith('/media/')
+      ? [mediaDir, path.slice('/media/'.length)]
+      : [pageDir, path.slice(1)];
     const file = normalize(join(root, rest));
     try {
       if (!file.startsWith(root + sep) || !(await stat(file)).isFile()) throw new Error('not a file');
@@ -173,7 +208,9 @@ describe('reviewer page', { timeout: 60_000 }, () => {
 
       await page.click('#play');
       const started = await page.waitForFunction(
-        () => window.mediavaultPlayer.state().error ?? (document.querySelector('video')!.currentTime > 1 ? 'playing' : null),
+        () =>
+          window.mediavaultPlayer.state().error ??
+          (document.querySelector('video')!.currentTime > 1 ? 'playing' : null),
         undefined,
         { timeout: 15_000 },
       );
@@ -199,7 +236,10 @@ describe('reviewer page', { timeout: 60_000 }, () => {
         Math.abs(labelledFrame - frameAtCurrentTime) <= 1,
         `${playing.timecode} should be within a frame of currentTime ${playing.currentTime} (frame ${frameAtCurrentTime})`,
       );
-      assert.ok(Math.abs(labelledFrame - playing.picture) <= 1, `${playing.timecode} while frame ${playing.picture} is on screen`);
+      assert.ok(
+        Math.abs(labelledFrame - playing.picture) <= 1,
+        `${playing.timecode} while frame ${playing.picture} is on screen`,
+      );
 
       // Space pauses (keyboard), then the label, the state and the picture agree exactly.
       // The player answers 'pause' by settling on the frame on screen (a seek); its listener runs first.
@@ -251,7 +291,11 @@ describe('reviewer page', { timeout: 60_000 }, () => {
         return { ...window.mediavaultPlayer.state(), paused: document.querySelector('video')!.paused };
       });
       assert.equal(atPause.paused, true);
-      assert.equal(atPause.frame, secondsToFrame(atPause.currentTime - atPause.firstFrameTime, rate), 'the state at the moment of pausing');
+      assert.equal(
+        atPause.frame,
+        secondsToFrame(atPause.currentTime - atPause.firstFrameTime, rate),
+        'the state at the moment of pausing',
+      );
       await waitForPicture(page, atPause.frame);
       assert.equal((await page.evaluate(() => window.mediavaultPlayer.state())).frame, atPause.frame);
 
@@ -264,7 +308,10 @@ describe('reviewer page', { timeout: 60_000 }, () => {
     const page = await browser.newPage();
     await page.goto(pageUrl(`${origin}/media/expired/master.m3u8`));
     await page.waitForFunction(() => window.mediavaultPlayer.state().error !== null, undefined, { timeout: 10_000 });
-    assert.equal((await page.evaluate(() => window.mediavaultPlayer.state())).error, 'This link has expired or is not valid.');
+    assert.equal(
+      (await page.evaluate(() => window.mediavaultPlayer.state())).error,
+      'This link has expired or is not valid.',
+    );
     assert.equal(await page.isVisible('#error'), true);
     assert.equal(await page.textContent('[role=alert]'), 'This link has expired or is not valid.');
     assert.equal(await page.isDisabled('#step-forward'), true);

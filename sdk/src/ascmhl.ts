@@ -43,7 +43,10 @@ const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 
 function decodeXmlText(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (whole, name: string) => {
-    if (name[0] === '#') return String.fromCodePoint(name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10));
+    if (name[0] === '#')
+      return String.fromCodePoint(
+        name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10),
+      );
     return entities[name] ?? whole;
   });
 }
@@ -63,7 +66,11 @@ export function parseMhl(xml: string): MhlEntry[] {
       const value = new RegExp(`<${format}\\b[^>]*>([^<]*)</${format}>`).exec(inner);
       if (value) hashes[format] = format === 'c4' ? value[1]!.trim() : value[1]!.trim().toLowerCase();
     }
-    entries.push({ path: decodeXmlText(path[2]!.trim()).normalize('NFC'), size: sizeAttribute ? Number(sizeAttribute[1]) : null, hashes });
+    entries.push({
+      path: decodeXmlText(path[2]!.trim()).normalize('NFC'),
+      size: sizeAttribute ? Number(sizeAttribute[1]) : null,
+      hashes,
+    });
   }
   return entries;
 }
@@ -99,12 +106,18 @@ let xxhashApi: ReturnType<typeof xxhash> | undefined;
 
 export async function createMhlCheck(entry: MhlEntry): Promise<MhlCheck> {
   const formats = verifiableFormats.filter((f) => entry.hashes[f] !== undefined);
-  const unverifiable = mhlHashFormats.filter((f) => entry.hashes[f] !== undefined && !(verifiableFormats as readonly string[]).includes(f));
+  const unverifiable = mhlHashFormats.filter(
+    (f) => entry.hashes[f] !== undefined && !(verifiableFormats as readonly string[]).includes(f),
+  );
   const digests: { format: VerifiableFormat; update(chunk: Uint8Array): void; hex(): string }[] = [];
   for (const format of formats) {
     if (format === 'xxh64') {
       const hasher = (await (xxhashApi ??= xxhash())).create64();
-      digests.push({ format, update: (chunk) => void hasher.update(chunk), hex: () => hasher.digest().toString(16).padStart(16, '0') });
+      digests.push({
+        format,
+        update: (chunk) => void hasher.update(chunk),
+        hex: () => hasher.digest().toString(16).padStart(16, '0'),
+      });
     } else {
       const hash: Hash = createHash(format);
       digests.push({ format, update: (chunk) => void hash.update(chunk), hex: () => hash.digest('hex') });
@@ -119,7 +132,8 @@ export async function createMhlCheck(entry: MhlEntry): Promise<MhlCheck> {
     outcome() {
       const mismatches: MhlMismatch[] = [];
       const verified: MhlHashFormat[] = [];
-      if (entry.size !== null && entry.size !== size) mismatches.push({ format: 'size', expected: String(entry.size), actual: String(size) });
+      if (entry.size !== null && entry.size !== size)
+        mismatches.push({ format: 'size', expected: String(entry.size), actual: String(size) });
       for (const digest of digests) {
         const actual = digest.hex();
         if (actual === entry.hashes[digest.format]) verified.push(digest.format);

@@ -11,7 +11,8 @@ export class ByteBudget {
   readonly #waiters: { bytes: number; grant: () => void }[] = [];
 
   constructor(capacity: number) {
-    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`a byte budget needs a positive integer capacity, got ${capacity}`);
+    if (!Number.isSafeInteger(capacity) || capacity < 1)
+      throw new RangeError(`a byte budget needs a positive integer capacity, got ${capacity}`);
     this.capacity = capacity;
     this.#available = capacity;
   }
@@ -27,12 +28,16 @@ export class ByteBudget {
       await new Promise<void>((resolve, reject) => {
         const waiter = { bytes: wanted, grant: resolve };
         this.#waiters.push(waiter);
-        signal?.addEventListener('abort', () => {
-          const at = this.#waiters.indexOf(waiter);
-          if (at < 0) return;
-          this.#waiters.splice(at, 1);
-          reject(signal.reason);
-        }, { once: true });
+        signal?.addEventListener(
+          'abort',
+          () => {
+            const at = this.#waiters.indexOf(waiter);
+            if (at < 0) return;
+            this.#waiters.splice(at, 1);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
       });
     } else {
       this.#available -= wanted;

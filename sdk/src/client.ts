@@ -20,7 +20,11 @@ export interface MediavaultClient extends OperationMethods {
   /** The headers every api call carries (authorization, user-agent): for connections the client does not make itself, like the events WebSocket. */
   authHeaders(): Record<string, string>;
   /** Calls any operation by id; the typed methods are shorthands for this. */
-  call<K extends OperationId>(operationId: K, input?: OperationInput<K>, options?: RequestOptions): Promise<OperationOutput<K>>;
+  call<K extends OperationId>(
+    operationId: K,
+    input?: OperationInput<K>,
+    options?: RequestOptions,
+  ): Promise<OperationOutput<K>>;
   /** Closes the connections the client opened (not a dispatcher you passed in). */
   close(): Promise<void>;
 }
@@ -35,12 +39,17 @@ export const sdkUserAgent = 'mediavault-sdk/0.1.0';
 
 export function createClient(options: ClientOptions): MediavaultClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(baseUrl)) throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`);
+  if (!/^https?:\/\//.test(baseUrl))
+    throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`);
   const ownDispatcher = options.dispatcher ? null : new Agent({ keepAliveTimeout: 30_000, connections: 32 });
   const dispatcher = options.dispatcher ?? ownDispatcher!;
   const userAgent = options.userAgent ?? sdkUserAgent;
 
-  async function call(operationId: OperationId, input: AnyInput = {}, requestOptions: RequestOptions = {}): Promise<unknown> {
+  async function call(
+    operationId: OperationId,
+    input: AnyInput = {},
+    requestOptions: RequestOptions = {},
+  ): Promise<unknown> {
     const operation = operations[operationId];
     const url = new URL(baseUrl + expandPath(operation.path, input.params ?? {}));
     for (const [name, value] of Object.entries(input.query ?? {})) {
@@ -59,14 +68,21 @@ export function createClient(options: ClientOptions): MediavaultClient {
     }
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(url, { method: operation.method, headers, body, dispatcher, signal: requestOptions.signal });
+      response = await request(url, {
+        method: operation.method,
+        headers,
+        body,
+        dispatcher,
+        signal: requestOptions.signal,
+      });
     } catch (err) {
       if ((err as Error).name === 'AbortError' || requestOptions.signal?.aborted) throw err;
       throw new MediavaultNetworkError(url.toString(), err);
     }
     const text = await response.body.text();
     const requestId = headerValue(response.headers['x-request-id']);
-    if (response.statusCode >= 400) throw errorFromResponse({ status: response.statusCode, body: text, requestId, operation: operationId });
+    if (response.statusCode >= 400)
+      throw errorFromResponse({ status: response.statusCode, body: text, requestId, operation: operationId });
     if (text === '') return undefined;
     return JSON.parse(text);
   }

@@ -23,7 +23,14 @@ export class MediavaultApiError extends MediavaultError {
   /** operationId, or 'uploadPart' for a presigned part PUT. */
   readonly operation: string;
 
-  constructor(input: { status: number; code: string; message: string; details?: Record<string, unknown>; requestId?: string; operation: string }) {
+  constructor(input: {
+    status: number;
+    code: string;
+    message: string;
+    details?: Record<string, unknown>;
+    requestId?: string;
+    operation: string;
+  }) {
     super(input.code, input.message, { details: input.details });
     this.name = 'MediavaultApiError';
     this.status = input.status;
@@ -57,7 +64,12 @@ function safeOrigin(url: string): string {
  * `{ error: { code, message, details? } }`; anything else (a proxy's HTML, an
  * S3 XML error) keeps the status and a short excerpt of the body.
  */
-export function errorFromResponse(input: { status: number; body: string; requestId?: string; operation: string }): MediavaultApiError {
+export function errorFromResponse(input: {
+  status: number;
+  body: string;
+  requestId?: string;
+  operation: string;
+}): MediavaultApiError {
   let parsed: unknown;
   try {
     parsed = JSON.parse(input.body);
@@ -66,8 +78,16 @@ export function errorFromResponse(input: { status: number; body: string; request
   }
   const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
   if (error && typeof error.code === 'string' && typeof error.message === 'string') {
-    const details = error.details && typeof error.details === 'object' ? (error.details as Record<string, unknown>) : undefined;
-    return new MediavaultApiError({ status: input.status, code: error.code, message: error.message, details, requestId: input.requestId, operation: input.operation });
+    const details =
+      error.details && typeof error.details === 'object' ? (error.details as Record<string, unknown>) : undefined;
+    return new MediavaultApiError({
+      status: input.status,
+      code: error.code,
+      message: error.message,
+      details,
+      requestId: input.requestId,
+      operation: input.operation,
+    });
   }
   const s3Code = /<Code>([^<]+)<\/Code>/.exec(input.body)?.[1];
   const s3Message = /<Message>([^<]+)<\/Message>/.exec(input.body)?.[1];

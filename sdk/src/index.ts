@@ -1,15 +1,49 @@
 export { createClient, sdkUserAgent, type ClientOptions, type MediavaultClient } from './client.ts';
 export { MediavaultError, MediavaultApiError, MediavaultNetworkError } from './errors.ts';
 export {
-  defaultPartSize, hashFile, putWithRetry, sendsChecksumHeader, uploadFile,
-  type ByteObserver, type PartEvent, type UploadFileOptions, type UploadFileResult, type UploadProgress,
+  defaultPartSize,
+  hashFile,
+  putWithRetry,
+  sendsChecksumHeader,
+  uploadFile,
+  type ByteObserver,
+  type PartEvent,
+  type UploadFileOptions,
+  type UploadFileResult,
+  type UploadProgress,
 } from './upload.ts';
 export { ByteBudget } from './byte-budget.ts';
-export { maxBatchFileBytes, maxBatchFiles, uploadFileBatch, type BatchFile, type BatchFileResult, type UploadBatchOptions } from './upload-batch.ts';
+export {
+  maxBatchFileBytes,
+  maxBatchFiles,
+  uploadFileBatch,
+  type BatchFile,
+  type BatchFileResult,
+  type UploadBatchOptions,
+} from './upload-batch.ts';
 export { UploadJournal, type JournalEntry, type JournalSubject } from './upload-journal.ts';
-export { createMhlCheck, mergeGenerations, MhlParseError, parseMhl, verifiableFormats, type MhlCheck, type MhlEntry, type MhlHashFormat, type MhlMismatch, type MhlOutcome } from './ascmhl.ts';
+export {
+  createMhlCheck,
+  mergeGenerations,
+  MhlParseError,
+  parseMhl,
+  verifiableFormats,
+  type MhlCheck,
+  type MhlEntry,
+  type MhlHashFormat,
+  type MhlMismatch,
+  type MhlOutcome,
+} from './ascmhl.ts';
 export { createPromotionWatcher, type PromotionWatcher, type PromotionWatcherOptions } from './promotion-watcher.ts';
-export { promoteAndWait, waitForPreview, type PromoteAndWaitOptions, type PromoteMapping, type PromoteResult, type PreviewState, type WaitForPreviewOptions } from './promote.ts';
+export {
+  promoteAndWait,
+  waitForPreview,
+  type PromoteAndWaitOptions,
+  type PromoteMapping,
+  type PromoteResult,
+  type PreviewState,
+  type WaitForPreviewOptions,
+} from './promote.ts';
 export { operations, type OperationId, type OperationMethods } from './generated/operations.ts';
 export type { OperationInput, OperationOutput, RequestOptions } from './operation-types.ts';
 export type { components, operations as OperationSchemas, paths } from './generated/schema.ts';

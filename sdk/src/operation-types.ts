@@ -13,14 +13,19 @@ type BodyOf<O> = O extends { requestBody?: { content: { 'application/json': infe
 type PathInput<O> = [PathOf<O>] extends [never] ? { params?: never } : { params: PathOf<O> };
 type QueryInput<O> = [QueryOf<O>] extends [never]
   ? { query?: never }
-  : object extends QueryOf<O> ? { query?: QueryOf<O> } : { query: QueryOf<O> };
+  : object extends QueryOf<O>
+    ? { query?: QueryOf<O> }
+    : { query: QueryOf<O> };
 type BodyInput<O> = [BodyOf<O>] extends [never]
   ? { body?: never }
-  : O extends { requestBody: object } ? { body: BodyOf<O> } : { body?: BodyOf<O> };
+  : O extends { requestBody: object }
+    ? { body: BodyOf<O> }
+    : { body?: BodyOf<O> };
 
 /** `{ params?, query?, body? }` as the operation declares them; required parts are required. */
-export type OperationInput<K extends keyof OperationSchemas> =
-  PathInput<Operation<K>> & QueryInput<Operation<K>> & BodyInput<Operation<K>>;
+export type OperationInput<K extends keyof OperationSchemas> = PathInput<Operation<K>> &
+  QueryInput<Operation<K>> &
+  BodyInput<Operation<K>>;
 
 type SuccessStatus = 200 | 201 | 202 | 204;
 type Responses<K extends keyof OperationSchemas> = Operation<K>['responses'];
@@ -28,7 +33,9 @@ type Responses<K extends keyof OperationSchemas> = Operation<K>['responses'];
 /** The JSON body of any success response of the operation (a union when several statuses succeed). */
 export type OperationOutput<K extends keyof OperationSchemas> = {
   [S in keyof Responses<K>]: S extends SuccessStatus
-    ? Responses<K>[S] extends { content: { 'application/json': infer R } } ? R : undefined
+    ? Responses<K>[S] extends { content: { 'application/json': infer R } }
+      ? R
+      : undefined
     : never;
 }[keyof Responses<K>];
 

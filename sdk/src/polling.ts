@@ -10,7 +10,11 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
  * calls (the api has no push channel for job state yet); a `timeout` error names
  * what was awaited.
  */
-export async function pollUntil<T>(what: string, check: () => Promise<T | undefined>, options: { timeoutMs: number; signal?: AbortSignal }): Promise<T> {
+export async function pollUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   let interval = 200;
   for (;;) {

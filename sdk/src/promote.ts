@@ -30,19 +30,32 @@ export interface PromoteResult {
 export async function promoteAndWait(client: MediavaultClient, options: PromoteAndWaitOptions): Promise<PromoteResult> {
   const { signal } = options;
   const answer = await client.promote(
-    { body: { sha256: options.sha256, ...(options.uploadId ? { uploadId: options.uploadId } : {}), ...(options.mapping ? { mapping: options.mapping } : {}) } },
+    {
+      body: {
+        sha256: options.sha256,
+        ...(options.uploadId ? { uploadId: options.uploadId } : {}),
+        ...(options.mapping ? { mapping: options.mapping } : {}),
+      },
+    },
     { signal },
   );
   if (answer.status !== 'promoting') return answer;
   const uploadId = answer.uploadId;
-  return pollUntil(`the promotion of upload ${uploadId}`, () => promotionOutcome(client, uploadId, signal), { timeoutMs: options.timeoutMs ?? 15 * 60_000, signal });
+  return pollUntil(`the promotion of upload ${uploadId}`, () => promotionOutcome(client, uploadId, signal), {
+    timeoutMs: options.timeoutMs ?? 15 * 60_000,
+    signal,
+  });
 }
 
 /**
  * Where a promotion stands, from the server: its result once promoted, a thrown
  * error carrying the job's own code once failed, undefined while it runs.
  */
-export async function promotionOutcome(client: MediavaultClient, uploadId: string, signal?: AbortSignal): Promise<PromoteResult | undefined> {
+export async function promotionOutcome(
+  client: MediavaultClient,
+  uploadId: string,
+  signal?: AbortSignal,
+): Promise<PromoteResult | undefined> {
   const upload = await client.getUpload({ params: { uploadId } }, { signal });
   if (upload.status === 'promoted' && upload.assetId && upload.versionId) {
     return { status: 'promoted', uploadId, assetId: upload.assetId, versionId: upload.versionId };
@@ -72,26 +85,42 @@ export interface WaitForPreviewOptions {
  * `preview_failed` when the build failed. "None requested yet" (404) counts as
  * not ready: promotion requests the default preview itself.
  */
-export async function waitForPreview(client: MediavaultClient, sha256: string, options: WaitForPreviewOptions = {}): Promise<PreviewState> {
+export async function waitForPreview(
+  client: MediavaultClient,
+  sha256: string,
+  options: WaitForPreviewOptions = {},
+): Promise<PreviewState> {
   let last: string | undefined;
-  return pollUntil(`the preview of ${sha256}`, async () => {
-    let state: PreviewState;
-    try {
-      state = await client.getPreview({ params: { sha256 }, query: options.profile ? { profile: options.profile } : {} }, { signal: options.signal });
-    } catch (err) {
-      // 404 'preview ... not found' = not requested yet; 'version with this sha256 not found' is final.
-      if (err instanceof MediavaultApiError && err.status === 404 && err.message.startsWith('preview')) return undefined;
-      throw err;
-    }
-    if (state.status !== last) {
-      last = state.status;
-      options.onState?.(state);
-    }
-    if (state.status === 'ready') return state;
-    if (state.status === 'failed') {
-      const error = (state.error ?? {}) as { message?: unknown };
-      throw new MediavaultError('preview_failed', `the preview of ${sha256} failed: ${typeof error.message === 'string' ? error.message : 'see the worker logs'}`, { details: { ...(state.error ?? {}) } });
-    }
-    return undefined;
-  }, { timeoutMs: options.timeoutMs ?? 30 * 60_000, signal: options.signal });
+  return pollUntil(
+    `the preview of ${sha256}`,
+    async () => {
+      let state: PreviewState;
+      try {
+        state = await client.getPreview(
+          { params: { sha256 }, query: options.profile ? { profile: options.profile } : {} },
+          { signal: options.signal },
+        );
+      } catch (err) {
+        // 404 'preview ... not found' = not requested yet; 'version with this sha256 not found' is final.
+        if (err instanceof MediavaultApiError && err.status === 404 && err.message.startsWith('preview'))
+          return undefined;
+        throw err;
+      }
+      if (state.status !== last) {
+        last = state.status;
+        options.onState?.(state);
+      }
+      if (state.status === 'ready') return state;
+      if (state.status === 'failed') {
+        const error = (state.error ?? {}) as { message?: unknown };
+        throw new MediavaultError(
+          'preview_failed',
+          `the preview of ${sha256} failed: ${typeof error.message === 'string' ? error.message : 'see the worker logs'}`,
+          { details: { ...(state.error ?? {}) } },
+        );
+      }
+      return undefined;
+    },
+    { timeoutMs: options.timeoutMs ?? 30 * 60_000, signal: options.signal },
+  );
 }

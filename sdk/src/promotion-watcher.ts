@@ -100,7 +100,8 @@ export function createPromotionWatcher(client: MediavaultClient, options: Promot
       const onEvent = (event: UploadEvent) => {
         if (!isFinal(event)) return;
         // Promoted: the event says where to. Failed: the waiter reads the full state (the event carries no error code).
-        if (event.status === 'promoted' && event.assetId && event.versionId) promoted = { status: 'promoted', uploadId, assetId: event.assetId, versionId: event.versionId };
+        if (event.status === 'promoted' && event.assetId && event.versionId)
+          promoted = { status: 'promoted', uploadId, assetId: event.assetId, versionId: event.versionId };
         changed = true;
         wake();
       };
@@ -116,7 +117,8 @@ export function createPromotionWatcher(client: MediavaultClient, options: Promot
           const result = first && missedNothing && !changed ? undefined : await check(uploadId);
           if (result) return result;
           const left = deadline - Date.now();
-          if (left <= 0) throw new MediavaultError('timeout', `timed out waiting for the promotion of upload ${uploadId}`);
+          if (left <= 0)
+            throw new MediavaultError('timeout', `timed out waiting for the promotion of upload ${uploadId}`);
           const pause = live ? (options.safetyPollMs ?? 10_000) : backoff;
           backoff = Math.min(backoff * 1.5, 2000);
           if (!changed) {

@@ -37,7 +37,14 @@ export interface BatchFile {
 
 export type BatchFileResult = { path: string; name: string; size: number } & (
   | { status: 'uploaded' | 'promoting'; uploadId: string; sha256: string; bytesSent: number }
-  | { status: 'duplicate' | 'deduplicated'; uploadId: null; sha256: string; assetId: string; versionId: string; bytesSent: 0 }
+  | {
+      status: 'duplicate' | 'deduplicated';
+      uploadId: null;
+      sha256: string;
+      assetId: string;
+      versionId: string;
+      bytesSent: 0;
+    }
   | { status: 'failed'; uploadId: string | null; sha256: string | null; error: unknown; bytesSent: number }
 );
 
@@ -76,14 +83,31 @@ interface ReadFile {
  * promotions themselves run as jobs: results with status 'promoting' are
  * awaited by the caller (createPromotionWatcher).
  */
-export async function uploadFileBatch(client: MediavaultClient, options: UploadBatchOptions): Promise<BatchFileResult[]> {
+export async function uploadFileBatch(
+  client: MediavaultClient,
+  options: UploadBatchOptions,
+): Promise<BatchFileResult[]> {
   const { files } = options;
-  if (files.length > maxBatchFiles) throw new RangeError(`a batch takes at most ${maxBatchFiles} files, got ${files.length}`);
+  if (files.length > maxBatchFiles)
+    throw new RangeError(`a batch takes at most ${maxBatchFiles} files, got ${files.length}`);
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const memory = options.memory ?? new ByteBudget(maxBatchFileBytes);
   const results = new Map<BatchFile, BatchFileResult>();
-  const failed = (file: BatchFile, error: unknown, extra: { name?: string; size?: number; sha256?: string | null; uploadId?: string | null; bytesSent?: number } = {}) => {
-    results.set(file, { path: file.path, name: extra.name ?? file.name ?? basename(file.path), size: extra.size ?? file.expect?.size ?? 0, status: 'failed', uploadId: extra.uploadId ?? null, sha256: extra.sha256 ?? null, error, bytesSent: extra.bytesSent ?? 0 });
+  const failed = (
+    file: BatchFile,
+    error: unknown,
+    extra: { name?: string; size?: number; sha256?: string | null; uploadId?: string | null; bytesSent?: number } = {},
+  ) => {
+    results.set(file, {
+      path: file.path,
+      name: extra.name ?? file.name ?? basename(file.path),
+      size: extra.size ?? file.expect?.size ?? 0,
+      status: 'failed',
+      uploadId: extra.uploadId ?? null,
+      sha256: extra.sha256 ?? null,
+      error,
+      bytesSent: extra.bytesSent ?? 0,
+    });
   };
 
   // Reading keeps the bytes until their PUT is done: the memory budget bounds a batch of large files.
@@ -100,9 +124,20 @@ export async function uploadFileBatch(client: MediavaultClient, options: UploadB
 
   try {
     if (read.length === 0) return files.map((f) => results.get(f)!);
-    const presigned = await client.presignUploadBatch({
-      body: { projectId: options.projectId, files: read.map((r) => ({ name: r.name, size: r.size, sha256: r.sha256, ...(r.file.contentType ? { contentType: r.file.contentType } : {}) })) },
-    }, { signal: options.signal });
+    const presigned = await client.presignUploadBatch(
+      {
+        body: {
+          projectId: options.projectId,
+          files: read.map((r) => ({
+            name: r.name,
+            size: r.size,
+            sha256: r.sha256,
+            ...(r.file.contentType ? { contentType: r.file.contentType } : {}),
+          })),
+        },
+      },
+      { signal: options.signal },
+    );
 
     const toSend: { read: ReadFile; uploadId: string; url: string; checksum: string }[] = [];
     const sent: { read: ReadFile; uploadId: string; etag?: string; bytesSent: number }[] = [];
@@ -127,16 +162,29 @@ export async function uploadFileBatch(client: MediavaultClient, options: UploadB
     await eachLimited(toSend, concurrency, async ({ read: r, uploadId, url, checksum }) => {
       let bytesSent = 0;
       try {
-        const etag = await putWithRetry(client, r.bytes, checksum, {
-          url,
-          refresh: async () => (await client.presignUploadParts({ params: { uploadId }, body: { parts: [{ partNumber: 1, checksumSha256: checksum }] } }, { signal: options.signal })).parts[0]!.url,
-        }, {
-          attempts: options.attempts, signal: options.signal,
-          onSent: (n) => {
-            bytesSent += n;
-            options.onBytes?.(n);
+        const etag = await putWithRetry(
+          client,
+          r.bytes,
+          checksum,
+          {
+            url,
+            refresh: async () =>
+              (
+                await client.presignUploadParts(
+                  { params: { uploadId }, body: { parts: [{ partNumber: 1, checksumSha256: checksum }] } },
+                  { signal: options.signal },
+                )
+              ).parts[0]!.url,
           },
-        });
+          {
+            attempts: options.attempts,
+            signal: options.signal,
+            onSent: (n) => {
+              bytesSent += n;
+              options.onBytes?.(n);
+            },
+          },
+        );
         options.onSent?.(r.file, { uploadId, etag, checksumSha256: checksum, size: r.size });
         sent.push({ read: r, uploadId, etag, bytesSent });
       } catch (err) {
@@ -149,32 +197,75 @@ export async function uploadFileBatch(client: MediavaultClient, options: UploadB
 
     if (sent.length > 0) {
       sent.sort((a, b) => files.indexOf(a.read.file) - files.indexOf(b.read.file));
-      const completed = await client.completeUploadBatch({
-        body: { uploads: sent.map((s) => ({ uploadId: s.uploadId, ...(s.etag ? { etag: s.etag } : {}), ...(s.read.file.promote ? { promote: s.read.file.promote } : {}) })) },
-      }, { signal: options.signal });
+      const completed = await client.completeUploadBatch(
+        {
+          body: {
+            uploads: sent.map((s) => ({
+              uploadId: s.uploadId,
+              ...(s.etag ? { etag: s.etag } : {}),
+              ...(s.read.file.promote ? { promote: s.read.file.promote } : {}),
+            })),
+          },
+        },
+        { signal: options.signal },
+      );
       completed.uploads.forEach((answer, i) => {
         const { read: r, uploadId, bytesSent } = sent[i]!;
         const common = { path: r.file.path, name: r.name, size: r.size };
-        if (answer.error || answer.status === 'failed' || answer.status === 'aborted' || answer.status === 'uploading') {
-          const error = new MediavaultError(answer.error?.code ?? 'upload_not_completed', answer.error?.message ?? `the upload is ${answer.status}`, { details: { uploadId, status: answer.status } });
+        if (
+          answer.error ||
+          answer.status === 'failed' ||
+          answer.status === 'aborted' ||
+          answer.status === 'uploading'
+        ) {
+          const error = new MediavaultError(
+            answer.error?.code ?? 'upload_not_completed',
+            answer.error?.message ?? `the upload is ${answer.status}`,
+            { details: { uploadId, status: answer.status } },
+          );
           failed(r.file, error, { name: r.name, size: r.size, sha256: r.sha256, uploadId, bytesSent });
         } else {
-          results.set(r.file, { ...common, status: answer.status === 'uploaded' ? 'uploaded' : 'promoting', uploadId, sha256: r.sha256, bytesSent });
+          results.set(r.file, {
+            ...common,
+            status: answer.status === 'uploaded' ? 'uploaded' : 'promoting',
+            uploadId,
+            sha256: r.sha256,
+            bytesSent,
+          });
         }
       });
     }
 
     // Bytes already in masters: nothing was sent; with a mapping the asset/version is made now.
     for (const { read: r, assetId, versionId } of duplicates) {
-      const common = { path: r.file.path, name: r.name, size: r.size, uploadId: null, sha256: r.sha256, bytesSent: 0 as const };
+      const common = {
+        path: r.file.path,
+        name: r.name,
+        size: r.size,
+        uploadId: null,
+        sha256: r.sha256,
+        bytesSent: 0 as const,
+      };
       if (!r.file.promote) {
         results.set(r.file, { ...common, status: 'duplicate', assetId, versionId });
         continue;
       }
       try {
-        const promoted = await client.promote({ body: { sha256: r.sha256, mapping: { projectId: options.projectId, ...r.file.promote } } }, { signal: options.signal });
-        if (promoted.status === 'promoting') throw new MediavaultError('unexpected_answer', 'the api started a promotion job for bytes already in masters');
-        results.set(r.file, { ...common, status: 'deduplicated', assetId: promoted.assetId, versionId: promoted.versionId });
+        const promoted = await client.promote(
+          { body: { sha256: r.sha256, mapping: { projectId: options.projectId, ...r.file.promote } } },
+          { signal: options.signal },
+        );
+        if (promoted.status === 'promoting')
+          throw new MediavaultError(
+            'unexpected_answer',
+            'the api started a promotion job for bytes already in masters',
+          );
+        results.set(r.file, {
+          ...common,
+          status: 'deduplicated',
+          assetId: promoted.assetId,
+          versionId: promoted.versionId,
+        });
       } catch (err) {
         if (options.signal?.aborted) throw err;
         failed(r.file, err, { name: r.name, size: r.size, sha256: r.sha256 });
@@ -196,7 +287,11 @@ async function readWhole(file: BatchFile, memory: ByteBudget, signal: AbortSigna
   const name = file.name ?? basename(file.path);
   const open = await openFile(file.path, file.expect);
   try {
-    if (open.size > maxBatchFileBytes) throw new MediavaultError('file_too_large_for_batch', `${file.path} is ${open.size} bytes; files over ${maxBatchFileBytes} bytes go through uploadFile`);
+    if (open.size > maxBatchFileBytes)
+      throw new MediavaultError(
+        'file_too_large_for_batch',
+        `${file.path} is ${open.size} bytes; files over ${maxBatchFileBytes} bytes go through uploadFile`,
+      );
     const { bytes, release } = await memory.buffer(open.size, signal);
     try {
       await readInto(open.handle, bytes, 0, file.path);
@@ -216,7 +311,9 @@ async function readWhole(file: BatchFile, memory: ByteBudget, signal: AbortSigna
 
 async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }

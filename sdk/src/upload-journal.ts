@@ -15,7 +15,17 @@
  * next version, never half a file; a torn last log line is ignored.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export interface JournalEntry {
@@ -64,7 +74,11 @@ function readSettledLog(file: string, into: Map<string, SettledLine>): void {
     } catch {
       continue; // a torn last line
     }
-    if (typeof line?.id !== 'string' || !('removed' in line ? typeof line.removed === 'string' : line.entry?.version === 1)) continue;
+    if (
+      typeof line?.id !== 'string' ||
+      !('removed' in line ? typeof line.removed === 'string' : line.entry?.version === 1)
+    )
+      continue;
     const known = into.get(line.id);
     if (!known || lineTime(line) >= lineTime(known)) into.set(line.id, line);
   }
@@ -82,7 +96,9 @@ export class UploadJournal {
   }
 
   idOf(subject: JournalSubject): string {
-    return createHash('sha256').update(`${subject.apiUrl.replace(/\/+$/, '')}\n${subject.projectId}\n${resolve(subject.path)}`).digest('hex');
+    return createHash('sha256')
+      .update(`${subject.apiUrl.replace(/\/+$/, '')}\n${subject.projectId}\n${resolve(subject.path)}`)
+      .digest('hex');
   }
 
   fileOf(subject: JournalSubject): string {
@@ -94,7 +110,13 @@ export class UploadJournal {
     // A per-file entry is newer than a settled one: settling removes it.
     const parsed = readJson(this.fileOf(subject)) ?? this.#settledEntry(this.idOf(subject)) ?? null;
     const entry = parsed as Partial<JournalEntry> | null;
-    if (entry?.version !== 1 || entry.path !== resolve(subject.path) || typeof entry.size !== 'number' || typeof entry.mtimeMs !== 'number') return null;
+    if (
+      entry?.version !== 1 ||
+      entry.path !== resolve(subject.path) ||
+      typeof entry.size !== 'number' ||
+      typeof entry.mtimeMs !== 'number'
+    )
+      return null;
     return { ...entry, parts: entry.parts ?? {} } as JournalEntry;
   }
 
@@ -172,9 +194,19 @@ export class UploadJournal {
   /** Replaces ended logs by one with the latest line of each id (withdrawals kept only while other logs may need them). */
   #fold(names: string[], folded: Map<string, SettledLine>, othersInUse: boolean): void {
     const target = join(this.dir, `settled-${Date.now()}-${process.pid}-folded.tmp`);
-    const final = join(this.dir, `settled-${Math.min(...names.map((name) => Number(settledLogName.exec(name)![1])))}-${process.pid}.ndjson`);
+    const final = join(
+      this.dir,
+      `settled-${Math.min(...names.map((name) => Number(settledLogName.exec(name)![1])))}-${process.pid}.ndjson`,
+    );
     try {
-      writeFileSync(target, [...folded.values()].filter((line) => othersInUse || !('removed' in line)).map((line) => `${JSON.stringify(line)}\n`).join(''), { mode: 0o600 });
+      writeFileSync(
+        target,
+        [...folded.values()]
+          .filter((line) => othersInUse || !('removed' in line))
+          .map((line) => `${JSON.stringify(line)}\n`)
+          .join(''),
+        { mode: 0o600 },
+      );
       renameSync(target, final);
       for (const name of names) if (join(this.dir, name) !== final) rmSync(join(this.dir, name), { force: true });
     } catch {

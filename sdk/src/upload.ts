@@ -80,7 +80,13 @@ export interface UploadFileOptions {
   signal?: AbortSignal;
   onProgress?: (progress: UploadProgress) => void;
   /** A new upload exists on the server (journal it to resume after a crash). */
-  onStarted?: (upload: { uploadId: string; partSize: number; partCount: number; size: number; mtimeMs: number }) => void;
+  onStarted?: (upload: {
+    uploadId: string;
+    partSize: number;
+    partCount: number;
+    size: number;
+    mtimeMs: number;
+  }) => void;
   /** A part is stored on the server, sent now or found there by a resume. */
   onPart?: (part: PartEvent) => void;
 }
@@ -93,12 +99,28 @@ export interface UploadStats {
 
 export type UploadFileResult =
   | (UploadStats & {
-    status: 'uploaded'; uploadId: string; sha256: string; stagingKey: string; partCount: number;
-    bytesSent: number; partsSent: number; partsAlreadyStored: number;
-    /** The upload id resumed, or null for a new upload (also when the one to resume was gone). */
-    resumedFrom: string | null;
-  })
-  | (UploadStats & { status: 'duplicate'; uploadId: null; sha256: string; assetId: string; versionId: string; bytesSent: 0; partsSent: 0; partsAlreadyStored: 0; resumedFrom: null });
+      status: 'uploaded';
+      uploadId: string;
+      sha256: string;
+      stagingKey: string;
+      partCount: number;
+      bytesSent: number;
+      partsSent: number;
+      partsAlreadyStored: number;
+      /** The upload id resumed, or null for a new upload (also when the one to resume was gone). */
+      resumedFrom: string | null;
+    })
+  | (UploadStats & {
+      status: 'duplicate';
+      uploadId: null;
+      sha256: string;
+      assetId: string;
+      versionId: string;
+      bytesSent: 0;
+      partsSent: 0;
+      partsAlreadyStored: 0;
+      resumedFrom: null;
+    });
 
 export const defaultPartSize = 16 * 1024 ** 2;
 const minPartSize = 5 * 1024 ** 2;
@@ -136,27 +158,61 @@ export async function uploadFile(client: MediavaultClient, options: UploadFileOp
       if (resumed?.status === 'uploading') {
         const stored = new Map((resumed.uploadedParts ?? []).map((p) => [p.partNumber, p]));
         return await sendParts(client, options, file, stats, memory, {
-          uploadId: resumed.id, partSize: resumed.partSize, partCount: resumed.partCount, stored, resumedFrom: resumed.id,
+          uploadId: resumed.id,
+          partSize: resumed.partSize,
+          partCount: resumed.partCount,
+          stored,
+          resumedFrom: resumed.id,
         });
       }
       if (resumed) {
         // Completed before the crash: only the sha256 is missing, which takes a read but no sending.
         const sha256 = await hashOpenFile(file, options);
         await assertUnchanged(file, options.path);
-        return { status: 'uploaded', ...stats, uploadId: resumed.id, sha256, stagingKey: resumed.stagingKey, partCount: resumed.partCount, bytesSent: 0, partsSent: 0, partsAlreadyStored: resumed.partCount, resumedFrom: resumed.id };
+        return {
+          status: 'uploaded',
+          ...stats,
+          uploadId: resumed.id,
+          sha256,
+          stagingKey: resumed.stagingKey,
+          partCount: resumed.partCount,
+          bytesSent: 0,
+          partsSent: 0,
+          partsAlreadyStored: resumed.partCount,
+          resumedFrom: resumed.id,
+        };
       }
     }
 
     if (file.size <= wantedPartSize) return await sendSinglePart(client, options, file, stats, memory, wantedPartSize);
 
     const presigned = await client.presignUpload(
-      { body: { name, size: file.size, projectId: options.projectId, contentType: options.contentType, sha256: options.sha256, partSize: wantedPartSize } },
+      {
+        body: {
+          name,
+          size: file.size,
+          projectId: options.projectId,
+          contentType: options.contentType,
+          sha256: options.sha256,
+          partSize: wantedPartSize,
+        },
+      },
       { signal: options.signal },
     );
     if (presigned.status === 'duplicate') return duplicateResult(stats, presigned);
-    options.onStarted?.({ uploadId: presigned.uploadId, partSize: presigned.partSize, partCount: presigned.partCount, size: file.size, mtimeMs: file.mtimeMs });
+    options.onStarted?.({
+      uploadId: presigned.uploadId,
+      partSize: presigned.partSize,
+      partCount: presigned.partCount,
+      size: file.size,
+      mtimeMs: file.mtimeMs,
+    });
     return await sendParts(client, options, file, stats, memory, {
-      uploadId: presigned.uploadId, partSize: presigned.partSize, partCount: presigned.partCount, stored: new Map(), resumedFrom: null,
+      uploadId: presigned.uploadId,
+      partSize: presigned.partSize,
+      partCount: presigned.partCount,
+      stored: new Map(),
+      resumedFrom: null,
     });
   } finally {
     await file.handle.close();
@@ -165,15 +221,23 @@ export async function uploadFile(client: MediavaultClient, options: UploadFileOp
 
 export async function openFile(path: string, expect: UploadFileOptions['expect']): Promise<OpenFile> {
   const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw new MediavaultError(err.code === 'ENOENT' ? 'file_not_found' : 'file_unreadable', `cannot read ${path}: ${err.message}`, { cause: err });
+    throw new MediavaultError(
+      err.code === 'ENOENT' ? 'file_not_found' : 'file_unreadable',
+      `cannot read ${path}: ${err.message}`,
+      { cause: err },
+    );
   });
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) throw new MediavaultError('not_a_file', `${path} is not a regular file`);
     if (expect && (expect.size !== stat.size || expect.mtimeMs !== stat.mtimeMs)) {
-      throw new MediavaultError('file_changed', `${path} changed since it was listed (size or modification time); upload it again`, {
-        details: { expected: expect, actual: { size: stat.size, mtimeMs: stat.mtimeMs } },
-      });
+      throw new MediavaultError(
+        'file_changed',
+        `${path} changed since it was listed (size or modification time); upload it again`,
+        {
+          details: { expected: expect, actual: { size: stat.size, mtimeMs: stat.mtimeMs } },
+        },
+      );
     }
     return { handle, size: stat.size, mtimeMs: stat.mtimeMs };
   } catch (err) {
@@ -186,16 +250,25 @@ export async function openFile(path: string, expect: UploadFileOptions['expect']
 export async function assertUnchanged(file: OpenFile, path: string): Promise<void> {
   const now = await file.handle.stat();
   if (now.size !== file.size || now.mtimeMs !== file.mtimeMs) {
-    throw new MediavaultError('file_changed', `${path} changed while it was read (size ${file.size} → ${now.size}, mtime ${new Date(file.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()}); the upload was not completed, upload it again`, {
-      details: { size: file.size, sizeNow: now.size, mtimeMs: file.mtimeMs, mtimeMsNow: now.mtimeMs },
-    });
+    throw new MediavaultError(
+      'file_changed',
+      `${path} changed while it was read (size ${file.size} → ${now.size}, mtime ${new Date(file.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()}); the upload was not completed, upload it again`,
+      {
+        details: { size: file.size, sizeNow: now.size, mtimeMs: file.mtimeMs, mtimeMsNow: now.mtimeMs },
+      },
+    );
   }
 }
 
 type UploadState = Awaited<ReturnType<MediavaultClient['getUpload']>>;
 
 /** The earlier upload if it can still be used: uploading with time left, or already complete; else null. */
-async function resumableUpload(client: MediavaultClient, uploadId: string, size: number, signal: AbortSignal | undefined): Promise<UploadState | null> {
+async function resumableUpload(
+  client: MediavaultClient,
+  uploadId: string,
+  size: number,
+  signal: AbortSignal | undefined,
+): Promise<UploadState | null> {
   let upload: UploadState;
   try {
     upload = await client.getUpload({ params: { uploadId } }, { signal });
@@ -204,12 +277,27 @@ async function resumableUpload(client: MediavaultClient, uploadId: string, size:
     throw err;
   }
   if (upload.size !== size) return null;
-  if (upload.status === 'uploading') return new Date(upload.expiresAt).getTime() - Date.now() > resumeMinimumLifeMs ? upload : null;
+  if (upload.status === 'uploading')
+    return new Date(upload.expiresAt).getTime() - Date.now() > resumeMinimumLifeMs ? upload : null;
   return ['uploaded', 'promoting', 'promoted'].includes(upload.status) ? upload : null;
 }
 
-function duplicateResult(stats: UploadStats, answer: { sha256: string; assetId: string; versionId: string }): UploadFileResult {
-  return { status: 'duplicate', ...stats, uploadId: null, sha256: answer.sha256, assetId: answer.assetId, versionId: answer.versionId, bytesSent: 0, partsSent: 0, partsAlreadyStored: 0, resumedFrom: null };
+function duplicateResult(
+  stats: UploadStats,
+  answer: { sha256: string; assetId: string; versionId: string },
+): UploadFileResult {
+  return {
+    status: 'duplicate',
+    ...stats,
+    uploadId: null,
+    sha256: answer.sha256,
+    assetId: answer.assetId,
+    versionId: answer.versionId,
+    bytesSent: 0,
+    partsSent: 0,
+    partsAlreadyStored: 0,
+    resumedFrom: null,
+  };
 }
 
 /**
@@ -217,7 +305,14 @@ function duplicateResult(stats: UploadStats, answer: { sha256: string; assetId: 
  * the file's own sha256), and presign with both — the api answers "duplicate"
  * for bytes already in masters, or one URL signed for exactly these bytes.
  */
-async function sendSinglePart(client: MediavaultClient, options: UploadFileOptions, file: OpenFile, stats: UploadStats, memory: ByteBudget, wantedPartSize: number): Promise<UploadFileResult> {
+async function sendSinglePart(
+  client: MediavaultClient,
+  options: UploadFileOptions,
+  file: OpenFile,
+  stats: UploadStats,
+  memory: ByteBudget,
+  wantedPartSize: number,
+): Promise<UploadFileResult> {
   const { bytes, release } = await memory.buffer(file.size, options.signal);
   try {
     await readInto(file.handle, bytes, 0, options.path);
@@ -228,22 +323,58 @@ async function sendSinglePart(client: MediavaultClient, options: UploadFileOptio
     assertDeclaredSha(options, sha256);
     const checksum = digest.toString('base64');
     const presigned = await client.presignUpload(
-      { body: { name: stats.name, size: file.size, projectId: options.projectId, contentType: options.contentType, sha256, partSize: wantedPartSize, partChecksums: [checksum] } },
+      {
+        body: {
+          name: stats.name,
+          size: file.size,
+          projectId: options.projectId,
+          contentType: options.contentType,
+          sha256,
+          partSize: wantedPartSize,
+          partChecksums: [checksum],
+        },
+      },
       { signal: options.signal },
     );
     if (presigned.status === 'duplicate') return duplicateResult(stats, presigned);
     const { uploadId, partSize, partCount } = presigned;
-    if (partCount !== 1) throw new MediavaultError('unexpected_part_count', `the api split a ${file.size}-byte file into ${partCount} parts of ${partSize} bytes; expected one part`);
+    if (partCount !== 1)
+      throw new MediavaultError(
+        'unexpected_part_count',
+        `the api split a ${file.size}-byte file into ${partCount} parts of ${partSize} bytes; expected one part`,
+      );
     options.onStarted?.({ uploadId, partSize, partCount, size: file.size, mtimeMs: file.mtimeMs });
-    const progress: UploadProgress = { path: options.path, name: stats.name, totalBytes: file.size, bytesSent: 0, bytesAlreadyStored: 0, partsDone: 0, partCount: 1 };
+    const progress: UploadProgress = {
+      path: options.path,
+      name: stats.name,
+      totalBytes: file.size,
+      bytesSent: 0,
+      bytesAlreadyStored: 0,
+      partsDone: 0,
+      partCount: 1,
+    };
     const urls = partUrlSource(client, uploadId, options.signal);
     const firstUrl = presigned.parts.find((p) => p.partNumber === 1)?.url ?? (await urls.forPart(1, checksum));
     const etag = await sendPart(client, options, urls, { partNumber: 1, bytes, checksum, url: firstUrl }, progress);
     options.onPart?.({ partNumber: 1, size: file.size, status: 'sent', etag, checksumSha256: checksum });
     progress.partsDone = 1;
     options.onProgress?.({ ...progress });
-    const done = await client.completeUpload({ params: { uploadId }, body: { parts: [{ partNumber: 1, etag, checksumSha256: checksum }] } }, { signal: options.signal });
-    return { status: 'uploaded', ...stats, uploadId, sha256, stagingKey: done.stagingKey, partCount: 1, bytesSent: progress.bytesSent, partsSent: 1, partsAlreadyStored: 0, resumedFrom: null };
+    const done = await client.completeUpload(
+      { params: { uploadId }, body: { parts: [{ partNumber: 1, etag, checksumSha256: checksum }] } },
+      { signal: options.signal },
+    );
+    return {
+      status: 'uploaded',
+      ...stats,
+      uploadId,
+      sha256,
+      stagingKey: done.stagingKey,
+      partCount: 1,
+      bytesSent: progress.bytesSent,
+      partsSent: 1,
+      partsAlreadyStored: 0,
+      resumedFrom: null,
+    };
   } finally {
     release();
   }
@@ -251,7 +382,11 @@ async function sendSinglePart(client: MediavaultClient, options: UploadFileOptio
 
 function assertDeclaredSha(options: UploadFileOptions, sha256: string): void {
   if (options.sha256 && options.sha256 !== sha256) {
-    throw new MediavaultError('checksum_mismatch', `${options.path} has sha256 ${sha256}, not the expected ${options.sha256}; the upload was not completed`, { details: { expected: options.sha256, actual: sha256 } });
+    throw new MediavaultError(
+      'checksum_mismatch',
+      `${options.path} has sha256 ${sha256}, not the expected ${options.sha256}; the upload was not completed`,
+      { details: { expected: options.sha256, actual: sha256 } },
+    );
   }
 }
 
@@ -271,11 +406,29 @@ interface StoredPart {
  * fs; otherwise the journal's part checksum must match.
  */
 async function sendParts(
-  client: MediavaultClient, options: UploadFileOptions, file: OpenFile, stats: UploadStats, memory: ByteBudget,
-  upload: { uploadId: string; partSize: number; partCount: number; stored: Map<number, StoredPart>; resumedFrom: string | null },
+  client: MediavaultClient,
+  options: UploadFileOptions,
+  file: OpenFile,
+  stats: UploadStats,
+  memory: ByteBudget,
+  upload: {
+    uploadId: string;
+    partSize: number;
+    partCount: number;
+    stored: Map<number, StoredPart>;
+    resumedFrom: string | null;
+  },
 ): Promise<UploadFileResult> {
   const { uploadId, partSize, partCount, stored } = upload;
-  const progress: UploadProgress = { path: options.path, name: stats.name, totalBytes: file.size, bytesSent: 0, bytesAlreadyStored: 0, partsDone: 0, partCount };
+  const progress: UploadProgress = {
+    path: options.path,
+    name: stats.name,
+    totalBytes: file.size,
+    bytesSent: 0,
+    bytesAlreadyStored: 0,
+    partsDone: 0,
+    partCount,
+  };
   const report = () => options.onProgress?.({ ...progress });
   report();
   const urls = partUrlSource(client, uploadId, options.signal);
@@ -303,26 +456,40 @@ async function sendParts(
     for (const observer of options.observers ?? []) observer.update(bytes);
     const checksum = createHash('sha256').update(bytes).digest('base64');
     const earlier = stored.get(partNumber);
-    if (earlier && earlier.size === length && sameBytes(earlier, bytes, checksum, options.resume?.partChecksums?.[partNumber])) {
+    if (
+      earlier &&
+      earlier.size === length &&
+      sameBytes(earlier, bytes, checksum, options.resume?.partChecksums?.[partNumber])
+    ) {
       release();
       completed.push({ partNumber, etag: earlier.etag, checksumSha256: checksum });
       progress.bytesAlreadyStored += length;
       progress.partsDone++;
-      options.onPart?.({ partNumber, size: length, status: 'already-stored', etag: earlier.etag, checksumSha256: checksum });
+      options.onPart?.({
+        partNumber,
+        size: length,
+        status: 'already-stored',
+        etag: earlier.etag,
+        checksumSha256: checksum,
+      });
       report();
       continue;
     }
-    const sending: Promise<void> = urls.forPart(partNumber, checksum)
+    const sending: Promise<void> = urls
+      .forPart(partNumber, checksum)
       .then((url) => sendPart(client, options, urls, { partNumber, bytes, checksum, url }, progress))
-      .then((etag) => {
-        completed.push({ partNumber, etag, checksumSha256: checksum });
-        partsSent++;
-        progress.partsDone++;
-        options.onPart?.({ partNumber, size: length, status: 'sent', etag, checksumSha256: checksum });
-        report();
-      }, (err: unknown) => {
-        failure ??= err;
-      })
+      .then(
+        (etag) => {
+          completed.push({ partNumber, etag, checksumSha256: checksum });
+          partsSent++;
+          progress.partsDone++;
+          options.onPart?.({ partNumber, size: length, status: 'sent', etag, checksumSha256: checksum });
+          report();
+        },
+        (err: unknown) => {
+          failure ??= err;
+        },
+      )
       .finally(() => {
         release();
         inFlight.delete(sending);
@@ -335,10 +502,21 @@ async function sendParts(
   const sha256 = wholeFile.digest('hex');
   assertDeclaredSha(options, sha256);
   completed.sort((a, b) => a.partNumber - b.partNumber);
-  const done = await client.completeUpload({ params: { uploadId }, body: { parts: completed } }, { signal: options.signal });
+  const done = await client.completeUpload(
+    { params: { uploadId }, body: { parts: completed } },
+    { signal: options.signal },
+  );
   return {
-    status: 'uploaded', ...stats, uploadId, sha256, stagingKey: done.stagingKey, partCount,
-    bytesSent: progress.bytesSent, partsSent, partsAlreadyStored: partCount - partsSent, resumedFrom: upload.resumedFrom,
+    status: 'uploaded',
+    ...stats,
+    uploadId,
+    sha256,
+    stagingKey: done.stagingKey,
+    partCount,
+    bytesSent: progress.bytesSent,
+    partsSent,
+    partsAlreadyStored: partCount - partsSent,
+    resumedFrom: upload.resumedFrom,
   };
 }
 
@@ -363,7 +541,12 @@ interface PartUrlSource {
  * next requests queue up and go out together, so a fast reader makes few calls.
  */
 function partUrlSource(client: MediavaultClient, uploadId: string, signal: AbortSignal | undefined): PartUrlSource {
-  const pending: { partNumber: number; checksumSha256: string; resolve(url: string): void; reject(err: unknown): void }[] = [];
+  const pending: {
+    partNumber: number;
+    checksumSha256: string;
+    resolve(url: string): void;
+    reject(err: unknown): void;
+  }[] = [];
   let busy = false;
   const pump = async (): Promise<void> => {
     if (busy || pending.length === 0) return;
@@ -371,14 +554,23 @@ function partUrlSource(client: MediavaultClient, uploadId: string, signal: Abort
     const batch = pending.splice(0, urlsPerRequest);
     try {
       const answer = await client.presignUploadParts(
-        { params: { uploadId }, body: { parts: batch.map(({ partNumber, checksumSha256 }) => ({ partNumber, checksumSha256 })) } },
+        {
+          params: { uploadId },
+          body: { parts: batch.map(({ partNumber, checksumSha256 }) => ({ partNumber, checksumSha256 })) },
+        },
         { signal },
       );
       const urls = new Map(answer.parts.map((p) => [p.partNumber, p.url]));
       for (const wanted of batch) {
         const url = urls.get(wanted.partNumber);
         if (url) wanted.resolve(url);
-        else wanted.reject(new MediavaultError('missing_part_url', `the api returned no URL for part ${wanted.partNumber} of upload ${uploadId}`));
+        else
+          wanted.reject(
+            new MediavaultError(
+              'missing_part_url',
+              `the api returned no URL for part ${wanted.partNumber} of upload ${uploadId}`,
+            ),
+          );
       }
     } catch (err) {
       for (const wanted of batch) wanted.reject(err);
@@ -388,26 +580,36 @@ function partUrlSource(client: MediavaultClient, uploadId: string, signal: Abort
     }
   };
   return {
-    forPart: (partNumber, checksumSha256) => new Promise<string>((resolve, reject) => {
-      pending.push({ partNumber, checksumSha256, resolve, reject });
-      void pump();
-    }),
+    forPart: (partNumber, checksumSha256) =>
+      new Promise<string>((resolve, reject) => {
+        pending.push({ partNumber, checksumSha256, resolve, reject });
+        void pump();
+      }),
   };
 }
 
 /** PUTs one part, retrying transient failures and replacing a refused (expired) URL once. */
 async function sendPart(
-  client: MediavaultClient, options: UploadFileOptions, urls: PartUrlSource,
-  part: { partNumber: number; bytes: Buffer; checksum: string; url: string }, progress: UploadProgress,
+  client: MediavaultClient,
+  options: UploadFileOptions,
+  urls: PartUrlSource,
+  part: { partNumber: number; bytes: Buffer; checksum: string; url: string },
+  progress: UploadProgress,
 ): Promise<string> {
-  return putWithRetry(client, part.bytes, part.checksum, { url: part.url, refresh: () => urls.forPart(part.partNumber, part.checksum) }, {
-    attempts: options.partAttempts,
-    signal: options.signal,
-    onSent: (n) => {
-      progress.bytesSent += n;
-      options.onProgress?.({ ...progress });
+  return putWithRetry(
+    client,
+    part.bytes,
+    part.checksum,
+    { url: part.url, refresh: () => urls.forPart(part.partNumber, part.checksum) },
+    {
+      attempts: options.partAttempts,
+      signal: options.signal,
+      onSent: (n) => {
+        progress.bytesSent += n;
+        options.onProgress?.({ ...progress });
+      },
     },
-  });
+  );
 }
 
 /**
@@ -417,7 +619,9 @@ async function sendPart(
  * network, and takes them back (a negative count) when an attempt fails.
  */
 export async function putWithRetry(
-  client: MediavaultClient, bytes: Buffer, checksum: string,
+  client: MediavaultClient,
+  bytes: Buffer,
+  checksum: string,
   target: { url: string; refresh(): Promise<string> },
   options: { attempts?: number; signal?: AbortSignal; onSent?(bytes: number): void } = {},
 ): Promise<string> {
@@ -439,7 +643,9 @@ export async function putWithRetry(
         url = await target.refresh();
         continue;
       }
-      const transient = err instanceof MediavaultNetworkError || (err instanceof MediavaultApiError && (err.status >= 500 || err.status === 408 || err.status === 429));
+      const transient =
+        err instanceof MediavaultNetworkError ||
+        (err instanceof MediavaultApiError && (err.status >= 500 || err.status === 408 || err.status === 429));
       if (!transient || attempt >= attempts) throw err;
       await delay(250 * 2 ** (attempt - 1), options.signal);
     }
@@ -459,16 +665,26 @@ export function sendsChecksumHeader(url: string): boolean {
 }
 
 /** One presigned part PUT; resolves to the part's ETag. */
-async function putPart(client: MediavaultClient, url: string, bytes: Buffer, checksum: string, signal: AbortSignal | undefined, onSent: (n: number) => void): Promise<string> {
+async function putPart(
+  client: MediavaultClient,
+  url: string,
+  bytes: Buffer,
+  checksum: string,
+  signal: AbortSignal | undefined,
+  onSent: (n: number) => void,
+): Promise<string> {
   const headers: Record<string, string> = { 'content-length': String(bytes.length) };
   if (sendsChecksumHeader(url)) headers['x-amz-checksum-sha256'] = checksum;
-  const body = Readable.from((function* chunks() {
-    for (let at = 0; at < bytes.length; at += bodyChunk) {
-      const chunk = bytes.subarray(at, at + bodyChunk);
-      onSent(chunk.length);
-      yield chunk;
-    }
-  })(), { objectMode: false });
+  const body = Readable.from(
+    (function* chunks() {
+      for (let at = 0; at < bytes.length; at += bodyChunk) {
+        const chunk = bytes.subarray(at, at + bodyChunk);
+        onSent(chunk.length);
+        yield chunk;
+      }
+    })(),
+    { objectMode: false },
+  );
   let response;
   try {
     response = await request(url, { method: 'PUT', headers, body, dispatcher: client.dispatcher, signal });
@@ -478,10 +694,19 @@ async function putPart(client: MediavaultClient, url: string, bytes: Buffer, che
   }
   const text = await response.body.text();
   if (response.statusCode >= 300) {
-    throw errorFromResponse({ status: response.statusCode, body: text, requestId: headerValue(response.headers['x-request-id']) ?? headerValue(response.headers['x-amz-request-id']), operation: 'uploadPart' });
+    throw errorFromResponse({
+      status: response.statusCode,
+      body: text,
+      requestId: headerValue(response.headers['x-request-id']) ?? headerValue(response.headers['x-amz-request-id']),
+      operation: 'uploadPart',
+    });
   }
   const etag = headerValue(response.headers.etag);
-  if (!etag) throw new MediavaultError('missing_etag', 'the storage answered a part upload without an ETag (an S3 bucket needs CORS ExposeHeaders: ETag)');
+  if (!etag)
+    throw new MediavaultError(
+      'missing_etag',
+      'the storage answered a part upload without an ETag (an S3 bucket needs CORS ExposeHeaders: ETag)',
+    );
   return etag;
 }
 
@@ -496,7 +721,11 @@ export async function readInto(file: FileHandle, buffer: Buffer, position: numbe
   let filled = 0;
   while (filled < buffer.length) {
     const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, position + filled);
-    if (bytesRead === 0) throw new MediavaultError('file_changed', `${path} became shorter while it was read; the upload was not completed, upload it again`);
+    if (bytesRead === 0)
+      throw new MediavaultError(
+        'file_changed',
+        `${path} became shorter while it was read; the upload was not completed, upload it again`,
+      );
     filled += bytesRead;
   }
 }
@@ -519,7 +748,11 @@ async function hashOpenFile(file: OpenFile, options: UploadFileOptions): Promise
  * sending bytes the platform already has: pass the result as uploadFile's
  * `sha256`. The observers see every byte (verify an MHL on this read).
  */
-export async function hashFile(path: string, signal?: AbortSignal, observers: ByteObserver[] = []): Promise<{ sha256: string; size: number }> {
+export async function hashFile(
+  path: string,
+  signal?: AbortSignal,
+  observers: ByteObserver[] = [],
+): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   try {
@@ -530,7 +763,12 @@ export async function hashFile(path: string, signal?: AbortSignal, observers: By
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') throw new MediavaultError(code === 'ENOENT' ? 'file_not_found' : 'file_unreadable', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES')
+      throw new MediavaultError(
+        code === 'ENOENT' ? 'file_not_found' : 'file_unreadable',
+        `cannot read ${path}: ${(err as Error).message}`,
+        { cause: err },
+      );
     throw err;
   }
   return { sha256: hash.digest('hex'), size };

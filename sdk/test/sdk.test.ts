@@ -7,8 +7,15 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { freePort } from '@mediavault/core/free-port';
 import {
-  createClient, MediavaultApiError, MediavaultError, MediavaultNetworkError,
-  promoteAndWait, uploadFile, waitForPreview, type MediavaultClient, type UploadProgress,
+  createClient,
+  MediavaultApiError,
+  MediavaultError,
+  MediavaultNetworkError,
+  promoteAndWait,
+  uploadFile,
+  waitForPreview,
+  type MediavaultClient,
+  type UploadProgress,
 } from '../src/index.ts';
 import { startPromoter, startTestApi, type TestApi } from './helpers/api-server.ts';
 
@@ -43,20 +50,27 @@ describe('client', () => {
   test('typed calls reach the api', async () => {
     const me = await client.getMe();
     assert.equal(me.user.email, 'admin@test');
-    assert.deepEqual(me.memberships.map((m) => m.projectId), [api.org.projectId]);
+    assert.deepEqual(
+      me.memberships.map((m) => m.projectId),
+      [api.org.projectId],
+    );
     const project = await client.getProject({ params: { projectId: api.org.projectId } });
     assert.equal(project.name, 'Project A');
   });
 
   test('an api error becomes MediavaultApiError with code, status, details and request id', async () => {
-    const missing = await client.getAsset({ params: { assetId: '00000000-0000-4000-8000-000000000000' } }, { requestId: 'sdk-test-404' }).catch((e: unknown) => e);
+    const missing = await client
+      .getAsset({ params: { assetId: '00000000-0000-4000-8000-000000000000' } }, { requestId: 'sdk-test-404' })
+      .catch((e: unknown) => e);
     assert.ok(missing instanceof MediavaultApiError);
     assert.equal(missing.status, 404);
     assert.equal(missing.code, 'not_found');
     assert.equal(missing.requestId, 'sdk-test-404');
     assert.equal(missing.operation, 'getAsset');
 
-    const invalid = await client.presignUpload({ body: { name: 'a.mov', size: -1, projectId: api.org.projectId } }).catch((e: unknown) => e);
+    const invalid = await client
+      .presignUpload({ body: { name: 'a.mov', size: -1, projectId: api.org.projectId } })
+      .catch((e: unknown) => e);
     assert.ok(invalid instanceof MediavaultApiError);
     assert.equal(invalid.status, 400);
     assert.equal(invalid.code, 'bad_request');
@@ -84,7 +98,13 @@ describe('uploadFile and promoteAndWait', () => {
   test('a multi-part upload sends every part, hashes the whole file and completes', async () => {
     const file = await randomFile('multi.bin', 11 * MiB);
     const seen: UploadProgress[] = [];
-    const result = await uploadFile(client, { path: file.path, projectId: api.org.projectId, partSize: 5 * MiB, concurrency: 2, onProgress: (p) => seen.push(p) });
+    const result = await uploadFile(client, {
+      path: file.path,
+      projectId: api.org.projectId,
+      partSize: 5 * MiB,
+      concurrency: 2,
+      onProgress: (p) => seen.push(p),
+    });
     assert.equal(result.status, 'uploaded');
     assert.ok(result.status === 'uploaded');
     assert.equal(result.sha256, file.sha256);
@@ -93,13 +113,21 @@ describe('uploadFile and promoteAndWait', () => {
     assert.equal(result.bytesSent, 11 * MiB);
     assert.equal(seen.at(-1)?.partsDone, 3);
     assert.equal(seen.at(-1)?.bytesSent, 11 * MiB);
-    assert.ok(seen.every((p, i) => i === 0 || p.bytesSent >= seen[i - 1]!.bytesSent), 'progress only grows');
+    assert.ok(
+      seen.every((p, i) => i === 0 || p.bytesSent >= seen[i - 1]!.bytesSent),
+      'progress only grows',
+    );
 
     const upload = await client.getUpload({ params: { uploadId: result.uploadId } });
     assert.equal(upload.status, 'uploaded');
     assert.ok((await stagedBytes(result.stagingKey)).equals(file.bytes));
 
-    const promoted = await promoteAndWait(client, { uploadId: result.uploadId, sha256: result.sha256, mapping: { collectionPath: 'sdk/multi' }, timeoutMs: 20_000 });
+    const promoted = await promoteAndWait(client, {
+      uploadId: result.uploadId,
+      sha256: result.sha256,
+      mapping: { collectionPath: 'sdk/multi' },
+      timeoutMs: 20_000,
+    });
     assert.equal(promoted.status, 'promoted');
     const asset = await client.getAsset({ params: { assetId: promoted.assetId } });
     assert.equal(asset.collectionPath, 'sdk/multi');
@@ -111,12 +139,15 @@ describe('uploadFile and promoteAndWait', () => {
     assert.equal(again.bytesSent, 0);
     assert.ok(again.status === 'duplicate');
     assert.equal(again.versionId, promoted.versionId);
-    const dedup = await promoteAndWait(client, { sha256: file.sha256, mapping: { projectId: api.org.projectId, collectionPath: 'sdk/copy' } });
+    const dedup = await promoteAndWait(client, {
+      sha256: file.sha256,
+      mapping: { projectId: api.org.projectId, collectionPath: 'sdk/copy' },
+    });
     assert.equal(dedup.status, 'deduplicated');
     assert.notEqual(dedup.assetId, promoted.assetId);
   });
 
-  test('each part URL is asked for with the part\'s own sha256, several parts per call', async () => {
+  test("each part URL is asked for with the part's own sha256, several parts per call", async () => {
     const file = await randomFile('checksummed.bin', 11 * MiB);
     const asked: { partNumber: number; checksumSha256?: string }[][] = [];
     const recording: MediavaultClient = {
@@ -126,23 +157,49 @@ describe('uploadFile and promoteAndWait', () => {
         return client.presignUploadParts(input, options);
       },
     };
-    const result = await uploadFile(recording, { path: file.path, projectId: api.org.projectId, partSize: 5 * MiB, concurrency: 3 });
+    const result = await uploadFile(recording, {
+      path: file.path,
+      projectId: api.org.projectId,
+      partSize: 5 * MiB,
+      concurrency: 3,
+    });
     assert.equal(result.status, 'uploaded');
-    const partSha = (n: number) => createHash('sha256').update(file.bytes.subarray((n - 1) * 5 * MiB, n * 5 * MiB)).digest('base64');
-    assert.deepEqual(asked.flat().sort((a, b) => a.partNumber - b.partNumber), [1, 2, 3].map((n) => ({ partNumber: n, checksumSha256: partSha(n) })));
-    assert.ok(asked.length < 3 || asked.every((batch) => batch.length === 1), 'batches or one call per part, never a part twice');
+    const partSha = (n: number) =>
+      createHash('sha256')
+        .update(file.bytes.subarray((n - 1) * 5 * MiB, n * 5 * MiB))
+        .digest('base64');
+    assert.deepEqual(
+      asked.flat().sort((a, b) => a.partNumber - b.partNumber),
+      [1, 2, 3].map((n) => ({ partNumber: n, checksumSha256: partSha(n) })),
+    );
+    assert.ok(
+      asked.length < 3 || asked.every((batch) => batch.length === 1),
+      'batches or one call per part, never a part twice',
+    );
     assert.ok(result.status === 'uploaded' && (await stagedBytes(result.stagingKey)).equals(file.bytes));
   });
 
-  test('the store verifies each part\'s checksum: a URL signed for other bytes is refused', async () => {
+  test("the store verifies each part's checksum: a URL signed for other bytes is refused", async () => {
     const file = await randomFile('wrong-part-sum.bin', 6 * MiB);
     const lying: MediavaultClient = {
       ...client,
-      presignUploadParts: async (input, options) => client.presignUploadParts({
-        ...input, body: { parts: (input.body.parts ?? []).map((p) => ({ ...p, checksumSha256: createHash('sha256').update('other bytes').digest('base64') })) },
-      }, options),
+      presignUploadParts: async (input, options) =>
+        client.presignUploadParts(
+          {
+            ...input,
+            body: {
+              parts: (input.body.parts ?? []).map((p) => ({
+                ...p,
+                checksumSha256: createHash('sha256').update('other bytes').digest('base64'),
+              })),
+            },
+          },
+          options,
+        ),
     };
-    const err = await uploadFile(lying, { path: file.path, projectId: api.org.projectId, partSize: 5 * MiB }).catch((e: unknown) => e);
+    const err = await uploadFile(lying, { path: file.path, projectId: api.org.projectId, partSize: 5 * MiB }).catch(
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof MediavaultApiError, String(err));
     assert.equal(err.operation, 'uploadPart');
     assert.ok([400, 403, 422].includes(err.status), `status ${err.status}: ${err.message}`);
@@ -157,10 +214,17 @@ describe('uploadFile and promoteAndWait', () => {
         calls++;
         const answer = await client.presignUploadParts(input, options);
         // The first URLs handed out are broken; the refresh asks again.
-        return calls === 1 ? { parts: answer.parts.map((p) => ({ ...p, url: p.url.replace(/signature=[^&]+/, 'signature=AAAA') })) } : answer;
+        return calls === 1
+          ? { parts: answer.parts.map((p) => ({ ...p, url: p.url.replace(/signature=[^&]+/, 'signature=AAAA') })) }
+          : answer;
       },
     };
-    const result = await uploadFile(tampering, { path: file.path, projectId: api.org.projectId, partSize: 5 * MiB, concurrency: 1 });
+    const result = await uploadFile(tampering, {
+      path: file.path,
+      projectId: api.org.projectId,
+      partSize: 5 * MiB,
+      concurrency: 1,
+    });
     assert.equal(result.status, 'uploaded');
     assert.ok(calls >= 2);
   });
@@ -168,7 +232,9 @@ describe('uploadFile and promoteAndWait', () => {
   test('a wrong declared sha256 leaves the upload incomplete', async () => {
     const file = await randomFile('wrong-sha.bin', 1024);
     const wrong = 'a'.repeat(64);
-    const err = await uploadFile(client, { path: file.path, projectId: api.org.projectId, sha256: wrong }).catch((e: unknown) => e);
+    const err = await uploadFile(client, { path: file.path, projectId: api.org.projectId, sha256: wrong }).catch(
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof MediavaultError);
     assert.equal(err.code, 'checksum_mismatch');
     assert.equal(err.details?.actual, file.sha256);
@@ -178,7 +244,11 @@ describe('uploadFile and promoteAndWait', () => {
     const file = await randomFile('mismatch.bin', 2048);
     const uploaded = await uploadFile(client, { path: file.path, projectId: api.org.projectId });
     assert.ok(uploaded.status === 'uploaded');
-    const err = await promoteAndWait(client, { uploadId: uploaded.uploadId, sha256: 'b'.repeat(64), timeoutMs: 20_000 }).catch((e: unknown) => e);
+    const err = await promoteAndWait(client, {
+      uploadId: uploaded.uploadId,
+      sha256: 'b'.repeat(64),
+      timeoutMs: 20_000,
+    }).catch((e: unknown) => e);
     assert.ok(err instanceof MediavaultError);
     assert.equal(err.code, 'checksum_mismatch');
     assert.match(err.message, /nothing was written to masters/);
@@ -192,11 +262,16 @@ describe('uploadFile and promoteAndWait', () => {
   });
 
   test('a missing file and an unknown project are clear errors', async () => {
-    const missing = await uploadFile(client, { path: join(dir, 'nope.bin'), projectId: api.org.projectId }).catch((e: unknown) => e);
+    const missing = await uploadFile(client, { path: join(dir, 'nope.bin'), projectId: api.org.projectId }).catch(
+      (e: unknown) => e,
+    );
     assert.ok(missing instanceof MediavaultError);
     assert.equal(missing.code, 'file_not_found');
     const file = await randomFile('orphan.bin', 10);
-    const unknown = await uploadFile(client, { path: file.path, projectId: '00000000-0000-4000-8000-000000000001' }).catch((e: unknown) => e);
+    const unknown = await uploadFile(client, {
+      path: file.path,
+      projectId: '00000000-0000-4000-8000-000000000001',
+    }).catch((e: unknown) => e);
     assert.ok(unknown instanceof MediavaultApiError);
     assert.equal(unknown.status, 404);
   });
@@ -218,7 +293,10 @@ describe('waitForPreview', () => {
     const states: string[] = [];
     const waiting = waitForPreview(client, file.sha256, { timeoutMs: 20_000, onState: (s) => states.push(s.status) });
     // No worker builds previews here: play its part on the catalogue row.
-    await api.pool.query(`UPDATE previews SET status = 'ready', outputs = '{"hls":"hls/x/master.m3u8"}' WHERE sha256 = $1`, [file.sha256]);
+    await api.pool.query(
+      `UPDATE previews SET status = 'ready', outputs = '{"hls":"hls/x/master.m3u8"}' WHERE sha256 = $1`,
+      [file.sha256],
+    );
     const ready = await waiting;
     assert.equal(ready.status, 'ready');
     assert.equal(states.at(-1), 'ready');
@@ -237,7 +315,11 @@ describe('single read: dedup, resume, changes', () => {
     assert.equal(first.sha256, file.sha256);
     await promoteAndWait(client, { uploadId: first.uploadId, sha256: first.sha256, timeoutMs: 20_000 });
     const seen: Buffer[] = [];
-    const again = await uploadFile(client, { path: file.path, projectId: api.org.projectId, observers: [{ update: (c) => seen.push(Buffer.from(c)) }] });
+    const again = await uploadFile(client, {
+      path: file.path,
+      projectId: api.org.projectId,
+      observers: [{ update: (c) => seen.push(Buffer.from(c)) }],
+    });
     assert.equal(again.status, 'duplicate');
     assert.equal(again.bytesSent, 0);
     assert.ok(Buffer.concat(seen).equals(file.bytes), 'observers saw the single read');
@@ -249,7 +331,11 @@ describe('single read: dedup, resume, changes', () => {
     let uploadId = '';
     const firstParts: number[] = [];
     const interrupted = await uploadFile(client, {
-      path: file.path, projectId: api.org.projectId, partSize: 5 * MiB, concurrency: 1, signal: stop.signal,
+      path: file.path,
+      projectId: api.org.projectId,
+      partSize: 5 * MiB,
+      concurrency: 1,
+      signal: stop.signal,
       onStarted: (u) => (uploadId = u.uploadId),
       onPart: (p) => {
         firstParts.push(p.partNumber);
@@ -258,16 +344,26 @@ describe('single read: dedup, resume, changes', () => {
     }).catch((e: unknown) => e);
     assert.equal((interrupted as Error).name, 'AbortError');
     const held = (await client.getUpload({ params: { uploadId } })).uploadedParts ?? [];
-    assert.deepEqual(held.map((p) => p.partNumber), [1, 2, 3]);
+    assert.deepEqual(
+      held.map((p) => p.partNumber),
+      [1, 2, 3],
+    );
 
     // The server loses part 2 (e.g. an operator cleaned up): the journal's word is not enough.
     const { rows } = await api.pool.query('SELECT storage_upload_id FROM uploads WHERE id = $1', [uploadId]);
-    const partsDir = join((api.storages.staging as unknown as { roleRoot: string }).roleRoot, '.multipart', rows[0].storage_upload_id);
+    const partsDir = join(
+      (api.storages.staging as unknown as { roleRoot: string }).roleRoot,
+      '.multipart',
+      rows[0].storage_upload_id,
+    );
     for (const name of await readdir(partsDir)) if (name.startsWith('2.')) await rm(join(partsDir, name));
 
     const events: { partNumber: number; status: string }[] = [];
     const resumed = await uploadFile(client, {
-      path: file.path, projectId: api.org.projectId, partSize: 5 * MiB, resume: { uploadId },
+      path: file.path,
+      projectId: api.org.projectId,
+      partSize: 5 * MiB,
+      resume: { uploadId },
       onPart: (p) => events.push({ partNumber: p.partNumber, status: p.status }),
     });
     assert.ok(resumed.status === 'uploaded');
@@ -276,7 +372,13 @@ describe('single read: dedup, resume, changes', () => {
     assert.equal(resumed.partCount, 6);
     assert.equal(resumed.partsAlreadyStored, 2);
     assert.equal(resumed.partsSent, 4);
-    assert.deepEqual(events.filter((e) => e.status === 'sent').map((e) => e.partNumber).sort(), [2, 4, 5, 6]);
+    assert.deepEqual(
+      events
+        .filter((e) => e.status === 'sent')
+        .map((e) => e.partNumber)
+        .sort(),
+      [2, 4, 5, 6],
+    );
     assert.equal(resumed.bytesSent, 26 * MiB - 2 * 5 * MiB);
     assert.equal(resumed.sha256, file.sha256, 'the whole-file sha256 covers the parts that were not sent');
     assert.ok((await stagedBytes(resumed.stagingKey)).equals(file.bytes));
@@ -284,7 +386,11 @@ describe('single read: dedup, resume, changes', () => {
 
   test('resuming an upload that is gone starts a new one', async () => {
     const file = await randomFile('resume-gone.bin', 1000);
-    const result = await uploadFile(client, { path: file.path, projectId: api.org.projectId, resume: { uploadId: '00000000-0000-4000-8000-00000000dead' } });
+    const result = await uploadFile(client, {
+      path: file.path,
+      projectId: api.org.projectId,
+      resume: { uploadId: '00000000-0000-4000-8000-00000000dead' },
+    });
     assert.ok(result.status === 'uploaded');
     assert.equal(result.resumedFrom, null);
   });
@@ -294,20 +400,30 @@ describe('single read: dedup, resume, changes', () => {
     let uploadId = '';
     let touched = false;
     const err = await uploadFile(client, {
-      path: file.path, projectId: api.org.projectId, partSize: 5 * MiB,
+      path: file.path,
+      projectId: api.org.projectId,
+      partSize: 5 * MiB,
       onStarted: (u) => (uploadId = u.uploadId),
-      observers: [{ update: () => {
-        if (touched) return;
-        touched = true;
-        appendFileSync(file.path, 'more');
-      } }],
+      observers: [
+        {
+          update: () => {
+            if (touched) return;
+            touched = true;
+            appendFileSync(file.path, 'more');
+          },
+        },
+      ],
     }).catch((e: unknown) => e);
     assert.ok(err instanceof MediavaultError);
     assert.equal(err.code, 'file_changed');
     assert.match(err.message, /changed while it was read/);
     assert.equal((await client.getUpload({ params: { uploadId } })).status, 'uploading');
 
-    const stale = await uploadFile(client, { path: file.path, projectId: api.org.projectId, expect: { size: 11 * MiB, mtimeMs: 0 } }).catch((e: unknown) => e);
+    const stale = await uploadFile(client, {
+      path: file.path,
+      projectId: api.org.projectId,
+      expect: { size: 11 * MiB, mtimeMs: 0 },
+    }).catch((e: unknown) => e);
     assert.ok(stale instanceof MediavaultError);
     assert.equal(stale.code, 'file_changed');
   });

@@ -56,11 +56,33 @@ export async function startTestApi(options: { env?: Record<string, string>; edge
   const url = `http://127.0.0.1:${port}`;
   const edgeUrl = options.edgeUrl ?? 'http://127.0.0.1:1';
   const storages = createStoragesFromConfig(config, url);
-  const app = await buildApi({ config, pool, boss, storages, events: new EventHub(db.url), urls: { api: url, edge: edgeUrl } });
+  const app = await buildApi({
+    config,
+    pool,
+    boss,
+    storages,
+    events: new EventHub(db.url),
+    urls: { api: url, edge: edgeUrl },
+  });
   await app.listen({ host: '127.0.0.1', port });
-  const org = await bootstrapOrganization(pool, { organization: 'Test studio', client: 'Client A', project: 'Project A', adminEmail: 'admin@test', adminName: 'Admin' });
+  const org = await bootstrapOrganization(pool, {
+    organization: 'Test studio',
+    client: 'Client A',
+    project: 'Project A',
+    adminEmail: 'admin@test',
+    adminName: 'Admin',
+  });
   return {
-    app, url, edgeUrl, config, pool, boss, storages, databaseUrl: db.url, dataDir, org,
+    app,
+    url,
+    edgeUrl,
+    config,
+    pool,
+    boss,
+    storages,
+    databaseUrl: db.url,
+    dataDir,
+    org,
     close: async () => {
       closing = true;
       await app.close();

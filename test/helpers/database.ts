@@ -31,8 +31,6 @@ async function adminUrl(): Promise<string> {
   return standalone;
 }
 
-
-
 /** A fresh, migrated database of its own for one test file. */
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const admin = await adminUrl();

@@ -49,16 +49,49 @@ const fps = 25;
 const gop = fps * defaultSegmentSeconds;
 const quiet = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-y'];
 const x264 = [
-  '-c:v', 'libx264', '-preset', defaultX264Settings.preset, '-crf', String(defaultX264Settings.crf),
-  '-profile:v', defaultX264Settings.profile, '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
-  '-force_key_frames', `expr:gte(t,n_forced*${defaultSegmentSeconds})`,
+  '-c:v',
+  'libx264',
+  '-preset',
+  defaultX264Settings.preset,
+  '-crf',
+  String(defaultX264Settings.crf),
+  '-profile:v',
+  defaultX264Settings.profile,
+  '-g',
+  String(gop),
+  '-keyint_min',
+  String(gop),
+  '-sc_threshold',
+  '0',
+  '-force_key_frames',
+  `expr:gte(t,n_forced*${defaultSegmentSeconds})`,
 ];
-const aac = ['-c:a', 'aac', '-b:a', `${previewAudioSettings.bitrateKbps}k`, '-ac', '2', '-ar', String(previewAudioSettings.sampleRate)];
+const aac = [
+  '-c:a',
+  'aac',
+  '-b:a',
+  `${previewAudioSettings.bitrateKbps}k`,
+  '-ac',
+  '2',
+  '-ar',
+  String(previewAudioSettings.sampleRate),
+];
 const hlsOptions = (dir: string) => [
-  '-f', 'hls', '-hls_time', String(defaultSegmentSeconds), '-hls_playlist_type', 'vod', '-hls_segment_type', 'fmp4',
-  '-hls_flags', 'independent_segments', '-hls_segment_filename', join(dir, '%v', 'seg_%05d.m4s'),
+  '-f',
+  'hls',
+  '-hls_time',
+  String(defaultSegmentSeconds),
+  '-hls_playlist_type',
+  'vod',
+  '-hls_segment_type',
+  'fmp4',
+  '-hls_flags',
+  'independent_segments',
+  '-hls_segment_filename',
+  join(dir, '%v', 'seg_%05d.m4s'),
 ];
-const scale = (r: { width: number; height: number }) => `scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p`;
+const scale = (r: { width: number; height: number }) =>
+  `scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p`;
 
 interface Measurement {
   wall: number;
@@ -101,13 +134,40 @@ async function generateMaster(dir: string): Promise<string> {
   const partSeconds = Math.min(seconds, 4);
   await runFfmpeg([
     ...quiet,
-    '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=${fps}:duration=${partSeconds}`,
-    '-f', 'lavfi', '-i', `aevalsrc=0.1*sin(2*PI*440*t)|0.1*sin(2*PI*660*t):s=48000:d=${partSeconds}`,
-    '-c:v', 'prores_ks', '-profile:v', '3', '-pix_fmt', 'yuv422p10le', '-vendor', 'apl0',
-    '-c:a', 'pcm_s24le', '-ac', '2',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=1920x1080:rate=${fps}:duration=${partSeconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `aevalsrc=0.1*sin(2*PI*440*t)|0.1*sin(2*PI*660*t):s=48000:d=${partSeconds}`,
+    '-c:v',
+    'prores_ks',
+    '-profile:v',
+    '3',
+    '-pix_fmt',
+    'yuv422p10le',
+    '-vendor',
+    'apl0',
+    '-c:a',
+    'pcm_s24le',
+    '-ac',
+    '2',
     part,
   ]);
-  await runFfmpeg([...quiet, '-stream_loop', String(Math.ceil(seconds / partSeconds)), '-i', part, '-t', String(seconds), '-c', 'copy', path]);
+  await runFfmpeg([
+    ...quiet,
+    '-stream_loop',
+    String(Math.ceil(seconds / partSeconds)),
+    '-i',
+    part,
+    '-t',
+    String(seconds),
+    '-c',
+    'copy',
+    path,
+  ]);
   await rm(part);
   return path;
 }
@@ -115,15 +175,27 @@ async function generateMaster(dir: string): Promise<string> {
 /** (b): the ladder alone, one decode, one command, written out by hand. */
 async function ladderOnly(master: string, out: string, renditions: Rendition[]): Promise<void> {
   const split = renditions.map((_, i) => `[v${i}]`).join('');
-  const graph = [`[0:v]split=${renditions.length}${split}`, ...renditions.map((r, i) => `[v${i}]${scale(r)}[hls${i}]`)].join(';');
+  const graph = [
+    `[0:v]split=${renditions.length}${split}`,
+    ...renditions.map((r, i) => `[v${i}]${scale(r)}[hls${i}]`),
+  ].join(';');
   await runFfmpeg([
-    ...quiet, '-i', `file:${master}`, '-filter_complex', graph,
-    ...renditions.flatMap((_, i) => ['-map', `[hls${i}]`]), '-map', '0:a',
+    ...quiet,
+    '-i',
+    `file:${master}`,
+    '-filter_complex',
+    graph,
+    ...renditions.flatMap((_, i) => ['-map', `[hls${i}]`]),
+    '-map',
+    '0:a',
     ...x264,
     ...renditions.flatMap((r, i) => [`-maxrate:v:${i}`, `${r.maxrateKbps}k`, `-bufsize:v:${i}`, `${r.bufsizeKbps}k`]),
     ...aac,
-    ...hlsOptions(out), '-master_pl_name', 'master.m3u8',
-    '-var_stream_map', ['a:0,agroup:audio,name:audio', ...renditions.map((r, i) => `v:${i},agroup:audio,name:${r.name}`)].join(' '),
+    ...hlsOptions(out),
+    '-master_pl_name',
+    'master.m3u8',
+    '-var_stream_map',
+    ['a:0,agroup:audio,name:audio', ...renditions.map((r, i) => `v:${i},agroup:audio,name:${r.name}`)].join(' '),
     join(out, '%v', 'index.m3u8'),
   ]);
 }
@@ -131,47 +203,128 @@ async function ladderOnly(master: string, out: string, renditions: Rendition[]):
 /** (c): what a pipeline that decodes once per output does. */
 async function onePerOutput(master: string, out: string, renditions: Rendition[]): Promise<void> {
   const input = ['-i', `file:${master}`];
-  await Promise.all([...renditions.map((r) => r.name), 'audio'].map((name) => mkdir(join(out, name), { recursive: true })));
+  await Promise.all(
+    [...renditions.map((r) => r.name), 'audio'].map((name) => mkdir(join(out, name), { recursive: true })),
+  );
   for (const r of renditions) {
-    await runFfmpeg([
-      ...quiet, ...input, '-map', '0:v', '-vf', scale(r), ...x264, '-maxrate', `${r.maxrateKbps}k`, '-bufsize', `${r.bufsizeKbps}k`,
-      ...hlsOptions(out), join(out, r.name, 'index.m3u8'),
-    ].map((arg) => arg.replace('%v', r.name)));
+    await runFfmpeg(
+      [
+        ...quiet,
+        ...input,
+        '-map',
+        '0:v',
+        '-vf',
+        scale(r),
+        ...x264,
+        '-maxrate',
+        `${r.maxrateKbps}k`,
+        '-bufsize',
+        `${r.bufsizeKbps}k`,
+        ...hlsOptions(out),
+        join(out, r.name, 'index.m3u8'),
+      ].map((arg) => arg.replace('%v', r.name)),
+    );
   }
-  await runFfmpeg([...quiet, ...input, '-map', '0:a', ...aac, ...hlsOptions(out), join(out, 'audio', 'index.m3u8')].map((arg) => arg.replace('%v', 'audio')));
+  await runFfmpeg(
+    [...quiet, ...input, '-map', '0:a', ...aac, ...hlsOptions(out), join(out, 'audio', 'index.m3u8')].map((arg) =>
+      arg.replace('%v', 'audio'),
+    ),
+  );
   const top = renditions[0]!;
   await runFfmpeg([
-    ...quiet, ...input, '-map', '0:v', '-map', '0:a', '-vf', scale(top), ...x264, '-maxrate', `${top.maxrateKbps}k`,
-    '-bufsize', `${top.bufsizeKbps}k`, ...aac, '-movflags', '+faststart', join(out, 'preview.mp4'),
+    ...quiet,
+    ...input,
+    '-map',
+    '0:v',
+    '-map',
+    '0:a',
+    '-vf',
+    scale(top),
+    ...x264,
+    '-maxrate',
+    `${top.maxrateKbps}k`,
+    '-bufsize',
+    `${top.bufsizeKbps}k`,
+    ...aac,
+    '-movflags',
+    '+faststart',
+    join(out, 'preview.mp4'),
   ]);
   await runFfmpeg([
-    ...quiet, '-ss', String(seconds * 0.1), ...input, '-map', '0:v', '-frames:v', '1',
-    '-vf', 'scale=1280:720:flags=bicubic:out_range=full,setsar=1,format=yuvj420p', '-q:v', '3', join(out, 'poster.jpg'),
+    ...quiet,
+    '-ss',
+    String(seconds * 0.1),
+    ...input,
+    '-map',
+    '0:v',
+    '-frames:v',
+    '1',
+    '-vf',
+    'scale=1280:720:flags=bicubic:out_range=full,setsar=1,format=yuvj420p',
+    '-q:v',
+    '3',
+    join(out, 'poster.jpg'),
   ]);
   const sprites = planSprites({ width: 1920, height: 1080 }, seconds)!;
   await runFfmpeg([
-    ...quiet, ...input, '-map', '0:v', '-frames:v', '1', '-q:v', '5',
-    '-vf', `fps=fps=1/${sprites.intervalSeconds},scale=${sprites.tileWidth}:${sprites.tileHeight}:flags=bicubic:out_range=full,setsar=1,format=yuvj420p,tile=${sprites.columns}x${sprites.rows}`,
+    ...quiet,
+    ...input,
+    '-map',
+    '0:v',
+    '-frames:v',
+    '1',
+    '-q:v',
+    '5',
+    '-vf',
+    `fps=fps=1/${sprites.intervalSeconds},scale=${sprites.tileWidth}:${sprites.tileHeight}:flags=bicubic:out_range=full,setsar=1,format=yuvj420p,tile=${sprites.columns}x${sprites.rows}`,
     join(out, 'sprite.jpg'),
   ]);
   const raw = join(out, 'waveform.s8');
   await runFfmpeg([
-    ...quiet, ...input, '-map', '0:a', '-af', `aresample=${waveformSampleRate},aformat=sample_fmts=u8:channel_layouts=mono`,
-    '-c:a', 'pcm_s8', '-f', 's8', raw,
+    ...quiet,
+    ...input,
+    '-map',
+    '0:a',
+    '-af',
+    `aresample=${waveformSampleRate},aformat=sample_fmts=u8:channel_layouts=mono`,
+    '-c:a',
+    'pcm_s8',
+    '-f',
+    's8',
+    raw,
   ]);
   await peaksFromRawS8(raw);
   let log = '';
-  await runFfmpeg(['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', ...input, '-map', '0:a', '-af', 'ebur128=peak=true:framelog=verbose', '-f', 'null', '-'], {
-    onStderr: (chunk) => {
-      log = (log + chunk).slice(-65536);
+  await runFfmpeg(
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-nostats',
+      '-loglevel',
+      'info',
+      ...input,
+      '-map',
+      '0:a',
+      '-af',
+      'ebur128=peak=true:framelog=verbose',
+      '-f',
+      'null',
+      '-',
+    ],
+    {
+      onStderr: (chunk) => {
+        log = (log + chunk).slice(-65536);
+      },
     },
-  });
+  );
   if (!parseEbur128Summary(log)) throw new Error('(c) loudness run printed no summary');
 }
 
 const work = await mkdtemp(join(tmpdir(), 'mediavault-bench-'));
 try {
-  console.log(`preview benchmark: ${seconds} s 1080p${fps} ProRes 422 HQ 10-bit + stereo PCM s24le, ${runs} run(s), ${cpus().length} CPU(s), x264 preset ${defaultX264Settings.preset}`);
+  console.log(
+    `preview benchmark: ${seconds} s 1080p${fps} ProRes 422 HQ 10-bit + stereo PCM s24le, ${runs} run(s), ${cpus().length} CPU(s), x264 preset ${defaultX264Settings.preset}`,
+  );
   const generatedIn = (await timed(() => generateMaster(work))).wall;
   const master = join(work, 'master.mov');
   const summary = await probeFile(master);
@@ -211,7 +364,10 @@ try {
   console.log(row('    preview.mp4 remux pass (inside a)', times.remux));
   console.log(`\nwall: a/b = ${(a / b).toFixed(3)} (target <= 1.25)   c/a = ${(c / a).toFixed(3)} (target >= 1.8)`);
   console.log(`cpu:  a/b = ${(aCpu / bCpu).toFixed(3)}                    c/a = ${(cCpu / aCpu).toFixed(3)}`);
-  if (cpus().length > 0) console.log(`load average at the end: ${(await readFile('/proc/loadavg', 'utf8').catch(() => 'n/a')).split(' ').slice(0, 3).join(' ')}`);
+  if (cpus().length > 0)
+    console.log(
+      `load average at the end: ${(await readFile('/proc/loadavg', 'utf8').catch(() => 'n/a')).split(' ').slice(0, 3).join(' ')}`,
+    );
   if (values.keep) console.log(`outputs kept in ${work}`);
 } finally {
   if (!values.keep) await rm(work, { recursive: true, force: true });

@@ -44,7 +44,12 @@ export async function startWorker(deps: WorkerDeps): Promise<{ stop(): Promise<v
   // burstWhenBatchFull: a full fetch means more is waiting, so fetch again at once. Without it a
   // worker whose queue has NOTIFY on waits out the (30 s) notify backstop after each batch unless
   // another notification came in meanwhile — and one bulk insert sends only one.
-  const options = (batchSize: number) => ({ pollingIntervalSeconds: 2, batchSize, perJobResults: true as const, burstWhenBatchFull: true });
+  const options = (batchSize: number) => ({
+    pollingIntervalSeconds: 2,
+    batchSize,
+    perJobResults: true as const,
+    burstWhenBatchFull: true,
+  });
   // Each job of a batch settles on its own, so one failure retries only that job.
   const settle = async (name: string, job: { id: string; data: unknown }, err: unknown, ms: number) => {
     if (!err) {
@@ -53,27 +58,47 @@ export async function startWorker(deps: WorkerDeps): Promise<{ stop(): Promise<v
     }
     log.error({ queue: name, jobId: job.id, err }, 'job failed; pg-boss retries it with backoff');
     const subject = jobSubject(job.data);
-    if (subject && name !== deadLetterQueue) await setJobState(deps.pool, name, subject, 'queued', { message: (err as Error).message, retrying: true }).catch(() => {});
+    if (subject && name !== deadLetterQueue)
+      await setJobState(deps.pool, name, subject, 'queued', { message: (err as Error).message, retrying: true }).catch(
+        () => {},
+      );
     return { id: job.id, status: 'failed' as const, output: { message: (err as Error).message } };
   };
   // The jobs of a batch run side by side.
-  const run = <T>(name: string, handler: (deps: WorkerDeps, data: T) => Promise<void>) =>
+  const run =
+    <T>(name: string, handler: (deps: WorkerDeps, data: T) => Promise<void>) =>
     async (jobs: { id: string; data: T }[]) =>
-      Promise.all(jobs.map(async (job) => {
-        const started = Date.now();
-        const err = await handler(deps, job.data).then(() => null, (e: unknown) => e);
-        return settle(name, job, err, Date.now() - started);
-      }));
+      Promise.all(
+        jobs.map(async (job) => {
+          const started = Date.now();
+          const err = await handler(deps, job.data).then(
+            () => null,
+            (e: unknown) => e,
+          );
+          return settle(name, job, err, Date.now() - started);
+        }),
+      );
   // Promotions are handled a batch at a time: their catalogue writes share one transaction.
   await boss.work<PromoteJob>(queues.promote, options(sizes.promote), async (jobs) => {
     const started = Date.now();
-    const outcomes = await promoteUploads(deps, jobs.map((j) => j.data)).catch((err: unknown) => jobs.map(() => err));
+    const outcomes = await promoteUploads(
+      deps,
+      jobs.map((j) => j.data),
+    ).catch((err: unknown) => jobs.map(() => err));
     return Promise.all(jobs.map((job, i) => settle(queues.promote, job, outcomes[i], Date.now() - started)));
   });
   await boss.work<ProbeJob>(queues.probe, options(sizes.probe), run(queues.probe, handleProbe));
   await boss.work<PreviewJob>(queues.preview, options(sizes.preview), run(queues.preview, handlePreview));
-  await boss.work<Record<string, unknown>>(deadLetterQueue, options(sizes.deadLetter), run(deadLetterQueue, handleDeadLetter));
-  await boss.work<Record<string, never>>(queues.maintenance, options(sizes.maintenance), run(queues.maintenance, (d) => handleMaintenance(d)));
+  await boss.work<Record<string, unknown>>(
+    deadLetterQueue,
+    options(sizes.deadLetter),
+    run(deadLetterQueue, handleDeadLetter),
+  );
+  await boss.work<Record<string, never>>(
+    queues.maintenance,
+    options(sizes.maintenance),
+    run(queues.maintenance, (d) => handleMaintenance(d)),
+  );
   // One schedule for the whole cluster (pg-boss keeps it in the database); re-setting it is harmless.
   await boss.schedule(queues.maintenance, maintenanceSchedule);
   return {

@@ -57,7 +57,11 @@ describe('parseEncoderList', () => {
       listed.map((e) => e.name),
       ['a64multi', 'libx264', 'h264_nvenc', 'hevc_nvenc', 'aac', 'ass'],
     );
-    assert.deepEqual(listed[2], { name: 'h264_nvenc', type: 'video', description: 'NVIDIA NVENC H.264 encoder (codec h264)' });
+    assert.deepEqual(listed[2], {
+      name: 'h264_nvenc',
+      type: 'video',
+      description: 'NVIDIA NVENC H.264 encoder (codec h264)',
+    });
     assert.equal(listed[4]!.type, 'audio');
     assert.equal(listed[5]!.type, 'subtitle');
   });
@@ -75,13 +79,19 @@ describe('detectEncoders', () => {
       listEncoders: async () => debianEncoderList.replace(/^.*nvenc.*$/gm, ''),
       runFfmpeg: async (args) => void calls.push([...args]),
     };
-    assert.deepEqual(await detectEncoders(tools), { nvenc: false, reason: 'this ffmpeg build has no h264_nvenc encoder' });
+    assert.deepEqual(await detectEncoders(tools), {
+      nvenc: false,
+      reason: 'this ffmpeg build has no h264_nvenc encoder',
+    });
     assert.equal(calls.length, 0);
   });
 
   it('needs the one-frame probe encode to succeed as well as the listing', async () => {
     const calls: string[][] = [];
-    const ok = await detectEncoders({ listEncoders: async () => debianEncoderList, runFfmpeg: async (args) => void calls.push([...args]) });
+    const ok = await detectEncoders({
+      listEncoders: async () => debianEncoderList,
+      runFfmpeg: async (args) => void calls.push([...args]),
+    });
     assert.equal(ok.nvenc, true);
     assert.deepEqual(calls, [[...nvencProbeArgs]]);
     assert.ok(nvencProbeArgs.includes('color=size=256x256:duration=0.04'));
@@ -93,7 +103,10 @@ describe('detectEncoders', () => {
       },
     });
     assert.equal(failed.nvenc, false);
-    assert.equal(failed.reason, 'h264_nvenc probe encode failed: h264_nvenc: OpenEncodeSessionEx failed: incompatible client key (21): (no details)');
+    assert.equal(
+      failed.reason,
+      'h264_nvenc probe encode failed: h264_nvenc: OpenEncodeSessionEx failed: incompatible client key (21): (no details)',
+    );
   });
 
   it('on this machine (no NVIDIA GPU) says no, with the driver reason, and detects once per process', async (t) => {
@@ -139,10 +152,19 @@ describe('judgeNvencFailure', () => {
   });
 
   it('does not retry what libx264 would fail at too', () => {
-    assert.deepEqual(judgeNvencFailure(ffmpegFailure('file:/in.mov: Invalid data found when processing input')), { retryOnSoftware: false, why: 'input' });
-    assert.deepEqual(judgeNvencFailure(ffmpegFailure('av_interleaved_write_frame(): No space left on device')), { retryOnSoftware: false, why: 'machine' });
+    assert.deepEqual(judgeNvencFailure(ffmpegFailure('file:/in.mov: Invalid data found when processing input')), {
+      retryOnSoftware: false,
+      why: 'input',
+    });
+    assert.deepEqual(judgeNvencFailure(ffmpegFailure('av_interleaved_write_frame(): No space left on device')), {
+      retryOnSoftware: false,
+      why: 'machine',
+    });
     assert.deepEqual(judgeNvencFailure(new Error('aborted')), { retryOnSoftware: false, why: 'not-ffmpeg' });
-    assert.deepEqual(judgeNvencFailure(new MediaToolError('ffprobe', 1, null, 'h264_nvenc')), { retryOnSoftware: false, why: 'not-ffmpeg' });
+    assert.deepEqual(judgeNvencFailure(new MediaToolError('ffprobe', 1, null, 'h264_nvenc')), {
+      retryOnSoftware: false,
+      why: 'not-ffmpeg',
+    });
   });
 });
 
@@ -247,8 +269,12 @@ describe('runWithEncoderFallback', () => {
   it('holds the job’s NVENC sessions in the limiter, and software jobs take none', async () => {
     const limiter = new NvencSessionLimiter(4);
     const observed: number[] = [];
-    await runWithEncoderFallback({ nvenc: true }, limiter, async () => void observed.push(limiter.inUse), { nvencSessions: 4 });
-    await runWithEncoderFallback({ nvenc: false }, limiter, async () => void observed.push(limiter.inUse), { nvencSessions: 4 });
+    await runWithEncoderFallback({ nvenc: true }, limiter, async () => void observed.push(limiter.inUse), {
+      nvencSessions: 4,
+    });
+    await runWithEncoderFallback({ nvenc: false }, limiter, async () => void observed.push(limiter.inUse), {
+      nvencSessions: 4,
+    });
     assert.deepEqual(observed, [4, 0]);
     assert.equal(limiter.inUse, 0);
   });
@@ -275,7 +301,10 @@ describe('NvencSessionLimiter', () => {
     // Finish them in reverse order of start, which must not let the waiting ones overtake the bound.
     for (const g of gates.toReversed()) g.open();
     const results = await Promise.all(jobs);
-    assert.deepEqual(results.map((r) => r.result), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      results.map((r) => r.result),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
     assert.equal(peak, 3);
     assert.equal(limiter.inUse, 0);
     assert.equal(limiter.waiting, 0);
@@ -285,10 +314,13 @@ describe('NvencSessionLimiter', () => {
     const limiter = new NvencSessionLimiter(3);
     const order: string[] = [];
     const first = gate();
-    const a = limiter.run(async () => {
-      order.push('a:2');
-      await first.promise;
-    }, { sessions: 2 });
+    const a = limiter.run(
+      async () => {
+        order.push('a:2');
+        await first.promise;
+      },
+      { sessions: 2 },
+    );
     const b = limiter.run(async () => void order.push(`b:2 with ${limiter.inUse} in use`), { sessions: 2 });
     const c = limiter.run(async () => void order.push(`c:1 with ${limiter.inUse} in use`), { sessions: 1 });
     await new Promise((resolve) => setImmediate(resolve));
@@ -304,7 +336,10 @@ describe('NvencSessionLimiter', () => {
 
   it('releases sessions when the task fails, and a waiting job can be aborted', async () => {
     const limiter = new NvencSessionLimiter(1);
-    await assert.rejects(limiter.run(async () => Promise.reject(new Error('boom'))), /boom/);
+    await assert.rejects(
+      limiter.run(async () => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
     assert.equal(limiter.inUse, 0);
 
     const hold = gate();
@@ -321,6 +356,9 @@ describe('NvencSessionLimiter', () => {
   });
 
   it('refuses a nonsensical bound', () => {
-    assert.throws(() => new NvencSessionLimiter(0), (err) => isAppError(err) && err.code === 'bad_request');
+    assert.throws(
+      () => new NvencSessionLimiter(0),
+      (err) => isAppError(err) && err.code === 'bad_request',
+    );
   });
 });

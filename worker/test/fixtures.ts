@@ -113,14 +113,32 @@ export async function generateClip(dir: string, options: ClipOptions = {}): Prom
   args.push(encodedPath);
   await runFfmpeg(args);
   if (rotation !== undefined) {
-    await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', encodedPath, '-map', '0', '-c', 'copy', '-metadata:s:v:0', `rotate=${rotation}`, path]);
+    await runFfmpeg([
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      encodedPath,
+      '-map',
+      '0',
+      '-c',
+      'copy',
+      '-metadata:s:v:0',
+      `rotate=${rotation}`,
+      path,
+    ]);
     await rm(encodedPath);
   }
   return path;
 }
 
 /** A stereo (or n-channel) 1 kHz sine at an exact peak level in dBFS, as 24-bit WAV: EBU Tech 3341 style. */
-export async function generateTone(dir: string, options: { name?: string; dbfs: number; seconds?: number; channels?: number }): Promise<string> {
+export async function generateTone(
+  dir: string,
+  options: { name?: string; dbfs: number; seconds?: number; channels?: number },
+): Promise<string> {
   return generateClip(dir, {
     name: options.name ?? 'tone.wav',
     video: false,
@@ -135,7 +153,24 @@ export async function generateTone(dir: string, options: { name?: string; dbfs: 
 export async function generateStill(dir: string, name: string, width = 320, height = 240): Promise<string> {
   const path = join(dir, name);
   const pixFmt = name.endsWith('.jpg') ? ['-pix_fmt', 'yuvj420p'] : [];
-  await runFfmpeg(['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=1`, '-frames:v', '1', ...pixFmt, '-update', '1', path]);
+  await runFfmpeg([
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${width}x${height}:rate=1`,
+    '-frames:v',
+    '1',
+    ...pixFmt,
+    '-update',
+    '1',
+    path,
+  ]);
   return path;
 }
 

@@ -17,8 +17,22 @@ const as11Report = {
   media: {
     '@ref': 'PROG_1234_001.mxf',
     track: [
-      { '@type': 'General', Format: 'MXF', Format_Profile: 'OP-1a', Format_Commercial_IfAny: 'AS-11 UK DPP HD', Duration: '1800.000' },
-      { '@type': 'Video', Format: 'AVC', Format_Profile: 'High 4:2:2 Intra', Format_Level: '4.1', Width: '1920', Height: '1080', ScanType: 'Interlaced' },
+      {
+        '@type': 'General',
+        Format: 'MXF',
+        Format_Profile: 'OP-1a',
+        Format_Commercial_IfAny: 'AS-11 UK DPP HD',
+        Duration: '1800.000',
+      },
+      {
+        '@type': 'Video',
+        Format: 'AVC',
+        Format_Profile: 'High 4:2:2 Intra',
+        Format_Level: '4.1',
+        Width: '1920',
+        Height: '1080',
+        ScanType: 'Interlaced',
+      },
       { '@type': 'Audio', '@typeorder': '1', Format: 'PCM', Channels: '1', SamplingRate: '48000', BitDepth: '24' },
       {
         '@type': 'Other',
@@ -107,10 +121,26 @@ describe('detectAs11', () => {
   });
 
   it('a plain MXF, a MOV and an ffprobe report are not AS-11, each for its stated reason', () => {
-    const plainMxf = { media: { track: [{ '@type': 'General', Format: 'MXF', Format_Profile: 'OP-1a' }, { '@type': 'Other', Type: 'Time code', Format: 'MXF TC' }] } };
-    assert.deepEqual(detectAs11(plainMxf), { as11: false, evidence: 'MXF without an AS-11 Core descriptive metadata framework' });
-    assert.deepEqual(detectAs11({ media: { track: [{ '@type': 'General', Format: 'MPEG-4' }] } }), { as11: false, evidence: 'not an MXF file' });
-    assert.match(detectAs11({ format: { format_name: 'mxf' }, streams: [] }).evidence, /ffprobe does not read MXF descriptive metadata/);
+    const plainMxf = {
+      media: {
+        track: [
+          { '@type': 'General', Format: 'MXF', Format_Profile: 'OP-1a' },
+          { '@type': 'Other', Type: 'Time code', Format: 'MXF TC' },
+        ],
+      },
+    };
+    assert.deepEqual(detectAs11(plainMxf), {
+      as11: false,
+      evidence: 'MXF without an AS-11 Core descriptive metadata framework',
+    });
+    assert.deepEqual(detectAs11({ media: { track: [{ '@type': 'General', Format: 'MPEG-4' }] } }), {
+      as11: false,
+      evidence: 'not an MXF file',
+    });
+    assert.match(
+      detectAs11({ format: { format_name: 'mxf' }, streams: [] }).evidence,
+      /ffprobe does not read MXF descriptive metadata/,
+    );
     assert.deepEqual(detectAs11(null), { as11: false, evidence: 'no MediaInfo report' });
     assert.deepEqual(detectAs11('garbage'), { as11: false, evidence: 'no MediaInfo report' });
   });

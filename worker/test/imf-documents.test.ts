@@ -51,7 +51,10 @@ describe('parseCpl', () => {
     assert.equal(cpl.durationFrames, 240);
     assert.equal(cpl.durationSeconds, 10);
     // Upper-case UUIDs in the CPL compare equal to the PKL's lower-case ones.
-    assert.deepEqual(cpl.trackFileIds, ['urn:uuid:a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', 'urn:uuid:b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e']);
+    assert.deepEqual(cpl.trackFileIds, [
+      'urn:uuid:a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+      'urn:uuid:b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e',
+    ]);
     assert.equal(cpl.namespace, '2016');
     const [segment] = cpl.segments;
     assert.deepEqual(
@@ -65,8 +68,13 @@ describe('parseCpl', () => {
 
   it('sums resources and segments, honours SourceDuration and RepeatCount', () => {
     const twoResources = cplWith(
-      resource('<IntrinsicDuration>100</IntrinsicDuration><EntryPoint>5</EntryPoint><SourceDuration>50</SourceDuration>') +
-        resource('<IntrinsicDuration>30</IntrinsicDuration><RepeatCount>3</RepeatCount>', 'aaaaaaaa-0000-4000-8000-000000000002'),
+      resource(
+        '<IntrinsicDuration>100</IntrinsicDuration><EntryPoint>5</EntryPoint><SourceDuration>50</SourceDuration>',
+      ) +
+        resource(
+          '<IntrinsicDuration>30</IntrinsicDuration><RepeatCount>3</RepeatCount>',
+          'aaaaaaaa-0000-4000-8000-000000000002',
+        ),
     );
     const cpl = parseCpl(twoResources);
     assert.equal(cpl.durationFrames, 50 + 90);
@@ -81,24 +89,64 @@ describe('parseCpl', () => {
   });
 
   it('accepts the 2013 namespace', () => {
-    assert.equal(parseCpl(cplWith(resource('<IntrinsicDuration>1</IntrinsicDuration>'), { namespace: 'http://www.smpte-ra.org/schemas/2067-3/2013' })).namespace, '2013');
+    assert.equal(
+      parseCpl(
+        cplWith(resource('<IntrinsicDuration>1</IntrinsicDuration>'), {
+          namespace: 'http://www.smpte-ra.org/schemas/2067-3/2013',
+        }),
+      ).namespace,
+      '2013',
+    );
   });
 
   it('answers unprocessable, never a crash, for broken documents', async () => {
     const good = await read(cplFile);
-    assert.throws(() => parseCpl(good.slice(0, 900), cplFile), unprocessable(new RegExp(`the CPL \\(${cplFile}\\) is not well-formed XML: .*line \\d+, column \\d+`)));
+    assert.throws(
+      () => parseCpl(good.slice(0, 900), cplFile),
+      unprocessable(new RegExp(`the CPL \\(${cplFile}\\) is not well-formed XML: .*line \\d+, column \\d+`)),
+    );
     assert.throws(() => parseCpl(''), unprocessable(/the CPL is empty/));
     assert.throws(() => parseCpl('garbage, not XML'), unprocessable(/not well-formed|found no element/));
-    assert.throws(() => parseCpl('<PackingList xmlns="http://www.smpte-ra.org/schemas/2067-2/2016/PKL"/>'), unprocessable(/expected a CPL .*found <PackingList>/));
     assert.throws(
-      () => parseCpl(cplWith(resource('<IntrinsicDuration>1</IntrinsicDuration>'), { namespace: 'http://www.smpte-ra.org/schemas/429-7/2006/CPL' })),
+      () => parseCpl('<PackingList xmlns="http://www.smpte-ra.org/schemas/2067-2/2016/PKL"/>'),
+      unprocessable(/expected a CPL .*found <PackingList>/),
+    );
+    assert.throws(
+      () =>
+        parseCpl(
+          cplWith(resource('<IntrinsicDuration>1</IntrinsicDuration>'), {
+            namespace: 'http://www.smpte-ra.org/schemas/429-7/2006/CPL',
+          }),
+        ),
       unprocessable(/namespace .*429-7.* not an IMF CPL namespace/),
     );
-    assert.throws(() => parseCpl(cplWith(resource('<IntrinsicDuration>ten</IntrinsicDuration>'))), unprocessable(/invalid .*IntrinsicDuration: "ten"/));
-    assert.throws(() => parseCpl(cplWith(resource('<IntrinsicDuration>10</IntrinsicDuration><EntryPoint>4</EntryPoint><SourceDuration>7</SourceDuration>'))), unprocessable(/playing past its IntrinsicDuration/));
-    assert.throws(() => parseCpl(cplWith(resource('<EntryPoint>4</EntryPoint>'))), unprocessable(/has no .*IntrinsicDuration/));
-    assert.throws(() => parseCpl(cplWith(resource('<IntrinsicDuration>1</IntrinsicDuration>'), { editRate: '25' })), unprocessable(/invalid EditRate: "25"/));
-    assert.throws(() => parseCpl(good.replace('urn:uuid:8e5b0f2a-6c1d-4b7e-9a3f-2d4c6e8f0a1b', 'not-a-uuid')), unprocessable(/invalid Id: "not-a-uuid" is not a urn:uuid/));
+    assert.throws(
+      () => parseCpl(cplWith(resource('<IntrinsicDuration>ten</IntrinsicDuration>'))),
+      unprocessable(/invalid .*IntrinsicDuration: "ten"/),
+    );
+    assert.throws(
+      () =>
+        parseCpl(
+          cplWith(
+            resource(
+              '<IntrinsicDuration>10</IntrinsicDuration><EntryPoint>4</EntryPoint><SourceDuration>7</SourceDuration>',
+            ),
+          ),
+        ),
+      unprocessable(/playing past its IntrinsicDuration/),
+    );
+    assert.throws(
+      () => parseCpl(cplWith(resource('<EntryPoint>4</EntryPoint>'))),
+      unprocessable(/has no .*IntrinsicDuration/),
+    );
+    assert.throws(
+      () => parseCpl(cplWith(resource('<IntrinsicDuration>1</IntrinsicDuration>'), { editRate: '25' })),
+      unprocessable(/invalid EditRate: "25"/),
+    );
+    assert.throws(
+      () => parseCpl(good.replace('urn:uuid:8e5b0f2a-6c1d-4b7e-9a3f-2d4c6e8f0a1b', 'not-a-uuid')),
+      unprocessable(/invalid Id: "not-a-uuid" is not a urn:uuid/),
+    );
   });
 
   it('does not expand an entity bomb', () => {
@@ -118,13 +166,22 @@ describe('isCpl', () => {
     assert.equal(isCpl(await read(cplFile)), true);
     assert.equal(isCpl(cplWith(resource('<IntrinsicDuration>1</IntrinsicDuration>'))), true);
     assert.equal(isCpl(await read(pklFile)), false);
-    assert.equal(isCpl(cplWith('', { namespace: 'http://www.smpte-ra.org/schemas/429-7/2006/CPL' })), false, 'a DCP CPL is not IMF');
+    assert.equal(
+      isCpl(cplWith('', { namespace: 'http://www.smpte-ra.org/schemas/429-7/2006/CPL' })),
+      false,
+      'a DCP CPL is not IMF',
+    );
     assert.equal(isCpl('<xmeml version="5"><sequence/></xmeml>'), false);
     assert.equal(isCpl('not xml at all'), false);
   });
 
   it('reads the root element past declaration, comments and DOCTYPE', () => {
-    assert.deepEqual(readRootElement('\uFEFF<?xml version="1.0"?>\n<!-- a > b -->\n<!DOCTYPE x>\n<a:Root xmlns:a="urn:x" xmlns="urn:y">'), { localName: 'Root', namespace: 'urn:x' });
+    assert.deepEqual(
+      readRootElement(
+        '\uFEFF<?xml version="1.0"?>\n<!-- a > b -->\n<!DOCTYPE x>\n<a:Root xmlns:a="urn:x" xmlns="urn:y">',
+      ),
+      { localName: 'Root', namespace: 'urn:x' },
+    );
     assert.deepEqual(readRootElement('<Root xmlns="urn:y"/>'), { localName: 'Root', namespace: 'urn:y' });
     assert.equal(readRootElement('no element'), null);
   });
@@ -147,16 +204,31 @@ describe('parsePkl', () => {
     const cplBytes = await readFile(join(fixtures, cplFile));
     assert.equal(pkl.assets[0]!.hash, createHash('sha1').update(cplBytes).digest('base64'));
     assert.equal(pkl.assets[0]!.size, cplBytes.length);
-    assert.equal(pkl.assets[1]!.hash, createHash('sha1').update('image track file stand-in\n'.repeat(1000)).digest('base64'));
+    assert.equal(
+      pkl.assets[1]!.hash,
+      createHash('sha1').update('image track file stand-in\n'.repeat(1000)).digest('base64'),
+    );
   });
 
   it('accepts the ST 429-8 namespace and rejects a bad hash or size', async () => {
     const pkl = await read(pklFile);
-    const old = pkl.replace('http://www.smpte-ra.org/schemas/2067-2/2016/PKL', 'http://www.smpte-ra.org/schemas/429-8/2007/PKL');
+    const old = pkl.replace(
+      'http://www.smpte-ra.org/schemas/2067-2/2016/PKL',
+      'http://www.smpte-ra.org/schemas/429-8/2007/PKL',
+    );
     assert.equal(parsePkl(old).assets.length, 3);
-    assert.throws(() => parsePkl(pkl.replace('<Size>26000</Size>', '<Size>-1</Size>')), unprocessable(/invalid Asset\[2\]\/Size: "-1"/));
-    assert.throws(() => parsePkl(pkl.replace(/<Hash>[^<]+<\/Hash>/, '<Hash>not base64!</Hash>')), unprocessable(/Asset\[1\]\/Hash: .*not base64/));
-    assert.throws(() => parsePkl(pkl.replace(/<AssetList>[\s\S]*<\/AssetList>/, '<AssetList/>')), unprocessable(/lists no Asset/));
+    assert.throws(
+      () => parsePkl(pkl.replace('<Size>26000</Size>', '<Size>-1</Size>')),
+      unprocessable(/invalid Asset\[2\]\/Size: "-1"/),
+    );
+    assert.throws(
+      () => parsePkl(pkl.replace(/<Hash>[^<]+<\/Hash>/, '<Hash>not base64!</Hash>')),
+      unprocessable(/Asset\[1\]\/Hash: .*not base64/),
+    );
+    assert.throws(
+      () => parsePkl(pkl.replace(/<AssetList>[\s\S]*<\/AssetList>/, '<AssetList/>')),
+      unprocessable(/lists no Asset/),
+    );
   });
 });
 
@@ -172,7 +244,10 @@ describe('parseAssetMap', () => {
   });
 
   it('refuses paths that leave the package', async () => {
-    const map = (await read('ASSETMAP.xml')).replace('<Path>VIDEO_a1b2c3d4.mxf</Path>', '<Path>../../etc/passwd</Path>');
+    const map = (await read('ASSETMAP.xml')).replace(
+      '<Path>VIDEO_a1b2c3d4.mxf</Path>',
+      '<Path>../../etc/passwd</Path>',
+    );
     assert.throws(() => parseAssetMap(map), unprocessable(/Asset\[3\] pointing outside the package/));
   });
 });

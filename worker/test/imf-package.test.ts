@@ -63,7 +63,10 @@ describe('recognizeImfPackage', () => {
     assert.equal(await recognizeImfPackage([]), null);
     const unrelated: ImfFile[] = [
       { name: 'edit.xml', read: async () => '<xmeml version="5"><sequence/></xmeml>' },
-      { name: 'dcp_cpl.xml', read: async () => '<CompositionPlaylist xmlns="http://www.smpte-ra.org/schemas/429-7/2006/CPL"/>' },
+      {
+        name: 'dcp_cpl.xml',
+        read: async () => '<CompositionPlaylist xmlns="http://www.smpte-ra.org/schemas/429-7/2006/CPL"/>',
+      },
       { name: 'broken-notes.xml', read: async () => '<notes><unclosed></notes>' },
       { name: 'master.mov', read: async () => assert.fail('media is never read') },
     ];
@@ -72,12 +75,18 @@ describe('recognizeImfPackage', () => {
 
   it('a broken IMF document is a clear error naming the file', async () => {
     const xml = await readFile(join(fixtures, cplFile), 'utf8');
-    await assert.rejects(recognizeImfPackage([{ name: 'IMP/CPL_cut.xml', read: async () => xml.slice(0, 1200) }]), (err) => {
-      assert.ok(isAppError(err) && err.code === 'unprocessable');
-      assert.match(err.message, /the CPL \(IMP\/CPL_cut\.xml\) is not well-formed XML/);
-      return true;
-    });
-    await assert.rejects(recognizeImfPackage([{ name: 'ASSETMAP.xml', read: async () => 'not xml' }]), /ASSETMAP \(ASSETMAP\.xml\)/);
+    await assert.rejects(
+      recognizeImfPackage([{ name: 'IMP/CPL_cut.xml', read: async () => xml.slice(0, 1200) }]),
+      (err) => {
+        assert.ok(isAppError(err) && err.code === 'unprocessable');
+        assert.match(err.message, /the CPL \(IMP\/CPL_cut\.xml\) is not well-formed XML/);
+        return true;
+      },
+    );
+    await assert.rejects(
+      recognizeImfPackage([{ name: 'ASSETMAP.xml', read: async () => 'not xml' }]),
+      /ASSETMAP \(ASSETMAP\.xml\)/,
+    );
   });
 });
 
@@ -107,35 +116,69 @@ describe('linkCplToVersions', () => {
 
   it('falls back to name and size without hashes, and reports what is missing', async () => {
     const { cpl, pkl, assetMap } = await documents();
-    const result = linkCplToVersions(cpl, pkl, assetMap, [{ versionId: 'v-img', originalName: 'IMP/video_A1B2C3D4.MXF', size: 26000 }]);
-    assert.deepEqual(result.links, [{ trackFileId: imageId, versionId: 'v-img', matchedBy: 'name-and-size', fileName: 'VIDEO_a1b2c3d4.mxf' }]);
-    assert.deepEqual(result.missing, [{ trackFileId: audioId, fileName: 'AUDIO_b2c3d4e5.mxf', size: 13000, hash: audioSha1 }]);
+    const result = linkCplToVersions(cpl, pkl, assetMap, [
+      { versionId: 'v-img', originalName: 'IMP/video_A1B2C3D4.MXF', size: 26000 },
+    ]);
+    assert.deepEqual(result.links, [
+      { trackFileId: imageId, versionId: 'v-img', matchedBy: 'name-and-size', fileName: 'VIDEO_a1b2c3d4.mxf' },
+    ]);
+    assert.deepEqual(result.missing, [
+      { trackFileId: audioId, fileName: 'AUDIO_b2c3d4e5.mxf', size: 13000, hash: audioSha1 },
+    ]);
   });
 
   it('does not link a same-named file whose size or hash contradicts the PKL', async () => {
     const { cpl, pkl, assetMap } = await documents();
     const result = linkCplToVersions(cpl, pkl, assetMap, [
       { versionId: 'v-short', originalName: 'VIDEO_a1b2c3d4.mxf', size: 25999 },
-      { versionId: 'v-damaged', originalName: 'AUDIO_b2c3d4e5.mxf', size: 13000, sha1Base64: 'x710vGFCQS/wB4to/0lzGyRB7kA=' },
+      {
+        versionId: 'v-damaged',
+        originalName: 'AUDIO_b2c3d4e5.mxf',
+        size: 13000,
+        sha1Base64: 'x710vGFCQS/wB4to/0lzGyRB7kA=',
+      },
     ]);
     assert.deepEqual(result.links, []);
     assert.deepEqual(result.mismatched, [
-      { trackFileId: imageId, versionId: 'v-short', fileName: 'VIDEO_a1b2c3d4.mxf', differs: 'size', expected: 26000, actual: 25999 },
-      { trackFileId: audioId, versionId: 'v-damaged', fileName: 'AUDIO_b2c3d4e5.mxf', differs: 'hash', expected: audioSha1, actual: 'x710vGFCQS/wB4to/0lzGyRB7kA=' },
+      {
+        trackFileId: imageId,
+        versionId: 'v-short',
+        fileName: 'VIDEO_a1b2c3d4.mxf',
+        differs: 'size',
+        expected: 26000,
+        actual: 25999,
+      },
+      {
+        trackFileId: audioId,
+        versionId: 'v-damaged',
+        fileName: 'AUDIO_b2c3d4e5.mxf',
+        differs: 'hash',
+        expected: audioSha1,
+        actual: 'x710vGFCQS/wB4to/0lzGyRB7kA=',
+      },
     ]);
     assert.equal(result.missing.length, 2);
   });
 
   it('with a lone CPL (no PKL, no ASSETMAP) nothing can be matched by name: all missing', async () => {
     const { cpl } = await documents();
-    const result = linkCplToVersions(cpl, null, null, [{ versionId: 'v', originalName: 'VIDEO_a1b2c3d4.mxf', size: 26000 }]);
+    const result = linkCplToVersions(cpl, null, null, [
+      { versionId: 'v', originalName: 'VIDEO_a1b2c3d4.mxf', size: 26000 },
+    ]);
     assert.deepEqual(result.links, []);
-    assert.deepEqual(result.missing.map((m) => m.trackFileId), [imageId, audioId]);
+    assert.deepEqual(
+      result.missing.map((m) => m.trackFileId),
+      [imageId, audioId],
+    );
   });
 
   it('with an ASSETMAP but no PKL, names are matched and said to be only names', async () => {
     const { cpl, assetMap } = await documents();
-    const result = linkCplToVersions(cpl, null, assetMap, [{ versionId: 'v', originalName: 'VIDEO_a1b2c3d4.mxf', size: 1 }]);
-    assert.deepEqual(result.links, [{ trackFileId: imageId, versionId: 'v', matchedBy: 'name', fileName: 'VIDEO_a1b2c3d4.mxf' }]);
+    const result = linkCplToVersions(cpl, null, assetMap, [
+      { versionId: 'v', originalName: 'VIDEO_a1b2c3d4.mxf', size: 1 },
+    ]);
+    assert.deepEqual(result.links, [
+      { trackFileId: imageId, versionId: 'v', matchedBy: 'name', fileName: 'VIDEO_a1b2c3d4.mxf' },
+    ]);
   });
 });

@@ -41,7 +41,13 @@ const deps = (overrides: Partial<WorkerDeps> = {}): WorkerDeps => ({ config, poo
 before(async () => {
   db = await createTestDatabase();
   dir = await mkdtemp(join(tmpdir(), 'mediavault-jobs-'));
-  config = loadConfig({ MEDIAVAULT_DATA_DIR: dir, DATABASE_URL: db.url, EDGE_SIGNING_KEY: 'e'.repeat(32), STORAGE_SIGNING_KEY: 's'.repeat(32), PREVIEW_BACKLOG_SECONDS: '60' });
+  config = loadConfig({
+    MEDIAVAULT_DATA_DIR: dir,
+    DATABASE_URL: db.url,
+    EDGE_SIGNING_KEY: 'e'.repeat(32),
+    STORAGE_SIGNING_KEY: 's'.repeat(32),
+    PREVIEW_BACKLOG_SECONDS: '60',
+  });
   pool = createPool(db.url);
   boss = createBoss(db.url);
   // after() drops the database while pg-boss may still hold a connection; pg-boss reports that as 'error'.
@@ -49,7 +55,13 @@ before(async () => {
   await boss.start();
   await ensureQueues(boss);
   storages = createStoragesFromConfig(config, 'http://127.0.0.1:1');
-  const org = await bootstrapOrganization(pool, { organization: 'Jobs', client: 'C', project: 'P', adminEmail: 'a@jobs.example', adminName: 'A' });
+  const org = await bootstrapOrganization(pool, {
+    organization: 'Jobs',
+    client: 'C',
+    project: 'P',
+    adminEmail: 'a@jobs.example',
+    adminName: 'A',
+  });
   projectId = org.projectId;
   organizationId = org.organizationId;
 });
@@ -64,7 +76,10 @@ after(async () => {
 async function promoteFile(path: string, name = path.split('/').pop()!) {
   const bytes = await readFile(path);
   const sha = createHash('sha256').update(bytes).digest('hex');
-  await storages.masters.put(masterKey(sha), createReadStream(path), { retainUntil: new Date(Date.now() + 86_400_000), checksumSha256: Buffer.from(sha, 'hex').toString('base64') });
+  await storages.masters.put(masterKey(sha), createReadStream(path), {
+    retainUntil: new Date(Date.now() + 86_400_000),
+    checksumSha256: Buffer.from(sha, 'hex').toString('base64'),
+  });
   const { rows } = await pool.query(
     `WITH m AS (INSERT INTO masters (sha256, size, storage_key, retain_until) VALUES ($1, $2, $3, now() + interval '1 day') RETURNING sha256),
           a AS (INSERT INTO assets (organization_id, project_id, name) VALUES ($4, $5, $6) RETURNING id)
@@ -90,7 +105,13 @@ describe('preview job', () => {
     assert.equal(row.encoder.name, 'libx264');
     assert.equal(row.encoder.fellBack, false);
     assert.deepEqual(row.outputs.dropped, []);
-    for (const key of [previewKeys.hlsMaster(sha), previewKeys.mp4(sha), previewKeys.poster(sha), previewKeys.waveform(sha), row.outputs.sprites.vtt]) {
+    for (const key of [
+      previewKeys.hlsMaster(sha),
+      previewKeys.mp4(sha),
+      previewKeys.poster(sha),
+      previewKeys.waveform(sha),
+      row.outputs.sprites.vtt,
+    ]) {
       assert.ok(await storages.previews.head(key), `${key} published`);
     }
     const published = await stat(join(config.storage.fs.root, 'previews', previewKeys.hlsMaster(sha)));
@@ -107,13 +128,22 @@ describe('preview job', () => {
     await claimPreview(pool, sha, 'default');
     let puts = 0;
     const dying: Storage = Object.create(storages.previews, {
-      put: { value: async (...args: Parameters<Storage['put']>) => {
-        if (++puts === 4) throw new Error('worker killed');
-        return storages.previews.put(...args);
-      } },
+      put: {
+        value: async (...args: Parameters<Storage['put']>) => {
+          if (++puts === 4) throw new Error('worker killed');
+          return storages.previews.put(...args);
+        },
+      },
     });
-    await assert.rejects(handlePreview(deps({ storages: { ...storages, previews: dying } }), { sha256: sha, profile: 'default' }), /worker killed/);
-    assert.equal(await storages.previews.head(previewKeys.hlsMaster(sha)), null, 'no master playlist: players see no preview');
+    await assert.rejects(
+      handlePreview(deps({ storages: { ...storages, previews: dying } }), { sha256: sha, profile: 'default' }),
+      /worker killed/,
+    );
+    assert.equal(
+      await storages.previews.head(previewKeys.hlsMaster(sha)),
+      null,
+      'no master playlist: players see no preview',
+    );
     assert.notEqual((await previewRow(sha)).status, 'ready');
     await handlePreview(deps(), { sha256: sha, profile: 'default' });
     assert.equal((await previewRow(sha)).status, 'ready');
@@ -147,14 +177,21 @@ describe('preview job', () => {
     assert.deepEqual([...row.outputs.dropped].sort(), ['mp4', 'sprites', 'waveform']);
     assert.equal(await storages.previews.head(previewKeys.waveform(sha)), null);
     assert.ok(await storages.previews.head(previewKeys.hlsMaster(sha)), 'the HLS preview is there');
-    const fill = await pool.query(`SELECT data FROM pgboss.job WHERE name = 'preview' AND data->>'sha256' = $1 AND (data->>'fill')::boolean`, [sha]);
+    const fill = await pool.query(
+      `SELECT data FROM pgboss.job WHERE name = 'preview' AND data->>'sha256' = $1 AND (data->>'fill')::boolean`,
+      [sha],
+    );
     assert.equal(fill.rows.length, 1, 'a fill job is queued');
     await boss.deleteJob(queues.preview, waiting!);
     const master = await storages.previews.head(previewKeys.hlsMaster(sha));
     await handlePreview(deps(), fill.rows[0].data);
     assert.ok(await storages.previews.head(previewKeys.waveform(sha)), 'the waveform is filled in');
     assert.ok(await storages.previews.head(previewKeys.mp4(sha)), 'the MP4 is filled in');
-    assert.equal((await storages.previews.head(previewKeys.hlsMaster(sha)))!.lastModified?.getTime(), master!.lastModified?.getTime(), 'the published HLS is left alone');
+    assert.equal(
+      (await storages.previews.head(previewKeys.hlsMaster(sha)))!.lastModified?.getTime(),
+      master!.lastModified?.getTime(),
+      'the published HLS is left alone',
+    );
     await boss.deleteAllJobs(queues.preview);
   });
 
@@ -162,7 +199,10 @@ describe('preview job', () => {
     const sha = createHash('sha256').update('never').digest('hex');
     await pool.query(`INSERT INTO masters (sha256, size, storage_key, retain_until) VALUES ($1, 1, 'k', now())`, [sha]);
     await claimPreview(pool, sha, 'default');
-    await pool.query(`INSERT INTO jobs (kind, subject, state, error) VALUES ('preview', $1, 'queued', '{"message":"GPU on fire"}')`, [`${sha}:default`]);
+    await pool.query(
+      `INSERT INTO jobs (kind, subject, state, error) VALUES ('preview', $1, 'queued', '{"message":"GPU on fire"}')`,
+      [`${sha}:default`],
+    );
     await handleDeadLetter(deps(), { sha256: sha, profile: 'default' });
     const row = await previewRow(sha);
     assert.equal(row.status, 'failed');
@@ -174,7 +214,13 @@ describe('preview job', () => {
 
 describe('probe job', () => {
   test('stores EBUCore-shaped technical metadata and the ffprobe summary on the version', async () => {
-    const clip = await generateClip(dir, { name: 'probe.mov', width: 320, height: 240, seconds: 1, timecode: '01:00:00:00' } as never);
+    const clip = await generateClip(dir, {
+      name: 'probe.mov',
+      width: 320,
+      height: 240,
+      seconds: 1,
+      timecode: '01:00:00:00',
+    } as never);
     const { sha, versionId } = await promoteFile(clip);
     await handleProbe(deps(), { versionId, sha256: sha });
     const { rows } = await pool.query('SELECT meta FROM versions WHERE id = $1', [versionId]);
@@ -201,12 +247,19 @@ describe('IMF packages', () => {
     const folder = await mkdtemp(join(dir, 'imf-'));
     const { copyFile, writeFile, readdir } = await import('node:fs/promises');
     // The PKL lists the track files by name, size and SHA-1 of these stand-in bytes.
-    const standIn = (line: string, size: number) => Buffer.from(line.repeat(Math.ceil(size / line.length))).subarray(0, size);
+    const standIn = (line: string, size: number) =>
+      Buffer.from(line.repeat(Math.ceil(size / line.length))).subarray(0, size);
     await writeFile(join(folder, 'VIDEO_a1b2c3d4.mxf'), standIn('image track file stand-in\n', 26000));
     await writeFile(join(folder, 'AUDIO_b2c3d4e5.mxf'), standIn('audio track file stand-in\n', 13000));
     for (const name of await readdir(fixtures)) await copyFile(join(fixtures, name), join(folder, name));
     const versions: Record<string, { sha: string; versionId: string }> = {};
-    for (const name of ['PKL_c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f.xml', 'ASSETMAP.xml', 'VIDEO_a1b2c3d4.mxf', 'AUDIO_b2c3d4e5.mxf', 'CPL_8e5b0f2a-6c1d-4b7e-9a3f-2d4c6e8f0a1b.xml']) {
+    for (const name of [
+      'PKL_c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f.xml',
+      'ASSETMAP.xml',
+      'VIDEO_a1b2c3d4.mxf',
+      'AUDIO_b2c3d4e5.mxf',
+      'CPL_8e5b0f2a-6c1d-4b7e-9a3f-2d4c6e8f0a1b.xml',
+    ]) {
       versions[name] = await promoteFile(join(folder, name));
     }
     const cpl = versions['CPL_8e5b0f2a-6c1d-4b7e-9a3f-2d4c6e8f0a1b.xml']!;
@@ -218,7 +271,9 @@ describe('IMF packages', () => {
     assert.ok(imf.editRate.num > 0 && imf.durationFrames > 0);
     assert.equal(imf.trackFileIds.length, 2);
     assert.equal(imf.linked.length, 2, JSON.stringify(imf));
-    const sidecars = await pool.query(`SELECT version_id, kind FROM sidecars WHERE sha256 = $1 ORDER BY version_id`, [cpl.sha]);
+    const sidecars = await pool.query(`SELECT version_id, kind FROM sidecars WHERE sha256 = $1 ORDER BY version_id`, [
+      cpl.sha,
+    ]);
     assert.deepEqual(
       sidecars.rows.map((r) => r.version_id).sort(),
       [versions['VIDEO_a1b2c3d4.mxf']!.versionId, versions['AUDIO_b2c3d4e5.mxf']!.versionId].sort(),
@@ -230,8 +285,10 @@ describe('IMF packages', () => {
     // A track file probed later asks the collection's CPLs to link again.
     const video = versions['VIDEO_a1b2c3d4.mxf']!;
     await handleProbe(deps(), { versionId: video.versionId, sha256: video.sha });
-    const queued = await pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'probe' AND data->>'versionId' = $1`, [cpl.versionId]);
+    const queued = await pool.query(
+      `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'probe' AND data->>'versionId' = $1`,
+      [cpl.versionId],
+    );
     assert.equal(queued.rows[0].n, 1);
   });
 });
-

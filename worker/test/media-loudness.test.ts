@@ -71,8 +71,14 @@ describe('parseEbur128Summary', () => {
 /** EBU Tech 3341 accuracy: integrated ±0.1 LU; true peak +0.2/−0.4 dB of the tone's peak. */
 function assertTone(loudness: { integrated: number; truePeak: number } | null | undefined, dbfs: number): void {
   assert.ok(loudness, 'loudness measured');
-  assert.ok(Math.abs(loudness.integrated - dbfs) <= 0.1, `integrated ${loudness.integrated} LUFS for a ${dbfs} dBFS tone`);
-  assert.ok(loudness.truePeak - dbfs <= 0.2 && loudness.truePeak - dbfs >= -0.4, `true peak ${loudness.truePeak} dBTP for ${dbfs} dBFS`);
+  assert.ok(
+    Math.abs(loudness.integrated - dbfs) <= 0.1,
+    `integrated ${loudness.integrated} LUFS for a ${dbfs} dBFS tone`,
+  );
+  assert.ok(
+    loudness.truePeak - dbfs <= 0.2 && loudness.truePeak - dbfs >= -0.4,
+    `true peak ${loudness.truePeak} dBTP for ${dbfs} dBFS`,
+  );
 }
 
 describe('loudness measured in the preview run (audio-only sources)', () => {
@@ -87,7 +93,10 @@ describe('loudness measured in the preview run (audio-only sources)', () => {
       assert.deepEqual(set.renditions, []);
       assert.ok(!set.files.includes('poster.jpg'), 'no poster for audio');
       assert.ok(set.files.includes('hls/audio/index.m3u8') && set.files.includes('preview.mp4'), set.files.join(','));
-      assert.deepEqual(set.encoder.settings, { video: null, audio: { codec: 'aac', bitrateKbps: 128, channels: 2, sampleRate: 48000 } });
+      assert.deepEqual(set.encoder.settings, {
+        video: null,
+        audio: { codec: 'aac', bitrateKbps: 128, channels: 2, sampleRate: 48000 },
+      });
       const master = await readFile(join(dir, 'out/hls/master.m3u8'), 'utf8');
       assert.match(master, /#EXT-X-STREAM-INF:BANDWIDTH=\d+,CODECS="mp4a\.40\.2"\naudio\/index\.m3u8/);
       const peaks = JSON.parse(await readFile(join(dir, 'out/waveform.json'), 'utf8'));
@@ -95,7 +104,10 @@ describe('loudness measured in the preview run (audio-only sources)', () => {
       assert.equal(peaks.length, 300);
       const expected = Math.round(128 * 10 ** (dbfs / 20));
       const maxima = peaks.data.filter((_: number, i: number) => i % 2 === 1);
-      assert.ok(maxima.slice(5, -5).every((v: number) => Math.abs(v - expected) <= 1), `peaks near ${expected}: ${maxima.slice(0, 8)}`);
+      assert.ok(
+        maxima.slice(5, -5).every((v: number) => Math.abs(v - expected) <= 1),
+        `peaks near ${expected}: ${maxima.slice(0, 8)}`,
+      );
     });
   }
 

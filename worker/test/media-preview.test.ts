@@ -43,7 +43,22 @@ interface StreamInfo {
 /** MD5 of a file's video packets, copied without decoding: equal only for the same encode. */
 async function videoPacketsMd5(input: string, dir: string, name: string): Promise<string> {
   const path = join(dir, `${name}.md5`);
-  await runFfmpeg(['-hide_banner', '-nostdin', '-v', 'error', '-y', '-i', `file:${input}`, '-map', '0:v:0', '-c', 'copy', '-f', 'md5', path]);
+  await runFfmpeg([
+    '-hide_banner',
+    '-nostdin',
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    `file:${input}`,
+    '-map',
+    '0:v:0',
+    '-c',
+    'copy',
+    '-f',
+    'md5',
+    path,
+  ]);
   return (await readFile(path, 'utf8')).trim();
 }
 
@@ -83,8 +98,15 @@ describe('buildPreviewSet on a 3 s 1280x720 25 fps clip with a 1 kHz tone', () =
       .sort();
     assert.deepEqual(set.files, onDisk);
     for (const expected of [
-      'hls/master.m3u8', 'hls/720p/index.m3u8', 'hls/360p/index.m3u8', 'hls/audio/index.m3u8', 'preview.mp4', 'poster.jpg',
-      'thumbs/sprite.jpg', 'thumbs/sprite.vtt', 'waveform.json',
+      'hls/master.m3u8',
+      'hls/720p/index.m3u8',
+      'hls/360p/index.m3u8',
+      'hls/audio/index.m3u8',
+      'preview.mp4',
+      'poster.jpg',
+      'thumbs/sprite.jpg',
+      'thumbs/sprite.vtt',
+      'waveform.json',
     ]) {
       assert.ok(set.files.includes(expected), `${expected} listed`);
     }
@@ -98,8 +120,14 @@ describe('buildPreviewSet on a 3 s 1280x720 25 fps clip with a 1 kHz tone', () =
 
   it('writes a master playlist with the 720p and 360p renditions sharing one AAC group', async () => {
     const master = await readFile(join(out, 'hls/master.m3u8'), 'utf8');
-    assert.match(master, /#EXT-X-STREAM-INF:BANDWIDTH=\d+,RESOLUTION=1280x720,CODECS="avc1\.[0-9a-f]+,mp4a\.40\.2",AUDIO="group_audio"\n720p\/index\.m3u8/);
-    assert.match(master, /#EXT-X-STREAM-INF:BANDWIDTH=\d+,RESOLUTION=640x360,CODECS="avc1\.[0-9a-f]+,mp4a\.40\.2",AUDIO="group_audio"\n360p\/index\.m3u8/);
+    assert.match(
+      master,
+      /#EXT-X-STREAM-INF:BANDWIDTH=\d+,RESOLUTION=1280x720,CODECS="avc1\.[0-9a-f]+,mp4a\.40\.2",AUDIO="group_audio"\n720p\/index\.m3u8/,
+    );
+    assert.match(
+      master,
+      /#EXT-X-STREAM-INF:BANDWIDTH=\d+,RESOLUTION=640x360,CODECS="avc1\.[0-9a-f]+,mp4a\.40\.2",AUDIO="group_audio"\n360p\/index\.m3u8/,
+    );
     assert.match(master, /#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="group_audio".*URI="audio\/index\.m3u8"/);
   });
 
@@ -129,7 +157,10 @@ describe('buildPreviewSet on a 3 s 1280x720 25 fps clip with a 1 kHz tone', () =
 
   it('writes a sprite sheet of 160x90 tiles, one a second, and its WebVTT index', async () => {
     const streams = await streamsOf(join(out, 'thumbs/sprite.jpg'));
-    assert.deepEqual(streams.map((s) => `${s.codec_name} ${s.width}x${s.height}`), ['mjpeg 480x90']);
+    assert.deepEqual(
+      streams.map((s) => `${s.codec_name} ${s.width}x${s.height}`),
+      ['mjpeg 480x90'],
+    );
     const vtt = await readFile(join(out, 'thumbs/sprite.vtt'), 'utf8');
     assert.equal(
       vtt,
@@ -144,13 +175,25 @@ describe('buildPreviewSet on a 3 s 1280x720 25 fps clip with a 1 kHz tone', () =
     const waveform = JSON.parse(await readFile(join(out, 'waveform.json'), 'utf8'));
     assert.deepEqual(
       { ...waveform, length: undefined, data: undefined },
-      { version: 2, channels: 1, sample_rate: 8000, samples_per_pixel: 80, bits: 8, length: undefined, data: undefined },
+      {
+        version: 2,
+        channels: 1,
+        sample_rate: 8000,
+        samples_per_pixel: 80,
+        bits: 8,
+        length: undefined,
+        data: undefined,
+      },
     );
     // 3 s at 100 pixels a second, plus whatever the AAC encoder padded at the end.
     assert.ok(waveform.length >= 300 && waveform.length <= 302, `length ${waveform.length}`);
     assert.equal(waveform.data.length, waveform.length * 2);
     // The 1/8-amplitude sine peaks at 16 of 128 (the encoded AAC may ring by a step).
-    assert.ok(waveform.data.slice(20, -20).every((v: number, i: number) => (i % 2 === 0 ? v >= -17 && v <= -15 : v >= 15 && v <= 17)));
+    assert.ok(
+      waveform.data
+        .slice(20, -20)
+        .every((v: number, i: number) => (i % 2 === 0 ? v >= -17 && v <= -15 : v >= 15 && v <= 17)),
+    );
   });
 
   it('remuxes preview.mp4 from the top rung instead of encoding it again', async () => {
@@ -175,8 +218,22 @@ describe('buildPreviewSet on a 3 s 1280x720 25 fps clip with a 1 kHz tone', () =
 
   it('writes a poster JPEG that decodes', async () => {
     const streams = await streamsOf(join(out, 'poster.jpg'));
-    assert.deepEqual(streams.map((s) => `${s.codec_name} ${s.width}x${s.height}`), ['mjpeg 1280x720']);
-    await runFfmpeg(['-hide_banner', '-nostdin', '-v', 'error', '-xerror', '-i', join(out, 'poster.jpg'), '-f', 'null', '-']);
+    assert.deepEqual(
+      streams.map((s) => `${s.codec_name} ${s.width}x${s.height}`),
+      ['mjpeg 1280x720'],
+    );
+    await runFfmpeg([
+      '-hide_banner',
+      '-nostdin',
+      '-v',
+      'error',
+      '-xerror',
+      '-i',
+      join(out, 'poster.jpg'),
+      '-f',
+      'null',
+      '-',
+    ]);
   });
 });
 
@@ -188,7 +245,10 @@ describe('buildPreviewSet edge cases', () => {
     await mkdir(join(dir, 'out/hls/240p'), { recursive: true });
     await writeFile(join(dir, 'out/hls/240p/seg_00099.m4s'), 'stale');
     const set = await buildPreviewSet(source, join(dir, 'out'), fast);
-    assert.deepEqual(set.renditions.map((r) => `${r.name} ${r.width}x${r.height}`), ['240p 320x240']);
+    assert.deepEqual(
+      set.renditions.map((r) => `${r.name} ${r.width}x${r.height}`),
+      ['240p 320x240'],
+    );
     assert.deepEqual(set.files, [
       'hls/240p/index.m3u8',
       'hls/240p/init_1.mp4',
@@ -223,12 +283,18 @@ describe('buildPreviewSet edge cases', () => {
     assert.equal(set.loudness, null);
     assert.equal(set.waveform, undefined);
     assert.ok(!set.files.includes('waveform.json'));
-    assert.deepEqual(set.renditions.map((r) => r.name), ['360p']);
+    assert.deepEqual(
+      set.renditions.map((r) => r.name),
+      ['360p'],
+    );
     assert.ok(!set.files.some((f) => f.startsWith('hls/audio/')), set.files.join(','));
     const master = await readFile(join(dir, 'out/hls/master.m3u8'), 'utf8');
     assert.doesNotMatch(master, /TYPE=AUDIO|mp4a/);
     assert.match(master, /RESOLUTION=640x360/);
-    assert.deepEqual((await streamsOf(join(dir, 'out/preview.mp4'))).map((s) => s.codec_type), ['video']);
+    assert.deepEqual(
+      (await streamsOf(join(dir, 'out/preview.mp4'))).map((s) => s.codec_type),
+      ['video'],
+    );
   });
 
   it('refuses a truncated upload (moov never arrived) clearly, writing nothing', async (t) => {
@@ -256,13 +322,19 @@ describe('buildPreviewSet edge cases', () => {
   it('leaves out what backpressure asks it to skip and says so', async (t) => {
     const dir = await makeTempDir(t);
     const source = await generateClip(dir, { width: 640, height: 360, seconds: 2 });
-    const set = await buildPreviewSet(source, join(dir, 'out'), { ...fast, skip: ['sprites', 'waveform', 'mp4', 'renditions-above-720'] });
+    const set = await buildPreviewSet(source, join(dir, 'out'), {
+      ...fast,
+      skip: ['sprites', 'waveform', 'mp4', 'renditions-above-720'],
+    });
     assert.deepEqual(set.outputsDropped, ['sprites', 'waveform', 'mp4']);
     assert.equal(set.sprites, undefined);
     assert.equal(set.waveform, undefined);
     assert.ok(set.loudness, 'loudness is metadata and always measured');
     assert.ok(set.files.includes('poster.jpg') && set.files.includes('hls/360p/index.m3u8'));
-    assert.ok(!set.files.some((f) => f === 'preview.mp4' || f.startsWith('thumbs/') || f === 'waveform.json'), set.files.join(','));
+    assert.ok(
+      !set.files.some((f) => f === 'preview.mp4' || f.startsWith('thumbs/') || f === 'waveform.json'),
+      set.files.join(','),
+    );
     assert.ok(!(await readdir(join(dir, 'out'))).includes('preview.mp4'));
   });
 });
@@ -270,7 +342,14 @@ describe('buildPreviewSet edge cases', () => {
 describe('buildPreviewSet on sources that break naive pipelines', () => {
   it('turns 10-bit 4:2:2 ProRes HQ into 8-bit 4:2:0 H.264 previews', async (t) => {
     const dir = await makeTempDir(t);
-    const source = await generateClip(dir, { name: 'master.mov', videoCodec: 'prores', audioCodec: 'pcm', width: 320, height: 180, seconds: 2 });
+    const source = await generateClip(dir, {
+      name: 'master.mov',
+      videoCodec: 'prores',
+      audioCodec: 'pcm',
+      width: 320,
+      height: 180,
+      seconds: 2,
+    });
     const set = await buildPreviewSet(source, join(dir, 'out'), fast);
     assert.equal(set.summary.video?.pixFmt, 'yuv422p10le');
     for (const file of ['preview.mp4', 'hls/180p/index.m3u8']) {
@@ -283,9 +362,19 @@ describe('buildPreviewSet on sources that break naive pipelines', () => {
 
   it('makes even sizes from odd dimensions', async (t) => {
     const dir = await makeTempDir(t);
-    const source = await generateClip(dir, { name: 'odd.mkv', videoCodec: 'ffv1', width: 321, height: 241, seconds: 2, audio: false });
+    const source = await generateClip(dir, {
+      name: 'odd.mkv',
+      videoCodec: 'ffv1',
+      width: 321,
+      height: 241,
+      seconds: 2,
+      audio: false,
+    });
     const set = await buildPreviewSet(source, join(dir, 'out'), fast);
-    assert.deepEqual(set.renditions.map((r) => `${r.name} ${r.width}x${r.height}`), ['240p 320x240']);
+    assert.deepEqual(
+      set.renditions.map((r) => `${r.name} ${r.width}x${r.height}`),
+      ['240p 320x240'],
+    );
     const poster = await streamsOf(join(dir, 'out/poster.jpg'));
     assert.equal(`${poster[0]?.width}x${poster[0]?.height}`, '320x240');
   });
@@ -295,7 +384,10 @@ describe('buildPreviewSet on sources that break naive pipelines', () => {
     const source = await generateClip(dir, { name: 'phone.mp4', width: 320, height: 180, seconds: 2, rotation: 90 });
     const set = await buildPreviewSet(source, join(dir, 'out'), fast);
     assert.ok([90, 270].includes(set.summary.video?.rotation ?? 0), `rotation ${set.summary.video?.rotation}`);
-    assert.deepEqual(set.renditions.map((r) => `${r.width}x${r.height}`), ['180x320']);
+    assert.deepEqual(
+      set.renditions.map((r) => `${r.width}x${r.height}`),
+      ['180x320'],
+    );
     const video = (await streamsOf(join(dir, 'out/preview.mp4'))).find((s) => s.codec_type === 'video');
     assert.equal(`${video?.width}x${video?.height}`, '180x320');
     const poster = await streamsOf(join(dir, 'out/poster.jpg'));
@@ -305,7 +397,14 @@ describe('buildPreviewSet on sources that break naive pipelines', () => {
 
   it('keeps segments aligned across renditions for a variable-frame-rate source', async (t) => {
     const dir = await makeTempDir(t);
-    const source = await generateClip(dir, { name: 'vfr.mp4', width: 1280, height: 720, seconds: 3, variableFrameRate: true, audio: false });
+    const source = await generateClip(dir, {
+      name: 'vfr.mp4',
+      width: 1280,
+      height: 720,
+      seconds: 3,
+      variableFrameRate: true,
+      audio: false,
+    });
     const probe = (await runFfprobe(source)) as { streams: { avg_frame_rate: string; r_frame_rate: string }[] };
     assert.notEqual(probe.streams[0]?.avg_frame_rate, probe.streams[0]?.r_frame_rate, 'the fixture is variable-rate');
     const set = await buildPreviewSet(source, join(dir, 'out'), fast);
@@ -327,7 +426,10 @@ describe('buildPreviewSet on sources that break naive pipelines', () => {
       assert.equal(set.sprites, undefined);
       assert.deepEqual(set.encoder.settings, { video: null, audio: null });
       const poster = await streamsOf(join(dir, 'out/poster.jpg'));
-      assert.deepEqual(poster.map((s) => `${s.codec_name} ${s.width}x${s.height}`), ['mjpeg 320x240']);
+      assert.deepEqual(
+        poster.map((s) => `${s.codec_name} ${s.width}x${s.height}`),
+        ['mjpeg 320x240'],
+      );
     });
   }
 });
@@ -348,6 +450,9 @@ describe('failureReason', () => {
     );
     // Without level tags (a warning-level log) the last lines speak for themselves.
     const plain = 'moov atom not found\nfile:/in/a.mp4: Invalid data found when processing input';
-    assert.equal(failureReason(plain, new MediaToolError('ffmpeg', 1, null, plain)), 'moov atom not found; file:/in/a.mp4: Invalid data found when processing input');
+    assert.equal(
+      failureReason(plain, new MediaToolError('ffmpeg', 1, null, plain)),
+      'moov atom not found; file:/in/a.mp4: Invalid data found when processing input',
+    );
   });
 });

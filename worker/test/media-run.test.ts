@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isAppError } from '@mediavault/core/errors';
-import { MediaToolError, parseProgress, runFfmpeg, runFfprobe, runMediainfo, type FfmpegProgress } from '../src/media/run.ts';
+import {
+  MediaToolError,
+  parseProgress,
+  runFfmpeg,
+  runFfprobe,
+  runMediainfo,
+  type FfmpegProgress,
+} from '../src/media/run.ts';
 import { generateClip, makeTempDir } from './fixtures.ts';
 
 const quiet = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
@@ -85,7 +92,11 @@ describe('parseProgress', () => {
       speed: 2.5,
       done: false,
     });
-    assert.deepEqual(parseProgress({ out_time_us: 'N/A', speed: 'N/A', progress: 'end' }), { outTimeSeconds: 0, speed: null, done: true });
+    assert.deepEqual(parseProgress({ out_time_us: 'N/A', speed: 'N/A', progress: 'end' }), {
+      outTimeSeconds: 0,
+      speed: null,
+      done: true,
+    });
   });
 });
 
@@ -94,10 +105,16 @@ describe('runFfprobe and runMediainfo', () => {
     const dir = await makeTempDir(t);
     const path = await generateClip(dir, { width: 160, height: 90, seconds: 1 });
     const probe = (await runFfprobe(path)) as { streams: { codec_type: string }[]; format: { format_name: string } };
-    assert.deepEqual(probe.streams.map((s) => s.codec_type), ['video', 'audio']);
+    assert.deepEqual(
+      probe.streams.map((s) => s.codec_type),
+      ['video', 'audio'],
+    );
     assert.match(probe.format.format_name, /mp4/);
     const info = (await runMediainfo(path)) as { media: { track: { '@type': string; Width?: string }[] } };
-    assert.deepEqual(info.media.track.map((track) => track['@type']), ['General', 'Video', 'Audio']);
+    assert.deepEqual(
+      info.media.track.map((track) => track['@type']),
+      ['General', 'Video', 'Audio'],
+    );
     assert.equal(info.media.track[1]?.Width, '160');
   });
 

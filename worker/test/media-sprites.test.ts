@@ -5,10 +5,22 @@ import { planSprites, spriteVtt, vttTime } from '../src/media/sprites.ts';
 describe('planSprites', () => {
   it('takes a tile every second for short clips, at most ten to a row', () => {
     assert.deepEqual(planSprites({ width: 1920, height: 1080 }, 30), {
-      intervalSeconds: 1, tileWidth: 160, tileHeight: 90, columns: 10, rows: 3, count: 30, durationSeconds: 30,
+      intervalSeconds: 1,
+      tileWidth: 160,
+      tileHeight: 90,
+      columns: 10,
+      rows: 3,
+      count: 30,
+      durationSeconds: 30,
     });
     assert.deepEqual(planSprites({ width: 1280, height: 720 }, 3), {
-      intervalSeconds: 1, tileWidth: 160, tileHeight: 90, columns: 3, rows: 1, count: 3, durationSeconds: 3,
+      intervalSeconds: 1,
+      tileWidth: 160,
+      tileHeight: 90,
+      columns: 3,
+      rows: 1,
+      count: 3,
+      durationSeconds: 3,
     });
     // A tile starts at 3.0 only when the clip goes past it.
     assert.equal(planSprites({ width: 1280, height: 720 }, 3.04)?.count, 4);
@@ -36,7 +48,11 @@ describe('spriteVtt', () => {
   it('indexes each tile with a #xywh fragment and cue times that end at the clip end', () => {
     const plan = planSprites({ width: 1920, height: 1080 }, 12.5)!;
     const vtt = spriteVtt(plan, 'sprite.jpg');
-    const cues = vtt.split('\n\n').slice(1).map((cue) => cue.trim()).filter((cue) => cue !== '');
+    const cues = vtt
+      .split('\n\n')
+      .slice(1)
+      .map((cue) => cue.trim())
+      .filter((cue) => cue !== '');
     assert.ok(vtt.startsWith('WEBVTT\n\n'));
     assert.equal(cues.length, 13);
     assert.equal(cues[0], '00:00:00.000 --> 00:00:01.000\nsprite.jpg#xywh=0,0,160,90');

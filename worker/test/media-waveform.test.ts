@@ -31,7 +31,13 @@ describe('PeakFolder', () => {
 describe('waveform JSON', () => {
   it('is audiowaveform format version 2, 8-bit, one channel', () => {
     assert.deepEqual(waveformJson([-1, 1, -2, 2], 8000, 80), {
-      version: 2, channels: 1, sample_rate: 8000, samples_per_pixel: 80, bits: 8, length: 2, data: [-1, 1, -2, 2],
+      version: 2,
+      channels: 1,
+      sample_rate: 8000,
+      samples_per_pixel: 80,
+      bits: 8,
+      length: 2,
+      data: [-1, 1, -2, 2],
     });
   });
 

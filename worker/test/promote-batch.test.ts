@@ -27,35 +27,75 @@ after(async () => {
 const deps = () => ({ config: api.config, pool: api.pool, boss: api.boss, storages: api.storages, log });
 
 async function post(path: string, body: unknown) {
-  const res = await fetch(`${api.url}${path}`, { method: 'POST', headers: { ...bearer(api.org.token), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${api.url}${path}`, {
+    method: 'POST',
+    headers: { ...bearer(api.org.token), 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const json = await res.json();
   assert.equal(res.status, 200, JSON.stringify(json));
   return json;
 }
 
-interface Staged { uploadId: string; stagingKey: string; name: string; bytes: Buffer; job: PromoteJob }
+interface Staged {
+  uploadId: string;
+  stagingKey: string;
+  name: string;
+  bytes: Buffer;
+  job: PromoteJob;
+}
 
 /**
  * Files sent like any client does: one presignUploadBatch, one PUT each, one
  * completeUploadBatch with the mapping. Answers them with the promote jobs pg-boss holds.
  */
-async function stage(files: { name: string; bytes: Buffer }[], mapping: Record<string, unknown> = {}): Promise<Staged[]> {
-  const presigned = await post('/api/uploads/batch', { projectId: api.org.projectId, files: files.map((f) => ({ name: f.name, size: f.bytes.length, sha256: sha256(f.bytes) })) });
-  const started = presigned.files as { status: string; uploadId: string; stagingKey: string; url: string; checksumSha256: string }[];
+async function stage(
+  files: { name: string; bytes: Buffer }[],
+  mapping: Record<string, unknown> = {},
+): Promise<Staged[]> {
+  const presigned = await post('/api/uploads/batch', {
+    projectId: api.org.projectId,
+    files: files.map((f) => ({ name: f.name, size: f.bytes.length, sha256: sha256(f.bytes) })),
+  });
+  const started = presigned.files as {
+    status: string;
+    uploadId: string;
+    stagingKey: string;
+    url: string;
+    checksumSha256: string;
+  }[];
   const etags: string[] = [];
   for (const [i, s] of started.entries()) {
     assert.equal(s.status, 'upload');
-    const put = await fetch(s.url, { method: 'PUT', body: new Uint8Array(files[i]!.bytes), headers: { 'x-amz-checksum-sha256': s.checksumSha256 } });
+    const put = await fetch(s.url, {
+      method: 'PUT',
+      body: new Uint8Array(files[i]!.bytes),
+      headers: { 'x-amz-checksum-sha256': s.checksumSha256 },
+    });
     assert.equal(put.status, 200, await put.clone().text());
     etags.push(put.headers.get('etag')!);
   }
-  const completed = await post('/api/uploads/batch/complete', { uploads: started.map((s, i) => ({ uploadId: s.uploadId, etag: etags[i], promote: mapping })) });
-  assert.deepEqual(completed.uploads.map((u: { status: string }) => u.status), started.map(() => 'promoting'));
+  const completed = await post('/api/uploads/batch/complete', {
+    uploads: started.map((s, i) => ({ uploadId: s.uploadId, etag: etags[i], promote: mapping })),
+  });
+  assert.deepEqual(
+    completed.uploads.map((u: { status: string }) => u.status),
+    started.map(() => 'promoting'),
+  );
   const ids = started.map((s) => s.uploadId);
-  const { rows } = await api.pool.query(`SELECT data FROM pgboss.job WHERE name = 'promote' AND data->>'uploadId' = ANY($1::text[])`, [ids]);
+  const { rows } = await api.pool.query(
+    `SELECT data FROM pgboss.job WHERE name = 'promote' AND data->>'uploadId' = ANY($1::text[])`,
+    [ids],
+  );
   const jobs = new Map(rows.map((r) => [r.data.uploadId as string, r.data as PromoteJob]));
   assert.equal(jobs.size, ids.length, 'one promote job per upload');
-  return started.map((s, i) => ({ uploadId: s.uploadId, stagingKey: s.stagingKey, name: files[i]!.name, bytes: files[i]!.bytes, job: jobs.get(s.uploadId)! }));
+  return started.map((s, i) => ({
+    uploadId: s.uploadId,
+    stagingKey: s.stagingKey,
+    name: files[i]!.name,
+    bytes: files[i]!.bytes,
+    job: jobs.get(s.uploadId)!,
+  }));
 }
 
 async function upload(id: string) {
@@ -63,7 +103,10 @@ async function upload(id: string) {
 }
 
 async function versionsOf(assetId: string) {
-  const { rows } = await api.pool.query('SELECT id, number, sha256, original_name FROM versions WHERE asset_id = $1 ORDER BY number', [assetId]);
+  const { rows } = await api.pool.query(
+    'SELECT id, number, sha256, original_name FROM versions WHERE asset_id = $1 ORDER BY number',
+    [assetId],
+  );
   return rows as { id: string; number: number; sha256: string; original_name: string }[];
 }
 
@@ -83,7 +126,9 @@ async function snapshot() {
  * so a test can check that the order was in fact forced.
  */
 function verifyOutOfOrder(heldKey: string, firstKey: string): () => string[] {
-  const masters = api.storages.masters as unknown as { copyObject: (source: string, ...rest: unknown[]) => Promise<void> };
+  const masters = api.storages.masters as unknown as {
+    copyObject: (source: string, ...rest: unknown[]) => Promise<void>;
+  };
   const copyObject = masters.copyObject;
   const finished: string[] = [];
   let firstDone!: () => void;
@@ -101,28 +146,53 @@ function verifyOutOfOrder(heldKey: string, firstKey: string): () => string[] {
 }
 
 describe('promoteUploads', () => {
-  test('two files of one name into one collection in one batch: one asset, versions 1 and 2 in the batch\'s order', async () => {
-    const staged = await stage([{ name: 'take.wav.txt', bytes: randomBytes(900) }, { name: 'take.wav.txt', bytes: randomBytes(901) }, { name: 'slate.txt', bytes: randomBytes(50) }], { collectionPath: 'day01/sound' });
+  test("two files of one name into one collection in one batch: one asset, versions 1 and 2 in the batch's order", async () => {
+    const staged = await stage(
+      [
+        { name: 'take.wav.txt', bytes: randomBytes(900) },
+        { name: 'take.wav.txt', bytes: randomBytes(901) },
+        { name: 'slate.txt', bytes: randomBytes(50) },
+      ],
+      { collectionPath: 'day01/sound' },
+    );
     const restore = verifyOutOfOrder(staged[0]!.stagingKey, staged[1]!.stagingKey);
     let outcomes;
     let copiesFinished: string[];
     try {
-      outcomes = await promoteUploads(deps(), staged.map((s) => s.job));
+      outcomes = await promoteUploads(
+        deps(),
+        staged.map((s) => s.job),
+      );
     } finally {
       copiesFinished = restore();
     }
     assert.deepEqual(outcomes, [null, null, null]);
     const secondTakeCopied = copiesFinished.indexOf(staged[1]!.stagingKey);
-    assert.ok(secondTakeCopied >= 0 && secondTakeCopied < copiesFinished.indexOf(staged[0]!.stagingKey), `the second take was verified and copied first: ${copiesFinished.join(', ')}`);
+    assert.ok(
+      secondTakeCopied >= 0 && secondTakeCopied < copiesFinished.indexOf(staged[0]!.stagingKey),
+      `the second take was verified and copied first: ${copiesFinished.join(', ')}`,
+    );
     const [first, second, slate] = await Promise.all(staged.map((s) => upload(s.uploadId)));
     assert.equal(first.status, 'promoted');
     assert.equal(second.status, 'promoted');
     assert.equal(first.asset_id, second.asset_id, 'one asset for the name');
     assert.notEqual(slate.asset_id, first.asset_id);
     const versions = await versionsOf(first.asset_id);
-    assert.deepEqual(versions.map((v) => [v.number, v.sha256]), [[1, sha256(staged[0]!.bytes)], [2, sha256(staged[1]!.bytes)]], 'the batch\'s order decides, not which file was verified first');
-    assert.deepEqual([first.version_id, second.version_id], versions.map((v) => v.id));
-    const { rows } = await api.pool.query(`SELECT count(*)::int AS n FROM assets a JOIN collections c ON c.id = a.collection_id WHERE c.path = 'day01/sound' AND a.name = 'take.wav.txt'`);
+    assert.deepEqual(
+      versions.map((v) => [v.number, v.sha256]),
+      [
+        [1, sha256(staged[0]!.bytes)],
+        [2, sha256(staged[1]!.bytes)],
+      ],
+      "the batch's order decides, not which file was verified first",
+    );
+    assert.deepEqual(
+      [first.version_id, second.version_id],
+      versions.map((v) => v.id),
+    );
+    const { rows } = await api.pool.query(
+      `SELECT count(*)::int AS n FROM assets a JOIN collections c ON c.id = a.collection_id WHERE c.path = 'day01/sound' AND a.name = 'take.wav.txt'`,
+    );
     assert.equal(rows[0].n, 1);
   });
 
@@ -136,26 +206,55 @@ describe('promoteUploads', () => {
     const [v1] = await versionsOf(assetId);
 
     const changed = randomBytes(2001);
-    const [update, neighbour] = await stage([{ name: 'grade.cube', bytes: changed }, { name: 'other.cube', bytes: randomBytes(10) }], { collectionPath: 'luts' });
+    const [update, neighbour] = await stage(
+      [
+        { name: 'grade.cube', bytes: changed },
+        { name: 'other.cube', bytes: randomBytes(10) },
+      ],
+      { collectionPath: 'luts' },
+    );
     assert.deepEqual(await promoteUploads(deps(), [update!.job, neighbour!.job]), [null, null]);
     const updated = await upload(update!.uploadId);
     assert.equal(updated.asset_id, assetId, 'the same asset');
-    assert.deepEqual((await versionsOf(assetId)).map((v) => [v.number, v.sha256]), [[1, sha256(original)], [2, sha256(changed)]]);
+    assert.deepEqual(
+      (await versionsOf(assetId)).map((v) => [v.number, v.sha256]),
+      [
+        [1, sha256(original)],
+        [2, sha256(changed)],
+      ],
+    );
 
     const [other] = await stage([{ name: 'unrelated.cube', bytes: randomBytes(11) }], { collectionPath: 'luts' });
     const mastersBefore = (await api.pool.query('SELECT count(*)::int AS n FROM masters')).rows[0].n;
     assert.deepEqual(await promoteUploads(deps(), [again!.job, other!.job]), [null, null]);
     const reused = await upload(again!.uploadId);
-    assert.deepEqual([reused.status, reused.asset_id, reused.version_id], ['promoted', assetId, v1!.id], 'the existing version');
+    assert.deepEqual(
+      [reused.status, reused.asset_id, reused.version_id],
+      ['promoted', assetId, v1!.id],
+      'the existing version',
+    );
     assert.equal((await versionsOf(assetId)).length, 2, 'no duplicate version');
-    assert.equal((await api.pool.query('SELECT count(*)::int AS n FROM masters')).rows[0].n, mastersBefore + 1, 'one new master: the unrelated file');
-    const { rows: activity } = await api.pool.query(`SELECT action FROM activities WHERE subject_id = $1 AND data->>'uploadId' = $2`, [v1!.id, again!.uploadId]);
-    assert.deepEqual(activity.map((a) => a.action), ['version.reuse']);
+    assert.equal(
+      (await api.pool.query('SELECT count(*)::int AS n FROM masters')).rows[0].n,
+      mastersBefore + 1,
+      'one new master: the unrelated file',
+    );
+    const { rows: activity } = await api.pool.query(
+      `SELECT action FROM activities WHERE subject_id = $1 AND data->>'uploadId' = $2`,
+      [v1!.id, again!.uploadId],
+    );
+    assert.deepEqual(
+      activity.map((a) => a.action),
+      ['version.reuse'],
+    );
     assert.equal(await api.storages.staging.head(again!.stagingKey), null, 'its staged copy is removed too');
   });
 
   test('staged bytes swapped in one upload: that one fails with checksum_mismatch and reaches no master; the others are promoted; a re-run changes nothing', async () => {
-    const staged = await stage(['a.txt', 'b.txt', 'c.txt'].map((name) => ({ name, bytes: randomBytes(4096 + name.length) })), { collectionPath: 'swap' });
+    const staged = await stage(
+      ['a.txt', 'b.txt', 'c.txt'].map((name) => ({ name, bytes: randomBytes(4096 + name.length) })),
+      { collectionPath: 'swap' },
+    );
     const victim = staged[1]!;
     // Someone with access to the staging store replaces the bytes after the PUT was verified.
     const path = api.storages.staging.localPath!(victim.stagingKey)!;
@@ -164,7 +263,14 @@ describe('promoteUploads', () => {
     await writeFile(path, swapped);
     await utimes(path, new Date(), new Date(Date.now() + 5000));
 
-    assert.deepEqual(await promoteUploads(deps(), staged.map((s) => s.job)), [null, null, null], 'a mismatch is final, not retried');
+    assert.deepEqual(
+      await promoteUploads(
+        deps(),
+        staged.map((s) => s.job),
+      ),
+      [null, null, null],
+      'a mismatch is final, not retried',
+    );
     const failed = await upload(victim.uploadId);
     assert.equal(failed.status, 'failed');
     assert.equal(failed.error.code, 'checksum_mismatch');
@@ -172,15 +278,32 @@ describe('promoteUploads', () => {
     assert.equal(failed.error.actual, sha256(swapped));
     assert.equal(failed.version_id, null);
     for (const sha of [sha256(victim.bytes), sha256(swapped)]) {
-      assert.equal((await api.pool.query('SELECT count(*)::int AS n FROM masters WHERE sha256 = $1', [sha])).rows[0].n, 0);
+      assert.equal(
+        (await api.pool.query('SELECT count(*)::int AS n FROM masters WHERE sha256 = $1', [sha])).rows[0].n,
+        0,
+      );
       assert.equal(await api.storages.masters.head(masterKey(sha)), null, 'nothing written to masters');
     }
-    assert.equal((await api.storages.staging.head(victim.stagingKey))?.size, swapped.length, 'the staged object is kept for inspection');
-    const { rows: [job] } = await api.pool.query(`SELECT state, error FROM jobs WHERE kind = 'promote' AND subject = $1`, [victim.uploadId]);
+    assert.equal(
+      (await api.storages.staging.head(victim.stagingKey))?.size,
+      swapped.length,
+      'the staged object is kept for inspection',
+    );
+    const {
+      rows: [job],
+    } = await api.pool.query(`SELECT state, error FROM jobs WHERE kind = 'promote' AND subject = $1`, [
+      victim.uploadId,
+    ]);
     assert.equal(job.state, 'failed');
     assert.equal(job.error.code, 'checksum_mismatch');
-    const { rows: activity } = await api.pool.query(`SELECT action FROM activities WHERE subject_id = $1 AND action LIKE 'upload.promote%' ORDER BY id`, [victim.uploadId]);
-    assert.deepEqual(activity.map((a) => a.action), ['upload.promote', 'upload.promote.failed']);
+    const { rows: activity } = await api.pool.query(
+      `SELECT action FROM activities WHERE subject_id = $1 AND action LIKE 'upload.promote%' ORDER BY id`,
+      [victim.uploadId],
+    );
+    assert.deepEqual(
+      activity.map((a) => a.action),
+      ['upload.promote', 'upload.promote.failed'],
+    );
     for (const s of [staged[0]!, staged[2]!]) {
       const row = await upload(s.uploadId);
       assert.equal(row.status, 'promoted');
@@ -190,16 +313,31 @@ describe('promoteUploads', () => {
 
     // pg-boss is at least once: the same batch delivered again is harmless.
     const before = await snapshot();
-    assert.deepEqual(await promoteUploads(deps(), staged.map((s) => s.job)), [null, null, null]);
+    assert.deepEqual(
+      await promoteUploads(
+        deps(),
+        staged.map((s) => s.job),
+      ),
+      [null, null, null],
+    );
     assert.deepEqual(await snapshot(), before);
   });
 
   test('one upload whose catalogue rows cannot be written fails alone (each upload in its own transaction then), to be retried', async () => {
-    const staged = await stage(['x1.txt', 'x2.txt', 'x3.txt'].map((name) => ({ name, bytes: randomBytes(333 + name.length) })), { collectionPath: 'fallback' });
+    const staged = await stage(
+      ['x1.txt', 'x2.txt', 'x3.txt'].map((name) => ({ name, bytes: randomBytes(333 + name.length) })),
+      { collectionPath: 'fallback' },
+    );
     const culprit = staged[1]!;
     // A mapping naming an asset that is not in its project (what a retry after such a mistake meets).
-    await api.pool.query(`UPDATE uploads SET mapping = mapping || jsonb_build_object('assetId', $2::text) WHERE id = $1`, [culprit.uploadId, randomUUID()]);
-    const outcomes = await promoteUploads(deps(), staged.map((s) => s.job));
+    await api.pool.query(
+      `UPDATE uploads SET mapping = mapping || jsonb_build_object('assetId', $2::text) WHERE id = $1`,
+      [culprit.uploadId, randomUUID()],
+    );
+    const outcomes = await promoteUploads(
+      deps(),
+      staged.map((s) => s.job),
+    );
     assert.equal(outcomes[0], null);
     assert.equal(outcomes[2], null);
     assert.ok(outcomes[1] instanceof Error, 'the culprit answers an error to retry on');
@@ -212,10 +350,19 @@ describe('promoteUploads', () => {
     const stuck = await upload(culprit.uploadId);
     assert.deepEqual([stuck.status, stuck.version_id], ['promoting', null], 'left as it was, for the retry');
     assert.ok(await api.storages.staging.head(culprit.stagingKey), 'its staged bytes are kept for the retry');
-    const { rows } = await api.pool.query(`SELECT count(*)::int AS n FROM activities WHERE data->>'uploadId' = $1`, [culprit.uploadId]);
+    const { rows } = await api.pool.query(`SELECT count(*)::int AS n FROM activities WHERE data->>'uploadId' = $1`, [
+      culprit.uploadId,
+    ]);
     assert.equal(rows[0].n, 0, 'no activity for rows that were not written');
-    const { rows: jobStates } = await api.pool.query(`SELECT subject, state FROM jobs WHERE kind = 'promote' AND subject = ANY($1::text[])`, [staged.map((s) => s.uploadId)]);
-    assert.deepEqual(Object.fromEntries(jobStates.map((j) => [j.subject, j.state])), { [staged[0]!.uploadId]: 'completed', [culprit.uploadId]: 'active', [staged[2]!.uploadId]: 'completed' });
+    const { rows: jobStates } = await api.pool.query(
+      `SELECT subject, state FROM jobs WHERE kind = 'promote' AND subject = ANY($1::text[])`,
+      [staged.map((s) => s.uploadId)],
+    );
+    assert.deepEqual(Object.fromEntries(jobStates.map((j) => [j.subject, j.state])), {
+      [staged[0]!.uploadId]: 'completed',
+      [culprit.uploadId]: 'active',
+      [staged[2]!.uploadId]: 'completed',
+    });
 
     // Once the mapping is right again, the retry promotes it.
     await api.pool.query(`UPDATE uploads SET mapping = mapping - 'assetId' WHERE id = $1`, [culprit.uploadId]);

@@ -20,7 +20,9 @@ describe('probeTechnicalMetadata on generated media', () => {
   before(async () => {
     dir = await makeTempDir({ after: (cleanup) => cleanups.push(cleanup) }, 'mediavault-qc-');
     // Generated concurrently: the whole file stays within a few seconds.
-    await Promise.all((Object.keys(qcClips) as QcClipName[]).map(async (name) => clips.set(name, await generateQcClip(dir, name))));
+    await Promise.all(
+      (Object.keys(qcClips) as QcClipName[]).map(async (name) => clips.set(name, await generateQcClip(dir, name))),
+    );
   });
   const clip = (name: QcClipName) => clips.get(name)!;
 
@@ -51,7 +53,16 @@ describe('probeTechnicalMetadata on generated media', () => {
     assert.deepEqual(video!.pixelAspectRatio, { num: 1, den: 1 });
     assert.equal(video!.rotation, 0);
     assert.deepEqual(meta.audio, [
-      { trackIndex: 0, streamIndex: 1, codec: 'PCM', codecId: 'in24', channels: 1, channelLayout: 'mono', sampleRate: 48000, bitDepth: 24 },
+      {
+        trackIndex: 0,
+        streamIndex: 1,
+        codec: 'PCM',
+        codecId: 'in24',
+        channels: 1,
+        channelLayout: 'mono',
+        sampleRate: 48000,
+        bitDepth: 24,
+      },
     ]);
     assert.deepEqual(meta.audioLayout, { tracks: 1, totalChannels: 1, description: '1 × mono' });
   });
@@ -132,7 +143,10 @@ describe('probeTechnicalMetadata on generated media', () => {
   it('a truncated or non-media file is a clear unprocessable error', async () => {
     const notMedia = join(dir, 'notes.txt');
     await writeFile(notMedia, 'not a movie\n');
-    await assert.rejects(probeTechnicalMetadata(notMedia), (err) => isAppError(err) && err.code === 'unprocessable' && /not readable as media/.test(err.message));
+    await assert.rejects(
+      probeTechnicalMetadata(notMedia),
+      (err) => isAppError(err) && err.code === 'unprocessable' && /not readable as media/.test(err.message),
+    );
     const truncated = await truncatedCopy(clip('prores-hq.mov'), join(dir, 'truncated.mov'), 0.3);
     await assert.rejects(probeTechnicalMetadata(truncated), (err) => isAppError(err) && err.code === 'unprocessable');
   });

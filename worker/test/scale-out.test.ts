@@ -50,10 +50,24 @@ test('two workers share the queue and promote every upload exactly once', { time
   const uploads: string[] = [];
   for (let i = 0; i < 12; i++) {
     const bytes = randomBytes(2000 + i);
-    const presign = await (await fetch(`${api.url}/api/presign`, { method: 'POST', headers, body: JSON.stringify({ name: `shot-${i}.bin`, size: bytes.length, projectId: api.org.projectId }) })).json();
+    const presign = await (
+      await fetch(`${api.url}/api/presign`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: `shot-${i}.bin`, size: bytes.length, projectId: api.org.projectId }),
+      })
+    ).json();
     const put = await fetch(presign.parts[0].url, { method: 'PUT', body: new Uint8Array(bytes) });
-    await fetch(`${api.url}/api/uploads/${presign.uploadId}/complete`, { method: 'POST', headers, body: JSON.stringify({ parts: [{ partNumber: 1, etag: put.headers.get('etag') }] }) });
-    const promote = await fetch(`${api.url}/api/promote`, { method: 'POST', headers, body: JSON.stringify({ uploadId: presign.uploadId, sha256: createHash('sha256').update(bytes).digest('hex') }) });
+    await fetch(`${api.url}/api/uploads/${presign.uploadId}/complete`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ parts: [{ partNumber: 1, etag: put.headers.get('etag') }] }),
+    });
+    const promote = await fetch(`${api.url}/api/promote`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ uploadId: presign.uploadId, sha256: createHash('sha256').update(bytes).digest('hex') }),
+    });
     assert.equal(promote.status, 202);
     uploads.push(presign.uploadId);
   }
@@ -68,13 +82,21 @@ test('two workers share the queue and promote every upload exactly once', { time
     };
     onJobDone();
   });
-  const promoted = await api.pool.query(`SELECT count(*)::int AS n FROM uploads WHERE id = ANY($1) AND status = 'promoted'`, [uploads]);
+  const promoted = await api.pool.query(
+    `SELECT count(*)::int AS n FROM uploads WHERE id = ANY($1) AND status = 'promoted'`,
+    [uploads],
+  );
   assert.equal(promoted.rows[0].n, uploads.length);
-  const versions = await api.pool.query(`SELECT count(*)::int AS n FROM versions v JOIN assets a ON a.id = v.asset_id WHERE a.name LIKE 'shot-%'`);
+  const versions = await api.pool.query(
+    `SELECT count(*)::int AS n FROM versions v JOIN assets a ON a.id = v.asset_id WHERE a.name LIKE 'shot-%'`,
+  );
   assert.equal(versions.rows[0].n, 12, 'one version per upload');
   const runs = [...handledBy.values()];
   assert.equal(runs.length, 12, 'every promotion job ran');
-  assert.ok(runs.every((r) => r.length === 1), 'no job ran twice');
+  assert.ok(
+    runs.every((r) => r.length === 1),
+    'no job ran twice',
+  );
   const workers = new Set(runs.flat());
   assert.deepEqual([...workers].sort(), ['worker-a', 'worker-b'], 'both workers took jobs');
 });

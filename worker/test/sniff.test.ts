@@ -9,11 +9,16 @@ import { runFfmpeg } from '../src/media/run.ts';
 import { readXmlDocument } from '../src/jobs/probe.ts';
 import { maxXmlBytes } from '../src/imf/xml-document.ts';
 
-const cpl = '<?xml version="1.0" encoding="UTF-8"?>\n<CompositionPlaylist xmlns="http://www.smpte-ra.org/schemas/2067-3/2016"><Id>urn:uuid:1</Id></CompositionPlaylist>\n';
+const cpl =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<CompositionPlaylist xmlns="http://www.smpte-ra.org/schemas/2067-3/2016"><Id>urn:uuid:1</Id></CompositionPlaylist>\n';
 
 test('XML documents are told from binary data that starts with "<"', () => {
   assert.equal(looksLikeXml(Buffer.from(cpl)), true);
-  assert.equal(looksLikeXml(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('\n  <AssetMap>')])), true, 'a BOM and whitespace before the root');
+  assert.equal(
+    looksLikeXml(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('\n  <AssetMap>')])),
+    true,
+    'a BOM and whitespace before the root',
+  );
   assert.equal(looksLikeXml(Buffer.from('<PackingList xmlns="…">')), true, 'no declaration');
   // A multi-byte character cut by the end of the head.
   const cut = Buffer.from(`<Title>${'é'.repeat(200)}</Title>`).subarray(0, 256);
@@ -41,7 +46,10 @@ test('readXmlDocument reads a small XML file and refuses binary data and files o
     assert.equal(await readXmlDocument(small), cpl);
 
     const binary = join(dir, 'camera.mov');
-    await writeFile(binary, Buffer.concat([Buffer.from('<A'), Buffer.from([0x00, 0xff, 0x10]), Buffer.alloc(4096, 0xab)]));
+    await writeFile(
+      binary,
+      Buffer.concat([Buffer.from('<A'), Buffer.from([0x00, 0xff, 0x10]), Buffer.alloc(4096, 0xab)]),
+    );
     assert.equal(await readXmlDocument(binary), null);
 
     // Starts like XML but is larger than any CPL/PKL/ASSETMAP: sparse, so it costs no disk.
@@ -61,16 +69,37 @@ test('an audio stream without a container is media only when its second frame he
   try {
     // Real streams from ffmpeg: MP3 (layer III), MP2 (layer II) and ADTS (AAC), one second of tone each.
     const heads: Record<string, Buffer> = {};
-    const streams = [['tone.mp3', ['-c:a', 'libmp3lame', '-write_xing', '0', '-id3v2_version', '0']], ['tone.mp2', ['-c:a', 'mp2']], ['tone.aac', ['-c:a', 'aac']]] as const;
+    const streams = [
+      ['tone.mp3', ['-c:a', 'libmp3lame', '-write_xing', '0', '-id3v2_version', '0']],
+      ['tone.mp2', ['-c:a', 'mp2']],
+      ['tone.aac', ['-c:a', 'aac']],
+    ] as const;
     for (const [name, codec] of streams) {
       const path = join(dir, name);
-      await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100:duration=1', ...codec, '-b:a', '128k', path]);
+      await runFfmpeg([
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=440:sample_rate=44100:duration=1',
+        ...codec,
+        '-b:a',
+        '128k',
+        path,
+      ]);
       heads[name] = (await readFile(path)).subarray(0, 4096);
       assert.equal(heads[name]![0], 0xff, `${name} starts with a frame sync, not a tag`);
       // Named neutrally, so the first bytes alone decide.
       assert.equal(sniffContent(heads[name]!, 'take1.bin'), 'media', name);
     }
-    assert.equal(mpegAudioFrame(heads['tone.mp3']!, 0)?.length, 417, '128 kb/s at 44.1 kHz: 144 × 128000 / 44100 bytes');
+    assert.equal(
+      mpegAudioFrame(heads['tone.mp3']!, 0)?.length,
+      417,
+      '128 kb/s at 44.1 kHz: 144 × 128000 / 44100 bytes',
+    );
     assert.ok(adtsFrame(heads['tone.aac']!, 0), 'an ADTS header');
 
     // The first frame header of a real stream followed by other bytes: random data that happens to start with a sync.

@@ -22,13 +22,20 @@ export function registerAuth(app: FastifyInstance, pool: Pool): void {
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/api/')) return;
     // Browsers cannot set headers on a WebSocket: the events stream also takes ?access_token=.
-    const queryToken = request.url.startsWith('/api/events') ? new URL(request.url, 'http://x').searchParams.get('access_token') : null;
+    const queryToken = request.url.startsWith('/api/events')
+      ? new URL(request.url, 'http://x').searchParams.get('access_token')
+      : null;
     const header = request.headers.authorization ?? (queryToken ? `Bearer ${queryToken}` : undefined);
     if (!header) return;
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw errors.unauthenticated('the Authorization header must be "Bearer <token>"');
     // One round trip per request; last_used_at is written at most once a minute, not on every call.
-    const { rows } = await pool.query<{ token_id: string; user_id: string; organization_id: string; is_org_admin: boolean }>(
+    const { rows } = await pool.query<{
+      token_id: string;
+      user_id: string;
+      organization_id: string;
+      is_org_admin: boolean;
+    }>(
       `WITH caller AS (
          SELECT t.id AS token_id, t.last_used_at, u.id AS user_id, u.organization_id, u.is_org_admin
            FROM api_tokens t JOIN users u ON u.id = t.user_id
@@ -46,6 +53,11 @@ export function registerAuth(app: FastifyInstance, pool: Pool): void {
       throw errors.unauthenticated('the token is not valid (unknown, revoked or expired)');
     }
     const row = rows[0]!;
-    request.caller = { userId: row.user_id, organizationId: row.organization_id, isOrgAdmin: row.is_org_admin, tokenId: row.token_id };
+    request.caller = {
+      userId: row.user_id,
+      organizationId: row.organization_id,
+      isOrgAdmin: row.is_org_admin,
+      tokenId: row.token_id,
+    };
   });
 }

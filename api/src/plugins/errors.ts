@@ -11,8 +11,10 @@ interface ValidationIssue {
 /** "body.size", "body.mapping.projectId", "params.assetId" — the field a client must fix. */
 export function validationField(context: string | undefined, issue: ValidationIssue): string {
   const path = issue.instancePath.split('/').filter(Boolean);
-  if (issue.keyword === 'required' && typeof issue.params.missingProperty === 'string') path.push(issue.params.missingProperty);
-  if (issue.keyword === 'additionalProperties' && typeof issue.params.additionalProperty === 'string') path.push(issue.params.additionalProperty);
+  if (issue.keyword === 'required' && typeof issue.params.missingProperty === 'string')
+    path.push(issue.params.missingProperty);
+  if (issue.keyword === 'additionalProperties' && typeof issue.params.additionalProperty === 'string')
+    path.push(issue.params.additionalProperty);
   return [context ?? 'body', ...path].join('.');
 }
 
@@ -21,7 +23,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isAppError(err)) {
       if (err.status >= 500) request.log.error({ err }, err.message);
-      return reply.status(err.status).send({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
+      return reply
+        .status(err.status)
+        .send({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
     }
     if (err.validation) {
       const issues = err.validation as unknown as ValidationIssue[];
@@ -33,14 +37,25 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.status(400).send({ error: { code: 'bad_request', message, details: { field: fields[0], fields } } });
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      const code = err.statusCode === 413 ? 'payload_too_large' : err.statusCode === 415 ? 'bad_request' : err.statusCode === 404 ? 'not_found' : 'bad_request';
+      const code =
+        err.statusCode === 413
+          ? 'payload_too_large'
+          : err.statusCode === 415
+            ? 'bad_request'
+            : err.statusCode === 404
+              ? 'not_found'
+              : 'bad_request';
       return reply.status(err.statusCode).send({ error: { code, message: err.message } });
     }
     request.log.error({ err }, 'unhandled error');
-    return reply.status(500).send({ error: { code: 'internal', message: 'internal error; the request id is in the x-request-id header' } });
+    return reply
+      .status(500)
+      .send({ error: { code: 'internal', message: 'internal error; the request id is in the x-request-id header' } });
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+    reply
+      .status(404)
+      .send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
   });
 }

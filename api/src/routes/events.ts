@@ -18,8 +18,12 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
     const query = request.query as { sha256?: string; uploadId?: string; projectId?: string };
     const allowed = eventScope(app.deps.pool, caller);
     const matchesFilter = (event: CatalogueEvent) =>
-      (!query.sha256 || (event.type === 'preview' && event.sha256 === query.sha256) || (event.type === 'job' && event.subject.startsWith(query.sha256))) &&
-      (!query.uploadId || (event.type === 'upload' && event.id === query.uploadId) || (event.type === 'job' && event.subject === query.uploadId)) &&
+      (!query.sha256 ||
+        (event.type === 'preview' && event.sha256 === query.sha256) ||
+        (event.type === 'job' && event.subject.startsWith(query.sha256))) &&
+      (!query.uploadId ||
+        (event.type === 'upload' && event.id === query.uploadId) ||
+        (event.type === 'job' && event.subject === query.uploadId)) &&
       (!query.projectId || (event.type === 'upload' && event.projectId === query.projectId));
     // Events are delivered in order per connection even though the rights check is async.
     let chain = Promise.resolve();

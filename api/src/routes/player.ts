@@ -22,7 +22,9 @@ export const playerRoutes: FastifyPluginAsync = async (app) => {
     try {
       body = await readFile(distDir + name);
     } catch {
-      return reply.status(503).send({ error: { code: 'unavailable', message: 'the player is not built: run `npm run build`' } });
+      return reply
+        .status(503)
+        .send({ error: { code: 'unavailable', message: 'the player is not built: run `npm run build`' } });
     }
     return reply
       .header('content-type', type)
@@ -31,7 +33,11 @@ export const playerRoutes: FastifyPluginAsync = async (app) => {
       .header('cache-control', name === 'index.html' ? 'no-store' : 'public, max-age=300')
       .send(body);
   };
-  app.get('/player', { schema: { hide: true } }, async (request, reply) => reply.redirect(`/player/${request.url.slice('/player'.length)}`));
+  app.get('/player', { schema: { hide: true } }, async (request, reply) =>
+    reply.redirect(`/player/${request.url.slice('/player'.length)}`),
+  );
   app.get('/player/', { schema: { hide: true } }, async (_request, reply) => serve('index.html', reply));
-  app.get<{ Params: { file: string } }>('/player/:file', { schema: { hide: true } }, async (request, reply) => serve(request.params.file, reply));
+  app.get<{ Params: { file: string } }>('/player/:file', { schema: { hide: true } }, async (request, reply) =>
+    serve(request.params.file, reply),
+  );
 };

@@ -13,7 +13,9 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: 'stable error code: bad_request, unauthenticated, forbidden, not_found, conflict, ...' }),
+      code: Type.String({
+        description: 'stable error code: bad_request, unauthenticated, forbidden, not_found, conflict, ...',
+      }),
       message: Type.String(),
       details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     }),
@@ -26,7 +28,10 @@ export const ProjectRoleSchema = Type.Union(
   { $id: 'ProjectRole' },
 );
 
-export const Organization = Type.Object({ id: Uuid, name: Type.String(), createdAt: DateTime }, { $id: 'Organization' });
+export const Organization = Type.Object(
+  { id: Uuid, name: Type.String(), createdAt: DateTime },
+  { $id: 'Organization' },
+);
 export const User = Type.Object(
   { id: Uuid, email: Type.String(), name: Type.String(), isOrgAdmin: Type.Boolean(), createdAt: DateTime },
   { $id: 'User' },
@@ -45,7 +50,12 @@ export const PreviewState = Type.Object(
   {
     sha256: Sha256,
     profile: Type.String(),
-    status: Type.Union([Type.Literal('queued'), Type.Literal('building'), Type.Literal('ready'), Type.Literal('failed')]),
+    status: Type.Union([
+      Type.Literal('queued'),
+      Type.Literal('building'),
+      Type.Literal('ready'),
+      Type.Literal('failed'),
+    ]),
     encoder: Nullable(Type.Record(Type.String(), Type.Unknown())),
     outputs: Nullable(Type.Record(Type.String(), Type.Unknown())),
     error: Nullable(Type.Record(Type.String(), Type.Unknown())),
@@ -62,16 +72,31 @@ export const Version = Type.Object(
     size: Type.Integer(),
     originalName: Type.String(),
     contentType: Nullable(Type.String()),
-    meta: Type.Record(Type.String(), Type.Unknown(), { description: 'everything the probe recorded (ffprobe summary, technical, loudness, imf, as11)' }),
-    technical: Nullable(Type.Record(Type.String(), Type.Unknown(), {
-      description: 'EBUCore-shaped technical metadata from MediaInfo and ffprobe: format (container, duration, start timecode), video (codec, profile, bit depth, chroma, scan type, frame rate as a rational), audio tracks and layout',
-    })),
-    loudness: Nullable(Type.Object({
-      integrated: Type.Number({ description: 'integrated loudness, LUFS (EBU R128)' }),
-      lra: Type.Number({ description: 'loudness range, LU' }),
-      truePeak: Type.Number({ description: 'maximum true peak, dBTP' }),
-    })),
-    sidecars: Type.Array(Type.Object({ id: Uuid, kind: Type.String(), name: Type.String(), sha256: Nullable(Type.String()), meta: Type.Record(Type.String(), Type.Unknown()) })),
+    meta: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'everything the probe recorded (ffprobe summary, technical, loudness, imf, as11)',
+    }),
+    technical: Nullable(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description:
+          'EBUCore-shaped technical metadata from MediaInfo and ffprobe: format (container, duration, start timecode), video (codec, profile, bit depth, chroma, scan type, frame rate as a rational), audio tracks and layout',
+      }),
+    ),
+    loudness: Nullable(
+      Type.Object({
+        integrated: Type.Number({ description: 'integrated loudness, LUFS (EBU R128)' }),
+        lra: Type.Number({ description: 'loudness range, LU' }),
+        truePeak: Type.Number({ description: 'maximum true peak, dBTP' }),
+      }),
+    ),
+    sidecars: Type.Array(
+      Type.Object({
+        id: Uuid,
+        kind: Type.String(),
+        name: Type.String(),
+        sha256: Nullable(Type.String()),
+        meta: Type.Record(Type.String(), Type.Unknown()),
+      }),
+    ),
     createdAt: DateTime,
     preview: Nullable(Type.Ref(PreviewState)),
   },
@@ -113,9 +138,24 @@ export const Upload = Type.Object(
     stagingKey: Type.String(),
     partSize: Type.Integer(),
     partCount: Type.Integer(),
-    transfer: Type.Union([Type.Literal('multipart'), Type.Literal('put')], { description: 'put: one PUT of the whole object (presignUploadBatch)' }),
-    status: Type.Union(['uploading', 'uploaded', 'promoting', 'promoted', 'failed', 'aborted'].map((s) => Type.Literal(s))),
-    uploadedParts: Type.Optional(Type.Array(Type.Object({ partNumber: Type.Integer(), etag: Type.String(), size: Type.Integer(), checksumSha256: Type.Optional(Type.String({ description: 'base64 sha256 of the stored part, when the store knows it' })) }))),
+    transfer: Type.Union([Type.Literal('multipart'), Type.Literal('put')], {
+      description: 'put: one PUT of the whole object (presignUploadBatch)',
+    }),
+    status: Type.Union(
+      ['uploading', 'uploaded', 'promoting', 'promoted', 'failed', 'aborted'].map((s) => Type.Literal(s)),
+    ),
+    uploadedParts: Type.Optional(
+      Type.Array(
+        Type.Object({
+          partNumber: Type.Integer(),
+          etag: Type.String(),
+          size: Type.Integer(),
+          checksumSha256: Type.Optional(
+            Type.String({ description: 'base64 sha256 of the stored part, when the store knows it' }),
+          ),
+        }),
+      ),
+    ),
     assetId: Nullable(Uuid),
     versionId: Nullable(Uuid),
     error: Nullable(Type.Record(Type.String(), Type.Unknown())),
@@ -128,7 +168,21 @@ export const Upload = Type.Object(
 
 export const PartUrl = Type.Object({ partNumber: Type.Integer(), url: Type.String() }, { $id: 'PartUrl' });
 
-export const sharedSchemas = [ErrorResponse, ProjectRoleSchema, Organization, User, Client, Project, Member, PreviewState, Version, Asset, AssetSummary, Upload, PartUrl];
+export const sharedSchemas = [
+  ErrorResponse,
+  ProjectRoleSchema,
+  Organization,
+  User,
+  Client,
+  Project,
+  Member,
+  PreviewState,
+  Version,
+  Asset,
+  AssetSummary,
+  Upload,
+  PartUrl,
+];
 
 /** Error responses every authenticated route may give. */
 export function errorResponses(...statuses: number[]) {

@@ -31,14 +31,24 @@ export async function projectRole(db: Pool | PoolClient, caller: Caller, project
 }
 
 /** Resolves the role and refuses (403) when it does not allow the action. */
-export async function authorizeProject(db: Pool | PoolClient, caller: Caller, projectId: string, action: Action): Promise<ProjectRole> {
+export async function authorizeProject(
+  db: Pool | PoolClient,
+  caller: Caller,
+  projectId: string,
+  action: Action,
+): Promise<ProjectRole> {
   const role = await projectRole(db, caller, projectId);
   if (!can(role, action)) throw errors.forbidden(`the ${role} role cannot ${action.replace('.', ' ')} in this project`);
   return role;
 }
 
 /** Loads an asset of the caller's organization and checks the action on its project. */
-export async function authorizeAsset(db: Pool | PoolClient, caller: Caller, assetId: string, action: Action): Promise<{ projectId: string; role: ProjectRole }> {
+export async function authorizeAsset(
+  db: Pool | PoolClient,
+  caller: Caller,
+  assetId: string,
+  action: Action,
+): Promise<{ projectId: string; role: ProjectRole }> {
   if (!UUID.test(assetId)) throw errors.notFound('asset');
   const { rows } = await db.query<{ project_id: string }>(
     'SELECT project_id FROM assets WHERE id = $1 AND organization_id = $2',
@@ -60,7 +70,12 @@ export async function authorizeAsset(db: Pool | PoolClient, caller: Caller, asse
  * Projects in which the caller may do the action with a version of this sha256:
  * used where the request names content by hash (preview), not by asset.
  */
-export async function authorizeSha(db: Pool | PoolClient, caller: Caller, sha256: string, action: Action): Promise<void> {
+export async function authorizeSha(
+  db: Pool | PoolClient,
+  caller: Caller,
+  sha256: string,
+  action: Action,
+): Promise<void> {
   const { rows } = await db.query<{ project_id: string }>(
     `SELECT DISTINCT a.project_id FROM versions v JOIN assets a ON a.id = v.asset_id
       WHERE v.sha256 = $1 AND a.organization_id = $2`,

@@ -5,9 +5,26 @@ import { projectRole, type Caller } from './access.ts';
 
 /** What the database triggers publish on the mediavault_events channel (migration 0002). */
 export type CatalogueEvent =
-  | { type: 'upload'; id: string; organizationId: string; projectId: string; status: string; assetId: string | null; versionId: string | null; error: string | null }
+  | {
+      type: 'upload';
+      id: string;
+      organizationId: string;
+      projectId: string;
+      status: string;
+      assetId: string | null;
+      versionId: string | null;
+      error: string | null;
+    }
   | { type: 'preview'; sha256: string; profile: string; status: string; error: string | null }
-  | { type: 'job'; id: string; organizationId: string | null; kind: string; subject: string; state: string; attempts: number };
+  | {
+      type: 'job';
+      id: string;
+      organizationId: string | null;
+      kind: string;
+      subject: string;
+      state: string;
+      attempts: number;
+    };
 
 export const eventsChannel = 'mediavault_events';
 
@@ -90,7 +107,8 @@ export function eventScope(pool: Pool, caller: Caller) {
     cache.set(key, { allowed, at: Date.now() });
     return allowed;
   };
-  const readsProject = (projectId: string) => cached(`p:${projectId}`, async () => can(await projectRole(pool, caller, projectId), 'asset.read'));
+  const readsProject = (projectId: string) =>
+    cached(`p:${projectId}`, async () => can(await projectRole(pool, caller, projectId), 'asset.read'));
   const readsSha = (sha: string) =>
     cached(`s:${sha}`, async () => {
       const { rows } = await pool.query<{ project_id: string }>(

@@ -8,7 +8,10 @@ interface Common {
   json?: boolean;
 }
 
-async function withClient(options: Common, body: (client: MediavaultClient, output: Output, connection: ReturnType<typeof resolveConnection>) => Promise<number>): Promise<number> {
+async function withClient(
+  options: Common,
+  body: (client: MediavaultClient, output: Output, connection: ReturnType<typeof resolveConnection>) => Promise<number>,
+): Promise<number> {
   const output = createOutput(options.json ?? false);
   let client: MediavaultClient | undefined;
   try {
@@ -29,13 +32,18 @@ export function runAssetsList(options: Common & { project?: string }): Promise<n
     let cursor: string | undefined;
     let count = 0;
     do {
-      const page = await client.listAssets({ params: { projectId: project.id }, query: { limit: 500, ...(cursor ? { cursor } : {}) } });
+      const page = await client.listAssets({
+        params: { projectId: project.id },
+        query: { limit: 500, ...(cursor ? { cursor } : {}) },
+      });
       for (const asset of page.items) {
         count++;
         output.event('asset', asset);
         const v = asset.latestVersion;
         const where = asset.collectionPath ? `${asset.collectionPath}/` : '';
-        output.line(`${asset.id}  ${where}${asset.name}${v ? `  v${v.number}  ${formatBytes(v.size)}  sha256:${v.sha256.slice(0, 12)}` : '  (no version)'}`);
+        output.line(
+          `${asset.id}  ${where}${asset.name}${v ? `  v${v.number}  ${formatBytes(v.size)}  sha256:${v.sha256.slice(0, 12)}` : '  (no version)'}`,
+        );
       }
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -74,7 +82,11 @@ export function runPreview(sha256: string, options: Common & { wait?: boolean; t
     };
     show(state);
     if (options.wait && state.status !== 'ready') {
-      state = await waitForPreview(client, sha256, { timeoutMs: options.timeout ?? 30 * 60_000, profile: state.profile, onState: (s) => s.status !== state.status && show(s) });
+      state = await waitForPreview(client, sha256, {
+        timeoutMs: options.timeout ?? 30 * 60_000,
+        profile: state.profile,
+        onState: (s) => s.status !== state.status && show(s),
+      });
     }
     output.event('summary', state);
     if (state.status === 'failed') {
@@ -89,7 +101,10 @@ export function runPreview(sha256: string, options: Common & { wait?: boolean; t
 /** `mediavault playback <assetId>`: the reviewer page URL and the signed HLS manifest URL. */
 export function runPlayback(assetId: string, options: Common & { version?: string }): Promise<number> {
   return withClient(options, async (client, output) => {
-    const playback = await client.getPlayback({ params: { assetId }, query: options.version ? { versionId: options.version } : {} });
+    const playback = await client.getPlayback({
+      params: { assetId },
+      query: options.version ? { versionId: options.version } : {},
+    });
     output.event('summary', playback);
     output.line(`player    ${playback.playerUrl}`);
     output.line(`manifest  ${playback.manifestUrl}`);

@@ -1,8 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
-  ByteBudget, createMhlCheck, createPromotionWatcher, defaultPartSize, hashFile, maxBatchFileBytes, MediavaultApiError, MediavaultError, uploadFile, uploadFileBatch, UploadJournal,
-  type BatchFile, type JournalEntry, type MediavaultClient, type MhlCheck, type PromotionWatcher, type UploadFileResult,
+  ByteBudget,
+  createMhlCheck,
+  createPromotionWatcher,
+  defaultPartSize,
+  hashFile,
+  maxBatchFileBytes,
+  MediavaultApiError,
+  MediavaultError,
+  uploadFile,
+  uploadFileBatch,
+  UploadJournal,
+  type BatchFile,
+  type JournalEntry,
+  type MediavaultClient,
+  type MhlCheck,
+  type PromotionWatcher,
+  type UploadFileResult,
 } from '@mediavault/sdk';
 import { connect, resolveConnection, resolveProject, uuidPattern, type Connection } from '../connection.ts';
 import { CliError, exitCodes, UsageError } from '../exit-codes.ts';
@@ -38,7 +53,14 @@ export interface UploadOptions {
   profile?: string;
 }
 
-type FileStatus = 'uploaded' | 'duplicate' | 'promoted' | 'deduplicated' | 'already-uploaded' | 'already-promoted' | 'failed';
+type FileStatus =
+  | 'uploaded'
+  | 'duplicate'
+  | 'promoted'
+  | 'deduplicated'
+  | 'already-uploaded'
+  | 'already-promoted'
+  | 'failed';
 
 interface FileOutcome {
   path: string;
@@ -96,8 +118,10 @@ export async function runUpload(paths: string[], options: UploadOptions): Promis
   try {
     const connection = resolveConnection(options);
     if (options.versionOf !== undefined) {
-      if (!uuidPattern.test(options.versionOf)) throw new UsageError(`--version-of takes an asset id (a UUID), not "${options.versionOf}"`);
-      if (options.collection !== undefined) throw new UsageError('a new version stays in its asset\'s collection: leave --collection out with --version-of');
+      if (!uuidPattern.test(options.versionOf))
+        throw new UsageError(`--version-of takes an asset id (a UUID), not "${options.versionOf}"`);
+      if (options.collection !== undefined)
+        throw new UsageError("a new version stays in its asset's collection: leave --collection out with --version-of");
       options = { ...options, versionOf: options.versionOf.toLowerCase(), promote: true };
     }
     client = connect(connection);
@@ -105,14 +129,20 @@ export async function runUpload(paths: string[], options: UploadOptions): Promis
       ? await projectOfAsset(client, options.versionOf, options.project, connection)
       : await resolveProject(client, options.project, connection);
     const plan = await planUpload(paths, {
-      collection: options.collection, include: options.include, exclude: options.exclude,
-      defaultExcludes: options.defaultExcludes, followSymlinks: options.followSymlinks, mhlFiles: options.mhl,
+      collection: options.collection,
+      include: options.include,
+      exclude: options.exclude,
+      defaultExcludes: options.defaultExcludes,
+      followSymlinks: options.followSymlinks,
+      mhlFiles: options.mhl,
     }).catch((err: unknown) => {
       if ((err as { code?: string }).code === 'mhl_invalid') throw new CliError('mhl_invalid', (err as Error).message);
       throw err;
     });
     if (options.versionOf && plan.files.length + plan.problems.length !== 1) {
-      throw new UsageError(`--version-of stacks one file on an asset; ${plan.files.length + plan.problems.length} files were given`);
+      throw new UsageError(
+        `--version-of stacks one file on an asset; ${plan.files.length + plan.problems.length} files were given`,
+      );
     }
     journal = new UploadJournal(join(dirname(profilePath()), 'uploads'));
     if (options.dryRun) return dryRun(output, plan, journal, connection, project.id, options);
@@ -139,16 +169,23 @@ function reportPlanned(output: Output, plan: UploadPlan): void {
 }
 
 /** --version-of: the asset's project, where the upload goes (and --project, if given, must name it). */
-async function projectOfAsset(client: MediavaultClient, assetId: string, givenProject: string | undefined, connection: Connection): Promise<{ id: string; name: string }> {
+async function projectOfAsset(
+  client: MediavaultClient,
+  assetId: string,
+  givenProject: string | undefined,
+  connection: Connection,
+): Promise<{ id: string; name: string }> {
   let asset;
   try {
     asset = await client.getAsset({ params: { assetId } });
   } catch (err) {
-    if (err instanceof MediavaultApiError && err.status === 404) throw new CliError('asset_not_found', `asset ${assetId} not found (or you have no role in its project)`);
+    if (err instanceof MediavaultApiError && err.status === 404)
+      throw new CliError('asset_not_found', `asset ${assetId} not found (or you have no role in its project)`);
     throw err;
   }
   const project = await resolveProject(client, givenProject ?? asset.projectId, connection);
-  if (project.id !== asset.projectId) throw new UsageError(`asset ${assetId} is not in project ${givenProject}: leave --project out with --version-of`);
+  if (project.id !== asset.projectId)
+    throw new UsageError(`asset ${assetId} is not in project ${givenProject}: leave --project out with --version-of`);
   return project;
 }
 
@@ -157,7 +194,13 @@ async function projectOfAsset(client: MediavaultClient, assetId: string, givenPr
  * `--no-resume`. An entry that says the file was promoted elsewhere than the asset it is now
  * to be a version of is no answer either: that promotion is not the one asked for.
  */
-function journalEntryFor(journal: UploadJournal, connection: Connection, projectId: string, file: PlannedFile, options: Pick<UploadOptions, 'resume' | 'versionOf'>): JournalEntry | null {
+function journalEntryFor(
+  journal: UploadJournal,
+  connection: Connection,
+  projectId: string,
+  file: PlannedFile,
+  options: Pick<UploadOptions, 'resume' | 'versionOf'>,
+): JournalEntry | null {
   const subject = { apiUrl: connection.url, projectId, path: file.absolutePath };
   const entry = journal.read(subject);
   if (entry && (options.resume === false || entry.size !== file.size || entry.mtimeMs !== file.mtimeMs)) {
@@ -169,25 +212,58 @@ function journalEntryFor(journal: UploadJournal, connection: Connection, project
 }
 
 /** --dry-run: what would be sent, resumed and skipped; nothing is sent and the journal is not touched. */
-function dryRun(output: Output, plan: UploadPlan, journal: UploadJournal, connection: Connection, projectId: string, options: UploadOptions): number {
+function dryRun(
+  output: Output,
+  plan: UploadPlan,
+  journal: UploadJournal,
+  connection: Connection,
+  projectId: string,
+  options: UploadOptions,
+): number {
   reportPlanned(output, plan);
-  for (const skip of plan.skipped) output.line(`skip         ${skip.path}  (${skip.reason}${skip.detail ? `: ${skip.detail}` : ''})`);
+  for (const skip of plan.skipped)
+    output.line(`skip         ${skip.path}  (${skip.reason}${skip.detail ? `: ${skip.detail}` : ''})`);
   let bytes = 0;
   for (const file of plan.files) {
-    const entry = options.resume === false ? null : journal.read({ apiUrl: connection.url, projectId, path: file.absolutePath });
+    const entry =
+      options.resume === false ? null : journal.read({ apiUrl: connection.url, projectId, path: file.absolutePath });
     const current = entry && entry.size === file.size && entry.mtimeMs === file.mtimeMs ? entry : null;
-    const action = current?.state === 'promoted' ? 'already-promoted' : current?.state === 'uploaded' ? 'already-uploaded' : current ? 'resume' : 'send';
+    const action =
+      current?.state === 'promoted'
+        ? 'already-promoted'
+        : current?.state === 'uploaded'
+          ? 'already-uploaded'
+          : current
+            ? 'resume'
+            : 'send';
     if (action === 'send' || action === 'resume') bytes += file.size;
     output.event('would-send', {
-      path: file.path, name: file.name, size: file.size, action,
+      path: file.path,
+      name: file.name,
+      size: file.size,
+      action,
       ...(options.promote && file.collectionPath ? { collectionPath: file.collectionPath } : {}),
       ...(file.mhl ? { mhl: file.mhl.history.files.map((f) => basename(f)) } : {}),
     });
-    output.line(`${action.padEnd(12)} ${file.path}  ${formatBytes(file.size)}${options.promote && file.collectionPath ? `  → ${file.collectionPath}` : ''}${file.mhl ? '  (MHL)' : ''}`);
+    output.line(
+      `${action.padEnd(12)} ${file.path}  ${formatBytes(file.size)}${options.promote && file.collectionPath ? `  → ${file.collectionPath}` : ''}${file.mhl ? '  (MHL)' : ''}`,
+    );
   }
-  output.event('summary', { dryRun: true, files: plan.files.length, bytes, skipped: plan.skipped.length, failed: plan.problems.length });
-  output.line(`dry run: ${plan.files.length} file${plan.files.length === 1 ? '' : 's'} (${formatBytes(bytes)} to send), ${plan.skipped.length} skipped, ${plan.problems.length} problem${plan.problems.length === 1 ? '' : 's'}; nothing was sent`);
-  return plan.problems.length === 0 ? exitCodes.ok : plan.files.length === 0 ? exitCodes.failed : exitCodes.partlyFailed;
+  output.event('summary', {
+    dryRun: true,
+    files: plan.files.length,
+    bytes,
+    skipped: plan.skipped.length,
+    failed: plan.problems.length,
+  });
+  output.line(
+    `dry run: ${plan.files.length} file${plan.files.length === 1 ? '' : 's'} (${formatBytes(bytes)} to send), ${plan.skipped.length} skipped, ${plan.problems.length} problem${plan.problems.length === 1 ? '' : 's'}; nothing was sent`,
+  );
+  return plan.problems.length === 0
+    ? exitCodes.ok
+    : plan.files.length === 0
+      ? exitCodes.failed
+      : exitCodes.partlyFailed;
 }
 
 /** One run of `mediavault upload` (not a dry run). */
@@ -216,8 +292,14 @@ class Ingest {
   readonly options: UploadOptions;
 
   constructor(context: {
-    client: MediavaultClient; output: Output; connection: Connection; projectId: string;
-    plan: UploadPlan; journal: UploadJournal; watcher: PromotionWatcher | null; options: UploadOptions;
+    client: MediavaultClient;
+    output: Output;
+    connection: Connection;
+    projectId: string;
+    plan: UploadPlan;
+    journal: UploadJournal;
+    watcher: PromotionWatcher | null;
+    options: UploadOptions;
   }) {
     this.client = context.client;
     this.output = context.output;
@@ -234,11 +316,23 @@ class Ingest {
     const { output, plan, tally } = this;
     reportPlanned(output, plan);
     tally.skipped += plan.skipped.length;
-    for (const problem of plan.problems) this.fail(problem.path, null, { code: problem.code, message: problem.message }, false);
+    for (const problem of plan.problems)
+      this.fail(problem.path, null, { code: problem.code, message: problem.message }, false);
 
     if (!output.json && process.stdout.isTTY) {
       const now = Date.now();
-      this.view = { totalFiles: plan.files.length, totalBytes: plan.files.reduce((sum, f) => sum + f.size, 0), bytesDone: 0, bytesSent: 0, finished: 0, failed: 0, startedAt: now, now, active: [], finishedLines: [] };
+      this.view = {
+        totalFiles: plan.files.length,
+        totalBytes: plan.files.reduce((sum, f) => sum + f.size, 0),
+        bytesDone: 0,
+        bytesSent: 0,
+        finished: 0,
+        failed: 0,
+        startedAt: now,
+        now,
+        active: [],
+        finishedLines: [],
+      };
       // ink (and React) load only when there is a terminal to draw on.
       this.screen = (await import('../views/upload-view.ts')).startUploadView(this.view);
     }
@@ -266,14 +360,26 @@ class Ingest {
   reportSummary(interrupted?: NodeJS.Signals): FileOutcome[] {
     const { output, plan, tally } = this;
     const elapsedMs = Date.now() - this.startedAt;
-    const ordered = [...plan.problems.map((p) => p.path), ...plan.files.map((f) => f.path)].flatMap((p) => this.outcomes.get(p) ?? []);
+    const ordered = [...plan.problems.map((p) => p.path), ...plan.files.map((f) => f.path)].flatMap(
+      (p) => this.outcomes.get(p) ?? [],
+    );
     // Interrupted, the bytes of unfinished files went over the wire too (and stay stored for the next run).
     const bytes = tally.bytes + (interrupted ? [...this.bytesInFlight.values()].reduce((sum, n) => sum + n, 0) : 0);
     const bytesPerSecond = Math.round(bytes / Math.max(0.001, elapsedMs / 1000));
-    output.event('summary', { files: ordered, ...tally, bytes, elapsedMs, bytesPerSecond, peakRssBytes: process.resourceUsage().maxRSS * 1024, ...(interrupted ? { interrupted } : {}) });
+    output.event('summary', {
+      files: ordered,
+      ...tally,
+      bytes,
+      elapsedMs,
+      bytesPerSecond,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      ...(interrupted ? { interrupted } : {}),
+    });
     // Counted with the files the plan skipped (litter, excluded, MHL documents), as `skipped` counts them.
     const counted = ordered.length + plan.skipped.length;
-    output.line(`${counted} file${counted === 1 ? '' : 's'}${interrupted ? ' done' : ''}: ${tally.sent} sent, ${tally.deduplicated} deduplicated, ${tally.skipped} skipped, ${tally.failed} failed; ${formatBytes(bytes)} sent in ${(elapsedMs / 1000).toFixed(1)} s (${(bytesPerSecond / 1e6).toFixed(1)} MB/s)`);
+    output.line(
+      `${counted} file${counted === 1 ? '' : 's'}${interrupted ? ' done' : ''}: ${tally.sent} sent, ${tally.deduplicated} deduplicated, ${tally.skipped} skipped, ${tally.failed} failed; ${formatBytes(bytes)} sent in ${(elapsedMs / 1000).toFixed(1)} s (${(bytesPerSecond / 1e6).toFixed(1)} MB/s)`,
+    );
     return ordered;
   }
 
@@ -303,7 +409,9 @@ class Ingest {
     const files = this.plan.files.length + this.plan.problems.length;
     const done = this.outcomes.size;
     this.output.event('interrupted', { signal, files, done });
-    this.output.line(`interrupted: ${done} of ${files} file${files === 1 ? '' : 's'} done; run the same command again to go on (parts and files already stored are not sent again)`);
+    this.output.line(
+      `interrupted: ${done} of ${files} file${files === 1 ? '' : 's'} done; run the same command again to go on (parts and files already stored are not sent again)`,
+    );
     this.reportSummary(signal);
     process.exit(signal === 'SIGINT' ? exitCodes.interrupted : exitCodes.terminated);
   }
@@ -313,7 +421,12 @@ class Ingest {
     else this.output.line(line);
   }
 
-  fail(path: string, sha256: string | null, fields: { code: string; message: string; requestId?: string }, counted = true): void {
+  fail(
+    path: string,
+    sha256: string | null,
+    fields: { code: string; message: string; requestId?: string },
+    counted = true,
+  ): void {
     this.tally.failed++;
     this.outcomes.set(path, { path, sha256, assetId: null, versionId: null, status: 'failed' });
     if (counted) this.output.event('error', { path, ...fields });
@@ -321,20 +434,37 @@ class Ingest {
       this.view.failed++;
       this.say(`failed       ${path}: ${fields.message}`);
     } else if (counted) {
-      this.output.problem(`error  ${path}: ${fields.message}${fields.requestId ? ` (request id ${fields.requestId})` : ''}`);
+      this.output.problem(
+        `error  ${path}: ${fields.message}${fields.requestId ? ` (request id ${fields.requestId})` : ''}`,
+      );
     }
   }
 
   finish(file: PlannedFile, outcome: FileOutcome, extra: Record<string, unknown>): void {
     this.outcomes.set(file.path, outcome);
-    if (file.mhl && outcome.versionId) this.verifiedVersions.set(file.mhl.history, [...(this.verifiedVersions.get(file.mhl.history) ?? []), outcome.versionId]);
-    this.output.event('file-done', { ...outcome, size: file.size, ...(this.options.promote && file.collectionPath ? { collectionPath: file.collectionPath } : {}), ...extra });
-    this.say(`${outcome.status.padEnd(12)} ${file.path}  ${formatBytes(file.size)}${outcome.sha256 ? `  sha256:${outcome.sha256.slice(0, 12)}` : ''}${outcome.assetId ? `  asset ${outcome.assetId}` : ''}`);
+    if (file.mhl && outcome.versionId)
+      this.verifiedVersions.set(file.mhl.history, [
+        ...(this.verifiedVersions.get(file.mhl.history) ?? []),
+        outcome.versionId,
+      ]);
+    this.output.event('file-done', {
+      ...outcome,
+      size: file.size,
+      ...(this.options.promote && file.collectionPath ? { collectionPath: file.collectionPath } : {}),
+      ...extra,
+    });
+    this.say(
+      `${outcome.status.padEnd(12)} ${file.path}  ${formatBytes(file.size)}${outcome.sha256 ? `  sha256:${outcome.sha256.slice(0, 12)}` : ''}${outcome.assetId ? `  asset ${outcome.assetId}` : ''}`,
+    );
   }
 
   mapping(file: PlannedFile) {
     if (this.options.versionOf) return { projectId: this.projectId, assetId: this.options.versionOf };
-    return { projectId: this.projectId, assetName: file.name, ...(file.collectionPath ? { collectionPath: file.collectionPath } : {}) };
+    return {
+      projectId: this.projectId,
+      assetName: file.name,
+      ...(file.collectionPath ? { collectionPath: file.collectionPath } : {}),
+    };
   }
 
   async processFile(file: PlannedFile): Promise<void> {
@@ -366,7 +496,9 @@ class Ingest {
         return;
       }
       output.event('file-start', {
-        path: file.path, name: file.name, size: file.size,
+        path: file.path,
+        name: file.name,
+        size: file.size,
         ...(options.promote && file.collectionPath ? { collectionPath: file.collectionPath } : {}),
         ...(entry?.uploadId ? { resume: entry.uploadId } : {}),
       });
@@ -377,7 +509,13 @@ class Ingest {
         // Sent by an earlier run (its bytes counted there), as a resumed upload whose parts were all stored counts.
         this.tally.sent++;
         advance(file.size);
-        handedOver = await this.promote(file, entry.uploadId, entry.sha256, { bytesSent: 0, partsSent: 0, partsAlreadyStored: null }, leave);
+        handedOver = await this.promote(
+          file,
+          entry.uploadId,
+          entry.sha256,
+          { bytesSent: 0, partsSent: 0, partsAlreadyStored: null },
+          leave,
+        );
         return;
       }
 
@@ -392,12 +530,25 @@ class Ingest {
       screen?.update();
       let journalEntry: Omit<JournalEntry, 'version' | 'updatedAt'> | null = entry;
       const uploaded: UploadFileResult = await uploadFile(client, {
-        path: file.path, projectId: this.projectId, name: file.name, sha256: declaredSha, concurrency: options.concurrency,
-        partSize: this.partSize, memory: this.memory, expect: { size: file.size, mtimeMs: file.mtimeMs },
+        path: file.path,
+        projectId: this.projectId,
+        name: file.name,
+        sha256: declaredSha,
+        concurrency: options.concurrency,
+        partSize: this.partSize,
+        memory: this.memory,
+        expect: { size: file.size, mtimeMs: file.mtimeMs },
         observers: mhlCheck && !declaredSha ? [mhlCheck] : [],
         ...(entry?.uploadId ? { resume: { uploadId: entry.uploadId, partChecksums: entry.parts } } : {}),
         onStarted: (u) => {
-          journalEntry = { ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: u.uploadId, state: 'uploading', parts: {} };
+          journalEntry = {
+            ...subject,
+            size: file.size,
+            mtimeMs: file.mtimeMs,
+            uploadId: u.uploadId,
+            state: 'uploading',
+            parts: {},
+          };
           journal.write(journalEntry);
         },
         onPart: (part) => {
@@ -423,33 +574,88 @@ class Ingest {
         const outcome = mhlCheck.outcome();
         if (outcome.mismatches.length > 0) {
           journal.remove(subject);
-          output.event('mhl-mismatch', { path: file.path, sha256, mhl: file.mhl!.history.files.map((f) => f), mhlPath: file.mhl!.entry.path, mismatches: outcome.mismatches });
-          throw new CliError('mhl_mismatch', `does not match its ASC MHL hashes (${outcome.mismatches.map((m) => `${m.format}: expected ${m.expected}, read ${m.actual}`).join('; ')}); not promoted`);
+          output.event('mhl-mismatch', {
+            path: file.path,
+            sha256,
+            mhl: file.mhl!.history.files.map((f) => f),
+            mhlPath: file.mhl!.entry.path,
+            mismatches: outcome.mismatches,
+          });
+          throw new CliError(
+            'mhl_mismatch',
+            `does not match its ASC MHL hashes (${outcome.mismatches.map((m) => `${m.format}: expected ${m.expected}, read ${m.actual}`).join('; ')}); not promoted`,
+          );
         }
-        mhl = outcome.verified.length > 0 ? `verified ${outcome.verified.join(', ')}` : `unverifiable (${outcome.unverifiable.join(', ')} only)`;
+        mhl =
+          outcome.verified.length > 0
+            ? `verified ${outcome.verified.join(', ')}`
+            : `unverifiable (${outcome.unverifiable.join(', ')} only)`;
       }
-      const counts = { bytesSent: uploaded.bytesSent, partsSent: uploaded.partsSent, partsAlreadyStored: uploaded.partsAlreadyStored, ...(mhl ? { mhl } : {}) };
+      const counts = {
+        bytesSent: uploaded.bytesSent,
+        partsSent: uploaded.partsSent,
+        partsAlreadyStored: uploaded.partsAlreadyStored,
+        ...(mhl ? { mhl } : {}),
+      };
 
       if (uploaded.status === 'duplicate') {
         this.tally.deduplicated++;
         output.event('dedup', { path: file.path, sha256, assetId: uploaded.assetId, versionId: uploaded.versionId });
-        let outcome: FileOutcome = { path: file.path, sha256, assetId: uploaded.assetId, versionId: uploaded.versionId, status: 'duplicate' };
+        let outcome: FileOutcome = {
+          path: file.path,
+          sha256,
+          assetId: uploaded.assetId,
+          versionId: uploaded.versionId,
+          status: 'duplicate',
+        };
         if (options.promote) {
           active.phase = 'promoting';
           screen?.update();
           const promoted = await client.promote({ body: { sha256, mapping: this.mapping(file) } });
-          if (promoted.status === 'promoting') throw new MediavaultError('unexpected_answer', 'the api started a promotion job for bytes already in masters');
-          outcome = { path: file.path, sha256, assetId: promoted.assetId, versionId: promoted.versionId, status: 'deduplicated' };
-          journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: null, state: 'promoted', parts: {}, sha256, assetId: promoted.assetId, versionId: promoted.versionId });
+          if (promoted.status === 'promoting')
+            throw new MediavaultError(
+              'unexpected_answer',
+              'the api started a promotion job for bytes already in masters',
+            );
+          outcome = {
+            path: file.path,
+            sha256,
+            assetId: promoted.assetId,
+            versionId: promoted.versionId,
+            status: 'deduplicated',
+          };
+          journal.write({
+            ...subject,
+            size: file.size,
+            mtimeMs: file.mtimeMs,
+            uploadId: null,
+            state: 'promoted',
+            parts: {},
+            sha256,
+            assetId: promoted.assetId,
+            versionId: promoted.versionId,
+          });
         }
         this.finish(file, outcome, { uploadId: null, ...counts });
         return;
       }
 
       this.tally.sent++;
-      journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: uploaded.uploadId, state: 'uploaded', parts: {}, sha256 });
+      journal.write({
+        ...subject,
+        size: file.size,
+        mtimeMs: file.mtimeMs,
+        uploadId: uploaded.uploadId,
+        state: 'uploaded',
+        parts: {},
+        sha256,
+      });
       if (!options.promote) {
-        this.finish(file, { path: file.path, sha256, assetId: null, versionId: null, status: 'uploaded' }, { uploadId: uploaded.uploadId, ...counts });
+        this.finish(
+          file,
+          { path: file.path, sha256, assetId: null, versionId: null, status: 'uploaded' },
+          { uploadId: uploaded.uploadId, ...counts },
+        );
         return;
       }
       handedOver = await this.promote(file, uploaded.uploadId, sha256, counts, leave);
@@ -468,8 +674,17 @@ class Ingest {
    */
   async processBatch(files: PlannedFile[]): Promise<void> {
     const { output, options, journal, view, screen } = this;
-    const subjectOf = (file: PlannedFile) => ({ apiUrl: this.connection.url, projectId: this.projectId, path: file.absolutePath });
-    const active: ActiveFile = { path: `${files.length} small file${files.length === 1 ? '' : 's'} (${files[0]!.path} …)`, size: files.reduce((n, f) => n + f.size, 0), bytesDone: 0, phase: 'uploading' };
+    const subjectOf = (file: PlannedFile) => ({
+      apiUrl: this.connection.url,
+      projectId: this.projectId,
+      path: file.absolutePath,
+    });
+    const active: ActiveFile = {
+      path: `${files.length} small file${files.length === 1 ? '' : 's'} (${files[0]!.path} …)`,
+      size: files.reduce((n, f) => n + f.size, 0),
+      bytesDone: 0,
+      phase: 'uploading',
+    };
     view?.active.push(active);
     screen?.update();
     const byPath = new Map<string, PlannedFile>();
@@ -477,18 +692,34 @@ class Ingest {
     const batch: BatchFile[] = [];
     for (const file of files) {
       byPath.set(file.path, file);
-      output.event('file-start', { path: file.path, name: file.name, size: file.size, ...(options.promote && file.collectionPath ? { collectionPath: file.collectionPath } : {}) });
+      output.event('file-start', {
+        path: file.path,
+        name: file.name,
+        size: file.size,
+        ...(options.promote && file.collectionPath ? { collectionPath: file.collectionPath } : {}),
+      });
       const mhlCheck = file.mhl ? await createMhlCheck(file.mhl.entry) : null;
       batch.push({
-        path: file.path, name: file.name, expect: { size: file.size, mtimeMs: file.mtimeMs },
+        path: file.path,
+        name: file.name,
+        expect: { size: file.size, mtimeMs: file.mtimeMs },
         observers: mhlCheck ? [mhlCheck] : [],
         verify: (sha256) => {
           if (!mhlCheck) return;
           const outcome = mhlCheck.outcome();
           mhlOutcomes.set(file, outcome);
           if (outcome.mismatches.length === 0) return;
-          output.event('mhl-mismatch', { path: file.path, sha256, mhl: file.mhl!.history.files.map((f) => f), mhlPath: file.mhl!.entry.path, mismatches: outcome.mismatches });
-          throw new CliError('mhl_mismatch', `does not match its ASC MHL hashes (${outcome.mismatches.map((m) => `${m.format}: expected ${m.expected}, read ${m.actual}`).join('; ')}); not sent, not promoted`);
+          output.event('mhl-mismatch', {
+            path: file.path,
+            sha256,
+            mhl: file.mhl!.history.files.map((f) => f),
+            mhlPath: file.mhl!.entry.path,
+            mismatches: outcome.mismatches,
+          });
+          throw new CliError(
+            'mhl_mismatch',
+            `does not match its ASC MHL hashes (${outcome.mismatches.map((m) => `${m.format}: expected ${m.expected}, read ${m.actual}`).join('; ')}); not sent, not promoted`,
+          );
         },
         ...(options.promote ? { promote: this.mapping(file) } : {}),
       });
@@ -508,7 +739,9 @@ class Ingest {
     try {
       // Never throws for one file: each settles in its result.
       results = await uploadFileBatch(this.client, {
-        projectId: this.projectId, files: batch, memory: this.batchMemory,
+        projectId: this.projectId,
+        files: batch,
+        memory: this.batchMemory,
         concurrency: Math.min(16, Math.max(1, options.parallel) * Math.max(1, options.concurrency)),
         // No journal entry until the file is done: the api finds an unfinished upload of the same file by its content.
         // No journal write here: a resumed whole-object upload learns from the api whether its PUT landed (and with which sha256).
@@ -533,8 +766,17 @@ class Ingest {
       const file = byPath.get(result.path)!;
       const subject = subjectOf(file);
       const mhlOutcome = mhlOutcomes.get(file);
-      const mhl = mhlOutcome ? (mhlOutcome.verified.length > 0 ? `verified ${mhlOutcome.verified.join(', ')}` : `unverifiable (${mhlOutcome.unverifiable.join(', ')} only)`) : undefined;
-      const counts = { bytesSent: result.bytesSent, partsSent: result.uploadId ? 1 : 0, partsAlreadyStored: 0, ...(mhl ? { mhl } : {}) };
+      const mhl = mhlOutcome
+        ? mhlOutcome.verified.length > 0
+          ? `verified ${mhlOutcome.verified.join(', ')}`
+          : `unverifiable (${mhlOutcome.unverifiable.join(', ')} only)`
+        : undefined;
+      const counts = {
+        bytesSent: result.bytesSent,
+        partsSent: result.uploadId ? 1 : 0,
+        partsAlreadyStored: 0,
+        ...(mhl ? { mhl } : {}),
+      };
       this.tally.bytes += result.bytesSent;
       const leave = () => {
         if (view) view.finished++;
@@ -549,9 +791,35 @@ class Ingest {
         case 'duplicate':
         case 'deduplicated': {
           this.tally.deduplicated++;
-          output.event('dedup', { path: file.path, sha256: result.sha256, assetId: result.assetId, versionId: result.versionId });
-          if (result.status === 'deduplicated') journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: null, state: 'promoted', parts: {}, sha256: result.sha256, assetId: result.assetId, versionId: result.versionId });
-          this.finish(file, { path: file.path, sha256: result.sha256, assetId: result.assetId, versionId: result.versionId, status: result.status }, { uploadId: null, ...counts });
+          output.event('dedup', {
+            path: file.path,
+            sha256: result.sha256,
+            assetId: result.assetId,
+            versionId: result.versionId,
+          });
+          if (result.status === 'deduplicated')
+            journal.write({
+              ...subject,
+              size: file.size,
+              mtimeMs: file.mtimeMs,
+              uploadId: null,
+              state: 'promoted',
+              parts: {},
+              sha256: result.sha256,
+              assetId: result.assetId,
+              versionId: result.versionId,
+            });
+          this.finish(
+            file,
+            {
+              path: file.path,
+              sha256: result.sha256,
+              assetId: result.assetId,
+              versionId: result.versionId,
+              status: result.status,
+            },
+            { uploadId: null, ...counts },
+          );
           leave();
           break;
         }
@@ -560,8 +828,20 @@ class Ingest {
           this.tally.sent++;
           // Promoting: the next journal state is 'promoted'; a crash before it resumes from the upload id, which the api says is complete.
           if (result.status === 'uploaded') {
-            journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId: result.uploadId, state: 'uploaded', parts: {}, sha256: result.sha256 });
-            this.finish(file, { path: file.path, sha256: result.sha256, assetId: null, versionId: null, status: 'uploaded' }, { uploadId: result.uploadId, ...counts });
+            journal.write({
+              ...subject,
+              size: file.size,
+              mtimeMs: file.mtimeMs,
+              uploadId: result.uploadId,
+              state: 'uploaded',
+              parts: {},
+              sha256: result.sha256,
+            });
+            this.finish(
+              file,
+              { path: file.path, sha256: result.sha256, assetId: null, versionId: null, status: 'uploaded' },
+              { uploadId: result.uploadId, ...counts },
+            );
             leave();
           } else {
             await this.awaitPromotion(file, result.uploadId, result.sha256, counts, leave, askedAt);
@@ -576,7 +856,13 @@ class Ingest {
    * moves on to the next file. Returns true when the file's end is now the
    * promotion's business (it calls `leave`).
    */
-  async promote(file: PlannedFile, uploadId: string, sha256: string, counts: Record<string, unknown>, leave: () => void): Promise<boolean> {
+  async promote(
+    file: PlannedFile,
+    uploadId: string,
+    sha256: string,
+    counts: Record<string, unknown>,
+    leave: () => void,
+  ): Promise<boolean> {
     const askedAt = Date.now();
     const answer = await this.client.promote({ body: { uploadId, sha256, mapping: this.mapping(file) } });
     if (answer.status !== 'promoting') {
@@ -587,20 +873,48 @@ class Ingest {
     return true;
   }
 
-  promoted(file: PlannedFile, uploadId: string, sha256: string, counts: Record<string, unknown>, assetId: string, versionId: string): void {
+  promoted(
+    file: PlannedFile,
+    uploadId: string,
+    sha256: string,
+    counts: Record<string, unknown>,
+    assetId: string,
+    versionId: string,
+  ): void {
     const subject = { apiUrl: this.connection.url, projectId: this.projectId, path: file.absolutePath };
-    this.journal.write({ ...subject, size: file.size, mtimeMs: file.mtimeMs, uploadId, state: 'promoted', parts: {}, sha256, assetId, versionId });
+    this.journal.write({
+      ...subject,
+      size: file.size,
+      mtimeMs: file.mtimeMs,
+      uploadId,
+      state: 'promoted',
+      parts: {},
+      sha256,
+      assetId,
+      versionId,
+    });
     this.finish(file, { path: file.path, sha256, assetId, versionId, status: 'promoted' }, { uploadId, ...counts });
   }
 
   /** Hands the wait for a promotion job to the watcher; `leave` runs when it settles. */
-  async awaitPromotion(file: PlannedFile, uploadId: string, sha256: string, counts: Record<string, unknown>, leave: () => void, askedAt: number): Promise<void> {
-    const done = (assetId: string, versionId: string) => this.promoted(file, uploadId, sha256, counts, assetId, versionId);
+  async awaitPromotion(
+    file: PlannedFile,
+    uploadId: string,
+    sha256: string,
+    counts: Record<string, unknown>,
+    leave: () => void,
+    askedAt: number,
+  ): Promise<void> {
+    const done = (assetId: string, versionId: string) =>
+      this.promoted(file, uploadId, sha256, counts, assetId, versionId);
     while (this.promotions.size >= promotionsInFlight) await Promise.race(this.promotions);
     const active = this.view?.active.find((a) => a.path === file.path);
     if (active) active.phase = 'promoting';
     const waiting: Promise<void> = this.watcher!.wait(uploadId, { since: askedAt })
-      .then((promoted) => done(promoted.assetId, promoted.versionId), (err: unknown) => this.fail(file.path, sha256, errorFields(err)))
+      .then(
+        (promoted) => done(promoted.assetId, promoted.versionId),
+        (err: unknown) => this.fail(file.path, sha256, errorFields(err)),
+      )
       .finally(() => {
         this.promotions.delete(waiting);
         leave();
@@ -616,9 +930,10 @@ class Ingest {
     let confirmed = false;
     if (entry.uploadId) {
       const upload = await client.getUpload({ params: { uploadId: entry.uploadId } }).catch(() => null);
-      confirmed = wanted === 'promoted'
-        ? upload?.status === 'promoted' && upload.versionId === entry.versionId
-        : ['uploaded', 'promoting', 'promoted'].includes(upload?.status ?? '');
+      confirmed =
+        wanted === 'promoted'
+          ? upload?.status === 'promoted' && upload.versionId === entry.versionId
+          : ['uploaded', 'promoting', 'promoted'].includes(upload?.status ?? '');
     } else if (entry.assetId && entry.versionId) {
       const asset = await client.getAsset({ params: { assetId: entry.assetId } }).catch(() => null);
       confirmed = asset?.versions.some((v) => v.id === entry.versionId) ?? false;
@@ -627,9 +942,19 @@ class Ingest {
     const status = wanted === 'promoted' ? 'already-promoted' : 'already-uploaded';
     this.tally.skipped++;
     output.event('skip', { path: file.path, reason: status, uploadId: entry.uploadId, sha256: entry.sha256 ?? null });
-    const outcome: FileOutcome = { path: file.path, sha256: entry.sha256 ?? null, assetId: entry.assetId ?? null, versionId: entry.versionId ?? null, status };
+    const outcome: FileOutcome = {
+      path: file.path,
+      sha256: entry.sha256 ?? null,
+      assetId: entry.assetId ?? null,
+      versionId: entry.versionId ?? null,
+      status,
+    };
     this.outcomes.set(file.path, outcome);
-    if (file.mhl && outcome.versionId) this.verifiedVersions.set(file.mhl.history, [...(this.verifiedVersions.get(file.mhl.history) ?? []), outcome.versionId]);
+    if (file.mhl && outcome.versionId)
+      this.verifiedVersions.set(file.mhl.history, [
+        ...(this.verifiedVersions.get(file.mhl.history) ?? []),
+        outcome.versionId,
+      ]);
     this.say(`${status.padEnd(12)} ${file.path}  ${formatBytes(file.size)}`);
     return true;
   }
@@ -640,9 +965,25 @@ class Ingest {
       for (const mhlFile of history.files) {
         try {
           const content = await readFile(mhlFile);
-          if (content.length > maxSidecarBytes) throw new CliError('mhl_too_large', `${mhlFile} is ${formatBytes(content.length)}; sidecars may be at most 10 MiB`);
-          const stored = await this.client.createSidecar({ body: { versionIds: [...new Set(versionIds)], kind: 'ascmhl', name: basename(mhlFile), content: content.toString('base64') } });
-          this.output.event('sidecar', { mhl: mhlFile, kind: 'ascmhl', sha256: stored.sha256, versions: versionIds.length });
+          if (content.length > maxSidecarBytes)
+            throw new CliError(
+              'mhl_too_large',
+              `${mhlFile} is ${formatBytes(content.length)}; sidecars may be at most 10 MiB`,
+            );
+          const stored = await this.client.createSidecar({
+            body: {
+              versionIds: [...new Set(versionIds)],
+              kind: 'ascmhl',
+              name: basename(mhlFile),
+              content: content.toString('base64'),
+            },
+          });
+          this.output.event('sidecar', {
+            mhl: mhlFile,
+            kind: 'ascmhl',
+            sha256: stored.sha256,
+            versions: versionIds.length,
+          });
           this.say(`sidecar      ${mhlFile}  → ${versionIds.length} version${versionIds.length === 1 ? '' : 's'}`);
         } catch (err) {
           this.tally.failed++;

@@ -19,7 +19,12 @@ export async function runDev(options: DevOptions): Promise<number> {
   };
   let stack;
   try {
-    stack = await startStack({ dataDir: options.dataDir, apiPort: options.apiPort, edgePort: options.edgePort, onLog: say });
+    stack = await startStack({
+      dataDir: options.dataDir,
+      apiPort: options.apiPort,
+      edgePort: options.edgePort,
+      onLog: say,
+    });
   } catch (err) {
     const message = (err as Error).message;
     if (options.json) process.stdout.write(`${JSON.stringify({ event: 'error', message })}\n`);
@@ -30,7 +35,9 @@ export async function runDev(options: DevOptions): Promise<number> {
   writeProfile(profileName, { url: stack.apiUrl, token: stack.token, project: stack.projectId });
   const readyMs = Date.now() - started;
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ api: stack.apiUrl, edge: stack.edgeUrl, token: stack.token, project: stack.projectId, readyMs })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ api: stack.apiUrl, edge: stack.edgeUrl, token: stack.token, project: stack.projectId, readyMs })}\n`,
+    );
   } else {
     process.stdout.write(
       [

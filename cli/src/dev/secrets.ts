@@ -20,7 +20,10 @@ export function loadDevState(dataDir: string): DevState {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as DevState;
   } catch {
-    const state: DevState = { edgeSigningKey: randomBytes(32).toString('base64url'), storageSigningKey: randomBytes(32).toString('base64url') };
+    const state: DevState = {
+      edgeSigningKey: randomBytes(32).toString('base64url'),
+      storageSigningKey: randomBytes(32).toString('base64url'),
+    };
     saveDevState(dataDir, state);
     return state;
   }

@@ -51,8 +51,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const log = options.onLog ?? (() => {});
   const dataDir = resolve(options.dataDir ?? env.MEDIAVAULT_DATA_DIR ?? './.mediavault');
   const state = loadDevState(dataDir);
-  const apiPort = options.apiPort === 0 || (options.apiPort === undefined && env.API_PORT === '0') ? await freePort() : (options.apiPort ?? Number(env.API_PORT ?? 8080));
-  const edgePort = options.edgePort === 0 || (options.edgePort === undefined && env.EDGE_PORT === '0') ? await freePort() : (options.edgePort ?? Number(env.EDGE_PORT ?? 8081));
+  const apiPort =
+    options.apiPort === 0 || (options.apiPort === undefined && env.API_PORT === '0')
+      ? await freePort()
+      : (options.apiPort ?? Number(env.API_PORT ?? 8080));
+  const edgePort =
+    options.edgePort === 0 || (options.edgePort === undefined && env.EDGE_PORT === '0')
+      ? await freePort()
+      : (options.edgePort ?? Number(env.EDGE_PORT ?? 8081));
 
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = env.DATABASE_URL;
@@ -111,16 +117,32 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const edgeUrl = config.edge.publicUrl ?? `http://${config.edge.host}:${edgePort}`;
     const storages = createStoragesFromConfig(config, apiUrl);
 
-    const api: FastifyInstance = await buildApi({ config, pool, boss, storages, events: new EventHub(databaseUrl), urls: { api: apiUrl, edge: edgeUrl }, logger: env.LOG_LEVEL ? { level: env.LOG_LEVEL } : false });
+    const api: FastifyInstance = await buildApi({
+      config,
+      pool,
+      boss,
+      storages,
+      events: new EventHub(databaseUrl),
+      urls: { api: apiUrl, edge: edgeUrl },
+      logger: env.LOG_LEVEL ? { level: env.LOG_LEVEL } : false,
+    });
     await api.listen({ host: config.api.host, port: apiPort });
     stoppers.push(() => api.close());
 
-    const edge = await buildEdge({ cacheDir: config.edge.cacheDir, previews: storages.previews, keys: [{ kid: config.edge.signingKid, secret: config.edge.signingKey }], logger: false });
+    const edge = await buildEdge({
+      cacheDir: config.edge.cacheDir,
+      previews: storages.previews,
+      keys: [{ kid: config.edge.signingKid, secret: config.edge.signingKey }],
+      logger: false,
+    });
     await edge.listen({ host: config.edge.host, port: edgePort });
     stoppers.push(() => edge.close());
 
     const worker = await startWorker({
-      config, pool, boss, storages,
+      config,
+      pool,
+      boss,
+      storages,
       log: {
         info: () => {},
         warn: (o, m) => log(`worker: ${m ?? ''} ${JSON.stringify(o)}`),
@@ -134,15 +156,33 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const organizations = await pool.query('SELECT count(*)::int AS n FROM organizations');
     if (organizations.rows[0].n === 0 || !token || !projectId) {
       if (organizations.rows[0].n === 0) {
-        const created = await bootstrapOrganization(pool, { organization: 'My studio', client: 'In-house', project: 'Sandbox', adminEmail: 'admin@localhost', adminName: 'Admin' });
+        const created = await bootstrapOrganization(pool, {
+          organization: 'My studio',
+          client: 'In-house',
+          project: 'Sandbox',
+          adminEmail: 'admin@localhost',
+          adminName: 'Admin',
+        });
         token = created.token;
         projectId = created.projectId;
         saveDevState(dataDir, { ...state, adminToken: token, projectId });
       } else {
-        throw new Error(`the catalogue in ${databaseUrl.replace(/:[^:@/]*@/, ':***@')} already has organizations but ${dataDir}/dev-state.json has no admin token: create a token with the api, or use a new --data-dir`);
+        throw new Error(
+          `the catalogue in ${databaseUrl.replace(/:[^:@/]*@/, ':***@')} already has organizations but ${dataDir}/dev-state.json has no admin token: create a token with the api, or use a new --data-dir`,
+        );
       }
     }
-    return { config, apiUrl, edgeUrl, token: token!, projectId: projectId!, databaseUrl, embedded: embedded !== null, databaseShutdown, stop };
+    return {
+      config,
+      apiUrl,
+      edgeUrl,
+      token: token!,
+      projectId: projectId!,
+      databaseUrl,
+      embedded: embedded !== null,
+      databaseShutdown,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

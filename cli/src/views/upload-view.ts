@@ -50,21 +50,38 @@ export function uploadView(state: UploadViewState, columns = 80): unknown {
   const figures = ` ${formatBytes(state.bytesDone)} / ${formatBytes(state.totalBytes)}  ${throughput({ bytesSent: state.bytesDone, startedAt: state.startedAt, now: state.now })}  ETA ${eta(state)}  `;
   const count = `${state.finished}/${state.totalFiles} files`;
   const failed = state.failed > 0 ? `  ${state.failed} failed` : '';
-  return h(Box, { flexDirection: 'column' },
+  return h(
+    Box,
+    { flexDirection: 'column' },
     // A new array each time: Static renders items past the count it has seen, but only for a new `items`.
-    h(Static, { items: [...state.finishedLines], children: (line: unknown, i: number) => h(Text, { key: i }, String(line)) }),
-    h(Text, null,
+    h(Static, {
+      items: [...state.finishedLines],
+      children: (line: unknown, i: number) => h(Text, { key: i }, String(line)),
+    }),
+    h(
+      Text,
+      null,
       h(Text, { color: 'cyan' }, bar(fraction, barWidth(columns, figures + count + failed))),
       figures,
       count,
       failed ? h(Text, { color: 'red' }, failed) : '',
     ),
     // A long path is cut in its middle: the phase and the sizes stay on the line.
-    ...state.active.slice(0, 12).map((file) => h(Text, { key: file.path, wrap: 'truncate-middle' },
-      h(Text, { color: file.phase === 'uploading' || file.phase === 'resuming' ? 'green' : 'yellow' }, `  ${file.phase.padEnd(9)} `),
-      `${file.path} `,
-      h(Text, { dimColor: true }, `${formatBytes(file.bytesDone)} / ${formatBytes(file.size)}`),
-    )),
+    ...state.active
+      .slice(0, 12)
+      .map((file) =>
+        h(
+          Text,
+          { key: file.path, wrap: 'truncate-middle' },
+          h(
+            Text,
+            { color: file.phase === 'uploading' || file.phase === 'resuming' ? 'green' : 'yellow' },
+            `  ${file.phase.padEnd(9)} `,
+          ),
+          `${file.path} `,
+          h(Text, { dimColor: true }, `${formatBytes(file.bytesDone)} / ${formatBytes(file.size)}`),
+        ),
+      ),
     state.active.length > 12 ? h(Text, { dimColor: true }, `  … and ${state.active.length - 12} more in flight`) : null,
   );
 }

@@ -24,13 +24,25 @@ const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 /** With `terminal`, the CLI runs on a pseudo-terminal (util-linux `script`), as a user at a shell runs it. */
 export function runCli(
   args: string[],
-  options: { cwd: string; env: Record<string, string>; terminal?: boolean; onLine?: (line: Record<string, unknown>, child: ChildProcess) => void },
+  options: {
+    cwd: string;
+    env: Record<string, string>;
+    terminal?: boolean;
+    onLine?: (line: Record<string, unknown>, child: ChildProcess) => void;
+  },
 ): Promise<CliRun> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDIAVAULT_')));
   const [command, commandArgs] = options.terminal
-    ? ['script', ['--quiet', '--return', '--command', [node, bin, ...args].map(shellQuote).join(' '), '/dev/null']] as const
-    : [node, [bin, ...args]] as const;
-  const child = spawn(command, commandArgs, { cwd: options.cwd, env: { ...clean, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    ? ([
+        'script',
+        ['--quiet', '--return', '--command', [node, bin, ...args].map(shellQuote).join(' '), '/dev/null'],
+      ] as const)
+    : ([node, [bin, ...args]] as const);
+  const child = spawn(command, commandArgs, {
+    cwd: options.cwd,
+    env: { ...clean, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let pending = '';

@@ -25,15 +25,29 @@ export async function recordPromotion(
 
   // Serialise promotions onto the same asset (by id, or by name in one collection) so two
   // files cannot race into two assets or two version numbers; others run side by side.
-  const lockKey = input.mapping.assetId ? `promote:asset:${input.mapping.assetId}` : `promote:name:${input.mapping.projectId}:${collectionId ?? ''}:${name}`;
+  const lockKey = input.mapping.assetId
+    ? `promote:asset:${input.mapping.assetId}`
+    : `promote:name:${input.mapping.projectId}:${collectionId ?? ''}:${name}`;
   await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
 
-  const explicitAsset = input.mapping.assetId ? await loadAsset(db, input.organizationId, input.mapping.projectId, { id: input.mapping.assetId }) : null;
-  const sameNameAsset = input.mapping.assetId ? null : await loadAsset(db, input.organizationId, input.mapping.projectId, { name, collectionId });
+  const explicitAsset = input.mapping.assetId
+    ? await loadAsset(db, input.organizationId, input.mapping.projectId, { id: input.mapping.assetId })
+    : null;
+  const sameNameAsset = input.mapping.assetId
+    ? null
+    : await loadAsset(db, input.organizationId, input.mapping.projectId, { name, collectionId });
 
-  const target = decidePromotionTarget({ mapping: input.mapping, fileName: input.fileName, sha256: input.sha256, explicitAsset, sameNameAsset });
+  const target = decidePromotionTarget({
+    mapping: input.mapping,
+    fileName: input.fileName,
+    sha256: input.sha256,
+    explicitAsset,
+    sameNameAsset,
+  });
   if (target.kind === 'existing-version') {
-    const { rows } = await db.query<{ number: number }>('SELECT number FROM versions WHERE id = $1', [target.versionId]);
+    const { rows } = await db.query<{ number: number }>('SELECT number FROM versions WHERE id = $1', [
+      target.versionId,
+    ]);
     return { assetId: target.assetId, versionId: target.versionId, created: false, versionNumber: rows[0]!.number };
   }
   let assetId: string;
@@ -77,15 +91,22 @@ async function loadAsset(
   projectId: string,
   by: { id: string } | { name: string; collectionId: string | null },
 ): Promise<{ id: string; versionShas: Record<string, string> } | null> {
-  const { rows } = 'id' in by
-    ? await db.query<{ id: string }>('SELECT id FROM assets WHERE id = $1 AND organization_id = $2 AND project_id = $3', [by.id, organizationId, projectId])
-    : await db.query<{ id: string }>(
-        'SELECT id FROM assets WHERE project_id = $1 AND collection_id IS NOT DISTINCT FROM $2 AND name = $3',
-        [projectId, by.collectionId, by.name],
-      );
+  const { rows } =
+    'id' in by
+      ? await db.query<{ id: string }>(
+          'SELECT id FROM assets WHERE id = $1 AND organization_id = $2 AND project_id = $3',
+          [by.id, organizationId, projectId],
+        )
+      : await db.query<{ id: string }>(
+          'SELECT id FROM assets WHERE project_id = $1 AND collection_id IS NOT DISTINCT FROM $2 AND name = $3',
+          [projectId, by.collectionId, by.name],
+        );
   if (rows.length === 0) return null;
   const assetId = rows[0]!.id;
-  const versions = await db.query<{ id: string; sha256: string }>('SELECT id, sha256 FROM versions WHERE asset_id = $1', [assetId]);
+  const versions = await db.query<{ id: string; sha256: string }>(
+    'SELECT id, sha256 FROM versions WHERE asset_id = $1',
+    [assetId],
+  );
   return { id: assetId, versionShas: Object.fromEntries(versions.rows.map((v) => [v.id, v.sha256])) };
 }
 
@@ -101,15 +122,27 @@ export type PromotionResult = Awaited<ReturnType<typeof recordPromotion>>;
  * decides version numbers). Results are in input order.
  */
 export async function recordPromotions(db: PoolClient, inputs: PromotionInput[]): Promise<PromotionResult[]> {
-  const prepared = inputs.map((input) => ({ input, name: (input.mapping.assetName ?? input.fileName).normalize('NFC').trim() }));
+  const prepared = inputs.map((input) => ({
+    input,
+    name: (input.mapping.assetName ?? input.fileName).normalize('NFC').trim(),
+  }));
   const collectionIds = new Map<string, string | null>();
   for (const { input } of prepared) {
     const key = `${input.mapping.projectId}\u0000${input.mapping.collectionPath ?? ''}`;
-    if (!collectionIds.has(key)) collectionIds.set(key, await ensureCollections(db, input.mapping.projectId, normalizeCollectionPath(input.mapping.collectionPath)));
+    if (!collectionIds.has(key))
+      collectionIds.set(
+        key,
+        await ensureCollections(db, input.mapping.projectId, normalizeCollectionPath(input.mapping.collectionPath)),
+      );
   }
   const items = prepared.map(({ input, name }) => {
     const collectionId = collectionIds.get(`${input.mapping.projectId}\u0000${input.mapping.collectionPath ?? ''}`)!;
-    return { input, name, collectionId, lockKey: `promote:name:${input.mapping.projectId}:${collectionId ?? ''}:${name}` };
+    return {
+      input,
+      name,
+      collectionId,
+      lockKey: `promote:name:${input.mapping.projectId}:${collectionId ?? ''}:${name}`,
+    };
   });
   const keyCount = new Map<string, number>();
   for (const item of items) keyCount.set(item.lockKey, (keyCount.get(item.lockKey) ?? 0) + 1);
@@ -118,18 +151,35 @@ export async function recordPromotions(db: PoolClient, inputs: PromotionInput[])
 
   if (together.length > 0) {
     // The same locks recordPromotion takes, all at once, in one order (no deadlock between batches).
-    await db.query('SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT DISTINCT unnest($1::text[]) AS k ORDER BY 1) AS keys', [together.map((t) => t.lockKey)]);
-    const { rows: assets } = await db.query<{ id: string; project_id: string; collection_id: string | null; name: string }>(
+    await db.query(
+      'SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT DISTINCT unnest($1::text[]) AS k ORDER BY 1) AS keys',
+      [together.map((t) => t.lockKey)],
+    );
+    const { rows: assets } = await db.query<{
+      id: string;
+      project_id: string;
+      collection_id: string | null;
+      name: string;
+    }>(
       `SELECT a.id, a.project_id, a.collection_id, a.name FROM assets a
          JOIN unnest($1::uuid[], $2::uuid[], $3::text[]) AS w(project_id, collection_id, name)
            ON a.project_id = w.project_id AND a.collection_id IS NOT DISTINCT FROM w.collection_id AND a.name = w.name`,
-      [together.map((t) => t.input.mapping.projectId), together.map((t) => t.collectionId), together.map((t) => t.name)],
+      [
+        together.map((t) => t.input.mapping.projectId),
+        together.map((t) => t.collectionId),
+        together.map((t) => t.name),
+      ],
     );
-    const assetKey = (projectId: string, collectionId: string | null, name: string) => `${projectId}\u0000${collectionId ?? ''}\u0000${name}`;
+    const assetKey = (projectId: string, collectionId: string | null, name: string) =>
+      `${projectId}\u0000${collectionId ?? ''}\u0000${name}`;
     const sameName = new Map(assets.map((a) => [assetKey(a.project_id, a.collection_id, a.name), a.id]));
-    const { rows: versions } = assets.length === 0 ? { rows: [] } : await db.query<{ id: string; asset_id: string; sha256: string; number: number }>(
-      'SELECT id, asset_id, sha256, number FROM versions WHERE asset_id = ANY($1::uuid[])', [assets.map((a) => a.id)],
-    );
+    const { rows: versions } =
+      assets.length === 0
+        ? { rows: [] }
+        : await db.query<{ id: string; asset_id: string; sha256: string; number: number }>(
+            'SELECT id, asset_id, sha256, number FROM versions WHERE asset_id = ANY($1::uuid[])',
+            [assets.map((a) => a.id)],
+          );
     const versionsOf = new Map<string, { id: string; sha256: string; number: number }[]>();
     for (const v of versions) versionsOf.set(v.asset_id, [...(versionsOf.get(v.asset_id) ?? []), v]);
 
@@ -137,13 +187,23 @@ export async function recordPromotions(db: PoolClient, inputs: PromotionInput[])
     const newVersions: { item: (typeof together)[number]; assetId: string | null }[] = [];
     for (const item of together) {
       const assetId = sameName.get(assetKey(item.input.mapping.projectId, item.collectionId, item.name)) ?? null;
-      const known = assetId ? versionsOf.get(assetId) ?? [] : [];
+      const known = assetId ? (versionsOf.get(assetId) ?? []) : [];
       const target = decidePromotionTarget({
-        mapping: item.input.mapping, fileName: item.input.fileName, sha256: item.input.sha256, explicitAsset: null,
-        sameNameAsset: assetId ? { id: assetId, versionShas: Object.fromEntries(known.map((v) => [v.id, v.sha256])) } : null,
+        mapping: item.input.mapping,
+        fileName: item.input.fileName,
+        sha256: item.input.sha256,
+        explicitAsset: null,
+        sameNameAsset: assetId
+          ? { id: assetId, versionShas: Object.fromEntries(known.map((v) => [v.id, v.sha256])) }
+          : null,
       });
       if (target.kind === 'existing-version') {
-        results.set(item, { assetId: target.assetId, versionId: target.versionId, created: false, versionNumber: known.find((v) => v.id === target.versionId)!.number });
+        results.set(item, {
+          assetId: target.assetId,
+          versionId: target.versionId,
+          created: false,
+          versionNumber: known.find((v) => v.id === target.versionId)!.number,
+        });
       } else if (target.kind === 'new-asset') {
         newAssets.push({ item, name: target.name });
         newVersions.push({ item, assetId: null });
@@ -157,14 +217,22 @@ export async function recordPromotions(db: PoolClient, inputs: PromotionInput[])
         `INSERT INTO assets (organization_id, project_id, collection_id, name, created_by)
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[])
          RETURNING id, project_id, collection_id, name`,
-        [newAssets.map((a) => a.item.input.organizationId), newAssets.map((a) => a.item.input.mapping.projectId), newAssets.map((a) => a.item.collectionId), newAssets.map((a) => a.name), newAssets.map((a) => a.item.input.userId)],
+        [
+          newAssets.map((a) => a.item.input.organizationId),
+          newAssets.map((a) => a.item.input.mapping.projectId),
+          newAssets.map((a) => a.item.collectionId),
+          newAssets.map((a) => a.name),
+          newAssets.map((a) => a.item.input.userId),
+        ],
       );
       // Names are distinct within this part of the batch (one lock key each): match the rows by them.
       const created = new Map(rows.map((r) => [assetKey(r.project_id, r.collection_id, r.name), r.id]));
-      for (const { item, name } of newAssets) createdAssets.set(item, created.get(assetKey(item.input.mapping.projectId, item.collectionId, name))!);
+      for (const { item, name } of newAssets)
+        createdAssets.set(item, created.get(assetKey(item.input.mapping.projectId, item.collectionId, name))!);
     }
     const stacked = newVersions.filter((v) => v.assetId).map((v) => v.assetId!);
-    if (stacked.length > 0) await db.query('UPDATE assets SET updated_at = now() WHERE id = ANY($1::uuid[])', [stacked]);
+    if (stacked.length > 0)
+      await db.query('UPDATE assets SET updated_at = now() WHERE id = ANY($1::uuid[])', [stacked]);
     if (newVersions.length > 0) {
       const assetIds = newVersions.map((v) => v.assetId ?? createdAssets.get(v.item)!);
       const { rows } = await db.query<{ id: string; asset_id: string; number: number }>(
@@ -172,7 +240,14 @@ export async function recordPromotions(db: PoolClient, inputs: PromotionInput[])
          SELECT w.asset_id, (SELECT coalesce(max(number), 0) + 1 FROM versions v WHERE v.asset_id = w.asset_id), w.sha256, w.size, w.original_name, w.content_type, w.created_by
            FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::uuid[]) AS w(asset_id, sha256, size, original_name, content_type, created_by)
          RETURNING id, asset_id, number`,
-        [assetIds, newVersions.map((v) => v.item.input.sha256), newVersions.map((v) => v.item.input.size), newVersions.map((v) => v.item.input.fileName), newVersions.map((v) => v.item.input.contentType), newVersions.map((v) => v.item.input.userId)],
+        [
+          assetIds,
+          newVersions.map((v) => v.item.input.sha256),
+          newVersions.map((v) => v.item.input.size),
+          newVersions.map((v) => v.item.input.fileName),
+          newVersions.map((v) => v.item.input.contentType),
+          newVersions.map((v) => v.item.input.userId),
+        ],
       );
       // One new version per asset in this part of the batch: match them by asset.
       const byAsset = new Map(rows.map((r) => [r.asset_id, r]));

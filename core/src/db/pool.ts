@@ -13,9 +13,14 @@ pg.types.setTypeParser(20, (value) => Number(value));
  * when nobody listens. A query's own failure still reaches its caller; this is only the idle case,
  * told to `log` (when given) as one line.
  */
-export function createPool(databaseUrl: string, options: { max?: number; log?: (line: string, err: Error) => void } = {}): pg.Pool {
+export function createPool(
+  databaseUrl: string,
+  options: { max?: number; log?: (line: string, err: Error) => void } = {},
+): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
-  pool.on('error', (err) => options.log?.(`database: an idle connection failed (${err.message}); the next query opens a new one`, err));
+  pool.on('error', (err) =>
+    options.log?.(`database: an idle connection failed (${err.message}); the next query opens a new one`, err),
+  );
   return pool;
 }
 

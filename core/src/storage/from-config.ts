@@ -18,10 +18,15 @@ export function storageSettingsFromConfig(config: Config, apiPublicUrl: string):
 }
 
 export function createStorages(settings: StorageSettings, options: StorageOptions = {}): Record<StorageRole, Storage> {
-  return Object.fromEntries(storageRoles.map((role) => [role, createStorage(role, settings, options)])) as Record<StorageRole, Storage>;
+  return Object.fromEntries(storageRoles.map((role) => [role, createStorage(role, settings, options)])) as Record<
+    StorageRole,
+    Storage
+  >;
 }
 
 /** Every role's storage as the configuration describes it, with the configured copy threshold. */
 export function createStoragesFromConfig(config: Config, apiPublicUrl: string): Record<StorageRole, Storage> {
-  return createStorages(storageSettingsFromConfig(config, apiPublicUrl), { s3: { multipartCopyThresholdBytes: config.multipartCopyThresholdBytes } });
+  return createStorages(storageSettingsFromConfig(config, apiPublicUrl), {
+    s3: { multipartCopyThresholdBytes: config.multipartCopyThresholdBytes },
+  });
 }

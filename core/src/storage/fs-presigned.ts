@@ -30,7 +30,11 @@ export interface FsPresignedResponse {
   body?: Readable | string;
 }
 
-function errorResponse(err: AppError, extraHeaders: Record<string, string> = {}, status = err.status): FsPresignedResponse {
+function errorResponse(
+  err: AppError,
+  extraHeaders: Record<string, string> = {},
+  status = err.status,
+): FsPresignedResponse {
   return {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...extraHeaders },
@@ -84,7 +88,9 @@ async function handle(input: FsPresignedRequest): Promise<FsPresignedResponse> {
     const signed = fields.checksumSha256!;
     const sent = header(input.headers, 'x-amz-checksum-sha256');
     if (sent !== undefined && sent !== signed) {
-      throw errors.checksumMismatch('the x-amz-checksum-sha256 header differs from the checksum this URL was presigned for; nothing was stored');
+      throw errors.checksumMismatch(
+        'the x-amz-checksum-sha256 header differs from the checksum this URL was presigned for; nothing was stored',
+      );
     }
     // Verified against the signed checksum even if the header went missing on the way.
     const written = await storage.writeObject(fields.key, input.body, { checksumSha256: signed });
@@ -94,7 +100,9 @@ async function handle(input: FsPresignedRequest): Promise<FsPresignedResponse> {
   if (fields.method === 'PUT') {
     const sent = header(input.headers, 'x-amz-checksum-sha256');
     if (fields.checksumSha256 && sent && sent !== fields.checksumSha256) {
-      throw errors.checksumMismatch('the x-amz-checksum-sha256 header differs from the checksum this URL was presigned for');
+      throw errors.checksumMismatch(
+        'the x-amz-checksum-sha256 header differs from the checksum this URL was presigned for',
+      );
     }
     // A URL presigned for a checksum is verified against it even if the header went missing on the way.
     const checksumSha256 = fields.checksumSha256 ?? sent;
@@ -118,9 +126,12 @@ async function handle(input: FsPresignedRequest): Promise<FsPresignedResponse> {
   const rangeHeader = header(input.headers, 'range');
   const ranges = rangeHeader ? parseRange(info.size, rangeHeader, { combine: true }) : -2;
   if (ranges === -1) {
-    return errorResponse(new AppError('range_not_satisfiable', `range ${rangeHeader} is outside the object (${info.size} bytes)`), {
-      'content-range': `bytes */${info.size}`,
-    });
+    return errorResponse(
+      new AppError('range_not_satisfiable', `range ${rangeHeader} is outside the object (${info.size} bytes)`),
+      {
+        'content-range': `bytes */${info.size}`,
+      },
+    );
   }
   // No Range, a malformed one, or several ranges: the whole object (RFC 9110 allows ignoring Range).
   if (ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) {
@@ -133,7 +144,11 @@ async function handle(input: FsPresignedRequest): Promise<FsPresignedResponse> {
   const { start, end } = ranges[0]!;
   return {
     status: 206,
-    headers: { ...common, 'content-length': String(end - start + 1), 'content-range': `bytes ${start}-${end}/${info.size}` },
+    headers: {
+      ...common,
+      'content-length': String(end - start + 1),
+      'content-range': `bytes ${start}-${end}/${info.size}`,
+    },
     ...(method === 'HEAD' ? {} : { body: await storage.get(fields.key, { start, end }) }),
   };
 }

@@ -91,8 +91,10 @@ export function encodeKeyPath(key: string): string {
 }
 
 export function buildFsPresignedUrl(publicUrl: string, fields: FsSignedFields, signingKey: string): string {
-  if (isWholeObjectPut(fields) && !fields.checksumSha256) throw new Error('a whole-object PUT URL must be presigned for a checksumSha256');
-  if (fields.method === 'GET' && (fields.uploadId || fields.checksumSha256)) throw new Error('a GET URL carries no upload or checksum fields');
+  if (isWholeObjectPut(fields) && !fields.checksumSha256)
+    throw new Error('a whole-object PUT URL must be presigned for a checksumSha256');
+  if (fields.method === 'GET' && (fields.uploadId || fields.checksumSha256))
+    throw new Error('a GET URL carries no upload or checksum fields');
   const query = new URLSearchParams();
   if (fields.uploadId) {
     query.set('uploadId', fields.uploadId);
@@ -152,7 +154,15 @@ export function parseFsPresignedUrl(target: string): FsUrlParse {
   return {
     ok: true,
     value: {
-      fields: { method, role: match[1] as StorageRole, key, uploadId, partNumber, expires, ...(checksumSha256 ? { checksumSha256 } : {}) },
+      fields: {
+        method,
+        role: match[1] as StorageRole,
+        key,
+        uploadId,
+        partNumber,
+        expires,
+        ...(checksumSha256 ? { checksumSha256 } : {}),
+      },
       signature,
     },
   };

@@ -23,16 +23,44 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { chmod, copyFile, constants as fsConstants, link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  constants as fsConstants,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, errors } from '../errors.ts';
 import { assertSafeKey, fsInternalDirs, isFsUploadId } from './fs-keys.ts';
 import { assertCompletionOrder, assertPartNumber, assertPresignExpiry, maxPartNumber } from './rules.ts';
-import { buildFsPresignedUrl, type FsSignatureCheck, type FsSignedFields, verifyFsSignature } from './fs-url-signing.ts';
+import {
+  buildFsPresignedUrl,
+  type FsSignatureCheck,
+  type FsSignedFields,
+  verifyFsSignature,
+} from './fs-url-signing.ts';
 import type { CopyingStorage, CopyOptions } from './copy.ts';
-import type { AssembledObject, ByteRange, MultipartOptions, ObjectInfo, PutOptions, StorageRole, UploadedPart } from './types.ts';
+import type {
+  AssembledObject,
+  ByteRange,
+  MultipartOptions,
+  ObjectInfo,
+  PutOptions,
+  StorageRole,
+  UploadedPart,
+} from './types.ts';
 
 export interface FsStorageSettings {
   root: string;
@@ -98,10 +126,16 @@ function layoutPartCount(layout: PartLayout): number {
 function assertLayout(layout: PartLayout): void {
   const { size, partSize } = layout;
   if (!Number.isSafeInteger(size) || size < 0 || !Number.isSafeInteger(partSize) || partSize < 1) {
-    throw errors.badRequest('layout needs a non-negative integer size and a positive integer partSize', { size, partSize });
+    throw errors.badRequest('layout needs a non-negative integer size and a positive integer partSize', {
+      size,
+      partSize,
+    });
   }
   if (layoutPartCount(layout) > maxPartNumber) {
-    throw errors.badRequest(`layout of ${size} bytes in parts of ${partSize} needs more than ${maxPartNumber} parts`, { size, partSize });
+    throw errors.badRequest(`layout of ${size} bytes in parts of ${partSize} needs more than ${maxPartNumber} parts`, {
+      size,
+      partSize,
+    });
   }
 }
 
@@ -109,7 +143,10 @@ function assertLayout(layout: PartLayout): void {
 function layoutRegion(layout: PartLayout, partNumber: number): { offset: number; length: number } {
   const count = layoutPartCount(layout);
   if (partNumber > count) {
-    throw errors.badRequest(`part ${partNumber} is past the last part: this upload has ${count} parts`, { partNumber, partCount: count });
+    throw errors.badRequest(`part ${partNumber} is past the last part: this upload has ${count} parts`, {
+      partNumber,
+      partCount: count,
+    });
   }
   const offset = (partNumber - 1) * layout.partSize;
   return { offset, length: Math.min(layout.partSize, layout.size - offset) };
@@ -122,7 +159,11 @@ function layoutRegion(layout: PartLayout, partNumber: number): { offset: number;
  * Reads ahead into a second buffer while the first is hashed, so the disk and the hash work at
  * the same time.
  */
-async function hashPlacedParts(path: string, layout: PartLayout, recordedSha256Hex: (string | null)[]): Promise<{ sha256Hex: string } | { tornPart: number }> {
+async function hashPlacedParts(
+  path: string,
+  layout: PartLayout,
+  recordedSha256Hex: (string | null)[],
+): Promise<{ sha256Hex: string } | { tornPart: number }> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
@@ -178,7 +219,9 @@ const uploadsAreDurable = true;
 
 function assertBase64Sha256(checksum: string): void {
   if (typeof checksum !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(checksum)) {
-    throw errors.badRequest('checksumSha256 must be the base64 sha256 of the body (44 characters)', { checksumSha256: checksum });
+    throw errors.badRequest('checksumSha256 must be the base64 sha256 of the body (44 characters)', {
+      checksumSha256: checksum,
+    });
   }
 }
 
@@ -233,7 +276,11 @@ export class FsStorage implements CopyingStorage {
   async put(key: string, body: Readable | Buffer, options: PutOptions = {}): Promise<void> {
     assertSafeKey(key);
     await this.#refuseOverwriteWhileRetained(key);
-    const temp = await this.#writeTemp(join(this.roleRoot, '.tmp'), body, { expectedSha256: options.checksumSha256, hash: options.checksumSha256 !== undefined, durable: options.retainUntil !== undefined });
+    const temp = await this.#writeTemp(join(this.roleRoot, '.tmp'), body, {
+      expectedSha256: options.checksumSha256,
+      hash: options.checksumSha256 !== undefined,
+      durable: options.retainUntil !== undefined,
+    });
     await this.#publish(temp.path, key, options.retainUntil);
   }
 
@@ -251,10 +298,20 @@ export class FsStorage implements CopyingStorage {
       if (!info.isFile()) throw errors.notFound('object');
       if (!range) return handle.createReadStream({ highWaterMark: READ_CHUNK });
       const { start } = range;
-      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(range.end) || start < 0 || range.end < start || start >= info.size) {
-        throw new AppError('range_not_satisfiable', `range ${start}-${range.end} is outside the object (${info.size} bytes)`, {
-          size: info.size,
-        });
+      if (
+        !Number.isSafeInteger(start) ||
+        !Number.isSafeInteger(range.end) ||
+        start < 0 ||
+        range.end < start ||
+        start >= info.size
+      ) {
+        throw new AppError(
+          'range_not_satisfiable',
+          `range ${start}-${range.end} is outside the object (${info.size} bytes)`,
+          {
+            size: info.size,
+          },
+        );
       }
       return handle.createReadStream({ start, end: Math.min(range.end, info.size - 1), highWaterMark: READ_CHUNK });
     } catch (err) {
@@ -354,7 +411,14 @@ export class FsStorage implements CopyingStorage {
   async presignGet(key: string, expiresInSeconds: number): Promise<string> {
     assertSafeKey(key);
     assertPresignExpiry(expiresInSeconds);
-    return this.#presign({ method: 'GET', role: this.role, key, uploadId: '', partNumber: 0, expires: this.#expiry(expiresInSeconds) });
+    return this.#presign({
+      method: 'GET',
+      role: this.role,
+      key,
+      uploadId: '',
+      partNumber: 0,
+      expires: this.#expiry(expiresInSeconds),
+    });
   }
 
   async presignPut(key: string, expiresInSeconds: number, options: { checksumSha256: string }): Promise<string> {
@@ -362,7 +426,13 @@ export class FsStorage implements CopyingStorage {
     assertPresignExpiry(expiresInSeconds);
     assertBase64Sha256(options.checksumSha256);
     return this.#presign({
-      method: 'PUT', role: this.role, key, uploadId: '', partNumber: 0, expires: this.#expiry(expiresInSeconds), checksumSha256: options.checksumSha256,
+      method: 'PUT',
+      role: this.role,
+      key,
+      uploadId: '',
+      partNumber: 0,
+      expires: this.#expiry(expiresInSeconds),
+      checksumSha256: options.checksumSha256,
     });
   }
 
@@ -371,11 +441,19 @@ export class FsStorage implements CopyingStorage {
    * retained, verified against checksumSha256 while written (a mismatch keeps nothing), and on
    * disk before it appears under its key. Answers the ETag head(key) reports for it.
    */
-  async writeObject(key: string, body: Readable | Buffer, options: { checksumSha256: string }): Promise<{ etag: string; size: number }> {
+  async writeObject(
+    key: string,
+    body: Readable | Buffer,
+    options: { checksumSha256: string },
+  ): Promise<{ etag: string; size: number }> {
     assertSafeKey(key);
     assertBase64Sha256(options.checksumSha256);
     await this.#refuseOverwriteWhileRetained(key);
-    const temp = await this.#writeTemp(join(this.roleRoot, '.tmp'), body, { expectedSha256: options.checksumSha256, hash: true, durable: uploadsAreDurable });
+    const temp = await this.#writeTemp(join(this.roleRoot, '.tmp'), body, {
+      expectedSha256: options.checksumSha256,
+      hash: true,
+      durable: uploadsAreDurable,
+    });
     let etag;
     try {
       // A rename keeps size and mtime, so the temp file's stat ETag is the object's.
@@ -423,13 +501,27 @@ export class FsStorage implements CopyingStorage {
     return { uploadId };
   }
 
-  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options: { checksumSha256?: string } = {}): Promise<string> {
+  async presignUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresInSeconds: number,
+    options: { checksumSha256?: string } = {},
+  ): Promise<string> {
     assertSafeKey(key);
     assertPartNumber(partNumber);
     assertPresignExpiry(expiresInSeconds);
     await this.#loadUpload(key, uploadId);
     const checksum = options.checksumSha256 ? { checksumSha256: options.checksumSha256 } : {};
-    return this.#presign({ method: 'PUT', role: this.role, key, uploadId, partNumber, expires: this.#expiry(expiresInSeconds), ...checksum });
+    return this.#presign({
+      method: 'PUT',
+      role: this.role,
+      key,
+      uploadId,
+      partNumber,
+      expires: this.#expiry(expiresInSeconds),
+      ...checksum,
+    });
   }
 
   /**
@@ -450,7 +542,11 @@ export class FsStorage implements CopyingStorage {
     const record = await this.#loadUpload(key, uploadId);
     if (record.layout) return this.#writePartInPlace(uploadId, record.layout, partNumber, body, options);
     const dir = this.#uploadDir(uploadId);
-    const temp = await this.#writeTemp(dir, body, { expectedSha256: options.checksumSha256, hash: true, durable: uploadsAreDurable });
+    const temp = await this.#writeTemp(dir, body, {
+      expectedSha256: options.checksumSha256,
+      hash: true,
+      durable: uploadsAreDurable,
+    });
     const name = `${partNumber}.${temp.sha256Hex}`;
     try {
       await rename(temp.path, join(dir, name));
@@ -461,18 +557,32 @@ export class FsStorage implements CopyingStorage {
       throw err;
     }
     await this.#removeOtherRecords(dir, partNumber, name);
-    return { partNumber, etag: quoteEtag(temp.sha256Hex!), size: temp.size, checksumSha256: Buffer.from(temp.sha256Hex!, 'hex').toString('base64') };
+    return {
+      partNumber,
+      etag: quoteEtag(temp.sha256Hex!),
+      size: temp.size,
+      checksumSha256: Buffer.from(temp.sha256Hex!, 'hex').toString('base64'),
+    };
   }
 
   async listParts(key: string, uploadId: string): Promise<UploadedPart[]> {
     assertSafeKey(key);
     const record = await this.#loadUpload(key, uploadId);
     return [...(await this.#storedParts(uploadId, record.layout)).values()]
-      .map(({ partNumber, etag, size }) => ({ partNumber, etag, size, checksumSha256: Buffer.from(unquoteEtag(etag), 'hex').toString('base64') }))
+      .map(({ partNumber, etag, size }) => ({
+        partNumber,
+        etag,
+        size,
+        checksumSha256: Buffer.from(unquoteEtag(etag), 'hex').toString('base64'),
+      }))
       .sort((a, b) => a.partNumber - b.partNumber);
   }
 
-  async completeMultipartUpload(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<AssembledObject> {
+  async completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<AssembledObject> {
     assertSafeKey(key);
     const record = await this.#loadUpload(key, uploadId);
     assertCompletionOrder(parts);
@@ -481,19 +591,25 @@ export class FsStorage implements CopyingStorage {
       const part = stored.get(partNumber);
       if (!part) throw errors.badRequest(`part ${partNumber} was never uploaded`, { partNumber });
       if (unquoteEtag(etag) !== unquoteEtag(part.etag)) {
-        throw errors.badRequest(`part ${partNumber}: ETag ${quoteEtag(etag)} does not match the uploaded part (${part.etag})`, {
-          partNumber,
-          expected: part.etag,
-          given: quoteEtag(etag),
-        });
+        throw errors.badRequest(
+          `part ${partNumber}: ETag ${quoteEtag(etag)} does not match the uploaded part (${part.etag})`,
+          {
+            partNumber,
+            expected: part.etag,
+            given: quoteEtag(etag),
+          },
+        );
       }
       return part;
     });
     if (record.layout && chosen.length !== layoutPartCount(record.layout)) {
       const { size, partSize } = record.layout;
-      throw errors.badRequest(`this upload has ${layoutPartCount(record.layout)} parts (${size} bytes in parts of ${partSize}); ${chosen.length} were listed`, {
-        partCount: layoutPartCount(record.layout),
-      });
+      throw errors.badRequest(
+        `this upload has ${layoutPartCount(record.layout)} parts (${size} bytes in parts of ${partSize}); ${chosen.length} were listed`,
+        {
+          partCount: layoutPartCount(record.layout),
+        },
+      );
     }
     await this.#refuseOverwriteWhileRetained(key);
     if (record.layout) return this.#completeInPlace(key, uploadId, record.layout, chosen);
@@ -536,7 +652,8 @@ export class FsStorage implements CopyingStorage {
         `part ${partNumber} must be ${length} bytes (${length === layout.partSize ? 'the part size' : 'the rest of the object after the full parts'}), not ${actual}; the part was not recorded`,
         { partNumber, expectedSize: length },
       );
-    if (options.contentLength !== undefined && options.contentLength !== length) throw wrongSize(String(options.contentLength));
+    if (options.contentLength !== undefined && options.contentLength !== length)
+      throw wrongSize(String(options.contentLength));
     const dir = this.#uploadDir(uploadId);
     // Two requests for one part (a client retry while the first is still being received) can
     // interleave their bytes at its place. The first holds `<n>.writing` while it writes; one
@@ -581,12 +698,24 @@ export class FsStorage implements CopyingStorage {
     });
     try {
       const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
-      await pipeline(source, placing, createWriteStream(join(dir, DATA_FILE), { flags: 'r+', start: offset, flush: uploadsAreDurable, highWaterMark: WRITE_BUFFER }));
+      await pipeline(
+        source,
+        placing,
+        createWriteStream(join(dir, DATA_FILE), {
+          flags: 'r+',
+          start: offset,
+          flush: uploadsAreDurable,
+          highWaterMark: WRITE_BUFFER,
+        }),
+      );
       if (size !== length) throw wrongSize(String(size));
       const sha256Hex = sha256.digest('hex');
       const actual = Buffer.from(sha256Hex, 'hex').toString('base64');
       if (options.checksumSha256 !== undefined && !sameSha256(options.checksumSha256, actual)) {
-        throw errors.checksumMismatch('the part does not match the given sha256 checksum; it was not recorded', { expected: options.checksumSha256, actual });
+        throw errors.checksumMismatch('the part does not match the given sha256 checksum; it was not recorded', {
+          expected: options.checksumSha256,
+          actual,
+        });
       }
       const name = `${partNumber}.${sha256Hex}`;
       await writeFile(join(dir, name), '');
@@ -606,12 +735,21 @@ export class FsStorage implements CopyingStorage {
    * raced and interleaved) refuses the completion and withdraws that part's record, so the
    * client sends it again. Otherwise the data file itself becomes the object, by rename.
    */
-  async #completeInPlace(key: string, uploadId: string, layout: PartLayout, parts: StoredPart[]): Promise<AssembledObject> {
+  async #completeInPlace(
+    key: string,
+    uploadId: string,
+    layout: PartLayout,
+    parts: StoredPart[],
+  ): Promise<AssembledObject> {
     const dir = this.#uploadDir(uploadId);
     const data = join(dir, DATA_FILE);
     // Only a place two requests may have written at once can hold other bytes than its record says.
     const overlapped = await this.#overlappedParts(dir);
-    const hashed = await hashPlacedParts(data, layout, parts.map((p) => (overlapped.has(p.partNumber) ? unquoteEtag(p.etag) : null)));
+    const hashed = await hashPlacedParts(
+      data,
+      layout,
+      parts.map((p) => (overlapped.has(p.partNumber) ? unquoteEtag(p.etag) : null)),
+    );
     if ('tornPart' in hashed) {
       await rm(parts[hashed.tornPart - 1]!.path, { force: true });
       throw errors.badRequest(
@@ -742,12 +880,18 @@ export class FsStorage implements CopyingStorage {
   async #refuseOverwriteWhileRetained(key: string): Promise<void> {
     const retainUntil = await this.#readRetention(key);
     if (retainUntil && retainUntil > this.#now()) {
-      throw errors.conflict(`${key} is under retention until ${retainUntil.toISOString()} and cannot be overwritten`, { key });
+      throw errors.conflict(`${key} is under retention until ${retainUntil.toISOString()} and cannot be overwritten`, {
+        key,
+      });
     }
   }
 
   /** Streams body into a new file in dir (fsync'd before close), hashing as it goes. */
-  async #writeTemp(dir: string, body: Readable | Buffer, options: { expectedSha256?: string; hash: boolean; durable?: boolean }): Promise<WrittenTemp> {
+  async #writeTemp(
+    dir: string,
+    body: Readable | Buffer,
+    options: { expectedSha256?: string; hash: boolean; durable?: boolean },
+  ): Promise<WrittenTemp> {
     await mkdir(dir, { recursive: true });
     const path = join(dir, `tmp-${randomBytes(12).toString('hex')}`);
     const sha256 = options.hash || options.expectedSha256 !== undefined ? createHash('sha256') : null;
@@ -764,7 +908,11 @@ export class FsStorage implements CopyingStorage {
       const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
       // Retained objects (masters) and whole objects a client PUT reach the disk before they are
       // published; assembled staging objects and previews can be rebuilt, so they skip the fsync.
-      await pipeline(source, counting, createWriteStream(path, { flags: 'wx', flush: options.durable === true, highWaterMark: WRITE_BUFFER }));
+      await pipeline(
+        source,
+        counting,
+        createWriteStream(path, { flags: 'wx', flush: options.durable === true, highWaterMark: WRITE_BUFFER }),
+      );
       sha256Hex = sha256?.digest('hex');
       const actual = sha256Hex === undefined ? undefined : Buffer.from(sha256Hex, 'hex').toString('base64');
       if (options.expectedSha256 !== undefined && !sameSha256(options.expectedSha256, actual!)) {
@@ -785,7 +933,12 @@ export class FsStorage implements CopyingStorage {
    * appears. A failed publish removes the temp file unless keepSourceOnFailure (an upload's data
    * file, which must survive a refused completion).
    */
-  async #publish(tempPath: string, key: string, retainUntil: Date | undefined, options: { keepSourceOnFailure?: boolean } = {}): Promise<void> {
+  async #publish(
+    tempPath: string,
+    key: string,
+    retainUntil: Date | undefined,
+    options: { keepSourceOnFailure?: boolean } = {},
+  ): Promise<void> {
     const target = this.#objectPath(key);
     const hadRetention = (await this.#readRetention(key)) !== undefined;
     try {
@@ -846,7 +999,10 @@ export class FsStorage implements CopyingStorage {
     }
     // Sorting directories as "name/" makes a depth-first walk come out in the byte order of full keys.
     const sorted = entries
-      .filter((e) => (e.isFile() || e.isDirectory()) && !(relDir === '' && (fsInternalDirs as readonly string[]).includes(e.name)))
+      .filter(
+        (e) =>
+          (e.isFile() || e.isDirectory()) && !(relDir === '' && (fsInternalDirs as readonly string[]).includes(e.name)),
+      )
       .map((e) => ({ entry: e, sortKey: Buffer.from(e.isDirectory() ? `${e.name}/` : e.name) }))
       .sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
     for (const { entry } of sorted) {

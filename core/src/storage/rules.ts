@@ -31,4 +31,3 @@ export function assertCompletionOrder(parts: { partNumber: number; etag: string 
     }
   });
 }
-

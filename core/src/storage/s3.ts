@@ -37,7 +37,15 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, errors } from '../errors.ts';
 import { assertCompletionOrder, assertPartNumber, assertPresignExpiry, maxPartNumber } from './rules.ts';
 import type { CopyingStorage, CopyOptions } from './copy.ts';
-import type { AssembledObject, ByteRange, MultipartOptions, ObjectInfo, PutOptions, StorageRole, UploadedPart } from './types.ts';
+import type {
+  AssembledObject,
+  ByteRange,
+  MultipartOptions,
+  ObjectInfo,
+  PutOptions,
+  StorageRole,
+  UploadedPart,
+} from './types.ts';
 
 export interface S3StorageSettings {
   endpoint?: string;
@@ -125,11 +133,21 @@ export class S3Storage implements CopyingStorage {
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
     assertKey(key);
-    if (range && (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end) || range.start < 0 || range.end < range.start)) {
+    if (
+      range &&
+      (!Number.isSafeInteger(range.start) ||
+        !Number.isSafeInteger(range.end) ||
+        range.start < 0 ||
+        range.end < range.start)
+    ) {
       throw new AppError('range_not_satisfiable', `invalid range ${range.start}-${range.end}`);
     }
     const out = await this.#send(
-      new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+      }),
     );
     return out.Body as Readable;
   }
@@ -153,7 +171,10 @@ export class S3Storage implements CopyingStorage {
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     try {
-      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix })) {
+      for await (const page of paginateListObjectsV2(
+        { client: this.client },
+        { Bucket: this.bucket, Prefix: prefix },
+      )) {
         for (const o of page.Contents ?? []) {
           if (o.Key === undefined) continue;
           yield {
@@ -181,14 +202,16 @@ export class S3Storage implements CopyingStorage {
   async presignGet(key: string, expiresInSeconds: number): Promise<string> {
     assertKey(key);
     assertPresignExpiry(expiresInSeconds);
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+      expiresIn: expiresInSeconds,
+    });
   }
 
   async presignPut(key: string, expiresInSeconds: number, options: { checksumSha256: string }): Promise<string> {
     assertKey(key);
     assertPresignExpiry(expiresInSeconds);
     const checksum = options.checksumSha256;
-    if (!checksum) throw errors.badRequest('a presigned whole-object PUT needs the body\'s checksumSha256');
+    if (!checksum) throw errors.badRequest("a presigned whole-object PUT needs the body's checksumSha256");
     return getSignedUrl(
       this.client,
       new PutObjectCommand({ Bucket: this.bucket, Key: key, ChecksumSHA256: checksum }),
@@ -209,12 +232,16 @@ export class S3Storage implements CopyingStorage {
     try {
       source = await this.client.send(new HeadObjectCommand({ Bucket: sourceBucket, Key: sourceKey }));
     } catch (err) {
-      if (err instanceof S3ServiceException && (err.name === 'NotFound' || err.name === 'NoSuchKey')) throw errors.notFound('copy source');
+      if (err instanceof S3ServiceException && (err.name === 'NotFound' || err.name === 'NoSuchKey'))
+        throw errors.notFound('copy source');
       throw mapS3Error(err);
     }
     const sourceEtag = options.sourceEtag ?? source.ETag;
     if (options.sourceEtag && source.ETag && stripQuotes(options.sourceEtag) !== stripQuotes(source.ETag)) {
-      throw new AppError('precondition_failed', `copy source ${sourceKey} changed since it was verified (ETag ${source.ETag})`);
+      throw new AppError(
+        'precondition_failed',
+        `copy source ${sourceKey} changed since it was verified (ETag ${source.ETag})`,
+      );
     }
     const copySource = `${sourceBucket}/${encodeKeyForCopySource(sourceKey)}`;
     const size = source.ContentLength ?? 0;
@@ -239,7 +266,13 @@ export class S3Storage implements CopyingStorage {
     }
 
     const { UploadId } = await this.#send(
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: destKey, ...(contentType ? { ContentType: contentType } : {}), ...lock, ...checksum }),
+      new CreateMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: destKey,
+        ...(contentType ? { ContentType: contentType } : {}),
+        ...lock,
+        ...checksum,
+      }),
     );
     if (!UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
     try {
@@ -261,12 +294,21 @@ export class S3Storage implements CopyingStorage {
             }),
           );
           const partChecksum = out.CopyPartResult?.ChecksumSHA256;
-          parts[r.partNumber - 1] = { PartNumber: r.partNumber, ETag: out.CopyPartResult?.ETag, ...(partChecksum ? { ChecksumSHA256: partChecksum } : {}) };
+          parts[r.partNumber - 1] = {
+            PartNumber: r.partNumber,
+            ETag: out.CopyPartResult?.ETag,
+            ...(partChecksum ? { ChecksumSHA256: partChecksum } : {}),
+          };
         }
       };
       await Promise.all(Array.from({ length: Math.min(PART_COPY_CONCURRENCY, ranges.length) }, worker));
       await this.#send(
-        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: destKey, UploadId, MultipartUpload: { Parts: parts } }),
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: destKey,
+          UploadId,
+          MultipartUpload: { Parts: parts },
+        }),
       );
     } catch (err) {
       await this.#abortQuietly(destKey, UploadId);
@@ -291,14 +333,26 @@ export class S3Storage implements CopyingStorage {
     return { uploadId: out.UploadId };
   }
 
-  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options: { checksumSha256?: string } = {}): Promise<string> {
+  async presignUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresInSeconds: number,
+    options: { checksumSha256?: string } = {},
+  ): Promise<string> {
     assertKey(key);
     assertPartNumber(partNumber);
     assertPresignExpiry(expiresInSeconds);
     const checksum = options.checksumSha256;
     return getSignedUrl(
       this.client,
-      new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ...(checksum ? { ChecksumSHA256: checksum } : {}) }),
+      new UploadPartCommand({
+        Bucket: this.bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        ...(checksum ? { ChecksumSHA256: checksum } : {}),
+      }),
       { expiresIn: expiresInSeconds, ...(checksum ? signedChecksumHeader : {}) },
     );
   }
@@ -309,11 +363,21 @@ export class S3Storage implements CopyingStorage {
     let marker: string | undefined;
     for (;;) {
       const out = await this.#send(
-        new ListPartsCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, ...(marker ? { PartNumberMarker: marker } : {}) }),
+        new ListPartsCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          ...(marker ? { PartNumberMarker: marker } : {}),
+        }),
       );
       for (const p of out.Parts ?? []) {
         if (p.PartNumber === undefined || !p.ETag) continue;
-        parts.push({ partNumber: p.PartNumber, etag: p.ETag, size: p.Size ?? 0, ...(p.ChecksumSHA256 ? { checksumSha256: p.ChecksumSHA256 } : {}) });
+        parts.push({
+          partNumber: p.PartNumber,
+          etag: p.ETag,
+          size: p.Size ?? 0,
+          ...(p.ChecksumSHA256 ? { checksumSha256: p.ChecksumSHA256 } : {}),
+        });
       }
       if (!out.IsTruncated || !out.NextPartNumberMarker) break;
       marker = out.NextPartNumberMarker;
@@ -321,7 +385,11 @@ export class S3Storage implements CopyingStorage {
     return parts.sort((a, b) => a.partNumber - b.partNumber);
   }
 
-  async completeMultipartUpload(key: string, uploadId: string, parts: { partNumber: number; etag: string; checksumSha256?: string }[]): Promise<AssembledObject> {
+  async completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string; checksumSha256?: string }[],
+  ): Promise<AssembledObject> {
     assertKey(key);
     assertCompletionOrder(parts);
     const out = await this.#send(
@@ -330,7 +398,11 @@ export class S3Storage implements CopyingStorage {
         Key: key,
         UploadId: uploadId,
         MultipartUpload: {
-          Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: `"${stripQuotes(p.etag)}"`, ...(p.checksumSha256 ? { ChecksumSHA256: p.checksumSha256 } : {}) })),
+          Parts: parts.map((p) => ({
+            PartNumber: p.partNumber,
+            ETag: `"${stripQuotes(p.etag)}"`,
+            ...(p.checksumSha256 ? { ChecksumSHA256: p.checksumSha256 } : {}),
+          })),
         },
       }),
     );
@@ -355,18 +427,18 @@ export class S3Storage implements CopyingStorage {
     // S3 verifies x-amz-checksum-sha256 itself; checking first also holds on stores that ignore it.
     if (options.checksumSha256) assertSha256(body, options.checksumSha256);
     await this.#send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: body,
-          ContentLength: body.length,
-          ContentMD5: createHash('md5').update(body).digest('base64'),
-          ...(options.checksumSha256 ? { ChecksumSHA256: options.checksumSha256 } : {}),
-          ...(options.contentType ? { ContentType: options.contentType } : {}),
-          ...(options.cacheControl ? { CacheControl: options.cacheControl } : {}),
-          ...lockParams(options.retainUntil),
-        }),
-      );
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: body.length,
+        ContentMD5: createHash('md5').update(body).digest('base64'),
+        ...(options.checksumSha256 ? { ChecksumSHA256: options.checksumSha256 } : {}),
+        ...(options.contentType ? { ContentType: options.contentType } : {}),
+        ...(options.cacheControl ? { CacheControl: options.cacheControl } : {}),
+        ...lockParams(options.retainUntil),
+      }),
+    );
   }
 
   async #putStream(key: string, body: Readable, options: PutOptions): Promise<void> {
@@ -394,7 +466,8 @@ export class S3Storage implements CopyingStorage {
       while (!current.done) {
         const part = current.value;
         const partNumber = parts.length + 1;
-        if (partNumber > maxPartNumber) throw errors.payloadTooLarge(`body needs more than ${maxPartNumber} parts of ${this.#streamPartSize} bytes`);
+        if (partNumber > maxPartNumber)
+          throw errors.payloadTooLarge(`body needs more than ${maxPartNumber} parts of ${this.#streamPartSize} bytes`);
         whole.update(part);
         const out = await this.#send(
           new UploadPartCommand({
@@ -412,7 +485,14 @@ export class S3Storage implements CopyingStorage {
         following = current.done ? current : await chunks.next();
       }
       if (options.checksumSha256) assertSha256(whole, options.checksumSha256);
-      await this.#send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+      await this.#send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
     } catch (err) {
       await this.#abortQuietly(key, UploadId);
       throw err;
@@ -421,7 +501,9 @@ export class S3Storage implements CopyingStorage {
 
   async #abortQuietly(key: string, uploadId: string): Promise<void> {
     // The original failure is what the caller needs; a failed abort leaves an upload a lifecycle rule cleans up.
-    await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => {});
+    await this.client
+      .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }))
+      .catch(() => {});
   }
 }
 
@@ -506,7 +588,8 @@ const s3ErrorMeanings: Record<string, (e: S3ServiceException) => AppError> = {
   InvalidRange: () => new AppError('range_not_satisfiable', 'the requested range is outside the object'),
   BadDigest: () => errors.checksumMismatch('the body does not match its checksum; nothing was stored'),
   InvalidDigest: () => errors.checksumMismatch('the body does not match its checksum; nothing was stored'),
-  XAmzContentChecksumMismatch: () => errors.checksumMismatch('the body does not match its checksum; nothing was stored'),
+  XAmzContentChecksumMismatch: () =>
+    errors.checksumMismatch('the body does not match its checksum; nothing was stored'),
   PreconditionFailed: () => new AppError('precondition_failed', 'the source object changed since it was verified'),
 };
 

@@ -83,7 +83,13 @@ export interface Storage {
    * (base64) the URL is signed for that checksum: the client sends it as the
    * x-amz-checksum-sha256 header and the store refuses a part whose bytes differ.
    */
-  presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options?: { checksumSha256?: string }): Promise<string>;
+  presignUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresInSeconds: number,
+    options?: { checksumSha256?: string },
+  ): Promise<string>;
   listParts(key: string, uploadId: string): Promise<UploadedPart[]>;
   /**
    * Assembles the parts. A driver that reads every byte to do so (fs) hashes them on the

@@ -64,7 +64,9 @@ export async function startS3rver(): Promise<RunningS3rver> {
   });
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
-  const buckets = Object.fromEntries(storageRoles.map((role) => [role, bucketFor(role)])) as StorageSettings['s3']['buckets'];
+  const buckets = Object.fromEntries(
+    storageRoles.map((role) => [role, bucketFor(role)]),
+  ) as StorageSettings['s3']['buckets'];
   return {
     endpoint,
     settings: {

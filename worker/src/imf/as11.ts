@@ -48,22 +48,45 @@ export interface As11Detection {
 
 /** MediaInfo fields every track has; whatever else an AS-11 track carries is framework data. */
 const standardFields = new Set([
-  '@type', '@typeorder', 'Count', 'StreamCount', 'StreamKind', 'StreamKind_String', 'StreamKindID', 'StreamKindPos',
-  'StreamOrder', 'ID', 'ID_String', 'UniqueID', 'Type', 'Format', 'Format_String', 'Title', 'extra',
+  '@type',
+  '@typeorder',
+  'Count',
+  'StreamCount',
+  'StreamKind',
+  'StreamKind_String',
+  'StreamKindID',
+  'StreamKindPos',
+  'StreamOrder',
+  'ID',
+  'ID_String',
+  'UniqueID',
+  'Type',
+  'Format',
+  'Format_String',
+  'Title',
+  'extra',
 ]);
 
 export function detectAs11(report: unknown): As11Detection {
   if (isFfprobeReport(report)) {
-    return { as11: false, evidence: 'ffprobe does not read MXF descriptive metadata; probe with MediaInfo to detect AS-11' };
+    return {
+      as11: false,
+      evidence: 'ffprobe does not read MXF descriptive metadata; probe with MediaInfo to detect AS-11',
+    };
   }
   const tracks = mediainfoTracks(report);
   if (tracks.length === 0) return { as11: false, evidence: 'no MediaInfo report' };
   const general = tracks.find((t) => t['@type'] === 'General');
   const isMxf = typeof general?.Format === 'string' && general.Format === 'MXF';
-  const frameworks = tracks.filter((t) => t['@type'] === 'Other' && typeof t.Format === 'string' && /^AS-11\b/i.test(t.Format));
+  const frameworks = tracks.filter(
+    (t) => t['@type'] === 'Other' && typeof t.Format === 'string' && /^AS-11\b/i.test(t.Format),
+  );
   const coreTrack = frameworks.find((t) => /core/i.test(String(t.Format)));
   if (!coreTrack) {
-    return { as11: false, evidence: isMxf ? 'MXF without an AS-11 Core descriptive metadata framework' : 'not an MXF file' };
+    return {
+      as11: false,
+      evidence: isMxf ? 'MXF without an AS-11 Core descriptive metadata framework' : 'not an MXF file',
+    };
   }
   const core = frameworkFields(coreTrack);
   const detection: As11Detection = {
@@ -90,7 +113,12 @@ export function detectAs11(report: unknown): As11Detection {
 }
 
 function isFfprobeReport(report: unknown): boolean {
-  return typeof report === 'object' && report !== null && Array.isArray((report as { streams?: unknown }).streams) && 'format' in report;
+  return (
+    typeof report === 'object' &&
+    report !== null &&
+    Array.isArray((report as { streams?: unknown }).streams) &&
+    'format' in report
+  );
 }
 
 /** The framework's own properties: top-level non-standard fields plus the "extra" object. */
@@ -98,7 +126,8 @@ function frameworkFields(track: Record<string, unknown>): Record<string, string>
   const fields: Record<string, string> = {};
   const extra = typeof track.extra === 'object' && track.extra !== null ? (track.extra as Record<string, unknown>) : {};
   for (const [key, value] of [...Object.entries(track), ...Object.entries(extra)]) {
-    if (standardFields.has(key) || key.endsWith('_String') || typeof value !== 'string' || value.trim() === '') continue;
+    if (standardFields.has(key) || key.endsWith('_String') || typeof value !== 'string' || value.trim() === '')
+      continue;
     fields[key] = value.trim();
   }
   return fields;

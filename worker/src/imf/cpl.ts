@@ -65,7 +65,11 @@ export function parseCpl(xml: string, source?: string): Cpl {
   });
 
   const durationFrames = cplDuration(segments, editRate);
-  const trackFileIds = [...new Set(segments.flatMap((segment) => segment.sequences.flatMap((seq) => seq.resources.map((r) => r.trackFileId))))];
+  const trackFileIds = [
+    ...new Set(
+      segments.flatMap((segment) => segment.sequences.flatMap((seq) => seq.resources.map((r) => r.trackFileId))),
+    ),
+  ];
   const namespaceYear = /2067-3\/(\d{4})/.exec(xml)?.[1] ?? 'unknown';
   return {
     id: read.uuid(root, 'Id', 'Id'),
@@ -79,7 +83,13 @@ export function parseCpl(xml: string, source?: string): Cpl {
   };
 }
 
-function readSequence(read: DocumentReader, kind: string, node: unknown, cplEditRate: Rational, path: string): CplSequence {
+function readSequence(
+  read: DocumentReader,
+  kind: string,
+  node: unknown,
+  cplEditRate: Rational,
+  path: string,
+): CplSequence {
   const resources = children(child(node, 'ResourceList'), 'Resource')
     // Marker resources carry markers, not track files.
     .filter((resource) => read.optionalText(resource, 'TrackFileId') !== null)
@@ -88,18 +98,26 @@ function readSequence(read: DocumentReader, kind: string, node: unknown, cplEdit
       const intrinsic = read.count(resource, 'IntrinsicDuration', `${at}/IntrinsicDuration`);
       const entryPoint = read.optionalCount(resource, 'EntryPoint', `${at}/EntryPoint`) ?? 0;
       const sourceDuration = read.optionalCount(resource, 'SourceDuration', `${at}/SourceDuration`);
-      if (entryPoint > intrinsic) read.fail(`has ${at}/EntryPoint ${entryPoint} past its IntrinsicDuration ${intrinsic}`, { element: `${at}/EntryPoint` });
+      if (entryPoint > intrinsic)
+        read.fail(`has ${at}/EntryPoint ${entryPoint} past its IntrinsicDuration ${intrinsic}`, {
+          element: `${at}/EntryPoint`,
+        });
       const durationEditUnits = sourceDuration ?? intrinsic - entryPoint;
       if (entryPoint + durationEditUnits > intrinsic) {
-        read.fail(`has ${at} playing past its IntrinsicDuration (EntryPoint ${entryPoint} + SourceDuration ${durationEditUnits} > ${intrinsic})`, {
-          element: `${at}/SourceDuration`,
-        });
+        read.fail(
+          `has ${at} playing past its IntrinsicDuration (EntryPoint ${entryPoint} + SourceDuration ${durationEditUnits} > ${intrinsic})`,
+          {
+            element: `${at}/SourceDuration`,
+          },
+        );
       }
       return {
         id: read.uuid(resource, 'Id', `${at}/Id`),
         trackFileId: read.uuid(resource, 'TrackFileId', `${at}/TrackFileId`),
         // A resource without its own EditRate plays at the composition's.
-        editRate: read.optionalText(resource, 'EditRate') ? read.rational(resource, 'EditRate', `${at}/EditRate`) : cplEditRate,
+        editRate: read.optionalText(resource, 'EditRate')
+          ? read.rational(resource, 'EditRate', `${at}/EditRate`)
+          : cplEditRate,
         durationEditUnits,
         repeatCount: read.optionalCount(resource, 'RepeatCount', `${at}/RepeatCount`) ?? 1,
       };
@@ -124,7 +142,9 @@ export function cplDuration(segments: Cpl['segments'], editRate: Rational): numb
     for (const resource of timing.resources) {
       const units = resource.durationEditUnits * resource.repeatCount;
       const sameRate = resource.editRate.num * editRate.den === editRate.num * resource.editRate.den;
-      total += sameRate ? units : Math.round((units * resource.editRate.den * editRate.num) / (resource.editRate.num * editRate.den));
+      total += sameRate
+        ? units
+        : Math.round((units * resource.editRate.den * editRate.num) / (resource.editRate.num * editRate.den));
     }
   }
   return total;

@@ -38,7 +38,8 @@ export async function recognizeImfPackage(files: readonly ImfFile[]): Promise<Im
     const xml = await file.read();
     const kind = claimedKind(xml, file.name);
     if (kind === 'AssetMap') {
-      if (result.assetMap) result.warnings.push(`more than one ASSETMAP: ${result.assetMap.file} is used, ${file.name} ignored`);
+      if (result.assetMap)
+        result.warnings.push(`more than one ASSETMAP: ${result.assetMap.file} is used, ${file.name} ignored`);
       else result.assetMap = { file: file.name, entries: parseAssetMap(xml, file.name) };
     } else if (kind === 'PackingList') {
       result.packingLists.push({ file: file.name, pkl: parsePkl(xml, file.name) });
@@ -71,14 +72,17 @@ function consistencyWarnings(pkg: ImfPackage, files: readonly ImfFile[]): string
   const pklAssets = new Map(pkg.packingLists.flatMap(({ pkl }) => pkl.assets.map((a) => [a.id, a] as const)));
   const present = new Set(files.map((f) => normalizePath(f.name)));
   for (const { file, cpl } of pkg.compositions) {
-    if (pkg.packingLists.length > 0 && !pklAssets.has(cpl.id)) warnings.push(`CPL ${file} (${cpl.id}) is not listed in any PKL`);
+    if (pkg.packingLists.length > 0 && !pklAssets.has(cpl.id))
+      warnings.push(`CPL ${file} (${cpl.id}) is not listed in any PKL`);
     for (const trackFileId of cpl.trackFileIds) {
-      if (pkg.packingLists.length > 0 && !pklAssets.has(trackFileId)) warnings.push(`track file ${trackFileId} of CPL ${file} is not listed in any PKL`);
+      if (pkg.packingLists.length > 0 && !pklAssets.has(trackFileId))
+        warnings.push(`track file ${trackFileId} of CPL ${file} is not listed in any PKL`);
     }
   }
   for (const entry of pkg.assetMap?.entries ?? []) {
     const path = normalizePath(entry.path);
-    const found = present.has(path) || [...present].some((name) => name.endsWith(`/${path}`) || path.endsWith(`/${name}`));
+    const found =
+      present.has(path) || [...present].some((name) => name.endsWith(`/${path}`) || path.endsWith(`/${name}`));
     if (!found) warnings.push(`${entry.path} (${entry.id}) is in the ASSETMAP but was not delivered`);
   }
   return warnings;
@@ -144,9 +148,10 @@ export function linkCplToVersions(
   for (const trackFileId of cpl.trackFileIds) {
     const asset = pkl?.assets.find((a) => a.id === trackFileId) ?? null;
     const mappedPath = assetMap?.find((e) => e.id === trackFileId)?.path ?? null;
-    const names = [mappedPath && posix.basename(mappedPath), asset?.originalFileName && posix.basename(asset.originalFileName)].filter(
-      (n): n is string => Boolean(n),
-    );
+    const names = [
+      mappedPath && posix.basename(mappedPath),
+      asset?.originalFileName && posix.basename(asset.originalFileName),
+    ].filter((n): n is string => Boolean(n));
     const fileName = names[0] ?? null;
     const linked = linkOne(trackFileId, asset, names, versions, result.mismatched);
     if (linked.length > 0) result.links.push(...linked.map((l) => ({ ...l, fileName })));
@@ -164,7 +169,8 @@ function linkOne(
 ): Omit<TrackFileLink, 'fileName'>[] {
   if (asset) {
     const byHash = versions.filter((v) => v.sha1Base64 && v.sha1Base64 === asset.hash);
-    if (byHash.length > 0) return byHash.map((v) => ({ trackFileId, versionId: v.versionId, matchedBy: 'hash' as const }));
+    if (byHash.length > 0)
+      return byHash.map((v) => ({ trackFileId, versionId: v.versionId, matchedBy: 'hash' as const }));
   }
   const sameName = versions.filter((v) => names.some((n) => sameFileName(n, v.originalName)));
   if (!asset) return sameName.map((v) => ({ trackFileId, versionId: v.versionId, matchedBy: 'name' as const }));
@@ -172,9 +178,23 @@ function linkOne(
   for (const version of sameName) {
     const fileName = posix.basename(version.originalName.replace(/\\/g, '/'));
     if (version.size !== asset.size) {
-      mismatched.push({ trackFileId, versionId: version.versionId, fileName, differs: 'size', expected: asset.size, actual: version.size });
+      mismatched.push({
+        trackFileId,
+        versionId: version.versionId,
+        fileName,
+        differs: 'size',
+        expected: asset.size,
+        actual: version.size,
+      });
     } else if (version.sha1Base64 && version.sha1Base64 !== asset.hash) {
-      mismatched.push({ trackFileId, versionId: version.versionId, fileName, differs: 'hash', expected: asset.hash, actual: version.sha1Base64 });
+      mismatched.push({
+        trackFileId,
+        versionId: version.versionId,
+        fileName,
+        differs: 'hash',
+        expected: asset.hash,
+        actual: version.sha1Base64,
+      });
     } else {
       links.push({ trackFileId, versionId: version.versionId, matchedBy: 'name-and-size' });
     }

@@ -30,7 +30,8 @@ export function parsePkl(xml: string, source?: string): PackingList {
   const assets = assetNodes.map((asset, i) => {
     const at = `Asset[${i + 1}]`;
     const hash = read.text(asset, 'Hash', `${at}/Hash`);
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(hash)) read.fail(`has an invalid ${at}/Hash: "${hash}" is not base64`, { element: `${at}/Hash` });
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(hash))
+      read.fail(`has an invalid ${at}/Hash: "${hash}" is not base64`, { element: `${at}/Hash` });
     const algorithm = child(child(asset, 'HashAlgorithm'), '@Algorithm');
     return {
       id: read.uuid(asset, 'Id', `${at}/Id`),

@@ -66,7 +66,9 @@ export function readRootElement(xml: string): RootElement | null {
   if (!start) return null;
   const prefix = start[1]?.slice(0, -1);
   const attributes = start[3] ?? '';
-  const declaration = prefix ? new RegExp(`\\sxmlns:${escapeRegExp(prefix)}\\s*=\\s*(["'])(.*?)\\1`) : /\sxmlns\s*=\s*(["'])(.*?)\1/;
+  const declaration = prefix
+    ? new RegExp(`\\sxmlns:${escapeRegExp(prefix)}\\s*=\\s*(["'])(.*?)\\1`)
+    : /\sxmlns\s*=\s*(["'])(.*?)\1/;
   const namespace = declaration.exec(attributes)?.[2]?.trim() ?? null;
   return { localName: start[2]!, namespace };
 }
@@ -92,7 +94,8 @@ export function imfDocumentKind(xml: string): ImfDocumentKind | null {
 export function parseImfDocument(xml: string, kind: ImfDocumentKind, source?: string): Record<string, unknown> {
   const label = documentLabels[kind];
   const where = source ? ` (${source})` : '';
-  if (typeof xml !== 'string' || xml.trim() === '') throw errors.unprocessable(`the ${label}${where} is empty`, { document: label, source });
+  if (typeof xml !== 'string' || xml.trim() === '')
+    throw errors.unprocessable(`the ${label}${where} is empty`, { document: label, source });
   const validation = XMLValidator.validate(xml);
   if (validation !== true) {
     const { msg, line, col } = validation.err;
@@ -105,24 +108,33 @@ export function parseImfDocument(xml: string, kind: ImfDocumentKind, source?: st
   }
   const root = readRootElement(xml);
   if (!root || root.localName !== kind) {
-    throw errors.unprocessable(`expected a ${label}${where} (root element ${kind}), found ${root ? `<${root.localName}>` : 'no element'}`, {
-      document: label,
-      source,
-      rootElement: root?.localName ?? null,
-    });
+    throw errors.unprocessable(
+      `expected a ${label}${where} (root element ${kind}), found ${root ? `<${root.localName}>` : 'no element'}`,
+      {
+        document: label,
+        source,
+        rootElement: root?.localName ?? null,
+      },
+    );
   }
   if (root.namespace === null || !imfNamespaces[kind].test(root.namespace)) {
-    throw errors.unprocessable(`the ${label}${where} has namespace ${root.namespace ?? '(none)'}, which is not an IMF ${label} namespace`, {
-      document: label,
-      source,
-      namespace: root.namespace,
-    });
+    throw errors.unprocessable(
+      `the ${label}${where} has namespace ${root.namespace ?? '(none)'}, which is not an IMF ${label} namespace`,
+      {
+        document: label,
+        source,
+        namespace: root.namespace,
+      },
+    );
   }
   let parsed: Record<string, unknown>;
   try {
     parsed = parser.parse(xml) as Record<string, unknown>;
   } catch (err) {
-    throw errors.unprocessable(`the ${label}${where} could not be parsed: ${(err as Error).message}`, { document: label, source });
+    throw errors.unprocessable(`the ${label}${where} could not be parsed: ${(err as Error).message}`, {
+      document: label,
+      source,
+    });
   }
   const content = parsed[kind];
   if (typeof content !== 'object' || content === null) {
@@ -145,14 +157,22 @@ export class DocumentReader {
 
   fail(message: string, details: Record<string, unknown> = {}): never {
     const where = this.source ? ` (${this.source})` : '';
-    throw errors.unprocessable(`the ${this.label}${where} ${message}`, { document: this.label, source: this.source, ...details });
+    throw errors.unprocessable(`the ${this.label}${where} ${message}`, {
+      document: this.label,
+      source: this.source,
+      ...details,
+    });
   }
 
   /** Text content of a child element; elements with attributes keep their text under "#text". */
   optionalText(node: unknown, name: string): string | null {
     const value = child(node, name);
     if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
-    if (typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)['#text'] === 'string') {
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as Record<string, unknown>)['#text'] === 'string'
+    ) {
       const text = ((value as Record<string, unknown>)['#text'] as string).trim();
       return text === '' ? null : text;
     }
@@ -167,7 +187,8 @@ export class DocumentReader {
   optionalCount(node: unknown, name: string, path: string): number | null {
     const text = this.optionalText(node, name);
     if (text === null) return null;
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) this.fail(`has an invalid ${path}: "${text}"`, { element: path, value: text });
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
+      this.fail(`has an invalid ${path}: "${text}"`, { element: path, value: text });
     return Number(text);
   }
 
@@ -179,14 +200,17 @@ export class DocumentReader {
   uuid(node: unknown, name: string, path: string): string {
     const text = this.text(node, name, path);
     const normalized = normalizeUrnUuid(text);
-    return normalized ?? this.fail(`has an invalid ${path}: "${text}" is not a urn:uuid`, { element: path, value: text });
+    return (
+      normalized ?? this.fail(`has an invalid ${path}: "${text}" is not a urn:uuid`, { element: path, value: text })
+    );
   }
 
   /** "24 1" or "30000 1001": the ST 2067-3 EditRate / ST 429-7 rational. */
   rational(node: unknown, name: string, path: string): { num: number; den: number } {
     const text = this.text(node, name, path);
     const match = /^(\d+)\s+(\d+)$/.exec(text);
-    if (!match || Number(match[1]) <= 0 || Number(match[2]) <= 0) this.fail(`has an invalid ${path}: "${text}"`, { element: path, value: text });
+    if (!match || Number(match[1]) <= 0 || Number(match[2]) <= 0)
+      this.fail(`has an invalid ${path}: "${text}"`, { element: path, value: text });
     return { num: Number(match[1]), den: Number(match[2]) };
   }
 }

@@ -26,13 +26,22 @@ export async function handleDeadLetter(deps: WorkerDeps, data: Record<string, un
   const kind = kindOf(data);
   const subject = jobSubject(data);
   if (!kind || !subject) return;
-  const { rows } = await deps.pool.query('SELECT error FROM jobs WHERE kind = $1 AND subject = $2 ORDER BY created_at DESC LIMIT 1', [kind, subject]);
+  const { rows } = await deps.pool.query(
+    'SELECT error FROM jobs WHERE kind = $1 AND subject = $2 ORDER BY created_at DESC LIMIT 1',
+    [kind, subject],
+  );
   const last = (rows[0]?.error as { message?: string } | null)?.message ?? 'unknown error';
   const error = { code: 'retries_exhausted', message: `gave up after the last retry: ${last}` };
   await setJobState(deps.pool, kind, subject, 'dead', error);
   if (kind === 'preview') {
-    await deps.pool.query(`UPDATE previews SET status = 'failed', error = $3, updated_at = now() WHERE sha256 = $1 AND profile = $2 AND status <> 'ready'`, [data.sha256, data.profile, error]);
+    await deps.pool.query(
+      `UPDATE previews SET status = 'failed', error = $3, updated_at = now() WHERE sha256 = $1 AND profile = $2 AND status <> 'ready'`,
+      [data.sha256, data.profile, error],
+    );
   } else if (kind === 'promote') {
-    await deps.pool.query(`UPDATE uploads SET status = 'failed', error = $2, updated_at = now() WHERE id = $1 AND status = 'promoting'`, [subject, error]);
+    await deps.pool.query(
+      `UPDATE uploads SET status = 'failed', error = $2, updated_at = now() WHERE id = $1 AND status = 'promoting'`,
+      [subject, error],
+    );
   }
 }

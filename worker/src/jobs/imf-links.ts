@@ -39,7 +39,12 @@ async function readText(storage: Storage, sha: string): Promise<string> {
 export async function linkImfComposition(deps: WorkerDeps, cplVersionId: string, cplSha: string, cplXml: string) {
   const { pool, storages } = deps;
   const cpl = parseCpl(cplXml);
-  const { rows: siblings } = await pool.query<{ version_id: string; original_name: string; size: number; sha256: string }>(
+  const { rows: siblings } = await pool.query<{
+    version_id: string;
+    original_name: string;
+    size: number;
+    sha256: string;
+  }>(
     `WITH here AS (SELECT a.project_id, a.collection_id FROM versions v JOIN assets a ON a.id = v.asset_id WHERE v.id = $1)
      SELECT DISTINCT ON (a.id) v.id AS version_id, v.original_name, v.size, v.sha256
        FROM versions v JOIN assets a ON a.id = v.asset_id, here
@@ -52,7 +57,8 @@ export async function linkImfComposition(deps: WorkerDeps, cplVersionId: string,
   for (const s of siblings) {
     const name = s.original_name.split('/').pop() ?? '';
     if (!pkl && /^PKL.*\.xml$/i.test(name)) pkl = parsePkl(await readText(storages.masters, s.sha256), name);
-    if (!assetMap && /^ASSETMAP(\.xml)?$/i.test(name)) assetMap = parseAssetMap(await readText(storages.masters, s.sha256), name);
+    if (!assetMap && /^ASSETMAP(\.xml)?$/i.test(name))
+      assetMap = parseAssetMap(await readText(storages.masters, s.sha256), name);
   }
   const known: KnownVersion[] = siblings
     .filter((s) => s.version_id !== cplVersionId)
@@ -63,15 +69,35 @@ export async function linkImfComposition(deps: WorkerDeps, cplVersionId: string,
     for (const link of result.links) {
       await db.query(
         `INSERT INTO sidecars (version_id, kind, name, storage_key, sha256, meta) VALUES ($1, 'imf-cpl', $2, $3, $4, $5)`,
-        [link.versionId, cpl.title, masterKey(cplSha), cplSha, { cplId: cpl.id, title: cpl.title, editRate: cpl.editRate, durationFrames: cpl.durationFrames, trackFileId: link.trackFileId, matchedBy: link.matchedBy }],
+        [
+          link.versionId,
+          cpl.title,
+          masterKey(cplSha),
+          cplSha,
+          {
+            cplId: cpl.id,
+            title: cpl.title,
+            editRate: cpl.editRate,
+            durationFrames: cpl.durationFrames,
+            trackFileId: link.trackFileId,
+            matchedBy: link.matchedBy,
+          },
+        ],
       );
     }
   });
   return {
     kind: 'imf-cpl',
-    cplId: cpl.id, title: cpl.title, editRate: cpl.editRate, durationFrames: cpl.durationFrames, durationSeconds: cpl.durationSeconds,
-    trackFileIds: cpl.trackFileIds, packingList: pkl ? pkl.id : null, assetMap: assetMap !== null,
+    cplId: cpl.id,
+    title: cpl.title,
+    editRate: cpl.editRate,
+    durationFrames: cpl.durationFrames,
+    durationSeconds: cpl.durationSeconds,
+    trackFileIds: cpl.trackFileIds,
+    packingList: pkl ? pkl.id : null,
+    assetMap: assetMap !== null,
     linked: result.links.map((l) => ({ versionId: l.versionId, trackFileId: l.trackFileId, matchedBy: l.matchedBy })),
-    missing: result.missing, mismatched: result.mismatched,
+    missing: result.missing,
+    mismatched: result.mismatched,
   };
 }

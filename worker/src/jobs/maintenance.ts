@@ -8,7 +8,14 @@ import type { WorkerDeps } from '../worker.ts';
  * the catalogue marks them aborted, so a late resume gets a clear 409.
  */
 export async function abortExpiredUploads(deps: WorkerDeps, now = new Date(), batch = 500): Promise<number> {
-  const { rows } = await deps.pool.query<{ id: string; organization_id: string; project_id: string; staging_key: string; storage_upload_id: string; transfer: string }>(
+  const { rows } = await deps.pool.query<{
+    id: string;
+    organization_id: string;
+    project_id: string;
+    staging_key: string;
+    storage_upload_id: string;
+    transfer: string;
+  }>(
     `SELECT id, organization_id, project_id, staging_key, storage_upload_id, transfer FROM uploads
       WHERE status = 'uploading' AND expires_at < $1 ORDER BY expires_at LIMIT $2`,
     [now, batch],
@@ -23,12 +30,19 @@ export async function abortExpiredUploads(deps: WorkerDeps, now = new Date(), ba
       // Already gone from the store (aborted by a lifecycle rule, or an earlier run): the catalogue still needs updating.
       if (!isAppError(err) || err.code !== 'not_found') throw err;
     }
-    const updated = await deps.pool.query(`UPDATE uploads SET status = 'aborted', updated_at = now() WHERE id = $1 AND status = 'uploading'`, [upload.id]);
+    const updated = await deps.pool.query(
+      `UPDATE uploads SET status = 'aborted', updated_at = now() WHERE id = $1 AND status = 'uploading'`,
+      [upload.id],
+    );
     if (updated.rowCount) {
       aborted++;
       await recordActivity(deps.pool, {
-        organizationId: upload.organization_id, actorUserId: null, action: 'upload.abort.expired',
-        subjectType: 'upload', subjectId: upload.id, projectId: upload.project_id,
+        organizationId: upload.organization_id,
+        actorUserId: null,
+        action: 'upload.abort.expired',
+        subjectType: 'upload',
+        subjectId: upload.id,
+        projectId: upload.project_id,
       });
     }
   }

@@ -19,7 +19,8 @@ export function publishedKey(sha: string, relativePath: string): string {
   if (relativePath === previewLayout.progressiveMp4) return previewKeys.mp4(sha);
   if (relativePath === previewLayout.poster) return previewKeys.poster(sha);
   if (relativePath === previewLayout.waveform) return previewKeys.waveform(sha);
-  if (relativePath.startsWith('thumbs/')) return `${previewKeys.thumbsPrefix(sha)}${relativePath.slice('thumbs/'.length)}`;
+  if (relativePath.startsWith('thumbs/'))
+    return `${previewKeys.thumbsPrefix(sha)}${relativePath.slice('thumbs/'.length)}`;
   if (relativePath.startsWith('hls/')) return `${previewKeys.hlsPrefix(sha)}${relativePath.slice('hls/'.length)}`;
   throw new Error(`no published location for preview file ${relativePath}`);
 }
@@ -32,13 +33,21 @@ const nvencLimiter = new NvencSessionLimiter();
  * publishes). Rendition folders are named by height and stable across builds, so
  * a fill adds the missing rungs' folders and then a master playlist that lists them.
  */
-export function filesOfOutputs(files: string[], outputs: DroppableOutput[], renditions: { name: string; height: number }[]): string[] {
-  const addedRungs = outputs.includes('renditions-above-720') ? renditions.filter((r) => r.height > 720).map((r) => `hls/${r.name}/`) : [];
-  const selected = files.filter((f) =>
-    (outputs.includes('mp4') && f === previewLayout.progressiveMp4) ||
-    (outputs.includes('waveform') && f === previewLayout.waveform) ||
-    (outputs.includes('sprites') && (f === previewLayout.spriteImage || f === previewLayout.spriteVtt)) ||
-    addedRungs.some((prefix) => f.startsWith(prefix)));
+export function filesOfOutputs(
+  files: string[],
+  outputs: DroppableOutput[],
+  renditions: { name: string; height: number }[],
+): string[] {
+  const addedRungs = outputs.includes('renditions-above-720')
+    ? renditions.filter((r) => r.height > 720).map((r) => `hls/${r.name}/`)
+    : [];
+  const selected = files.filter(
+    (f) =>
+      (outputs.includes('mp4') && f === previewLayout.progressiveMp4) ||
+      (outputs.includes('waveform') && f === previewLayout.waveform) ||
+      (outputs.includes('sprites') && (f === previewLayout.spriteImage || f === previewLayout.spriteVtt)) ||
+      addedRungs.some((prefix) => f.startsWith(prefix)),
+  );
   return addedRungs.length > 0 ? [...selected, previewLayout.masterPlaylist] : selected;
 }
 
@@ -51,14 +60,21 @@ export function filesOfOutputs(files: string[], outputs: DroppableOutput[], rend
 export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<void> {
   const { pool, storages, boss, config } = deps;
   const subject = `${job.sha256}:${job.profile}`;
-  const { rows } = await pool.query('SELECT status, outputs FROM previews WHERE sha256 = $1 AND profile = $2', [job.sha256, job.profile]);
+  const { rows } = await pool.query('SELECT status, outputs FROM previews WHERE sha256 = $1 AND profile = $2', [
+    job.sha256,
+    job.profile,
+  ]);
   if (rows.length === 0) return;
   const current = rows[0];
   const fillOutputs: DroppableOutput[] = job.fill ? (current.outputs?.dropped ?? []) : [];
   if (job.fill ? current.status !== 'ready' || fillOutputs.length === 0 : current.status === 'ready') return;
 
   const drop = job.fill ? [] : previewPressure(await previewBacklog(pool), config.previewBacklogSeconds).drop;
-  if (!job.fill) await pool.query(`UPDATE previews SET status = 'building', updated_at = now() WHERE sha256 = $1 AND profile = $2`, [job.sha256, job.profile]);
+  if (!job.fill)
+    await pool.query(`UPDATE previews SET status = 'building', updated_at = now() WHERE sha256 = $1 AND profile = $2`, [
+      job.sha256,
+      job.profile,
+    ]);
   await setJobState(pool, 'preview', subject, 'active');
 
   const workspace = await createWorkspace('preview');
@@ -71,15 +87,24 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
     try {
       // NVENC when this node has it; a failed NVENC build is retried on libx264 for this job only.
       const run = await runWithEncoderFallback(await getEncoderCapabilities(), nvencLimiter, (encoder) =>
-        buildPreviewSet(input, outputDirFor(encoder.name), { encoder, skip: drop }));
+        buildPreviewSet(input, outputDirFor(encoder.name), { encoder, skip: drop }),
+      );
       built = run.result;
       outputDir = outputDirFor(run.encoder.name);
-      encoderRecord = { ...built.encoder, fellBack: run.fellBack, ...(run.nvencError ? { nvencError: run.nvencError } : {}) };
+      encoderRecord = {
+        ...built.encoder,
+        fellBack: run.fellBack,
+        ...(run.nvencError ? { nvencError: run.nvencError } : {}),
+      };
     } catch (err) {
       if (isAppError(err) && err.status < 500) {
         // The input cannot make a preview (corrupt, truncated, not media): final, no retry storm.
         const error = { code: err.code, message: err.message, details: err.details ?? null };
-        if (!job.fill) await pool.query(`UPDATE previews SET status = 'failed', error = $3, updated_at = now() WHERE sha256 = $1 AND profile = $2`, [job.sha256, job.profile, error]);
+        if (!job.fill)
+          await pool.query(
+            `UPDATE previews SET status = 'failed', error = $3, updated_at = now() WHERE sha256 = $1 AND profile = $2`,
+            [job.sha256, job.profile, error],
+          );
         await setJobState(pool, 'preview', subject, 'failed', error);
         return;
       }
@@ -87,7 +112,9 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
     }
 
     const publish = async (file: string) => {
-      await storages.previews.put(publishedKey(job.sha256, file), createReadStream(join(outputDir, file)), { contentType: previewContentType(file) });
+      await storages.previews.put(publishedKey(job.sha256, file), createReadStream(join(outputDir, file)), {
+        contentType: previewContentType(file),
+      });
     };
     if (job.fill) {
       // The published HLS stays as it is, except for rungs that were dropped: the master playlist comes last.
@@ -95,15 +122,21 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
     } else {
       const masterPlaylist = previewLayout.masterPlaylist;
       for (const file of built.files.filter((f) => f !== masterPlaylist)) await publish(file);
-      await storages.previews.put(publishedKey(job.sha256, masterPlaylist), await readFile(join(outputDir, masterPlaylist)), { contentType: previewContentType(masterPlaylist) });
+      await storages.previews.put(
+        publishedKey(job.sha256, masterPlaylist),
+        await readFile(join(outputDir, masterPlaylist)),
+        { contentType: previewContentType(masterPlaylist) },
+      );
     }
 
-    const dropped = job.fill ? [] : (built.outputsDropped ?? drop) as DroppableOutput[];
+    const dropped = job.fill ? [] : ((built.outputsDropped ?? drop) as DroppableOutput[]);
     const outputs = {
       hls: previewKeys.hlsMaster(job.sha256),
       mp4: built.files.includes(previewLayout.progressiveMp4) ? previewKeys.mp4(job.sha256) : null,
       poster: built.files.includes(previewLayout.poster) ? previewKeys.poster(job.sha256) : null,
-      sprites: built.sprites ? { image: publishedKey(job.sha256, built.sprites.image), vtt: publishedKey(job.sha256, built.sprites.vtt) } : null,
+      sprites: built.sprites
+        ? { image: publishedKey(job.sha256, built.sprites.image), vtt: publishedKey(job.sha256, built.sprites.vtt) }
+        : null,
       waveform: built.waveform ? publishedKey(job.sha256, built.waveform) : null,
       renditions: built.renditions,
       dropped,
@@ -114,13 +147,24 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
     );
     const meta: Record<string, unknown> = { ...built.summary };
     if (built.loudness !== undefined) meta.loudness = built.loudness;
-    await pool.query(`UPDATE versions SET meta = meta || $2::jsonb WHERE sha256 = $1`, [job.sha256, JSON.stringify(meta)]);
+    await pool.query(`UPDATE versions SET meta = meta || $2::jsonb WHERE sha256 = $1`, [
+      job.sha256,
+      JSON.stringify(meta),
+    ]);
     await setJobState(pool, 'preview', subject, 'completed');
     if (dropped.length > 0) {
-      await boss.send(queues.preview, { sha256: job.sha256, profile: job.profile, fill: true }, sendOptions.previewFill(job.sha256, job.profile));
+      await boss.send(
+        queues.preview,
+        { sha256: job.sha256, profile: job.profile, fill: true },
+        sendOptions.previewFill(job.sha256, job.profile),
+      );
     }
   } catch (err) {
-    await pool.query(`UPDATE previews SET error = $3, updated_at = now() WHERE sha256 = $1 AND profile = $2`, [job.sha256, job.profile, { code: 'internal', message: (err as Error).message, retrying: true }]);
+    await pool.query(`UPDATE previews SET error = $3, updated_at = now() WHERE sha256 = $1 AND profile = $2`, [
+      job.sha256,
+      job.profile,
+      { code: 'internal', message: (err as Error).message, retrying: true },
+    ]);
     throw err;
   } finally {
     await workspace.dispose();

@@ -70,7 +70,10 @@ export async function handleProbe(deps: WorkerDeps, job: ProbeJob): Promise<void
       }
       await relinkCompositionsNear(deps, job.versionId);
     }
-    await deps.pool.query(`UPDATE versions SET meta = meta || $2::jsonb WHERE sha256 = $1`, [job.sha256, JSON.stringify(meta)]);
+    await deps.pool.query(`UPDATE versions SET meta = meta || $2::jsonb WHERE sha256 = $1`, [
+      job.sha256,
+      JSON.stringify(meta),
+    ]);
     await setJobState(deps.pool, 'probe', job.versionId, 'completed');
   } finally {
     await workspace.dispose();
@@ -86,5 +89,6 @@ async function relinkCompositionsNear(deps: WorkerDeps, versionId: string): Prom
         AND a.project_id = here.project_id AND a.collection_id IS NOT DISTINCT FROM here.collection_id`,
     [versionId],
   );
-  for (const cpl of rows) await deps.boss.send(queues.probe, { versionId: cpl.id, sha256: cpl.sha256 }, sendOptions.probe(cpl.id));
+  for (const cpl of rows)
+    await deps.boss.send(queues.probe, { versionId: cpl.id, sha256: cpl.sha256 }, sendOptions.probe(cpl.id));
 }

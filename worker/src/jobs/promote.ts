@@ -37,10 +37,21 @@ export async function sha256OfStream(stream: Readable): Promise<{ sha256: string
  * read and hashed; the fs driver hashed them while assembling, which counts as long as the
  * staged object is unchanged since (same ETag). The first bytes tell what kind of content it is.
  */
-async function stagedDigest(staging: Storage, upload: { staging_key: string; size: number | string; staged_sha256: string | null; staged_etag: string | null }, etag: string | undefined) {
+async function stagedDigest(
+  staging: Storage,
+  upload: { staging_key: string; size: number | string; staged_sha256: string | null; staged_etag: string | null },
+  etag: string | undefined,
+) {
   if (upload.staged_sha256 && upload.staged_etag && etag === upload.staged_etag) {
     const size = Number(upload.size);
-    const head = size === 0 ? Buffer.alloc(0) : (await sha256OfStream(await staging.get(upload.staging_key, { start: 0, end: Math.min(size, headBytes) - 1 }))).head;
+    const head =
+      size === 0
+        ? Buffer.alloc(0)
+        : (
+            await sha256OfStream(
+              await staging.get(upload.staging_key, { start: 0, end: Math.min(size, headBytes) - 1 }),
+            )
+          ).head;
     return { sha256: upload.staged_sha256, size, head };
   }
   return sha256OfStream(await staging.get(upload.staging_key));
@@ -88,11 +99,19 @@ export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<
 export async function promoteUploads(deps: WorkerDeps, jobs: PromoteJob[]): Promise<(Error | null)[]> {
   const { pool } = deps;
   const ids = jobs.map((j) => j.uploadId);
-  const { rows } = await pool.query('SELECT * FROM uploads WHERE id = ANY($1::uuid[]) AND status = $2', [ids, 'promoting']);
+  const { rows } = await pool.query('SELECT * FROM uploads WHERE id = ANY($1::uuid[]) AND status = $2', [
+    ids,
+    'promoting',
+  ]);
   const uploads: UploadRow[] = rows;
   const outcome = new Map<string, Error | null>(ids.map((id) => [id, null]));
   if (uploads.length === 0) return ids.map(() => null);
-  await setJobStates(pool, 'promote', uploads.map((u) => u.id), 'active');
+  await setJobStates(
+    pool,
+    'promote',
+    uploads.map((u) => u.id),
+    'active',
+  );
   const requestIds = new Map(jobs.map((j) => [j.uploadId, j.requestId ?? null]));
 
   const verified: Verified[] = [];
@@ -122,25 +141,46 @@ export async function promoteUploads(deps: WorkerDeps, jobs: PromoteJob[]): Prom
       }
     }
   }
-  await setJobStates(pool, 'promote', recorded.map((r) => r.item.upload.id), 'completed');
+  await setJobStates(
+    pool,
+    'promote',
+    recorded.map((r) => r.item.upload.id),
+    'completed',
+  );
 
   // Probe and previews only for what the media tools can read (POST /api/preview still builds on request).
   const kinds = recorded.map((r) => ({ ...r, kind: sniffContent(r.item.head, r.item.upload.name) }));
   const other = kinds.filter((k) => k.kind === 'other').map((k) => k.versionId);
-  if (other.length > 0) await pool.query(`UPDATE versions SET meta = meta || '{"content":"other"}'::jsonb WHERE id = ANY($1::uuid[])`, [other]);
+  if (other.length > 0)
+    await pool.query(`UPDATE versions SET meta = meta || '{"content":"other"}'::jsonb WHERE id = ANY($1::uuid[])`, [
+      other,
+    ]);
   const probes = kinds.filter((k) => k.kind !== 'other');
   if (probes.length > 0) {
-    await deps.boss.insert(queues.probe, probes.map((k) => ({ data: { versionId: k.versionId, sha256: k.item.upload.declared_sha256 }, ...sendOptions.probe(k.versionId) })));
+    await deps.boss.insert(
+      queues.probe,
+      probes.map((k) => ({
+        data: { versionId: k.versionId, sha256: k.item.upload.declared_sha256 },
+        ...sendOptions.probe(k.versionId),
+      })),
+    );
   }
   for (const k of kinds.filter((k) => k.kind === 'media')) {
     const sha256: string = k.item.upload.declared_sha256;
     const { enqueue } = await claimPreview(pool, sha256, defaultPreviewProfile);
-    if (enqueue) await deps.boss.send(queues.preview, { sha256, profile: defaultPreviewProfile }, sendOptions.preview(sha256, defaultPreviewProfile, previewPriority.bulk));
+    if (enqueue)
+      await deps.boss.send(
+        queues.preview,
+        { sha256, profile: defaultPreviewProfile },
+        sendOptions.preview(sha256, defaultPreviewProfile, previewPriority.bulk),
+      );
   }
 
   // The masters are verified and recorded: the staged copies have served their purpose.
   await forEachLimited(recorded, VERIFY_IN_FLIGHT, async ({ item }) => {
-    await deps.storages.staging.delete(item.upload.staging_key).catch((err) => deps.log.warn({ err, key: item.upload.staging_key }, 'could not remove staged object'));
+    await deps.storages.staging
+      .delete(item.upload.staging_key)
+      .catch((err) => deps.log.warn({ err, key: item.upload.staging_key }, 'could not remove staged object'));
   });
   return ids.map((id) => outcome.get(id) ?? null);
 }
@@ -160,17 +200,27 @@ async function verifyAndCopy(deps: WorkerDeps, upload: UploadRow, requestId: str
   if (actual.sha256 !== declared || actual.size !== Number(upload.size)) {
     const error = {
       code: 'checksum_mismatch',
-      message: actual.sha256 !== declared
-        ? `sha256 of the staged bytes is ${actual.sha256}, the promotion declared ${declared}; nothing was written to masters and the staged object is kept at ${upload.staging_key}`
-        : `the staged object has ${actual.size} bytes, the upload declared ${upload.size}`,
+      message:
+        actual.sha256 !== declared
+          ? `sha256 of the staged bytes is ${actual.sha256}, the promotion declared ${declared}; nothing was written to masters and the staged object is kept at ${upload.staging_key}`
+          : `the staged object has ${actual.size} bytes, the upload declared ${upload.size}`,
       expected: declared,
       actual: actual.sha256,
     };
     await withTransaction(pool, async (db) => {
-      await db.query(`UPDATE uploads SET status = 'failed', error = $2, updated_at = now() WHERE id = $1`, [upload.id, error]);
+      await db.query(`UPDATE uploads SET status = 'failed', error = $2, updated_at = now() WHERE id = $1`, [
+        upload.id,
+        error,
+      ]);
       await recordActivity(db, {
-        organizationId: upload.organization_id, actorUserId: upload.user_id, action: 'upload.promote.failed',
-        subjectType: 'upload', subjectId: upload.id, projectId: upload.project_id, requestId, data: error,
+        organizationId: upload.organization_id,
+        actorUserId: upload.user_id,
+        action: 'upload.promote.failed',
+        subjectType: 'upload',
+        subjectId: upload.id,
+        projectId: upload.project_id,
+        requestId,
+        data: error,
       });
     });
     await setJobState(pool, 'promote', upload.id, 'failed', error);
@@ -202,29 +252,54 @@ async function verifyAndCopy(deps: WorkerDeps, upload: UploadRow, requestId: str
 }
 
 /** The masters rows, assets/versions, promoted uploads and activities of verified uploads, in the caller's transaction. */
-async function recordPromoted(db: PoolClient, items: Verified[], requestIds: Map<string, string | null>): Promise<{ item: Verified; versionId: string }[]> {
+async function recordPromoted(
+  db: PoolClient,
+  items: Verified[],
+  requestIds: Map<string, string | null>,
+): Promise<{ item: Verified; versionId: string }[]> {
   await db.query(
     `INSERT INTO masters (sha256, size, storage_key, retain_until)
      SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[]) ON CONFLICT (sha256) DO NOTHING`,
-    [items.map((i) => i.upload.declared_sha256), items.map((i) => i.size), items.map((i) => i.masterKey), items.map((i) => i.retainUntil)],
+    [
+      items.map((i) => i.upload.declared_sha256),
+      items.map((i) => i.size),
+      items.map((i) => i.masterKey),
+      items.map((i) => i.retainUntil),
+    ],
   );
   const mappings = items.map((i) => {
     const mapping = i.upload.mapping ?? { projectId: i.upload.project_id };
     return { ...mapping, projectId: mapping.projectId ?? i.upload.project_id };
   });
-  const results = await recordPromotions(db, items.map((i, n) => ({
-    organizationId: i.upload.organization_id, userId: i.upload.user_id, mapping: mappings[n]!,
-    fileName: i.upload.name, sha256: i.upload.declared_sha256, size: i.size, contentType: i.upload.content_type,
-  })));
+  const results = await recordPromotions(
+    db,
+    items.map((i, n) => ({
+      organizationId: i.upload.organization_id,
+      userId: i.upload.user_id,
+      mapping: mappings[n]!,
+      fileName: i.upload.name,
+      sha256: i.upload.declared_sha256,
+      size: i.size,
+      contentType: i.upload.content_type,
+    })),
+  );
   await db.query(
     `UPDATE uploads u SET status = 'promoted', asset_id = p.asset_id, version_id = p.version_id, error = NULL, updated_at = now()
        FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS p(id, asset_id, version_id) WHERE u.id = p.id`,
     [items.map((i) => i.upload.id), results.map((r) => r.assetId), results.map((r) => r.versionId)],
   );
-  await recordActivities(db, items.map((i, n) => ({
-    organizationId: i.upload.organization_id, actorUserId: i.upload.user_id, action: results[n]!.created ? 'version.create' : 'version.reuse',
-    subjectType: 'version', subjectId: results[n]!.versionId, projectId: mappings[n]!.projectId, requestId: requestIds.get(i.upload.id) ?? null,
-    data: { sha256: i.upload.declared_sha256, uploadId: i.upload.id, assetId: results[n]!.assetId },
-  })));
+  await recordActivities(
+    db,
+    items.map((i, n) => ({
+      organizationId: i.upload.organization_id,
+      actorUserId: i.upload.user_id,
+      action: results[n]!.created ? 'version.create' : 'version.reuse',
+      subjectType: 'version',
+      subjectId: results[n]!.versionId,
+      projectId: mappings[n]!.projectId,
+      requestId: requestIds.get(i.upload.id) ?? null,
+      data: { sha256: i.upload.declared_sha256, uploadId: i.upload.id, assetId: results[n]!.assetId },
+    })),
+  );
   return items.map((item, n) => ({ item, versionId: results[n]!.versionId }));
 }

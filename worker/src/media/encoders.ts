@@ -45,7 +45,11 @@ export function parseEncoderList(stdout: string): ListedEncoder[] {
   for (const line of lines.slice(separator + 1)) {
     const match = encoderLine.exec(line);
     if (!match) continue;
-    listed.push({ type: encoderTypes[match[1] as keyof typeof encoderTypes], name: match[2]!, description: match[3]!.trim() });
+    listed.push({
+      type: encoderTypes[match[1] as keyof typeof encoderTypes],
+      name: match[2]!,
+      description: match[3]!.trim(),
+    });
   }
   return listed;
 }
@@ -89,7 +93,9 @@ export const ffmpegDetectionTools: EncoderDetectionTools = {
 /** NVENC's own complaint is the useful line; ffmpeg's "Error initializing output stream" follows it. */
 const nvencComplaint = /nvenc|cuda|nvidia|No capable devices|OpenEncodeSession|driver/i;
 
-export async function detectEncoders(tools: EncoderDetectionTools = ffmpegDetectionTools): Promise<EncoderCapabilities> {
+export async function detectEncoders(
+  tools: EncoderDetectionTools = ffmpegDetectionTools,
+): Promise<EncoderCapabilities> {
   if (tools.listEncoders) {
     let listing: string;
     try {
@@ -105,7 +111,8 @@ export async function detectEncoders(tools: EncoderDetectionTools = ffmpegDetect
     await tools.runFfmpeg(nvencProbeArgs);
   } catch (err) {
     if (err instanceof MediaToolError) {
-      if (/Unknown encoder/i.test(err.stderrTail)) return { nvenc: false, reason: 'this ffmpeg build has no h264_nvenc encoder' };
+      if (/Unknown encoder/i.test(err.stderrTail))
+        return { nvenc: false, reason: 'this ffmpeg build has no h264_nvenc encoder' };
       const complaint = err.stderrTail.split('\n').find((line) => nvencComplaint.test(line));
       const why = complaint ? stripContextPointer(complaint) : err.lastLines(2);
       return { nvenc: false, reason: `h264_nvenc probe encode failed: ${why}` };
@@ -122,7 +129,9 @@ function stripContextPointer(line: string): string {
 let cachedCapabilities: Promise<EncoderCapabilities> | null = null;
 
 /** detectEncoders once per process; every caller shares the same answer (and the same probe). */
-export function getEncoderCapabilities(tools: EncoderDetectionTools = ffmpegDetectionTools): Promise<EncoderCapabilities> {
+export function getEncoderCapabilities(
+  tools: EncoderDetectionTools = ffmpegDetectionTools,
+): Promise<EncoderCapabilities> {
   cachedCapabilities ??= detectEncoders(tools);
   return cachedCapabilities;
 }
@@ -278,13 +287,17 @@ export class NvencHealth {
 // Per-job choice with fallback
 
 /** Failures that are about the source: libx264 would fail the same way, so retrying is waste. */
-const inputFault = /Invalid data found when processing input|moov atom not found|No such file or directory|Invalid argument|could not find codec parameters|Error while decoding|corrupt|truncat/i;
+const inputFault =
+  /Invalid data found when processing input|moov atom not found|No such file or directory|Invalid argument|could not find codec parameters|Error while decoding|corrupt|truncat/i;
 /** Failures about this worker (disk, memory, descriptors): neither encoder would do better. */
 const machineFault = /No space left on device|Cannot allocate memory|Too many open files/;
 /** What NVENC, CUDA or the driver say when the GPU side fails. */
-const gpuFault = /nvenc|cuda|nvidia|No capable devices|OpenEncodeSession|InitializeEncoder|Error while opening encoder|Error initializing output stream/i;
+const gpuFault =
+  /nvenc|cuda|nvidia|No capable devices|OpenEncodeSession|InitializeEncoder|Error while opening encoder|Error initializing output stream/i;
 
-export type NvencFailureVerdict = { retryOnSoftware: true; reason: string } | { retryOnSoftware: false; why: 'not-ffmpeg' | 'input' | 'machine' };
+export type NvencFailureVerdict =
+  | { retryOnSoftware: true; reason: string }
+  | { retryOnSoftware: false; why: 'not-ffmpeg' | 'input' | 'machine' };
 
 /**
  * Whether a failed NVENC attempt should be retried on libx264. Only an ffmpeg failure
@@ -337,7 +350,8 @@ export async function runWithEncoderFallback<T>(
   if (!capabilities.nvenc) return { result: await build(software), encoder: software, fellBack: false };
 
   const coolingDown = options.health?.coolingDownReason() ?? null;
-  if (coolingDown) return { result: await build(software), encoder: software, fellBack: false, nvencError: coolingDown };
+  if (coolingDown)
+    return { result: await build(software), encoder: software, fellBack: false, nvencError: coolingDown };
 
   const nvenc = chooseVideoEncoder({ nvenc: true }, options.overrides);
   let nvencError: string;

@@ -41,13 +41,21 @@ export interface NvencSettings {
   profile: 'high';
 }
 
-export type VideoEncoder = { name: 'libx264'; settings: X264Settings } | { name: 'h264_nvenc'; settings: NvencSettings };
+export type VideoEncoder =
+  | { name: 'libx264'; settings: X264Settings }
+  | { name: 'h264_nvenc'; settings: NvencSettings };
 
 export type VideoEncoderName = VideoEncoder['name'];
 
 /** Previews are cheap and rebuildable: favour speed over the last few percent of bitrate. */
 export const defaultX264Settings: Readonly<X264Settings> = { preset: 'veryfast', crf: 21, profile: 'high' };
-export const defaultNvencSettings: Readonly<NvencSettings> = { preset: 'p4', tune: 'hq', rc: 'vbr', cq: 23, profile: 'high' };
+export const defaultNvencSettings: Readonly<NvencSettings> = {
+  preset: 'p4',
+  tune: 'hq',
+  rc: 'vbr',
+  cq: 23,
+  profile: 'high',
+};
 
 /** Every preview carries the same audio: stereo AAC-LC at 48 kHz plays everywhere hls.js and Safari do. */
 export const previewAudioSettings = { codec: 'aac', bitrateKbps: 128, channels: 2, sampleRate: 48000 } as const;
@@ -64,9 +72,15 @@ export interface VideoEncoderOverrides {
  * The single place the video encoder is decided. The caller says what this node can do
  * (NVENC present and a probe encode succeeded); the choice is recorded on the preview.
  */
-export function chooseVideoEncoder(capabilities: { nvenc: boolean }, overrides: VideoEncoderOverrides = {}): VideoEncoder {
+export function chooseVideoEncoder(
+  capabilities: { nvenc: boolean },
+  overrides: VideoEncoderOverrides = {},
+): VideoEncoder {
   if (capabilities.nvenc) return { name: 'h264_nvenc', settings: { ...defaultNvencSettings } };
-  return { name: 'libx264', settings: { ...defaultX264Settings, preset: overrides.x264Preset ?? defaultX264Settings.preset } };
+  return {
+    name: 'libx264',
+    settings: { ...defaultX264Settings, preset: overrides.x264Preset ?? defaultX264Settings.preset },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -114,7 +128,10 @@ export function displayDimensions(source: SourceGeometry): { width: number; heig
 export function planRenditions(source: SourceGeometry): Rendition[] {
   const display = displayDimensions(source);
   if (!(display.width > 0 && display.height > 0)) {
-    throw errors.unprocessable('the video stream has no usable dimensions', { width: source.width, height: source.height });
+    throw errors.unprocessable('the video stream has no usable dimensions', {
+      width: source.width,
+      height: source.height,
+    });
   }
   const rungs = ladder.filter((rung) => rung.height <= display.height);
   if (rungs.length === 0) {
@@ -249,7 +266,8 @@ export function planPreview(probe: MediaSummary, options: PreviewPlanOptions = {
   const segmentSeconds = options.segmentSeconds ?? defaultSegmentSeconds;
   if (!(segmentSeconds > 0)) throw errors.badRequest('segmentSeconds must be positive', { segmentSeconds });
   const { video } = probe;
-  if (!video && probe.audio.length === 0) throw errors.unprocessable('the source has neither a video nor an audio stream');
+  if (!video && probe.audio.length === 0)
+    throw errors.unprocessable('the source has neither a video nor an audio stream');
   if (video && isStillImage(probe)) {
     return {
       kind: 'still',
@@ -335,11 +353,22 @@ export const previewLayout = {
 /** What to record on the preview so it can be reproduced and compared across encoders. */
 export interface EncodingRecord {
   /** Null when no video was encoded (audio-only sources, stills). */
-  video: (VideoEncoder['settings'] & { encoder: VideoEncoderName; gopFrames: number; keyframeIntervalSeconds: number; pixFmt: 'yuv420p' }) | null;
+  video:
+    | (VideoEncoder['settings'] & {
+        encoder: VideoEncoderName;
+        gopFrames: number;
+        keyframeIntervalSeconds: number;
+        pixFmt: 'yuv420p';
+      })
+    | null;
   audio: typeof previewAudioSettings | null;
 }
 
-export function describeEncoding(encoder: VideoEncoder, probe: MediaSummary, segmentSeconds = defaultSegmentSeconds): EncodingRecord {
+export function describeEncoding(
+  encoder: VideoEncoder,
+  probe: MediaSummary,
+  segmentSeconds = defaultSegmentSeconds,
+): EncodingRecord {
   const still = probe.video !== null && isStillImage(probe);
   return {
     video:
@@ -395,12 +424,15 @@ export function buildPreviewArgs(input: PreviewArgsInput): string[] {
     '-ar',
     String(previewAudioSettings.sampleRate),
   ];
-  const hlsStreamMap = plan.renditions.length === 0
-    ? `a:0,name:${previewLayout.audioRendition}`
-    : [
-        ...(plan.audio ? [`a:0,agroup:audio,name:${previewLayout.audioRendition}`] : []),
-        ...plan.renditions.map((r, i) => (plan.audio ? `v:${i},agroup:audio,name:${r.name}` : `v:${i},name:${r.name}`)),
-      ].join(' ');
+  const hlsStreamMap =
+    plan.renditions.length === 0
+      ? `a:0,name:${previewLayout.audioRendition}`
+      : [
+          ...(plan.audio ? [`a:0,agroup:audio,name:${previewLayout.audioRendition}`] : []),
+          ...plan.renditions.map((r, i) =>
+            plan.audio ? `v:${i},agroup:audio,name:${r.name}` : `v:${i},name:${r.name}`,
+          ),
+        ].join(' ');
 
   return [
     ...head,
@@ -408,8 +440,15 @@ export function buildPreviewArgs(input: PreviewArgsInput): string[] {
     // HLS ladder: fMP4 segments, one folder per rendition, audio as its own group.
     ...plan.renditions.flatMap((_, i) => ['-map', `[hls${i}]`]),
     ...(plan.audio ? ['-map', '[aenc]'] : []),
-    ...(video && plan.renditions.length > 0 ? videoEncoderArgs(input.encoder, gopFrames(video, plan.segmentSeconds), plan.segmentSeconds) : []),
-    ...plan.renditions.flatMap((r, i) => [`-maxrate:v:${i}`, `${r.maxrateKbps}k`, `-bufsize:v:${i}`, `${r.bufsizeKbps}k`]),
+    ...(video && plan.renditions.length > 0
+      ? videoEncoderArgs(input.encoder, gopFrames(video, plan.segmentSeconds), plan.segmentSeconds)
+      : []),
+    ...plan.renditions.flatMap((r, i) => [
+      `-maxrate:v:${i}`,
+      `${r.maxrateKbps}k`,
+      `-bufsize:v:${i}`,
+      `${r.bufsizeKbps}k`,
+    ]),
     ...(plan.audio ? audioCodecArgs : []),
     ...dropMetadata,
     '-f',
@@ -436,11 +475,26 @@ export function buildPreviewArgs(input: PreviewArgsInput): string[] {
 
     // Sprite sheet: the tile filter emits one sheet when the grid is full (or at the end).
     ...(plan.sprites
-      ? ['-map', '[sprites]', '-frames:v', '1', '-q:v', '5', ...dropMetadata, '-f', 'image2', '-update', '1', join(outputDir, previewLayout.spriteImage)]
+      ? [
+          '-map',
+          '[sprites]',
+          '-frames:v',
+          '1',
+          '-q:v',
+          '5',
+          ...dropMetadata,
+          '-f',
+          'image2',
+          '-update',
+          '1',
+          join(outputDir, previewLayout.spriteImage),
+        ]
       : []),
 
     // Waveform: raw signed 8-bit mono at a low rate, folded into peaks by waveform.ts.
-    ...(plan.waveform ? ['-map', '[wave]', '-c:a', 'pcm_s8', '-f', 's8', join(outputDir, previewLayout.waveformPcm)] : []),
+    ...(plan.waveform
+      ? ['-map', '[wave]', '-c:a', 'pcm_s8', '-f', 's8', join(outputDir, previewLayout.waveformPcm)]
+      : []),
   ];
 }
 
@@ -477,7 +531,20 @@ export function buildProgressiveRemuxArgs(outputDir: string, plan: PreviewPlan):
 }
 
 function posterOutput(outputDir: string): string[] {
-  return ['-map', '[poster]', '-frames:v', '1', '-q:v', '3', ...dropMetadata, '-f', 'image2', '-update', '1', join(outputDir, previewLayout.poster)];
+  return [
+    '-map',
+    '[poster]',
+    '-frames:v',
+    '1',
+    '-q:v',
+    '3',
+    ...dropMetadata,
+    '-f',
+    'image2',
+    '-update',
+    '1',
+    join(outputDir, previewLayout.poster),
+  ];
 }
 
 function gopFrames(video: VideoSummary, segmentSeconds: number): number {
@@ -496,9 +563,15 @@ function previewFilterGraph(plan: PreviewPlan): string {
     const posterChain = `scale=${poster.width}:${poster.height}:flags=bicubic:out_range=full,setsar=1,format=yuvj420p`;
     const decoded = `[0:${video.index}]${video.interlaced ? 'bwdif=mode=send_frame,' : ''}`;
     if (plan.kind === 'still') return `${decoded}${posterChain}[poster]`;
-    const branches = [...plan.renditions.map((_, i) => `[src${i}]`), '[srcposter]', ...(plan.sprites ? ['[srcsprites]'] : [])];
+    const branches = [
+      ...plan.renditions.map((_, i) => `[src${i}]`),
+      '[srcposter]',
+      ...(plan.sprites ? ['[srcsprites]'] : []),
+    ];
     chains.push(`${decoded}split=${branches.length}${branches.join('')}`);
-    plan.renditions.forEach((r, i) => chains.push(`[src${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p[hls${i}]`));
+    plan.renditions.forEach((r, i) =>
+      chains.push(`[src${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p[hls${i}]`),
+    );
     // end_frame ends the branch after its one frame: the rest of the clip is never scaled for it.
     chains.push(`[srcposter]trim=start_frame=${poster.frame}:end_frame=${poster.frame + 1},${posterChain}[poster]`);
     if (plan.sprites) {

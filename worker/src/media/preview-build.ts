@@ -67,7 +67,11 @@ const machineFailure = /No space left on device|Cannot allocate memory|Too many 
 /** The ebur128 summary comes near the very end of the log; keep a generous tail of it. */
 const logKeepChars = 64 * 1024;
 
-export async function buildPreviewSet(inputPath: string, outputDir: string, options: BuildPreviewOptions = {}): Promise<PreviewSet> {
+export async function buildPreviewSet(
+  inputPath: string,
+  outputDir: string,
+  options: BuildPreviewOptions = {},
+): Promise<PreviewSet> {
   const summary = await probeFile(inputPath, { signal: options.signal });
   const encoder = options.encoder ?? chooseVideoEncoder({ nvenc: false });
   const segmentSeconds = options.segmentSeconds ?? defaultSegmentSeconds;
@@ -99,7 +103,8 @@ export async function buildPreviewSet(inputPath: string, outputDir: string, opti
   if (plan.loudness) {
     const loudness = parseEbur128Summary(log);
     // The filter ran, so a missing summary means this ffmpeg logs differently: not the input's fault.
-    if (!loudness) throw new AppError('internal', 'ffmpeg ran ebur128 but its loudness summary was not found in the log');
+    if (!loudness)
+      throw new AppError('internal', 'ffmpeg ran ebur128 but its loudness summary was not found in the log');
     built.loudness = loudness;
   } else {
     built.loudness = null;
@@ -115,7 +120,10 @@ export async function buildPreviewSet(inputPath: string, outputDir: string, opti
   }
   if (plan.sprites) {
     await verifyNonEmpty(join(outputDir, previewLayout.spriteImage), 'sprite sheet');
-    await writeFile(join(outputDir, previewLayout.spriteVtt), spriteVtt(plan.sprites, previewLayout.spriteImageFromVtt));
+    await writeFile(
+      join(outputDir, previewLayout.spriteVtt),
+      spriteVtt(plan.sprites, previewLayout.spriteImageFromVtt),
+    );
     files.push(previewLayout.spriteImage, previewLayout.spriteVtt);
     built.sprites = { image: previewLayout.spriteImage, vtt: previewLayout.spriteVtt };
   }
@@ -159,7 +167,8 @@ async function runPreviewCommand(
     // room. An NVENC failure may be the GPU's, so it stays a MediaToolError for the job to
     // retry on libx264, which then decides. A kill (exitCode null) is never the input's fault.
     // The whole log tail is searched: at info level the cause sits above the encoders' statistics.
-    const machineTrouble = err instanceof MediaToolError && (machineFailure.test(err.stderrTail) || machineFailure.test(log));
+    const machineTrouble =
+      err instanceof MediaToolError && (machineFailure.test(err.stderrTail) || machineFailure.test(log));
     if (err instanceof MediaToolError && err.exitCode !== null && encoder.name === 'libx264' && !machineTrouble) {
       throw errors.unprocessable(`could not build previews from ${inputPath}: ${failureReason(log, err)}`, {
         encoder: encoder.name,
@@ -178,7 +187,12 @@ export function failureReason(log: string, err: MediaToolError): string {
   const tagged = log
     .split(/\r?\n/)
     .filter((line) => /\[(error|fatal)\] /.test(line))
-    .map((line) => line.replace(/\[([^\]@]+?) @ 0x[0-9a-f]+\] /g, '$1: ').replace(/\[(error|fatal)\] /, '').trim());
+    .map((line) =>
+      line
+        .replace(/\[([^\]@]+?) @ 0x[0-9a-f]+\] /g, '$1: ')
+        .replace(/\[(error|fatal)\] /, '')
+        .trim(),
+    );
   return tagged.length > 0 ? tagged.slice(-2).join('; ') : err.lastLines(2);
 }
 
@@ -233,7 +247,11 @@ async function verifyHls(outputDir: string, plan: PreviewPlan, expectedSeconds: 
       files.push(`hls/${name}/${uri}`);
     }
   }
-  if (expectedSeconds !== null && decodedSeconds !== null && decodedSeconds < expectedSeconds - truncationToleranceSeconds) {
+  if (
+    expectedSeconds !== null &&
+    decodedSeconds !== null &&
+    decodedSeconds < expectedSeconds - truncationToleranceSeconds
+  ) {
     throw errors.unprocessable(
       `the source looks truncated or corrupt: only ${decodedSeconds.toFixed(2)} s of ${expectedSeconds.toFixed(2)} s could be decoded`,
       { expectedSeconds, decodedSeconds },
@@ -249,7 +267,10 @@ async function verifyProgressive(outputDir: string, plan: PreviewPlan): Promise<
   const wantsVideo = plan.renditions.length > 0;
   const wantsAudio = plan.audio !== null;
   if ((wantsVideo && !output.video) || (wantsAudio && output.audio.length === 0)) {
-    throw incomplete('the progressive MP4 is missing a stream', { video: Boolean(output.video), audio: output.audio.length });
+    throw incomplete('the progressive MP4 is missing a stream', {
+      video: Boolean(output.video),
+      audio: output.audio.length,
+    });
   }
 }
 

@@ -156,7 +156,9 @@ function gcd(a: number, b: number): number {
  */
 function displayRotation(stream: FfprobeStream): number {
   const tag = stream.tags?.rotate;
-  const matrix = stream.side_data_list?.find((d) => d.side_data_type === 'Display Matrix' && typeof d.rotation === 'number');
+  const matrix = stream.side_data_list?.find(
+    (d) => d.side_data_type === 'Display Matrix' && typeof d.rotation === 'number',
+  );
   const clockwise = tag !== undefined ? Number(tag) : matrix ? -matrix.rotation! : 0;
   if (!Number.isFinite(clockwise)) return 0;
   return (((Math.round(clockwise / 90) * 90) % 360) + 360) % 360;
@@ -194,7 +196,10 @@ export async function probeFile(path: string, options: { signal?: AbortSignal } 
   }
   const summary = summarizeProbe(json);
   if (!summary.video && summary.audio.length === 0) {
-    throw errors.unprocessable('not readable as media: no video or audio stream found', { path, container: summary.container });
+    throw errors.unprocessable('not readable as media: no video or audio stream found', {
+      path,
+      container: summary.container,
+    });
   }
   return summary;
 }

@@ -131,7 +131,12 @@ interface StdoutHandling {
   onStdoutLine?: ((line: string) => void) | undefined;
 }
 
-function runTool(tool: MediaTool, args: readonly string[], options: RunOptions, stdoutHandling: StdoutHandling): Promise<string> {
+function runTool(
+  tool: MediaTool,
+  args: readonly string[],
+  options: RunOptions,
+  stdoutHandling: StdoutHandling,
+): Promise<string> {
   const binary = toolBinary(tool);
   const { signal } = options;
   return new Promise<string>((resolve, reject) => {
@@ -173,7 +178,10 @@ function runTool(tool: MediaTool, args: readonly string[], options: RunOptions, 
       settle(() =>
         reject(
           err.code === 'ENOENT'
-            ? new AppError('unavailable', `${tool} not found at "${binary}" (install it or set ${binaryEnv[tool]})`, { tool, binary })
+            ? new AppError('unavailable', `${tool} not found at "${binary}" (install it or set ${binaryEnv[tool]})`, {
+                tool,
+                binary,
+              })
             : err,
         ),
       );

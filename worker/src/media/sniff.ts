@@ -7,7 +7,8 @@
 
 export type ContentKind = 'media' | 'xml' | 'other';
 
-const ascii = (head: Buffer, offset: number, text: string) => head.subarray(offset, offset + text.length).toString('latin1') === text;
+const ascii = (head: Buffer, offset: number, text: string) =>
+  head.subarray(offset, offset + text.length).toString('latin1') === text;
 const bytes = (head: Buffer, offset: number, values: number[]) => values.every((v, i) => head[offset + i] === v);
 
 /**
@@ -30,7 +31,11 @@ const mpegBitratesKbps: Record<string, number[]> = {
   'v2-l2': [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160], // MPEG-2 and 2.5 layers II and III share one table
 };
 /** By version bits (0: MPEG-2.5, 2: MPEG-2, 3: MPEG-1; 1 is reserved). */
-const mpegSampleRates: Record<number, number[]> = { 0: [11025, 12000, 8000], 2: [22050, 24000, 16000], 3: [44100, 48000, 32000] };
+const mpegSampleRates: Record<number, number[]> = {
+  0: [11025, 12000, 8000],
+  2: [22050, 24000, 16000],
+  3: [44100, 48000, 32000],
+};
 
 /** An MPEG-1/2/2.5 audio frame header (layer I, II or III) at `at`, free-format bitrate excluded. */
 export function mpegAudioFrame(h: Buffer, at: number): AudioFrame | null {
@@ -44,9 +49,10 @@ export function mpegAudioFrame(h: Buffer, at: number): AudioFrame | null {
   const bitrate = mpegBitratesKbps[version === 3 ? `v1-l${layer}` : `v2-l${Math.min(layer, 2)}`]![bitrateIndex]! * 1000;
   const sampleRate = rates[rateIndex]!;
   const padding = (h[at + 2]! >> 1) & 1;
-  const length = layer === 1
-    ? (Math.floor((12 * bitrate) / sampleRate) + padding) * 4
-    : Math.floor(((layer === 3 && version !== 3 ? 72 : 144) * bitrate) / sampleRate) + padding;
+  const length =
+    layer === 1
+      ? (Math.floor((12 * bitrate) / sampleRate) + padding) * 4
+      : Math.floor(((layer === 3 && version !== 3 ? 72 : 144) * bitrate) / sampleRate) + padding;
   return { length, stream: (version << 4) | (layer << 2) | rateIndex };
 }
 
@@ -78,7 +84,8 @@ function packetsAligned(h: Buffer, offset: number, size: number): boolean {
 /** Container signatures of media a post-production archive holds. */
 const signatures: ((head: Buffer) => boolean)[] = [
   // ISO BMFF / QuickTime (mp4, mov, m4a, cr3, heic, 3gp): a box type at offset 4
-  (h) => ['ftyp', 'moov', 'mdat', 'wide', 'free', 'skip', 'pnot', 'styp', 'sidx', 'moof'].some((box) => ascii(h, 4, box)),
+  (h) =>
+    ['ftyp', 'moov', 'mdat', 'wide', 'free', 'skip', 'pnot', 'styp', 'sidx', 'moof'].some((box) => ascii(h, 4, box)),
   (h) => bytes(h, 0, [0x06, 0x0e, 0x2b, 0x34]), // MXF (SMPTE UL)
   (h) => ascii(h, 0, 'RIFF'), // WAV, AVI, WebP
   (h) => ascii(h, 0, 'RF64') || ascii(h, 0, 'BW64'), // large WAV
@@ -97,7 +104,33 @@ const signatures: ((head: Buffer) => boolean)[] = [
 ];
 
 /** Camera-raw and other formats whose files carry no signature ffprobe or MediaInfo could be refused on. */
-const mediaExtensions = new Set(['mp3', 'mp2', 'r3d', 'braw', 'ari', 'arx', 'crm', 'mts', 'm2ts', 'dv', 'dif', 'h264', 'h265', 'hevc', 'aac', 'ac3', 'ec3', 'dts', 'y4m', 'vob', 'mpg', 'mpeg', 'nef', 'cr2', 'arw']);
+const mediaExtensions = new Set([
+  'mp3',
+  'mp2',
+  'r3d',
+  'braw',
+  'ari',
+  'arx',
+  'crm',
+  'mts',
+  'm2ts',
+  'dv',
+  'dif',
+  'h264',
+  'h265',
+  'hevc',
+  'aac',
+  'ac3',
+  'ec3',
+  'dts',
+  'y4m',
+  'vob',
+  'mpg',
+  'mpeg',
+  'nef',
+  'cr2',
+  'arw',
+]);
 
 /**
  * Whether a file's first bytes open an XML document: text (no bytes that are not UTF-8, no
@@ -107,7 +140,11 @@ const mediaExtensions = new Set(['mp3', 'mp2', 'r3d', 'braw', 'ari', 'arx', 'crm
  */
 export function looksLikeXml(head: Buffer): boolean {
   // A multi-byte character cut at the end of the head is not a reason to refuse it.
-  const text = head.subarray(0, 256).toString('utf8').replace(/\uFFFD{1,3}$/, '').replace(/^\uFEFF/, '');
+  const text = head
+    .subarray(0, 256)
+    .toString('utf8')
+    .replace(/\uFFFD{1,3}$/, '')
+    .replace(/^\uFEFF/, '');
   // eslint-disable-next-line no-control-regex
   if (text.includes('\uFFFD') || /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(text)) return false;
   return /^\s*<(\?xml|[A-Za-z_])/.test(text);

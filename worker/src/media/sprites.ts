@@ -28,7 +28,10 @@ export const spriteMinIntervalSeconds = 1;
  * Tiles every second for clips up to 100 s, then sparser so the whole duration fits one sheet.
  * Null when the duration is unknown: the cue times could not be written.
  */
-export function planSprites(display: { width: number; height: number }, durationSeconds: number | null): SpritePlan | null {
+export function planSprites(
+  display: { width: number; height: number },
+  durationSeconds: number | null,
+): SpritePlan | null {
   if (durationSeconds === null || !(durationSeconds > 0)) return null;
   if (!(display.width > 0 && display.height > 0)) return null;
   const intervalSeconds = Math.max(spriteMinIntervalSeconds, Math.ceil(durationSeconds / spriteMaxTiles));

@@ -31,7 +31,8 @@ export class PeakFolder {
   private inWindow = 0;
 
   constructor(samplesPerPixel: number) {
-    if (!(Number.isInteger(samplesPerPixel) && samplesPerPixel > 0)) throw new RangeError('samplesPerPixel must be a positive integer');
+    if (!(Number.isInteger(samplesPerPixel) && samplesPerPixel > 0))
+      throw new RangeError('samplesPerPixel must be a positive integer');
     this.samplesPerPixel = samplesPerPixel;
   }
 
@@ -58,7 +59,11 @@ export class PeakFolder {
   }
 }
 
-export function waveformJson(peaks: number[], sampleRate = waveformSampleRate, samplesPerPixel = waveformSamplesPerPixel): WaveformData {
+export function waveformJson(
+  peaks: number[],
+  sampleRate = waveformSampleRate,
+  samplesPerPixel = waveformSamplesPerPixel,
+): WaveformData {
   return {
     version: 2,
     channels: 1,

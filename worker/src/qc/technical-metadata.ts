@@ -158,7 +158,9 @@ export function technicalMetadata(mediainfoJson: unknown, ffprobeJson: unknown):
   const general = tracks.find((t) => t['@type'] === 'General');
   const match = trackMatcher(tracks);
 
-  const videoStreams = probe.streams.filter((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1 && (s.width ?? 0) > 0);
+  const videoStreams = probe.streams.filter(
+    (s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1 && (s.width ?? 0) > 0,
+  );
   const audioStreams = probe.streams.filter((s) => s.codec_type === 'audio' && (s.channels ?? 0) > 0);
 
   const video = videoStreams.map((stream, nth) => {
@@ -195,7 +197,11 @@ function trackMatcher(tracks: MediainfoTrack[]) {
   };
 }
 
-function videoTrack(stream: FfprobeStream, mi: MediainfoTrack | undefined, primaryRotation: number | null): VideoTrackMetadata {
+function videoTrack(
+  stream: FfprobeStream,
+  mi: MediainfoTrack | undefined,
+  primaryRotation: number | null,
+): VideoTrackMetadata {
   const width = positive(mi?.Width) ?? stream.width ?? 0;
   const height = positive(mi?.Height) ?? stream.height ?? 0;
   const pixelAspectRatio = parseRational(stream.sample_aspect_ratio) ?? { num: 1, den: 1 };
@@ -218,7 +224,8 @@ function videoTrack(stream: FfprobeStream, mi: MediainfoTrack | undefined, prima
     frameRateMode,
     width,
     height,
-    displayAspectRatio: width > 0 && height > 0 ? reduce(width * pixelAspectRatio.num, height * pixelAspectRatio.den) : null,
+    displayAspectRatio:
+      width > 0 && height > 0 ? reduce(width * pixelAspectRatio.num, height * pixelAspectRatio.den) : null,
     pixelAspectRatio,
     rotation: primaryRotation ?? quarterTurns(positiveOrZero(mi?.Rotation)),
   };
@@ -227,11 +234,19 @@ function videoTrack(stream: FfprobeStream, mi: MediainfoTrack | undefined, prima
   return track;
 }
 
-function scanning(stream: FfprobeStream, mi: MediainfoTrack | undefined): Pick<VideoTrackMetadata, 'scanType' | 'scanOrder' | 'interlaceCoding'> {
+function scanning(
+  stream: FfprobeStream,
+  mi: MediainfoTrack | undefined,
+): Pick<VideoTrackMetadata, 'scanType' | 'scanOrder' | 'interlaceCoding'> {
   const declared = text(mi?.ScanType)?.toLowerCase();
   const order = text(mi?.ScanOrder)?.toUpperCase();
   const fieldOrder = stream.field_order ?? '';
-  const scanOrder = order?.startsWith('TFF') || ['tt', 'tb'].includes(fieldOrder) ? 'top' : order?.startsWith('BFF') || ['bb', 'bt'].includes(fieldOrder) ? 'bottom' : undefined;
+  const scanOrder =
+    order?.startsWith('TFF') || ['tt', 'tb'].includes(fieldOrder)
+      ? 'top'
+      : order?.startsWith('BFF') || ['bb', 'bt'].includes(fieldOrder)
+        ? 'bottom'
+        : undefined;
   if (declared === 'mbaff') return { scanType: 'interlaced', scanOrder, interlaceCoding: 'mbaff' };
   if (declared === 'paff') return { scanType: 'interlaced', scanOrder, interlaceCoding: 'paff' };
   if (declared === 'interlaced') return { scanType: 'interlaced', scanOrder };
@@ -257,7 +272,11 @@ function videoFrameRateMode(stream: FfprobeStream, mi: MediainfoTrack | undefine
   return Math.abs(ratio - 1) > 0.001 ? 'VFR' : 'CFR';
 }
 
-function videoFrameRate(stream: FfprobeStream, mi: MediainfoTrack | undefined, mode: 'CFR' | 'VFR' | null): Rational | null {
+function videoFrameRate(
+  stream: FfprobeStream,
+  mi: MediainfoTrack | undefined,
+  mode: 'CFR' | 'VFR' | null,
+): Rational | null {
   const num = positive(mi?.FrameRate_Num);
   const den = positive(mi?.FrameRate_Den);
   if (num && den) return reduce(num, den);
@@ -286,13 +305,18 @@ function audioTrack(stream: FfprobeStream, mi: MediainfoTrack | undefined, track
     codec: text(mi?.Format) ?? stream.codec_name ?? 'unknown',
     codecId: text(mi?.CodecID) ?? nonEmptyTag(stream.codec_tag_string),
     channels,
-    channelLayout: known(stream.channel_layout) ?? text(mi?.ChannelLayout) ?? (channels === 1 ? 'mono' : channels === 2 ? 'stereo' : null),
+    channelLayout:
+      known(stream.channel_layout) ??
+      text(mi?.ChannelLayout) ??
+      (channels === 1 ? 'mono' : channels === 2 ? 'stereo' : null),
     sampleRate: positive(mi?.SamplingRate) ?? positive(stream.sample_rate),
     bitDepth: positive(mi?.BitDepth) ?? positive(stream.bits_per_raw_sample) ?? (stream.bits_per_sample || null),
   };
 }
 
-export function describeAudioLayout(audio: readonly Pick<AudioTrackMetadata, 'channels' | 'channelLayout'>[]): AudioLayout {
+export function describeAudioLayout(
+  audio: readonly Pick<AudioTrackMetadata, 'channels' | 'channelLayout'>[],
+): AudioLayout {
   const groups: { shape: string; count: number }[] = [];
   for (const track of audio) {
     const shape = trackShape(track);
@@ -365,7 +389,10 @@ export function chromaOfPixFmt(pixFmt: string | undefined): string | null {
 
 export function bitDepthOfPixFmt(pixFmt: string | undefined): number | null {
   if (!pixFmt) return null;
-  const explicit = /p(\d{1,2})(le|be)?$/.exec(pixFmt) ?? /^gray(\d{1,2})(le|be)?$/.exec(pixFmt) ?? /^[px]0?(\d{2})(le|be)?$/.exec(pixFmt);
+  const explicit =
+    /p(\d{1,2})(le|be)?$/.exec(pixFmt) ??
+    /^gray(\d{1,2})(le|be)?$/.exec(pixFmt) ??
+    /^[px]0?(\d{2})(le|be)?$/.exec(pixFmt);
   if (explicit) return Number(explicit[1]);
   if (/^(yuv|yuvj|yuva)\d{3}p$|^nv\d{2}$|^gray$|^rgb24$|^bgr24$|^[argb]{4}$/.test(pixFmt)) return 8;
   return null;
