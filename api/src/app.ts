@@ -3,10 +3,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { PgBoss } from 'pg-boss';
-import type { Config } from '@mediavault/core/config';
-import type { Pool } from '@mediavault/core/db/pool';
-import type { Storage, StorageRole } from '@mediavault/core/storage/types';
+import { pingDatabase } from '@mediavault/core/db/pool';
+import type { ApiDeps } from './deps.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandler } from './plugins/errors.ts';
 import { sharedSchemas } from './schemas/common.ts';
@@ -21,20 +19,6 @@ import { playerRoutes } from './routes/player.ts';
 import { eventRoutes } from './routes/events.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { sidecarRoutes } from './routes/sidecars.ts';
-import type { EventHub } from './services/events.ts';
-
-export interface ApiDeps {
-  config: Config;
-  pool: Pool;
-  /** pg-boss, started by the caller; the api only sends and re-prioritises. */
-  boss: Pick<PgBoss, 'send' | 'insert' | 'update'>;
-  storages: Record<StorageRole, Storage>;
-  /** LISTEN/NOTIFY fan-out for /api/events; closed with the app. */
-  events: EventHub;
-  /** Base URLs as clients reach them (presigned fs URLs, player and edge links). */
-  urls: { api: string; edge: string };
-  logger?: boolean | { level: string };
-}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -42,6 +26,7 @@ declare module 'fastify' {
   }
 }
 
+export type { ApiDeps } from './deps.ts';
 export type App = FastifyInstance;
 export type TypedApp = ReturnType<FastifyInstance['withTypeProvider']> & FastifyInstance;
 
@@ -96,7 +81,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => {
-    await deps.pool.query('SELECT 1');
+    await pingDatabase(deps.pool);
     return { ok: true };
   });
 

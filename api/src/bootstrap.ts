@@ -1,5 +1,9 @@
 import { withTransaction, type Pool } from '@mediavault/core/db/pool';
 import { recordActivity } from '@mediavault/core/catalogue/activity';
+import { insertOrganization, insertUser } from '@mediavault/core/catalogue/organizations-store';
+import { insertClient, insertProject, upsertMembership } from '@mediavault/core/catalogue/projects-store';
+import { insertApiToken } from '@mediavault/core/catalogue/tokens-store';
+import type { ProjectRole } from '@mediavault/core/roles';
 import { generateToken } from './services/tokens.ts';
 
 export interface BootstrapResult {
@@ -28,74 +32,52 @@ export async function bootstrapOrganization(
   },
 ): Promise<BootstrapResult> {
   return withTransaction(pool, async (db) => {
-    const org = await db.query<{ id: string }>('INSERT INTO organizations (name) VALUES ($1) RETURNING id', [
-      input.organization,
-    ]);
-    const organizationId = org.rows[0]!.id;
-    const user = await db.query<{ id: string }>(
-      'INSERT INTO users (organization_id, email, name, is_org_admin) VALUES ($1, lower($2), $3, true) RETURNING id',
-      [organizationId, input.adminEmail, input.adminName],
-    );
-    const userId = user.rows[0]!.id;
-    const client = await db.query<{ id: string }>(
-      'INSERT INTO clients (organization_id, name) VALUES ($1, $2) RETURNING id',
-      [organizationId, input.client],
-    );
-    const clientId = client.rows[0]!.id;
-    const project = await db.query<{ id: string }>(
-      'INSERT INTO projects (organization_id, client_id, name) VALUES ($1, $2, $3) RETURNING id',
-      [organizationId, clientId, input.project],
-    );
-    const projectId = project.rows[0]!.id;
-    await db.query(`INSERT INTO memberships (project_id, user_id, role) VALUES ($1, $2, 'admin')`, [projectId, userId]);
+    const organizationId = await insertOrganization(db, input.organization);
+    const user = await insertUser(db, {
+      organizationId,
+      email: input.adminEmail,
+      name: input.adminName,
+      isOrgAdmin: true,
+    });
+    const client = await insertClient(db, organizationId, input.client);
+    const project = await insertProject(db, organizationId, client!.id, input.project);
+    await upsertMembership(db, project!.id, user!.id, 'admin');
     const { token, hash, displayPrefix } = generateToken();
-    await db.query('INSERT INTO api_tokens (user_id, name, token_hash, prefix) VALUES ($1, $2, $3, $4)', [
-      userId,
-      input.tokenName ?? 'bootstrap',
+    await insertApiToken(db, {
+      userId: user!.id,
+      name: input.tokenName ?? 'bootstrap',
       hash,
       displayPrefix,
-    ]);
+      expiresInDays: null,
+    });
     await recordActivity(db, {
       organizationId,
-      actorUserId: userId,
+      actorUserId: user!.id,
       action: 'organization.bootstrap',
       subjectType: 'organization',
       subjectId: organizationId,
       data: { project: input.project },
     });
-    return { organizationId, clientId, projectId, userId, token };
+    return { organizationId, clientId: client!.id, projectId: project!.id, userId: user!.id, token };
   });
 }
 
 /** A user of an organization with a role in one project and a token: tests and seeding. */
 export async function createMemberWithToken(
   pool: Pool,
-  input: {
-    organizationId: string;
-    projectId: string | null;
-    email: string;
-    role: 'admin' | 'editor' | 'reviewer' | 'viewer' | null;
-  },
+  input: { organizationId: string; projectId: string | null; email: string; role: ProjectRole | null },
 ): Promise<{ userId: string; token: string }> {
   return withTransaction(pool, async (db) => {
-    const user = await db.query<{ id: string }>(
-      'INSERT INTO users (organization_id, email, name) VALUES ($1, lower($2), $2) RETURNING id',
-      [input.organizationId, input.email],
-    );
-    const userId = user.rows[0]!.id;
-    if (input.projectId && input.role)
-      await db.query('INSERT INTO memberships (project_id, user_id, role) VALUES ($1, $2, $3)', [
-        input.projectId,
-        userId,
-        input.role,
-      ]);
+    const user = await insertUser(db, {
+      organizationId: input.organizationId,
+      email: input.email,
+      name: input.email,
+      isOrgAdmin: false,
+    });
+    if (!user) throw new Error(`a user with email ${input.email} already exists`);
+    if (input.projectId && input.role) await upsertMembership(db, input.projectId, user.id, input.role);
     const { token, hash, displayPrefix } = generateToken();
-    await db.query('INSERT INTO api_tokens (user_id, name, token_hash, prefix) VALUES ($1, $2, $3, $4)', [
-      userId,
-      'seed',
-      hash,
-      displayPrefix,
-    ]);
-    return { userId, token };
+    await insertApiToken(db, { userId: user.id, name: 'seed', hash, displayPrefix, expiresInDays: null });
+    return { userId: user.id, token };
   });
 }

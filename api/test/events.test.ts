@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { bootstrapOrganization, createMemberWithToken } from '@mediavault/api/bootstrap';
+import type { CatalogueEvent } from '@mediavault/api/services/events';
 import { bearer, startTestApi, type TestApi } from '../../test/helpers/api.ts';
 
 let api: TestApi;
@@ -13,13 +14,19 @@ after(async () => {
 });
 
 /** A WebSocket on /api/events that collects messages; resolves once the server says it is listening. */
+/** What the stream sends: the catalogue's events and its own 'ready'. */
+type EventMessage = Partial<Omit<CatalogueEvent, 'type'>> & { type: CatalogueEvent['type'] | 'ready' } & Record<
+    string,
+    unknown
+  >;
+
 async function subscribe(token: string, query = '') {
   const url = `${api.url.replace('http', 'ws')}/api/events?access_token=${encodeURIComponent(token)}${query}`;
   const socket = new WebSocket(url);
-  const messages: any[] = [];
-  const waiters: { predicate: (m: any) => boolean; resolve: (m: any) => void }[] = [];
+  const messages: EventMessage[] = [];
+  const waiters: { predicate: (m: EventMessage) => boolean; resolve: (m: EventMessage) => void }[] = [];
   socket.addEventListener('message', (e) => {
-    const message = JSON.parse(String(e.data));
+    const message = JSON.parse(String(e.data)) as EventMessage;
     messages.push(message);
     for (const w of [...waiters])
       if (w.predicate(message)) {
@@ -27,15 +34,21 @@ async function subscribe(token: string, query = '') {
         w.resolve(message);
       }
   });
-  const next = (predicate: (m: any) => boolean, timeoutMs = 10_000) =>
-    new Promise<any>((resolve, reject) => {
+  const next = (predicate: (m: EventMessage) => boolean, timeoutMs = 10_000) =>
+    new Promise<EventMessage>((resolve, reject) => {
       const found = messages.find(predicate);
       if (found) return resolve(found);
       const timer = setTimeout(
         () => reject(new Error(`no matching event in ${timeoutMs} ms; got ${JSON.stringify(messages)}`)),
         timeoutMs,
       );
-      waiters.push({ predicate, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      waiters.push({
+        predicate,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
     });
   await next((m) => m.type === 'ready');
   return { socket, messages, next, close: () => socket.close() };
@@ -146,7 +159,8 @@ test('dead-lettered jobs are listed for organization admins only', async () => {
   const body = await res.json();
   assert.ok(
     body.items.some(
-      (j: any) => j.subject === `${sha}:default` && j.state === 'dead' && j.error.code === 'retries_exhausted',
+      (j: { subject: string; state: string; error: { code?: string } | null }) =>
+        j.subject === `${sha}:default` && j.state === 'dead' && j.error?.code === 'retries_exhausted',
     ),
   );
   const other = await bootstrapOrganization(api.pool, {

@@ -94,6 +94,66 @@ describe('fs driver', () => {
     assert.equal(done.body.status, 'uploaded');
   });
 
+  test('completions of one upload at once assemble it once; the others answer it completed', async () => {
+    // Two runs of the same ingest (or a rerun beside an orphaned one) complete the same upload:
+    // each must learn it is done, none may assemble parts the first already moved.
+    const part1 = randomBytes(5 * MiB);
+    const part2 = randomBytes(2 * MiB);
+    const presign = await call('POST', '/api/presign', api.org.token, {
+      name: 'twice.mov',
+      size: part1.length + part2.length,
+      projectId: api.org.projectId,
+      partSize: 5 * MiB,
+    });
+    const uploadId = presign.body.uploadId as string;
+    const parts: { partNumber: number; etag: string }[] = [];
+    for (const [i, bytes] of [part1, part2].entries()) {
+      const res = await fetch(presign.body.parts[i].url, { method: 'PUT', body: new Uint8Array(bytes) });
+      assert.equal(res.status, 200);
+      parts.push({ partNumber: i + 1, etag: res.headers.get('etag')! });
+    }
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => call('POST', `/api/uploads/${uploadId}/complete`, api.org.token, { parts })),
+    );
+    assert.deepEqual(
+      answers.map((a) => [a.status, a.body.status]),
+      Array.from({ length: 4 }, () => [200, 'uploaded']),
+      JSON.stringify(answers.map((a) => a.body.error ?? null)),
+    );
+    const { rows } = await api.pool.query(
+      `SELECT count(*)::int AS n FROM activities WHERE action = 'upload.complete' AND subject_id = $1`,
+      [uploadId],
+    );
+    assert.equal(rows[0].n, 1, 'assembled and recorded once');
+    assert.equal((await api.storages.staging.head(presign.body.stagingKey))?.size, part1.length + part2.length);
+
+    // The same upload asked for in a state it has left: a clear code, nothing changed.
+    const moreParts = await call('POST', `/api/uploads/${uploadId}/parts`, api.org.token, { partNumbers: [1] });
+    assert.deepEqual(
+      [moreParts.status, moreParts.body.error.code, moreParts.body.error.details.status],
+      [409, 'invalid_state', 'uploaded'],
+    );
+  });
+
+  test('promoting an upload whose bytes are not all sent is 409 upload_incomplete and starts nothing', async () => {
+    const bytes = randomBytes(1000);
+    const presign = await call('POST', '/api/presign', api.org.token, {
+      name: 'early.wav',
+      size: bytes.length,
+      projectId: api.org.projectId,
+    });
+    const early = await call('POST', '/api/promote', api.org.token, {
+      uploadId: presign.body.uploadId,
+      sha256: sha256(bytes),
+    });
+    assert.deepEqual([early.status, early.body.error.code], [409, 'upload_incomplete']);
+    const { rows } = await api.pool.query(`SELECT count(*)::int AS n FROM jobs WHERE subject = $1`, [
+      presign.body.uploadId,
+    ]);
+    assert.equal(rows[0].n, 0, 'no promotion job');
+    assert.equal((await call('GET', `/api/uploads/${presign.body.uploadId}`, api.org.token)).body.status, 'uploading');
+  });
+
   test('bad requests get a clear 4xx and change nothing', async () => {
     const bytes = randomBytes(1000);
     const presign = await call('POST', '/api/presign', api.org.token, {
@@ -120,7 +180,7 @@ describe('fs driver', () => {
     assert.equal(missing.status, 400);
   });
 
-  test('an expired upload is refused (410), then aborted by maintenance; a late resume gets 409', async () => {
+  test('an expired upload is refused (410 upload_expired), then aborted by maintenance; a late resume gets 410 upload_aborted', async () => {
     const bytes = randomBytes(100);
     const presign = await call('POST', '/api/presign', api.org.token, {
       name: 'late.mov',
@@ -139,6 +199,7 @@ describe('fs driver', () => {
       partNumbers: [1],
     });
     assert.equal(expired.status, 410);
+    assert.equal(expired.body.error.code, 'upload_expired');
     const aborted = await abortExpiredUploads(deps());
     assert.ok(aborted >= 1);
     const state = await call('GET', `/api/uploads/${presign.body.uploadId}`, api.org.token);
@@ -152,10 +213,10 @@ describe('fs driver', () => {
       /not found/i,
       'its parts are freed',
     );
-    assert.equal(
-      (await call('POST', `/api/uploads/${presign.body.uploadId}/parts`, api.org.token, { partNumbers: [1] })).status,
-      409,
-    );
+    const late = await call('POST', `/api/uploads/${presign.body.uploadId}/parts`, api.org.token, {
+      partNumbers: [1],
+    });
+    assert.deepEqual([late.status, late.body.error.code], [410, 'upload_aborted']);
     assert.equal(await abortExpiredUploads(deps()), 0, 'idempotent');
   });
 
@@ -202,7 +263,10 @@ describe('fs driver', () => {
     let copies = 0;
     const masters = api.storages.masters as unknown as { copyObject: (...a: unknown[]) => Promise<void> };
     const copyObject = masters.copyObject;
-    masters.copyObject = (...a: unknown[]) => (copies++, copyObject.apply(masters, a));
+    masters.copyObject = (...a: unknown[]) => {
+      copies++;
+      return copyObject.apply(masters, a);
+    };
     try {
       await handlePromote(deps(), { uploadId: presign.body.uploadId });
     } finally {

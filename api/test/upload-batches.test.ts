@@ -537,10 +537,10 @@ describe('completeUploadBatch answers each upload on its own', () => {
       answers.map((a) => [a.status, a.error?.code ?? null]),
       [
         ['promoting', null],
-        ['uploading', 'conflict'],
+        ['uploading', 'upload_incomplete'],
         ['uploading', 'not_found'],
         ['uploading', 'not_found'],
-        ['uploading', 'gone'],
+        ['uploading', 'upload_expired'],
         ['uploading', 'bad_request'],
         ['uploading', 'bad_request'],
         ['uploaded', null],
@@ -783,7 +783,7 @@ describe('the store and the per-file routes with a whole-object upload', () => {
     const complete = await call('POST', '/api/uploads/batch/complete', api.org.token, {
       uploads: [{ uploadId: started!.uploadId }],
     });
-    assert.equal(complete.body.uploads[0].error.code, 'conflict');
+    assert.equal(complete.body.uploads[0].error.code, 'upload_incomplete');
     // A tampered URL is refused whatever the bytes.
     const forged = started!.url.replace(/checksumSha256=[^&]+/, `checksumSha256=${encodeURIComponent(b64sha(wrong))}`);
     assert.notEqual(forged, started!.url);

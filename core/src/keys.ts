@@ -21,6 +21,11 @@ export function masterKey(sha: string): string {
   return `sha256/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`;
 }
 
+/** Documents that travel with media (ASC MHL manifests, delivery PDFs), content-addressed in the docs store. */
+export function sidecarKey(sha256: string): string {
+  return `sidecars/${sha256.slice(0, 2)}/${sha256}`;
+}
+
 /**
  * staging/<orgId>/<uploadId>_<safe file name>: the org prefix lets the api refuse another
  * tenant's key. One level below the org, not a folder per upload: on a store backed by a file

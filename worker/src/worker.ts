@@ -1,15 +1,14 @@
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '@mediavault/core/config';
 import type { Pool } from '@mediavault/core/db/pool';
-import { maintenanceSchedule, queues, type PreviewJob, type ProbeJob, type PromoteJob } from '@mediavault/core/jobs';
+import { InvalidJobPayload, jobs, readJobPayload, type JobName, type JobPayload } from '@mediavault/core/jobs';
+import { transitionJob, type JobKind } from '@mediavault/core/catalogue/jobs-store';
 import type { Storage, StorageRole } from '@mediavault/core/storage/types';
 import { promoteUploads } from './jobs/promote.ts';
 import { handleProbe } from './jobs/probe.ts';
 import { handlePreview } from './jobs/preview.ts';
-import { handleDeadLetter, jobSubject } from './jobs/dead-letter.ts';
+import { handleDeadLetter } from './jobs/dead-letter.ts';
 import { handleMaintenance } from './jobs/maintenance.ts';
-import { setJobState } from './jobs/job-state.ts';
-import { deadLetterQueue } from '@mediavault/core/queue';
 
 export interface WorkerLog {
   info(obj: object, msg?: string): void;
@@ -25,22 +24,53 @@ export interface WorkerDeps {
   log: WorkerLog;
 }
 
-/**
- * How many jobs of each queue one worker takes per fetch and runs at once. With
- * burstWhenBatchFull pg-boss fetches again at once while fetches come back full, so a batch
- * above 1 is also what keeps a deep queue (thousands of small promotions after a NAS ingest)
- * from waiting a poll per job.
- * Promotion and probe are I/O-bound; previews are CPU-bound (WORKER_CONCURRENCY).
- */
-function batchSizes(config: Config) {
-  // A promotion batch shares one catalogue transaction and verifies VERIFY_IN_FLIGHT uploads at once.
-  return { promote: 64, probe: 4, preview: config.workerConcurrency, deadLetter: 4, maintenance: 1 };
+interface QueuedJob<Data> {
+  id: string;
+  data: Data;
 }
 
-/** Registers every queue's handler on a started pg-boss (queues must exist: ensureQueues). */
+/**
+ * How one queue's jobs are handled: one at a time (each settles on its own), or a whole
+ * fetch at once (promotions share one catalogue transaction), answering per job null
+ * (done) or the error to retry it on.
+ */
+type JobHandler<N extends JobName> =
+  | { each: (deps: WorkerDeps, payload: JobPayload<N>) => Promise<void>; batchSize: (config: Config) => number }
+  | {
+      batch: (deps: WorkerDeps, payloads: JobPayload<N>[]) => Promise<(Error | null)[]>;
+      batchSize: (config: Config) => number;
+    };
+
+/**
+ * One handler per job definition (core/src/jobs.ts): a definition without a handler here
+ * fails the typecheck. Batch sizes: how many jobs one fetch takes and runs at once. With
+ * burstWhenBatchFull pg-boss fetches again at once while fetches come back full, so a batch
+ * above 1 also keeps a deep queue (thousands of small promotions after a NAS ingest) from
+ * waiting a poll per job. Promotion and probe are I/O-bound; previews are CPU-bound
+ * (WORKER_CONCURRENCY).
+ */
+export const jobHandlers: { [N in JobName]: JobHandler<N> } = {
+  // A promotion batch shares one catalogue transaction and verifies uploads side by side.
+  promote: { batch: promoteUploads, batchSize: () => 64 },
+  probe: { each: handleProbe, batchSize: () => 4 },
+  preview: { each: handlePreview, batchSize: (config) => config.workerConcurrency },
+  maintenance: { each: (deps) => handleMaintenance(deps), batchSize: () => 1 },
+  deadLetter: { each: handleDeadLetter, batchSize: () => 4 },
+};
+
+/** The catalogue's job subject for a queue payload: upload id, version id or sha256:profile. */
+export function jobSubject(name: JobName, data: unknown): { kind: JobKind; subject: string } | null {
+  const d = (data ?? {}) as Record<string, unknown>;
+  if (name === 'promote' && typeof d.uploadId === 'string') return { kind: 'promote', subject: d.uploadId };
+  if (name === 'probe' && typeof d.versionId === 'string') return { kind: 'probe', subject: d.versionId };
+  if (name === 'preview' && typeof d.sha256 === 'string' && typeof d.profile === 'string')
+    return { kind: 'preview', subject: `${d.sha256}:${d.profile}` };
+  return null;
+}
+
+/** Registers every job's handler on a started pg-boss (queues must exist: ensureQueues). */
 export async function startWorker(deps: WorkerDeps): Promise<{ stop(): Promise<void> }> {
   const { boss, log } = deps;
-  const sizes = batchSizes(deps.config);
   // burstWhenBatchFull: a full fetch means more is waiting, so fetch again at once. Without it a
   // worker whose queue has NOTIFY on waits out the (30 s) notify backstop after each batch unless
   // another notification came in meanwhile — and one bulk insert sends only one.
@@ -51,59 +81,78 @@ export async function startWorker(deps: WorkerDeps): Promise<{ stop(): Promise<v
     burstWhenBatchFull: true,
   });
   // Each job of a batch settles on its own, so one failure retries only that job.
-  const settle = async (name: string, job: { id: string; data: unknown }, err: unknown, ms: number) => {
+  const settle = async (name: JobName, job: QueuedJob<unknown>, err: unknown, ms: number) => {
     if (!err) {
       log.info({ queue: name, jobId: job.id, ms }, 'job done');
       return { id: job.id, status: 'completed' as const };
     }
     log.error({ queue: name, jobId: job.id, err }, 'job failed; pg-boss retries it with backoff');
-    const subject = jobSubject(job.data);
-    if (subject && name !== deadLetterQueue)
-      await setJobState(deps.pool, name, subject, 'queued', { message: (err as Error).message, retrying: true }).catch(
-        () => {},
-      );
+    const subject = jobSubject(name, job.data);
+    if (subject)
+      await transitionJob(deps.pool, subject.kind, subject.subject, 'retry', {
+        message: (err as Error).message,
+        retrying: true,
+      }).catch(() => {});
     return { id: job.id, status: 'failed' as const, output: { message: (err as Error).message } };
   };
-  // The jobs of a batch run side by side.
-  const run =
-    <T>(name: string, handler: (deps: WorkerDeps, data: T) => Promise<void>) =>
-    async (jobs: { id: string; data: T }[]) =>
-      Promise.all(
-        jobs.map(async (job) => {
-          const started = Date.now();
-          const err = await handler(deps, job.data).then(
-            () => null,
-            (e: unknown) => e,
+  /**
+   * Checks every payload as it arrives: one that does not match its job's schema is a bug in
+   * its sender, failed without running the handler (its retries fail the same way, and the
+   * dead-letter queue keeps it for inspection).
+   */
+  const register = async <N extends JobName>(name: N, handler: JobHandler<N>) => {
+    await boss.work(
+      jobs[name].queue,
+      options(handler.batchSize(deps.config)),
+      async (fetched: QueuedJob<unknown>[]) => {
+        const started = Date.now();
+        const payloads: (JobPayload<N> | InvalidJobPayload)[] = fetched.map((job) => {
+          try {
+            return readJobPayload(name, job.data);
+          } catch (err) {
+            return err as InvalidJobPayload;
+          }
+        });
+        const valid = payloads.flatMap((p, i) =>
+          p instanceof InvalidJobPayload ? [] : [{ job: fetched[i]!, payload: p }],
+        );
+        const outcomes = new Map<string, unknown>(
+          fetched.flatMap((job, i) => (payloads[i] instanceof InvalidJobPayload ? [[job.id, payloads[i]]] : [])),
+        );
+        if ('batch' in handler) {
+          const results = await handler
+            .batch(
+              deps,
+              valid.map((v) => v.payload),
+            )
+            .catch((err: unknown) => valid.map(() => err));
+          for (const [i, v] of valid.entries()) outcomes.set(v.job.id, results[i] ?? null);
+        } else {
+          // The jobs of a batch run side by side.
+          await Promise.all(
+            valid.map(async (v) => {
+              outcomes.set(
+                v.job.id,
+                await handler.each(deps, v.payload).then(
+                  () => null,
+                  (err: unknown) => err,
+                ),
+              );
+            }),
           );
-          return settle(name, job, err, Date.now() - started);
-        }),
-      );
-  // Promotions are handled a batch at a time: their catalogue writes share one transaction.
-  await boss.work<PromoteJob>(queues.promote, options(sizes.promote), async (jobs) => {
-    const started = Date.now();
-    const outcomes = await promoteUploads(
-      deps,
-      jobs.map((j) => j.data),
-    ).catch((err: unknown) => jobs.map(() => err));
-    return Promise.all(jobs.map((job, i) => settle(queues.promote, job, outcomes[i], Date.now() - started)));
-  });
-  await boss.work<ProbeJob>(queues.probe, options(sizes.probe), run(queues.probe, handleProbe));
-  await boss.work<PreviewJob>(queues.preview, options(sizes.preview), run(queues.preview, handlePreview));
-  await boss.work<Record<string, unknown>>(
-    deadLetterQueue,
-    options(sizes.deadLetter),
-    run(deadLetterQueue, handleDeadLetter),
-  );
-  await boss.work<Record<string, never>>(
-    queues.maintenance,
-    options(sizes.maintenance),
-    run(queues.maintenance, (d) => handleMaintenance(d)),
-  );
+        }
+        return Promise.all(fetched.map((job) => settle(name, job, outcomes.get(job.id), Date.now() - started)));
+      },
+    );
+  };
+  for (const name of Object.keys(jobHandlers) as JobName[])
+    await register(name, jobHandlers[name] as JobHandler<JobName>);
   // One schedule for the whole cluster (pg-boss keeps it in the database); re-setting it is harmless.
-  await boss.schedule(queues.maintenance, maintenanceSchedule);
+  for (const definition of Object.values(jobs))
+    if ('schedule' in definition && definition.schedule) await boss.schedule(definition.queue, definition.schedule);
   return {
     stop: async () => {
-      for (const name of [...Object.values(queues), deadLetterQueue]) await boss.offWork(name).catch(() => {});
+      for (const definition of Object.values(jobs)) await boss.offWork(definition.queue).catch(() => {});
     },
   };
 }

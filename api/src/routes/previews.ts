@@ -1,19 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { claimPreview } from '@mediavault/core/catalogue/previews-store';
-import { errors } from '@mediavault/core/errors';
-import { defaultPreviewProfile, queues, sendOptions } from '@mediavault/core/jobs';
-import { previewPressure, previewPriority } from '@mediavault/core/backpressure';
-import { previewBacklog } from '@mediavault/core/queue';
-import { requireCaller } from '../plugins/auth.ts';
-import { authorizeSha } from '../services/access.ts';
+import { defaultPreviewProfile } from '@mediavault/core/jobs';
+import { requestContext } from '../plugins/auth.ts';
 import { errorResponses, PreviewState, Sha256 } from '../schemas/common.ts';
+import { getPreview, requestPreview } from '../services/previews.ts';
 
 const tags = ['previews'];
 const Profile = Type.String({ pattern: '^[a-z0-9-]{1,32}$', default: defaultPreviewProfile });
 
 export const previewRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { pool, boss, config } = app.deps;
+  const { deps } = app;
 
   app.post(
     '/api/preview',
@@ -41,28 +37,15 @@ export const previewRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const caller = requireCaller(request);
       const { sha256, profile = defaultPreviewProfile, rebuild = false, priority = 'interactive' } = request.body;
-      await authorizeSha(pool, caller, sha256, 'preview.request');
-      const { row, enqueue } = await claimPreview(pool, sha256, profile, rebuild);
-      const key = sendOptions.preview(sha256, profile).singletonKey;
-      if (enqueue) {
-        await boss.send(
-          queues.preview,
-          { sha256, profile },
-          sendOptions.preview(sha256, profile, previewPriority[priority]),
-        );
-      } else if (row.status === 'queued' && priority === 'interactive') {
-        // Someone is now waiting for a preview that ingest queued at bulk priority: move it up.
-        await boss
-          .update(queues.preview, undefined, { singletonKey: key, priority: previewPriority.interactive })
-          .catch(() => {});
-      }
-      if (row.status !== 'ready') {
-        const pressure = previewPressure(await previewBacklog(pool), config.previewBacklogSeconds);
-        reply.header('retry-after', String(pressure.retryAfterSeconds));
-      }
-      return reply.status(row.status === 'ready' ? 200 : 202).send(previewShape(row));
+      const { preview, retryAfterSeconds } = await requestPreview(deps, requestContext(request), {
+        sha256,
+        profile,
+        rebuild,
+        priority,
+      });
+      if (retryAfterSeconds !== null) reply.header('retry-after', String(retryAfterSeconds));
+      return reply.status(preview.status === 'ready' ? 200 : 202).send(preview);
     },
   );
 
@@ -78,28 +61,7 @@ export const previewRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Ref(PreviewState), ...errorResponses(401, 404) },
       },
     },
-    async (request) => {
-      const caller = requireCaller(request);
-      await authorizeSha(pool, caller, request.params.sha256, 'asset.read');
-      const { rows } = await pool.query('SELECT * FROM previews WHERE sha256 = $1 AND profile = $2', [
-        request.params.sha256,
-        request.query.profile ?? defaultPreviewProfile,
-      ]);
-      if (rows.length === 0) throw errors.notFound('preview (none requested yet)');
-      return previewShape(rows[0]);
-    },
+    async (request) =>
+      getPreview(deps, requestContext(request), request.params.sha256, request.query.profile ?? defaultPreviewProfile),
   );
 };
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function previewShape(row: any) {
-  return {
-    sha256: row.sha256,
-    profile: row.profile,
-    status: row.status,
-    encoder: row.encoder,
-    outputs: row.outputs,
-    error: row.error,
-    updatedAt: row.updated_at,
-  };
-}

@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { errorCodeList, errorCodes, type ErrorCode as ErrorCodeValue } from '@mediavault/core/errors';
 
 /**
  * Shared schemas with an $id: registered once on the app, referenced by routes,
@@ -7,17 +8,27 @@ import { Type, type TSchema } from '@sinclair/typebox';
 
 export const Uuid = Type.String({ format: 'uuid' });
 export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'lowercase hex sha256' });
-export const DateTime = Type.String({ format: 'date-time' });
+/** A point in time: services hand the catalogue's Dates through, the response has them as ISO 8601 text. */
+export const DateTime = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' });
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const ErrorCode = Type.Unsafe<ErrorCodeValue>({
+  $id: 'ErrorCode',
+  type: 'string',
+  enum: errorCodeList,
+  description: 'The closed set of error codes; each names one kind of failure a client can act on.',
+});
 
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({
-        description: 'stable error code: bad_request, unauthenticated, forbidden, not_found, conflict, ...',
-      }),
-      message: Type.String(),
-      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+      code: Type.Ref(ErrorCode),
+      message: Type.String({ description: 'for people; never parsed' }),
+      details: Type.Optional(
+        Type.Record(Type.String(), Type.Unknown(), {
+          description: 'field: the input to fix (bad_request); status: the state met (invalid_state)',
+        }),
+      ),
     }),
   },
   { $id: 'ErrorResponse', description: 'Every error the api returns has this shape.' },
@@ -169,6 +180,7 @@ export const Upload = Type.Object(
 export const PartUrl = Type.Object({ partNumber: Type.Integer(), url: Type.String() }, { $id: 'PartUrl' });
 
 export const sharedSchemas = [
+  ErrorCode,
   ErrorResponse,
   ProjectRoleSchema,
   Organization,
@@ -184,7 +196,28 @@ export const sharedSchemas = [
   PartUrl,
 ];
 
-/** Error responses every authenticated route may give. */
+const statusDescriptions: Record<number, string> = {
+  400: 'invalid input; details.field names what to fix',
+  401: 'no valid bearer token',
+  403: 'the role does not allow this',
+  404: 'unknown, or not visible to the caller',
+  409: 'the resource is not in a state this request can start from; details.status is its state',
+  410: 'the upload expired or was aborted: start a new one',
+  413: 'too large',
+  422: 'bytes differ from their declared sha256, or input the platform cannot act on',
+  503: 'a dependency is unreachable; retry later',
+};
+
+/**
+ * The error responses a route documents: every status it can answer besides success, each
+ * with the shared ErrorResponse shape and the codes it may carry.
+ */
 export function errorResponses(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, Type.Ref(ErrorResponse)]));
+  return Object.fromEntries(
+    statuses.map((status) => {
+      const codes = (Object.keys(errorCodes) as ErrorCodeValue[]).filter((code) => errorCodes[code] === status);
+      const description = `${statusDescriptions[status] ?? 'error'} (${codes.join(', ')})`;
+      return [status, Type.Ref(ErrorResponse, { description })];
+    }),
+  );
 }

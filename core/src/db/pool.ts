@@ -39,3 +39,11 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     client.release();
   }
 }
+
+/** What a store function runs its statements on: the pool, or the client of a transaction. */
+export type Queryable = pg.Pool | pg.PoolClient;
+
+/** One round trip: throws when the database cannot answer (health checks). */
+export async function pingDatabase(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}

@@ -393,12 +393,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description The closed set of error codes; each names one kind of failure a client can act on.
+         * @enum {string}
+         */
+        ErrorCode: "bad_request" | "unauthenticated" | "forbidden" | "not_found" | "invalid_state" | "conflict" | "upload_incomplete" | "already_exists" | "preview_not_ready" | "upload_expired" | "upload_aborted" | "precondition_failed" | "payload_too_large" | "range_not_satisfiable" | "checksum_mismatch" | "unprocessable" | "rate_limited" | "internal" | "unavailable";
         /** @description Every error the api returns has this shape. */
         ErrorResponse: {
             error: {
-                /** @description stable error code: bad_request, unauthenticated, forbidden, not_found, conflict, ... */
-                code: string;
+                code: components["schemas"]["ErrorCode"];
+                /** @description for people; never parsed */
                 message: string;
+                /** @description field: the input to fix (bad_request); status: the state met (invalid_state) */
                 details?: {
                     [key: string]: unknown;
                 };
@@ -622,7 +628,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -653,7 +659,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -662,7 +668,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -700,7 +706,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -709,7 +715,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -718,7 +724,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -727,7 +733,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -776,7 +782,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -785,7 +791,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -794,7 +800,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -803,7 +809,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -834,7 +840,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -869,7 +875,7 @@ export interface operations {
                     "application/json": components["schemas"]["Client"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -878,7 +884,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -887,7 +893,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -896,7 +902,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -927,7 +933,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -964,7 +970,7 @@ export interface operations {
                     "application/json": components["schemas"]["Project"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -973,7 +979,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -982,7 +988,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -991,7 +997,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1000,7 +1006,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1031,7 +1037,7 @@ export interface operations {
                     "application/json": components["schemas"]["Project"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1040,7 +1046,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1073,7 +1079,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1082,7 +1088,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1120,7 +1126,7 @@ export interface operations {
                     "application/json": components["schemas"]["Member"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1129,7 +1135,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1138,7 +1144,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1147,7 +1153,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1219,7 +1225,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1228,7 +1234,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1237,7 +1243,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1246,7 +1252,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1255,7 +1261,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description too large (payload_too_large) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1300,7 +1306,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1309,7 +1315,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1318,7 +1324,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1327,7 +1333,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1336,7 +1342,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1345,7 +1351,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the upload expired or was aborted: start a new one (upload_expired, upload_aborted) */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -1376,7 +1382,7 @@ export interface operations {
                     "application/json": components["schemas"]["Upload"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1385,7 +1391,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1427,7 +1433,7 @@ export interface operations {
                     "application/json": components["schemas"]["Upload"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1436,7 +1442,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1445,7 +1451,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1454,7 +1460,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1463,7 +1469,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1472,7 +1478,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the upload expired or was aborted: start a new one (upload_expired, upload_aborted) */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -1545,7 +1551,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1554,7 +1560,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1563,7 +1569,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1572,7 +1578,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1581,8 +1587,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the upload expired or was aborted: start a new one (upload_expired, upload_aborted) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1658,7 +1673,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1667,7 +1682,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1676,7 +1691,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1685,7 +1700,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1694,7 +1709,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description too large (payload_too_large) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1759,7 +1774,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1768,7 +1783,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1819,7 +1834,7 @@ export interface operations {
                     "application/json": components["schemas"]["Preview"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1828,7 +1843,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1837,7 +1852,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1846,7 +1861,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1880,7 +1895,7 @@ export interface operations {
                     "application/json": components["schemas"]["Preview"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1889,7 +1904,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1920,7 +1935,7 @@ export interface operations {
                     "application/json": components["schemas"]["Asset"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1929,7 +1944,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1966,7 +1981,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1975,7 +1990,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1984,7 +1999,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2034,7 +2049,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2043,7 +2058,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2052,7 +2067,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2087,7 +2102,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2096,7 +2111,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2105,7 +2120,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2151,7 +2166,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2160,7 +2175,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2169,7 +2184,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2178,7 +2193,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2187,7 +2202,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Every error the api returns has this shape. */
+            /** @description too large (payload_too_large) */
             413: {
                 headers: {
                     [name: string]: unknown;

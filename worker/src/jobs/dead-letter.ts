@@ -1,19 +1,14 @@
+import { latestJobError, transitionJob, type JobKind } from '@mediavault/core/catalogue/jobs-store';
+import { markPreviewFailed } from '@mediavault/core/catalogue/previews-store';
+import { markPromotionFailed } from '@mediavault/core/catalogue/uploads-store';
 import type { WorkerDeps } from '../worker.ts';
-import { setJobState } from './job-state.ts';
 
-/** The catalogue's job subject for a queue payload: upload id, version id or sha256:profile. */
-export function jobSubject(data: unknown): string | null {
-  const d = (data ?? {}) as Record<string, unknown>;
-  if (typeof d.uploadId === 'string') return d.uploadId;
-  if (typeof d.versionId === 'string') return d.versionId;
-  if (typeof d.sha256 === 'string' && typeof d.profile === 'string') return `${d.sha256}:${d.profile}`;
-  return null;
-}
-
-function kindOf(data: Record<string, unknown>): 'promote' | 'probe' | 'preview' | null {
-  if (typeof data.uploadId === 'string') return 'promote';
-  if (typeof data.versionId === 'string') return 'probe';
-  if (typeof data.sha256 === 'string' && typeof data.profile === 'string') return 'preview';
+/** Which job a dead letter was, from its payload (pg-boss moves the payload as it was). */
+export function deadJobOf(data: Record<string, unknown>): { kind: JobKind; subject: string } | null {
+  if (typeof data.uploadId === 'string') return { kind: 'promote', subject: data.uploadId };
+  if (typeof data.versionId === 'string') return { kind: 'probe', subject: data.versionId };
+  if (typeof data.sha256 === 'string' && typeof data.profile === 'string')
+    return { kind: 'preview', subject: `${data.sha256}:${data.profile}` };
   return null;
 }
 
@@ -23,25 +18,17 @@ function kindOf(data: Record<string, unknown>): 'promote' | 'probe' | 'preview' 
  * so nobody polls a preview or promotion that will never finish.
  */
 export async function handleDeadLetter(deps: WorkerDeps, data: Record<string, unknown>): Promise<void> {
-  const kind = kindOf(data);
-  const subject = jobSubject(data);
-  if (!kind || !subject) return;
-  const { rows } = await deps.pool.query(
-    'SELECT error FROM jobs WHERE kind = $1 AND subject = $2 ORDER BY created_at DESC LIMIT 1',
-    [kind, subject],
-  );
-  const last = (rows[0]?.error as { message?: string } | null)?.message ?? 'unknown error';
-  const error = { code: 'retries_exhausted', message: `gave up after the last retry: ${last}` };
-  await setJobState(deps.pool, kind, subject, 'dead', error);
-  if (kind === 'preview') {
-    await deps.pool.query(
-      `UPDATE previews SET status = 'failed', error = $3, updated_at = now() WHERE sha256 = $1 AND profile = $2 AND status <> 'ready'`,
-      [data.sha256, data.profile, error],
-    );
-  } else if (kind === 'promote') {
-    await deps.pool.query(
-      `UPDATE uploads SET status = 'failed', error = $2, updated_at = now() WHERE id = $1 AND status = 'promoting'`,
-      [subject, error],
-    );
+  const dead = deadJobOf(data);
+  if (!dead) return;
+  const last = (await latestJobError(deps.pool, dead.kind, dead.subject))?.message;
+  const error = {
+    code: 'retries_exhausted',
+    message: `gave up after the last retry: ${typeof last === 'string' ? last : 'unknown error'}`,
+  };
+  await transitionJob(deps.pool, dead.kind, dead.subject, 'bury', error);
+  if (dead.kind === 'preview') {
+    await markPreviewFailed(deps.pool, String(data.sha256), String(data.profile), error);
+  } else if (dead.kind === 'promote') {
+    await markPromotionFailed(deps.pool, dead.subject, error);
   }
 }

@@ -1,6 +1,8 @@
 import { open } from 'node:fs/promises';
 import { withTransaction } from '@mediavault/core/db/pool';
 import { masterKey } from '@mediavault/core/keys';
+import { replaceSidecarLinks } from '@mediavault/core/catalogue/sidecars-store';
+import { findCollectionLatestVersions } from '@mediavault/core/catalogue/versions-store';
 import type { Storage } from '@mediavault/core/storage/types';
 import { parseCpl } from '../imf/cpl.ts';
 import { linkCplToVersions, type KnownVersion } from '../imf/package.ts';
@@ -39,53 +41,39 @@ async function readText(storage: Storage, sha: string): Promise<string> {
 export async function linkImfComposition(deps: WorkerDeps, cplVersionId: string, cplSha: string, cplXml: string) {
   const { pool, storages } = deps;
   const cpl = parseCpl(cplXml);
-  const { rows: siblings } = await pool.query<{
-    version_id: string;
-    original_name: string;
-    size: number;
-    sha256: string;
-  }>(
-    `WITH here AS (SELECT a.project_id, a.collection_id FROM versions v JOIN assets a ON a.id = v.asset_id WHERE v.id = $1)
-     SELECT DISTINCT ON (a.id) v.id AS version_id, v.original_name, v.size, v.sha256
-       FROM versions v JOIN assets a ON a.id = v.asset_id, here
-      WHERE a.project_id = here.project_id AND a.collection_id IS NOT DISTINCT FROM here.collection_id
-      ORDER BY a.id, v.number DESC`,
-    [cplVersionId],
-  );
+  const siblings = await findCollectionLatestVersions(pool, cplVersionId);
   let pkl: PackingList | null = null;
   let assetMap: AssetMapEntry[] | null = null;
   for (const s of siblings) {
-    const name = s.original_name.split('/').pop() ?? '';
+    const name = s.originalName.split('/').pop() ?? '';
     if (!pkl && /^PKL.*\.xml$/i.test(name)) pkl = parsePkl(await readText(storages.masters, s.sha256), name);
     if (!assetMap && /^ASSETMAP(\.xml)?$/i.test(name))
       assetMap = parseAssetMap(await readText(storages.masters, s.sha256), name);
   }
   const known: KnownVersion[] = siblings
-    .filter((s) => s.version_id !== cplVersionId)
-    .map((s) => ({ versionId: s.version_id, originalName: s.original_name, size: Number(s.size) }));
+    .filter((s) => s.versionId !== cplVersionId)
+    .map((s) => ({ versionId: s.versionId, originalName: s.originalName, size: s.size }));
   const result = linkCplToVersions(cpl, pkl, assetMap, known);
-  await withTransaction(pool, async (db) => {
-    await db.query(`DELETE FROM sidecars WHERE kind = 'imf-cpl' AND sha256 = $1`, [cplSha]);
-    for (const link of result.links) {
-      await db.query(
-        `INSERT INTO sidecars (version_id, kind, name, storage_key, sha256, meta) VALUES ($1, 'imf-cpl', $2, $3, $4, $5)`,
-        [
-          link.versionId,
-          cpl.title,
-          masterKey(cplSha),
-          cplSha,
-          {
-            cplId: cpl.id,
-            title: cpl.title,
-            editRate: cpl.editRate,
-            durationFrames: cpl.durationFrames,
-            trackFileId: link.trackFileId,
-            matchedBy: link.matchedBy,
-          },
-        ],
-      );
-    }
-  });
+  await withTransaction(pool, (db) =>
+    replaceSidecarLinks(
+      db,
+      'imf-cpl',
+      cplSha,
+      result.links.map((link) => ({
+        versionId: link.versionId,
+        name: cpl.title,
+        storageKey: masterKey(cplSha),
+        meta: {
+          cplId: cpl.id,
+          title: cpl.title,
+          editRate: cpl.editRate,
+          durationFrames: cpl.durationFrames,
+          trackFileId: link.trackFileId,
+          matchedBy: link.matchedBy,
+        },
+      })),
+    ),
+  );
   return {
     kind: 'imf-cpl',
     cplId: cpl.id,

@@ -1,50 +1,38 @@
 import { recordActivity } from '@mediavault/core/catalogue/activity';
+import { findExpiredUploads, markAborted } from '@mediavault/core/catalogue/uploads-store';
+import { withTransaction } from '@mediavault/core/db/pool';
 import { isAppError } from '@mediavault/core/errors';
 import type { WorkerDeps } from '../worker.ts';
 
 /**
  * Uploads nobody finished before their expiry (UPLOAD_EXPIRY_HOURS) are aborted:
  * the store frees their parts (an S3 bucket otherwise bills for them forever) and
- * the catalogue marks them aborted, so a late resume gets a clear 409.
+ * the catalogue marks them aborted, so a late resume gets a clear 410.
  */
 export async function abortExpiredUploads(deps: WorkerDeps, now = new Date(), batch = 500): Promise<number> {
-  const { rows } = await deps.pool.query<{
-    id: string;
-    organization_id: string;
-    project_id: string;
-    staging_key: string;
-    storage_upload_id: string;
-    transfer: string;
-  }>(
-    `SELECT id, organization_id, project_id, staging_key, storage_upload_id, transfer FROM uploads
-      WHERE status = 'uploading' AND expires_at < $1 ORDER BY expires_at LIMIT $2`,
-    [now, batch],
-  );
   let aborted = 0;
-  for (const upload of rows) {
+  for (const upload of await findExpiredUploads(deps.pool, now, batch)) {
     try {
       // A whole-object upload (one PUT) has at most its object to remove.
-      if (upload.transfer === 'put') await deps.storages.staging.delete(upload.staging_key);
-      else await deps.storages.staging.abortMultipartUpload(upload.staging_key, upload.storage_upload_id);
+      if (upload.transfer === 'put') await deps.storages.staging.delete(upload.stagingKey);
+      else await deps.storages.staging.abortMultipartUpload(upload.stagingKey, upload.storageUploadId ?? '');
     } catch (err) {
       // Already gone from the store (aborted by a lifecycle rule, or an earlier run): the catalogue still needs updating.
       if (!isAppError(err) || err.code !== 'not_found') throw err;
     }
-    const updated = await deps.pool.query(
-      `UPDATE uploads SET status = 'aborted', updated_at = now() WHERE id = $1 AND status = 'uploading'`,
-      [upload.id],
-    );
-    if (updated.rowCount) {
-      aborted++;
-      await recordActivity(deps.pool, {
-        organizationId: upload.organization_id,
+    const done = await withTransaction(deps.pool, async (db) => {
+      if (!(await markAborted(db, upload.id))) return false;
+      await recordActivity(db, {
+        organizationId: upload.organizationId,
         actorUserId: null,
         action: 'upload.abort.expired',
         subjectType: 'upload',
         subjectId: upload.id,
-        projectId: upload.project_id,
+        projectId: upload.projectId,
       });
-    }
+      return true;
+    });
+    if (done) aborted++;
   }
   return aborted;
 }

@@ -3,16 +3,23 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { isAppError } from '@mediavault/core/errors';
 import { masterKey, previewKeys } from '@mediavault/core/keys';
-import { queues, sendOptions, type PreviewJob } from '@mediavault/core/jobs';
+import { jobs, sendJob, type PreviewJob } from '@mediavault/core/jobs';
 import { previewPressure, type DroppableOutput } from '@mediavault/core/backpressure';
-import { previewBacklog } from '@mediavault/core/queue';
+import { queueBacklog, transitionJob } from '@mediavault/core/catalogue/jobs-store';
+import {
+  findPreview,
+  markPreviewBuilding,
+  markPreviewFailed,
+  markPreviewReady,
+  recordPreviewAttemptError,
+} from '@mediavault/core/catalogue/previews-store';
+import { mergeVersionMeta } from '@mediavault/core/catalogue/versions-store';
 import { previewContentType } from '@mediavault/core/media-types';
 import { buildPreviewSet, type PreviewSet } from '../media/preview-build.ts';
 import { previewLayout } from '../media/ffmpeg-args.ts';
 import { getEncoderCapabilities, NvencSessionLimiter, runWithEncoderFallback } from '../media/encoders.ts';
 import type { WorkerDeps } from '../worker.ts';
 import { createWorkspace, localCopy } from './materialize.ts';
-import { setJobState } from './job-state.ts';
 
 /** Where a file of the local preview set is published in the previews store. */
 export function publishedKey(sha: string, relativePath: string): string {
@@ -60,22 +67,16 @@ export function filesOfOutputs(
 export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<void> {
   const { pool, storages, boss, config } = deps;
   const subject = `${job.sha256}:${job.profile}`;
-  const { rows } = await pool.query('SELECT status, outputs FROM previews WHERE sha256 = $1 AND profile = $2', [
-    job.sha256,
-    job.profile,
-  ]);
-  if (rows.length === 0) return;
-  const current = rows[0];
+  const current = await findPreview(pool, job.sha256, job.profile);
+  if (!current) return;
   const fillOutputs: DroppableOutput[] = job.fill ? (current.outputs?.dropped ?? []) : [];
   if (job.fill ? current.status !== 'ready' || fillOutputs.length === 0 : current.status === 'ready') return;
 
-  const drop = job.fill ? [] : previewPressure(await previewBacklog(pool), config.previewBacklogSeconds).drop;
-  if (!job.fill)
-    await pool.query(`UPDATE previews SET status = 'building', updated_at = now() WHERE sha256 = $1 AND profile = $2`, [
-      job.sha256,
-      job.profile,
-    ]);
-  await setJobState(pool, 'preview', subject, 'active');
+  const drop = job.fill
+    ? []
+    : previewPressure(await queueBacklog(pool, jobs.preview.queue), config.previewBacklogSeconds).drop;
+  if (!job.fill && !(await markPreviewBuilding(pool, job.sha256, job.profile))) return;
+  await transitionJob(pool, 'preview', subject, 'start');
 
   const workspace = await createWorkspace('preview');
   try {
@@ -100,12 +101,8 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
       if (isAppError(err) && err.status < 500) {
         // The input cannot make a preview (corrupt, truncated, not media): final, no retry storm.
         const error = { code: err.code, message: err.message, details: err.details ?? null };
-        if (!job.fill)
-          await pool.query(
-            `UPDATE previews SET status = 'failed', error = $3, updated_at = now() WHERE sha256 = $1 AND profile = $2`,
-            [job.sha256, job.profile, error],
-          );
-        await setJobState(pool, 'preview', subject, 'failed', error);
+        if (!job.fill) await markPreviewFailed(pool, job.sha256, job.profile, error);
+        await transitionJob(pool, 'preview', subject, 'fail', error);
         return;
       }
       throw err;
@@ -141,30 +138,20 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
       renditions: built.renditions,
       dropped,
     };
-    await pool.query(
-      `UPDATE previews SET status = 'ready', encoder = $3, outputs = $4, error = NULL, updated_at = now() WHERE sha256 = $1 AND profile = $2`,
-      [job.sha256, job.profile, encoderRecord, outputs],
-    );
+    await markPreviewReady(pool, job.sha256, job.profile, { encoder: encoderRecord, outputs, fill: job.fill === true });
     const meta: Record<string, unknown> = { ...built.summary };
     if (built.loudness !== undefined) meta.loudness = built.loudness;
-    await pool.query(`UPDATE versions SET meta = meta || $2::jsonb WHERE sha256 = $1`, [
-      job.sha256,
-      JSON.stringify(meta),
-    ]);
-    await setJobState(pool, 'preview', subject, 'completed');
+    await mergeVersionMeta(pool, job.sha256, meta);
+    await transitionJob(pool, 'preview', subject, 'complete');
     if (dropped.length > 0) {
-      await boss.send(
-        queues.preview,
-        { sha256: job.sha256, profile: job.profile, fill: true },
-        sendOptions.previewFill(job.sha256, job.profile),
-      );
+      await sendJob(boss, 'preview', { sha256: job.sha256, profile: job.profile, fill: true }, { priority: 'bulk' });
     }
   } catch (err) {
-    await pool.query(`UPDATE previews SET error = $3, updated_at = now() WHERE sha256 = $1 AND profile = $2`, [
-      job.sha256,
-      job.profile,
-      { code: 'internal', message: (err as Error).message, retrying: true },
-    ]);
+    await recordPreviewAttemptError(pool, job.sha256, job.profile, {
+      code: 'internal',
+      message: (err as Error).message,
+      retrying: true,
+    });
     throw err;
   } finally {
     await workspace.dispose();

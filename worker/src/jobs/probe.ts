@@ -1,7 +1,9 @@
 import { open } from 'node:fs/promises';
 import { isAppError } from '@mediavault/core/errors';
 import { masterKey } from '@mediavault/core/keys';
-import { queues, sendOptions, type ProbeJob } from '@mediavault/core/jobs';
+import { sendJob, type ProbeJob } from '@mediavault/core/jobs';
+import { transitionJob } from '@mediavault/core/catalogue/jobs-store';
+import { findCompositionsNear, mergeVersionMeta } from '@mediavault/core/catalogue/versions-store';
 import { summarizeProbe } from '../media/probe.ts';
 import { readTechnicalReports } from '../qc/probe-technical.ts';
 import { technicalMetadata } from '../qc/technical-metadata.ts';
@@ -9,7 +11,6 @@ import { detectAs11 } from '../imf/as11.ts';
 import { isCpl } from '../imf/cpl.ts';
 import type { WorkerDeps } from '../worker.ts';
 import { createWorkspace, localCopy } from './materialize.ts';
-import { setJobState } from './job-state.ts';
 import { linkImfComposition } from './imf-links.ts';
 import { looksLikeXml } from '../media/sniff.ts';
 import { maxXmlBytes } from '../imf/xml-document.ts';
@@ -41,7 +42,7 @@ export async function readXmlDocument(path: string): Promise<string | null> {
 export async function handleProbe(deps: WorkerDeps, job: ProbeJob): Promise<void> {
   const workspace = await createWorkspace('probe');
   try {
-    await setJobState(deps.pool, 'probe', job.versionId, 'active');
+    await transitionJob(deps.pool, 'probe', job.versionId, 'start');
     const input = await localCopy(deps.storages.masters, masterKey(job.sha256), workspace);
     const meta: Record<string, unknown> = { probedAt: new Date().toISOString() };
     const xml = await readXmlDocument(input);
@@ -70,11 +71,8 @@ export async function handleProbe(deps: WorkerDeps, job: ProbeJob): Promise<void
       }
       await relinkCompositionsNear(deps, job.versionId);
     }
-    await deps.pool.query(`UPDATE versions SET meta = meta || $2::jsonb WHERE sha256 = $1`, [
-      job.sha256,
-      JSON.stringify(meta),
-    ]);
-    await setJobState(deps.pool, 'probe', job.versionId, 'completed');
+    await mergeVersionMeta(deps.pool, job.sha256, meta);
+    await transitionJob(deps.pool, 'probe', job.versionId, 'complete');
   } finally {
     await workspace.dispose();
   }
@@ -82,13 +80,6 @@ export async function handleProbe(deps: WorkerDeps, job: ProbeJob): Promise<void
 
 /** A track file may arrive after its CPL: probe the collection's CPLs again so they link it. */
 async function relinkCompositionsNear(deps: WorkerDeps, versionId: string): Promise<void> {
-  const { rows } = await deps.pool.query<{ id: string; sha256: string }>(
-    `WITH here AS (SELECT a.project_id, a.collection_id FROM versions v JOIN assets a ON a.id = v.asset_id WHERE v.id = $1)
-     SELECT v.id, v.sha256 FROM versions v JOIN assets a ON a.id = v.asset_id, here
-      WHERE v.meta->'imf'->>'kind' = 'imf-cpl'
-        AND a.project_id = here.project_id AND a.collection_id IS NOT DISTINCT FROM here.collection_id`,
-    [versionId],
-  );
-  for (const cpl of rows)
-    await deps.boss.send(queues.probe, { versionId: cpl.id, sha256: cpl.sha256 }, sendOptions.probe(cpl.id));
+  for (const cpl of await findCompositionsNear(deps.pool, versionId))
+    await sendJob(deps.boss, 'probe', { versionId: cpl.versionId, sha256: cpl.sha256 });
 }

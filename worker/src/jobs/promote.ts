@@ -5,15 +5,22 @@ import { withTransaction, type PoolClient } from '@mediavault/core/db/pool';
 import { recordPromotions } from '@mediavault/core/catalogue/promotion-store';
 import { recordActivities, recordActivity } from '@mediavault/core/catalogue/activity';
 import { claimPreview } from '@mediavault/core/catalogue/previews-store';
-import { defaultPreviewProfile, queues, sendOptions, type PromoteJob } from '@mediavault/core/jobs';
+import { transitionJob, transitionJobs } from '@mediavault/core/catalogue/jobs-store';
+import { recordMasters } from '@mediavault/core/catalogue/masters-store';
+import {
+  findPromotingUploads,
+  markPromoted,
+  markPromotionFailed,
+  type Upload,
+} from '@mediavault/core/catalogue/uploads-store';
+import { markVersionsNotMedia } from '@mediavault/core/catalogue/versions-store';
+import { defaultPreviewProfile, sendJob, sendJobs, type PromoteJob } from '@mediavault/core/jobs';
 import { masterKey } from '@mediavault/core/keys';
 import { retainUntil } from '@mediavault/core/promotion';
 import { supportsCopy } from '@mediavault/core/storage/index';
 import type { Storage } from '@mediavault/core/storage/types';
 import type { WorkerDeps } from '../worker.ts';
-import { setJobState, setJobStates } from './job-state.ts';
 import { sniffContent } from '../media/sniff.ts';
-import { previewPriority } from '@mediavault/core/backpressure';
 
 const headBytes = 4096;
 
@@ -39,29 +46,24 @@ export async function sha256OfStream(stream: Readable): Promise<{ sha256: string
  */
 async function stagedDigest(
   staging: Storage,
-  upload: { staging_key: string; size: number | string; staged_sha256: string | null; staged_etag: string | null },
+  upload: Pick<Upload, 'stagingKey' | 'size' | 'stagedSha256' | 'stagedEtag'>,
   etag: string | undefined,
 ) {
-  if (upload.staged_sha256 && upload.staged_etag && etag === upload.staged_etag) {
-    const size = Number(upload.size);
+  if (upload.stagedSha256 && upload.stagedEtag && etag === upload.stagedEtag) {
+    const size = upload.size;
     const head =
       size === 0
         ? Buffer.alloc(0)
-        : (
-            await sha256OfStream(
-              await staging.get(upload.staging_key, { start: 0, end: Math.min(size, headBytes) - 1 }),
-            )
-          ).head;
-    return { sha256: upload.staged_sha256, size, head };
+        : (await sha256OfStream(await staging.get(upload.stagingKey, { start: 0, end: Math.min(size, headBytes) - 1 })))
+            .head;
+    return { sha256: upload.stagedSha256, size, head };
   }
-  return sha256OfStream(await staging.get(upload.staging_key));
+  return sha256OfStream(await staging.get(upload.stagingKey));
 }
-
-type UploadRow = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** A verified upload whose bytes are in masters, ready for its catalogue rows. */
 interface Verified {
-  upload: UploadRow;
+  upload: Upload;
   size: number;
   head: Buffer;
   masterKey: string;
@@ -99,18 +101,14 @@ export async function handlePromote(deps: WorkerDeps, job: PromoteJob): Promise<
 export async function promoteUploads(deps: WorkerDeps, jobs: PromoteJob[]): Promise<(Error | null)[]> {
   const { pool } = deps;
   const ids = jobs.map((j) => j.uploadId);
-  const { rows } = await pool.query('SELECT * FROM uploads WHERE id = ANY($1::uuid[]) AND status = $2', [
-    ids,
-    'promoting',
-  ]);
-  const uploads: UploadRow[] = rows;
+  const uploads = await findPromotingUploads(pool, ids);
   const outcome = new Map<string, Error | null>(ids.map((id) => [id, null]));
   if (uploads.length === 0) return ids.map(() => null);
-  await setJobStates(
+  await transitionJobs(
     pool,
     'promote',
     uploads.map((u) => u.id),
-    'active',
+    'start',
   );
   const requestIds = new Map(jobs.map((j) => [j.uploadId, j.requestId ?? null]));
 
@@ -141,46 +139,34 @@ export async function promoteUploads(deps: WorkerDeps, jobs: PromoteJob[]): Prom
       }
     }
   }
-  await setJobStates(
+  await transitionJobs(
     pool,
     'promote',
     recorded.map((r) => r.item.upload.id),
-    'completed',
+    'complete',
   );
 
   // Probe and previews only for what the media tools can read (POST /api/preview still builds on request).
   const kinds = recorded.map((r) => ({ ...r, kind: sniffContent(r.item.head, r.item.upload.name) }));
   const other = kinds.filter((k) => k.kind === 'other').map((k) => k.versionId);
-  if (other.length > 0)
-    await pool.query(`UPDATE versions SET meta = meta || '{"content":"other"}'::jsonb WHERE id = ANY($1::uuid[])`, [
-      other,
-    ]);
+  await markVersionsNotMedia(pool, other);
   const probes = kinds.filter((k) => k.kind !== 'other');
-  if (probes.length > 0) {
-    await deps.boss.insert(
-      queues.probe,
-      probes.map((k) => ({
-        data: { versionId: k.versionId, sha256: k.item.upload.declared_sha256 },
-        ...sendOptions.probe(k.versionId),
-      })),
-    );
-  }
+  await sendJobs(
+    deps.boss,
+    'probe',
+    probes.map((k) => ({ versionId: k.versionId, sha256: k.item.upload.declaredSha256! })),
+  );
   for (const k of kinds.filter((k) => k.kind === 'media')) {
-    const sha256: string = k.item.upload.declared_sha256;
+    const sha256 = k.item.upload.declaredSha256!;
     const { enqueue } = await claimPreview(pool, sha256, defaultPreviewProfile);
-    if (enqueue)
-      await deps.boss.send(
-        queues.preview,
-        { sha256, profile: defaultPreviewProfile },
-        sendOptions.preview(sha256, defaultPreviewProfile, previewPriority.bulk),
-      );
+    if (enqueue) await sendJob(deps.boss, 'preview', { sha256, profile: defaultPreviewProfile }, { priority: 'bulk' });
   }
 
   // The masters are verified and recorded: the staged copies have served their purpose.
   await forEachLimited(recorded, VERIFY_IN_FLIGHT, async ({ item }) => {
     await deps.storages.staging
-      .delete(item.upload.staging_key)
-      .catch((err) => deps.log.warn({ err, key: item.upload.staging_key }, 'could not remove staged object'));
+      .delete(item.upload.stagingKey)
+      .catch((err) => deps.log.warn({ err, key: item.upload.stagingKey }, 'could not remove staged object'));
   });
   return ids.map((id) => outcome.get(id) ?? null);
 }
@@ -190,40 +176,37 @@ export async function promoteUploads(deps: WorkerDeps, jobs: PromoteJob[]): Prom
  * them, when the object is unchanged since) and copies them into masters. A
  * mismatch fails the upload for good and answers null; transient trouble throws.
  */
-async function verifyAndCopy(deps: WorkerDeps, upload: UploadRow, requestId: string | null): Promise<Verified | null> {
+async function verifyAndCopy(deps: WorkerDeps, upload: Upload, requestId: string | null): Promise<Verified | null> {
   const { pool, storages, config } = deps;
-  const declared: string = upload.declared_sha256;
+  const declared = upload.declaredSha256!;
   // The ETag pins the copy below to the bytes hashed here: a staged object replaced in
   // between is refused by the store instead of being promoted unverified.
-  const staged = await storages.staging.head(upload.staging_key);
-  const actual = await stagedDigest(storages.staging, upload as Parameters<typeof stagedDigest>[1], staged?.etag);
-  if (actual.sha256 !== declared || actual.size !== Number(upload.size)) {
+  const staged = await storages.staging.head(upload.stagingKey);
+  const actual = await stagedDigest(storages.staging, upload, staged?.etag);
+  if (actual.sha256 !== declared || actual.size !== upload.size) {
     const error = {
       code: 'checksum_mismatch',
       message:
         actual.sha256 !== declared
-          ? `sha256 of the staged bytes is ${actual.sha256}, the promotion declared ${declared}; nothing was written to masters and the staged object is kept at ${upload.staging_key}`
+          ? `sha256 of the staged bytes is ${actual.sha256}, the promotion declared ${declared}; nothing was written to masters and the staged object is kept at ${upload.stagingKey}`
           : `the staged object has ${actual.size} bytes, the upload declared ${upload.size}`,
       expected: declared,
       actual: actual.sha256,
     };
     await withTransaction(pool, async (db) => {
-      await db.query(`UPDATE uploads SET status = 'failed', error = $2, updated_at = now() WHERE id = $1`, [
-        upload.id,
-        error,
-      ]);
+      if (!(await markPromotionFailed(db, upload.id, error))) return;
       await recordActivity(db, {
-        organizationId: upload.organization_id,
-        actorUserId: upload.user_id,
+        organizationId: upload.organizationId,
+        actorUserId: upload.userId,
         action: 'upload.promote.failed',
         subjectType: 'upload',
         subjectId: upload.id,
-        projectId: upload.project_id,
+        projectId: upload.projectId,
         requestId,
         data: error,
       });
     });
-    await setJobState(pool, 'promote', upload.id, 'failed', error);
+    await transitionJob(pool, 'promote', upload.id, 'fail', error);
     return null;
   }
 
@@ -234,15 +217,15 @@ async function verifyAndCopy(deps: WorkerDeps, upload: UploadRow, requestId: str
     const masters = storages.masters;
     if (supportsCopy(masters) && masters.driver === storages.staging.driver) {
       // Server-side: S3 CopyObject (UploadPartCopy above the threshold), a hard link on fs.
-      await masters.copyObject(upload.staging_key, key, {
+      await masters.copyObject(upload.stagingKey, key, {
         sourceRole: 'staging',
         ...(staged?.etag ? { sourceEtag: staged.etag } : {}),
         retainUntil: retain,
-        ...(upload.content_type ? { contentType: upload.content_type } : {}),
+        ...(upload.contentType ? { contentType: upload.contentType } : {}),
       });
     } else {
-      await masters.put(key, await storages.staging.get(upload.staging_key), {
-        contentType: upload.content_type ?? undefined,
+      await masters.put(key, await storages.staging.get(upload.stagingKey), {
+        contentType: upload.contentType ?? undefined,
         retainUntil: retain,
         checksumSha256: Buffer.from(declared, 'hex').toString('base64'),
       });
@@ -257,48 +240,46 @@ async function recordPromoted(
   items: Verified[],
   requestIds: Map<string, string | null>,
 ): Promise<{ item: Verified; versionId: string }[]> {
-  await db.query(
-    `INSERT INTO masters (sha256, size, storage_key, retain_until)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[]) ON CONFLICT (sha256) DO NOTHING`,
-    [
-      items.map((i) => i.upload.declared_sha256),
-      items.map((i) => i.size),
-      items.map((i) => i.masterKey),
-      items.map((i) => i.retainUntil),
-    ],
+  await recordMasters(
+    db,
+    items.map((i) => ({
+      sha256: i.upload.declaredSha256!,
+      size: i.size,
+      storageKey: i.masterKey,
+      retainUntil: i.retainUntil,
+    })),
   );
   const mappings = items.map((i) => {
-    const mapping = i.upload.mapping ?? { projectId: i.upload.project_id };
-    return { ...mapping, projectId: mapping.projectId ?? i.upload.project_id };
+    const mapping = i.upload.mapping ?? { projectId: i.upload.projectId };
+    return { ...mapping, projectId: mapping.projectId ?? i.upload.projectId };
   });
   const results = await recordPromotions(
     db,
     items.map((i, n) => ({
-      organizationId: i.upload.organization_id,
-      userId: i.upload.user_id,
+      organizationId: i.upload.organizationId,
+      userId: i.upload.userId,
       mapping: mappings[n]!,
       fileName: i.upload.name,
-      sha256: i.upload.declared_sha256,
+      sha256: i.upload.declaredSha256!,
       size: i.size,
-      contentType: i.upload.content_type,
+      contentType: i.upload.contentType,
     })),
   );
-  await db.query(
-    `UPDATE uploads u SET status = 'promoted', asset_id = p.asset_id, version_id = p.version_id, error = NULL, updated_at = now()
-       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS p(id, asset_id, version_id) WHERE u.id = p.id`,
-    [items.map((i) => i.upload.id), results.map((r) => r.assetId), results.map((r) => r.versionId)],
+  await markPromoted(
+    db,
+    items.map((i, n) => ({ uploadId: i.upload.id, assetId: results[n]!.assetId, versionId: results[n]!.versionId })),
   );
   await recordActivities(
     db,
     items.map((i, n) => ({
-      organizationId: i.upload.organization_id,
-      actorUserId: i.upload.user_id,
+      organizationId: i.upload.organizationId,
+      actorUserId: i.upload.userId,
       action: results[n]!.created ? 'version.create' : 'version.reuse',
       subjectType: 'version',
       subjectId: results[n]!.versionId,
       projectId: mappings[n]!.projectId,
       requestId: requestIds.get(i.upload.id) ?? null,
-      data: { sha256: i.upload.declared_sha256, uploadId: i.upload.id, assetId: results[n]!.assetId },
+      data: { sha256: i.upload.declaredSha256, uploadId: i.upload.id, assetId: results[n]!.assetId },
     })),
   );
   return items.map((item, n) => ({ item, versionId: results[n]!.versionId }));

@@ -1,0 +1,107 @@
+/** Assets as the catalogue shows them, page by page, and signed playback of their previews. */
+import { errors } from '@mediavault/core/errors';
+import { defaultPreviewProfile } from '@mediavault/core/jobs';
+import { previewKeys } from '@mediavault/core/keys';
+import { edgeUrl, signEdgeToken } from '@mediavault/core/signer';
+import {
+  findAssetDetail,
+  listProjectAssets,
+  type AssetCursor,
+  type AssetDetail,
+  type AssetSummary,
+} from '@mediavault/core/catalogue/assets-store';
+import { findPlaybackVersion } from '@mediavault/core/catalogue/versions-store';
+import type { ApiDeps, RequestContext } from '../deps.ts';
+import { authorizeAsset, authorizeProject } from './access.ts';
+
+export async function getAsset(deps: ApiDeps, { caller }: RequestContext, assetId: string): Promise<AssetDetail> {
+  await authorizeAsset(deps.pool, caller, assetId, 'asset.read');
+  const asset = await findAssetDetail(deps.pool, assetId, defaultPreviewProfile);
+  if (!asset) throw errors.notFound('asset');
+  return asset;
+}
+
+function encodeCursor(cursor: AssetCursor): string {
+  return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): AssetCursor {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    if (Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('shape');
+    return { createdAt, id };
+  } catch {
+    throw errors.badRequest('cursor is not valid: pass the nextCursor of a previous page', {
+      field: 'querystring.cursor',
+    });
+  }
+}
+
+export async function listAssets(
+  deps: ApiDeps,
+  { caller }: RequestContext,
+  projectId: string,
+  page: { limit: number; cursor?: string },
+): Promise<{ items: AssetSummary[]; nextCursor: string | null }> {
+  await authorizeProject(deps.pool, caller, projectId, 'asset.read');
+  const after = page.cursor ? decodeCursor(page.cursor) : null;
+  const { items, next } = await listProjectAssets(deps.pool, projectId, { after, limit: page.limit });
+  return { items, nextCursor: next ? encodeCursor(next) : null };
+}
+
+export interface Playback {
+  assetId: string;
+  versionId: string;
+  sha256: string;
+  manifestUrl: string;
+  mp4Url: string;
+  posterUrl: string;
+  playerUrl: string;
+  expiresAt: string;
+  frameRate: { num: number; den: number } | null;
+  startTimecode: string;
+}
+
+/** Short-lived signed edge URLs for the preview of a version (the latest by default). */
+export async function getPlayback(
+  { pool, config, urls }: ApiDeps,
+  { caller }: RequestContext,
+  assetId: string,
+  versionId: string | null,
+): Promise<Playback> {
+  await authorizeAsset(pool, caller, assetId, 'playback');
+  const version = await findPlaybackVersion(pool, assetId, versionId, defaultPreviewProfile);
+  if (!version) throw errors.notFound('version');
+  if (version.previewStatus !== 'ready') {
+    throw errors.previewNotReady(
+      `the preview is ${version.previewStatus ?? 'not requested'}; request it with POST /api/preview and retry when ready`,
+      version.previewStatus,
+    );
+  }
+  const sha = version.sha256;
+  const exp = Math.floor(Date.now() / 1000) + config.previewTtlSeconds;
+  const token = signEdgeToken(
+    { sha, exp, scope: 'preview' },
+    { kid: config.edge.signingKid, secret: config.edge.signingKey },
+  );
+  const manifestUrl = edgeUrl(urls.edge, token, previewKeys.hlsMaster(sha));
+  const frameRate = version.meta.video?.frameRate ?? null;
+  const startTimecode = version.meta.startTimecode ?? '00:00:00:00';
+  const player = new URL(`${urls.api}/player/`);
+  player.searchParams.set('src', manifestUrl);
+  if (frameRate) player.searchParams.set('rate', `${frameRate.num}/${frameRate.den}`);
+  player.searchParams.set('tc', startTimecode);
+  player.searchParams.set('title', version.originalName);
+  return {
+    assetId,
+    versionId: version.id,
+    sha256: sha,
+    manifestUrl,
+    mp4Url: edgeUrl(urls.edge, token, previewKeys.mp4(sha)),
+    posterUrl: edgeUrl(urls.edge, token, previewKeys.poster(sha)),
+    playerUrl: player.toString(),
+    expiresAt: new Date(exp * 1000).toISOString(),
+    frameRate,
+    startTimecode,
+  };
+}

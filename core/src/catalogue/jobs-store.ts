@@ -1,0 +1,149 @@
+/**
+ * The catalogue's record of background jobs (the `jobs` table, which the api lists
+ * and whose changes are published as events), and what the api reads of pg-boss's
+ * own queue table. A row is one run of a queue job for a subject; its state changes
+ * through the transitions of core/src/transitions.ts.
+ */
+import type { Queryable } from '../db/pool.ts';
+import { jobTransitions, type JobState, type JobTransitionName } from '../transitions.ts';
+
+/** What a job works on, by kind: promote → upload id, probe → version id, preview → `sha256:profile`. */
+export type JobKind = 'promote' | 'probe' | 'preview';
+
+export interface JobRun {
+  id: string;
+  kind: string;
+  subject: string;
+  state: JobState;
+  attempts: number;
+  error: Record<string, unknown> | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface JobRow {
+  id: string;
+  kind: string;
+  subject: string;
+  state: JobState;
+  attempts: number;
+  error: Record<string, unknown> | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toJobRun(row: JobRow): JobRun {
+  return {
+    id: row.id,
+    kind: row.kind,
+    subject: row.subject,
+    state: row.state,
+    attempts: row.attempts,
+    error: row.error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Runs queued by an organization's request (promotions), one per subject. */
+export async function insertQueuedJobs(
+  db: Queryable,
+  organizationId: string,
+  kind: JobKind,
+  subjects: string[],
+): Promise<void> {
+  if (subjects.length === 0) return;
+  await db.query(
+    `INSERT INTO jobs (organization_id, kind, subject, state) SELECT $1, $2, s, 'queued' FROM unnest($3::text[]) AS s`,
+    [organizationId, kind, subjects],
+  );
+}
+
+/**
+ * Applies a transition to the latest run of each subject. A subject whose latest run
+ * cannot take it (it completed or died, or there is none) gets a new run in the target state.
+ */
+export async function transitionJobs(
+  db: Queryable,
+  kind: JobKind,
+  subjects: string[],
+  transition: JobTransitionName,
+  error: Record<string, unknown> | null = null,
+): Promise<void> {
+  if (subjects.length === 0) return;
+  const { to, from } = jobTransitions[transition];
+  const startsAttempt = transition === 'start';
+  const { rows } = await db.query<{ subject: string }>(
+    `UPDATE jobs SET state = $3, error = $4, attempts = attempts + $5, updated_at = now()
+      WHERE id IN (SELECT DISTINCT ON (subject) id FROM jobs WHERE kind = $1 AND subject = ANY($2::text[])
+                    ORDER BY subject, created_at DESC)
+        AND state = ANY($6::text[])
+      RETURNING subject`,
+    [kind, subjects, to, error, startsAttempt ? 1 : 0, from],
+  );
+  const moved = new Set(rows.map((r) => r.subject));
+  const fresh = subjects.filter((s) => !moved.has(s));
+  if (fresh.length === 0) return;
+  await db.query(
+    `INSERT INTO jobs (kind, subject, state, error, attempts) SELECT $1, s, $3, $4, $5 FROM unnest($2::text[]) AS s`,
+    [kind, fresh, to, error, startsAttempt ? 1 : 0],
+  );
+}
+
+export function transitionJob(
+  db: Queryable,
+  kind: JobKind,
+  subject: string,
+  transition: JobTransitionName,
+  error: Record<string, unknown> | null = null,
+): Promise<void> {
+  return transitionJobs(db, kind, [subject], transition, error);
+}
+
+/** The error the latest run of a subject recorded (what the dead-letter handler reports). */
+export async function latestJobError(
+  db: Queryable,
+  kind: JobKind,
+  subject: string,
+): Promise<Record<string, unknown> | null> {
+  const { rows } = await db.query<{ error: Record<string, unknown> | null }>(
+    'SELECT error FROM jobs WHERE kind = $1 AND subject = $2 ORDER BY created_at DESC LIMIT 1',
+    [kind, subject],
+  );
+  return rows[0]?.error ?? null;
+}
+
+/**
+ * Job runs an organization may see, newest change first. Preview and probe runs are keyed by
+ * content, not organization: they are visible to organizations holding those bytes.
+ */
+export async function listJobRuns(
+  db: Queryable,
+  organizationId: string,
+  filter: { state?: JobState; kind?: JobKind; limit: number },
+): Promise<JobRun[]> {
+  const { rows } = await db.query<JobRow>(
+    `SELECT j.* FROM jobs j
+      WHERE ($2::text IS NULL OR j.state = $2) AND ($3::text IS NULL OR j.kind = $3)
+        AND (j.organization_id = $1
+             OR (j.organization_id IS NULL AND EXISTS (
+                   SELECT 1 FROM versions v JOIN assets a ON a.id = v.asset_id
+                    WHERE a.organization_id = $1 AND (v.sha256 = left(j.subject, 64) OR v.id::text = j.subject))))
+      ORDER BY j.updated_at DESC LIMIT $4`,
+    [organizationId, filter.state ?? null, filter.kind ?? null, filter.limit],
+  );
+  return rows.map(toJobRun);
+}
+
+/** How many jobs of a pg-boss queue wait to start, and how long the oldest has waited. */
+export async function queueBacklog(
+  db: Queryable,
+  queue: string,
+): Promise<{ queued: number; oldestAgeSeconds: number }> {
+  const { rows } = await db.query<{ queued: number; age: number | null }>(
+    `SELECT count(*)::int AS queued, extract(epoch FROM now() - min(created_on))::float8 AS age
+       FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry') AND start_after <= now()`,
+    [queue],
+  );
+  return { queued: rows[0]?.queued ?? 0, oldestAgeSeconds: rows[0]?.age ?? 0 };
+}
