@@ -7,22 +7,36 @@ import type { FastifyInstance } from 'fastify';
 import { apiPublicUrl, loadConfigOrExit, type Config } from '@mediavault/core/config';
 import { storageSettingsFromConfig } from '@mediavault/core/storage/from-config';
 import { createStorage } from '@mediavault/core/storage/index';
+import type { Storage } from '@mediavault/core/storage/types';
 import { buildEdge, type EdgeOptions } from './app.ts';
 
-export function edgeOptionsFromConfig(config: Config): EdgeOptions {
+export function edgeOptionsFromConfig(
+  config: Config,
+  overrides: { previews?: Storage; logger?: boolean } = {},
+): EdgeOptions {
   // The edge only reads previews, so it never presigns; the api URL is just what the settings shape asks for.
-  const storage = storageSettingsFromConfig(config, apiPublicUrl(config, config.api.port));
+  const previews =
+    overrides.previews ??
+    createStorage('previews', storageSettingsFromConfig(config, apiPublicUrl(config, config.api.port)));
   return {
     cacheDir: config.edge.cacheDir,
-    previews: createStorage('previews', storage),
+    previews,
     keys: [{ kid: config.edge.signingKid, secret: config.edge.signingKey }],
-    logger: config.logLevel !== 'silent',
+    logger: overrides.logger ?? config.logLevel !== 'silent',
   };
 }
 
-/** Builds the edge from the configuration and listens on EDGE_HOST:EDGE_PORT; `mediavault dev` can call this in-process. */
+/**
+ * The edge as the configuration describes it (never listens): the one way its own process
+ * and `mediavault dev` (which hands it the stack's previews storage) build one.
+ */
+export function createEdge(config: Config, overrides: { previews?: Storage; logger?: boolean } = {}) {
+  return buildEdge(edgeOptionsFromConfig(config, overrides));
+}
+
+/** Builds the edge from the configuration and listens on EDGE_HOST:EDGE_PORT. */
 export async function startEdge(config: Config): Promise<FastifyInstance> {
-  const app = await buildEdge(edgeOptionsFromConfig(config));
+  const app = await createEdge(config);
   await app.listen({ port: config.edge.port, host: config.edge.host });
   return app;
 }

@@ -4,14 +4,12 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { PgBoss } from 'pg-boss';
 import { loadConfig, type Config } from '@mediavault/core/config';
-import { createPool, type Pool } from '@mediavault/core/db/pool';
 import { freePort } from '@mediavault/core/free-port';
-import { createBoss, ensureQueues } from '@mediavault/core/queue';
-import { createStoragesFromConfig } from '@mediavault/core/storage/from-config';
 import type { Storage, StorageRole } from '@mediavault/core/storage/types';
-import { buildApi } from '@mediavault/api';
 import { bootstrapOrganization, type BootstrapResult } from '@mediavault/api/bootstrap';
-import { EventHub } from '@mediavault/api/services/events';
+import { createApi } from '@mediavault/api/process';
+import type { Pool } from '@mediavault/core/db/pool';
+import { openRuntime } from '@mediavault/core/runtime';
 import { createTestDatabase } from './database.ts';
 
 export interface TestApi {
@@ -44,25 +42,23 @@ export async function startTestApi(options: { env?: Record<string, string>; edge
     API_PORT: String(port),
     ...options.env,
   });
-  const pool = createPool(db.url);
-  const boss = createBoss(db.url);
-  // The database is dropped on close while pg-boss may still hold a connection: not a failure then.
-  let closing = false;
-  boss.on('error', (err) => {
-    if (!closing) process.stderr.write(`pg-boss: ${err.message}\n`);
-  });
-  await boss.start();
-  await ensureQueues(boss);
   const url = `http://127.0.0.1:${port}`;
   const edgeUrl = options.edgeUrl ?? 'http://127.0.0.1:1';
-  const storages = createStoragesFromConfig(config, url);
-  const app = await buildApi({
-    config,
-    pool,
-    boss,
-    storages,
-    events: new EventHub(db.url),
+  // The database is dropped on close while pg-boss may still hold a connection: not a failure then.
+  let closing = false;
+  const runtime = await openRuntime(config, {
+    databaseUrl: db.url,
+    apiUrl: url,
+    onError: (line) => {
+      if (!closing) process.stderr.write(`${line}\n`);
+    },
+  });
+  const { pool, boss, storages } = runtime;
+  // MEDIAVAULT_TEST_LOG=error shows the api's own log of a failing test.
+  const logLevel = process.env.MEDIAVAULT_TEST_LOG;
+  const app = await createApi(runtime, {
     urls: { api: url, edge: edgeUrl },
+    logger: logLevel ? { level: logLevel } : false,
   });
   await app.listen({ host: '127.0.0.1', port });
   const org = await bootstrapOrganization(pool, {

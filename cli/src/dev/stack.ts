@@ -1,17 +1,14 @@
 import { resolve, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '@mediavault/core/config';
-import { createPool, type Pool } from '@mediavault/core/db/pool';
 import type { EmbeddedDatabase } from '@mediavault/core/db/embedded';
 import { freePort } from '@mediavault/core/free-port';
-import { runMigrations } from '@mediavault/core/db/migrate';
-import { createBoss, ensureQueues } from '@mediavault/core/queue';
-import { createStoragesFromConfig } from '@mediavault/core/storage/from-config';
-import { buildApi } from '@mediavault/api';
 import { bootstrapOrganization } from '@mediavault/api/bootstrap';
-import { EventHub } from '@mediavault/api/services/events';
+import { createApi } from '@mediavault/api/process';
+import { countOrganizations } from '@mediavault/core/catalogue/organizations-store';
+import { openRuntime } from '@mediavault/core/runtime';
+import { createEdge } from '@mediavault/edge/main';
 import { startWorker } from '@mediavault/worker';
-import { buildEdge } from '@mediavault/edge';
 import { loadDevState, saveDevState } from './secrets.ts';
 
 export interface StackOptions {
@@ -104,45 +101,25 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       API_PORT: String(apiPort),
       EDGE_PORT: String(edgePort),
     });
-    await runMigrations(databaseUrl);
-    const pool: Pool = createPool(databaseUrl, { log: onServiceError });
-    stoppers.push(() => pool.end());
-    const boss = createBoss(databaseUrl);
-    boss.on('error', (err) => onServiceError(`pg-boss: ${err.message}`, err));
-    await boss.start();
-    stoppers.push(() => boss.stop({ graceful: true, timeout: 5000 }));
-    await ensureQueues(boss);
-
     const apiUrl = config.api.publicUrl ?? `http://${config.api.host}:${apiPort}`;
     const edgeUrl = config.edge.publicUrl ?? `http://${config.edge.host}:${edgePort}`;
-    const storages = createStoragesFromConfig(config, apiUrl);
+    const runtime = await openRuntime(config, { databaseUrl, apiUrl, onError: onServiceError, stopTimeoutMs: 5000 });
+    stoppers.push(() => runtime.close());
+    const { pool, storages } = runtime;
 
-    const api: FastifyInstance = await buildApi({
-      config,
-      pool,
-      boss,
-      storages,
-      events: new EventHub(databaseUrl),
+    const api: FastifyInstance = await createApi(runtime, {
       urls: { api: apiUrl, edge: edgeUrl },
       logger: env.LOG_LEVEL ? { level: env.LOG_LEVEL } : false,
     });
     await api.listen({ host: config.api.host, port: apiPort });
     stoppers.push(() => api.close());
 
-    const edge = await buildEdge({
-      cacheDir: config.edge.cacheDir,
-      previews: storages.previews,
-      keys: [{ kid: config.edge.signingKid, secret: config.edge.signingKey }],
-      logger: false,
-    });
+    const edge = await createEdge(config, { previews: storages.previews, logger: false });
     await edge.listen({ host: config.edge.host, port: edgePort });
     stoppers.push(() => edge.close());
 
     const worker = await startWorker({
-      config,
-      pool,
-      boss,
-      storages,
+      ...runtime,
       log: {
         info: () => {},
         warn: (o, m) => log(`worker: ${m ?? ''} ${JSON.stringify(o)}`),
@@ -153,9 +130,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
     let token = state.adminToken;
     let projectId = state.projectId;
-    const organizations = await pool.query('SELECT count(*)::int AS n FROM organizations');
-    if (organizations.rows[0].n === 0 || !token || !projectId) {
-      if (organizations.rows[0].n === 0) {
+    const organizations = await countOrganizations(pool);
+    if (organizations === 0 || !token || !projectId) {
+      if (organizations === 0) {
         const created = await bootstrapOrganization(pool, {
           organization: 'My studio',
           client: 'In-house',
