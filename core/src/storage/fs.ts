@@ -22,11 +22,12 @@
  * Presigned URLs point at the api's `/storage/*` endpoints (fs-presigned.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, type Dirent, existsSync, type Stats } from 'node:fs';
 import {
   chmod,
   copyFile,
   constants as fsConstants,
+  type FileHandle,
   link,
   mkdir,
   open,
@@ -286,7 +287,7 @@ export class FsStorage implements CopyingStorage {
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
     assertSafeKey(key);
-    let handle;
+    let handle: FileHandle;
     try {
       handle = await open(this.#objectPath(key), 'r');
     } catch (err) {
@@ -327,7 +328,7 @@ export class FsStorage implements CopyingStorage {
 
   async head(key: string): Promise<ObjectInfo | null> {
     assertSafeKey(key);
-    let info;
+    let info: Stats;
     try {
       info = await stat(this.#objectPath(key));
     } catch (err) {
@@ -383,7 +384,7 @@ export class FsStorage implements CopyingStorage {
     assertSafeKey(sourceKey);
     assertSafeKey(destKey);
     const sourcePath = join(this.#root, options.sourceRole ?? this.role, sourceKey);
-    let info;
+    let info: Stats;
     try {
       info = await stat(sourcePath);
     } catch (err) {
@@ -454,7 +455,7 @@ export class FsStorage implements CopyingStorage {
       hash: true,
       durable: uploadsAreDurable,
     });
-    let etag;
+    let etag: string;
     try {
       // A rename keeps size and mtime, so the temp file's stat ETag is the object's.
       const info = await stat(temp.path);
@@ -779,7 +780,7 @@ export class FsStorage implements CopyingStorage {
 
   /** Removes the records of partNumber other than keep (all of them when keep is null). */
   async #removeOtherRecords(dir: string, partNumber: number, keep: string | null): Promise<void> {
-    let names;
+    let names: string[];
     try {
       names = await readdir(dir);
     } catch (err) {
@@ -840,7 +841,7 @@ export class FsStorage implements CopyingStorage {
       const record = parsePartName(name);
       if (!record) continue;
       const path = join(dir, name);
-      let info;
+      let info: Stats;
       try {
         info = await stat(path);
       } catch (err) {
@@ -979,7 +980,7 @@ export class FsStorage implements CopyingStorage {
   }
 
   async #removeEmptyParents(dir: string, stopAt: string): Promise<void> {
-    while (dir.startsWith(stopAt + '/') && dir !== stopAt) {
+    while (dir.startsWith(`${stopAt}/`) && dir !== stopAt) {
       try {
         await rmdir(dir);
       } catch {
@@ -990,7 +991,7 @@ export class FsStorage implements CopyingStorage {
   }
 
   async *#walk(relDir: string): AsyncGenerator<ObjectInfo> {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(join(this.roleRoot, relDir), { withFileTypes: true });
     } catch (err) {
@@ -1011,7 +1012,7 @@ export class FsStorage implements CopyingStorage {
         yield* this.#walk(`${key}/`);
         continue;
       }
-      let info;
+      let info: Stats;
       try {
         info = await stat(join(this.roleRoot, key));
       } catch (err) {

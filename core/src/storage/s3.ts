@@ -24,6 +24,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  type HeadObjectCommandOutput,
   ListPartsCommand,
   paginateListObjectsV2,
   PutObjectCommand,
@@ -228,7 +229,7 @@ export class S3Storage implements CopyingStorage {
     assertKey(sourceKey);
     assertKey(destKey);
     const sourceBucket = options.sourceBucket ?? (options.sourceRole ? this.#buckets[options.sourceRole] : this.bucket);
-    let source;
+    let source: HeadObjectCommandOutput;
     try {
       source = await this.client.send(new HeadObjectCommand({ Bucket: sourceBucket, Key: sourceKey }));
     } catch (err) {
