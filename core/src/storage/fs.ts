@@ -40,7 +40,7 @@ import {
   unlink,
   writeFile,
 } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, errors } from '../errors.ts';
@@ -60,6 +60,7 @@ import type {
   ObjectInfo,
   PutOptions,
   StorageRole,
+  StorageCapabilities,
   UploadedPart,
 } from './types.ts';
 
@@ -255,6 +256,7 @@ function sameSha256(a: string, b: string): boolean {
 export class FsStorage implements CopyingStorage {
   readonly driver = 'fs' as const;
   readonly role: StorageRole;
+  readonly capabilities: StorageCapabilities;
   /** `<root>/<role>` */
   readonly roleRoot: string;
   readonly #root: string;
@@ -270,6 +272,15 @@ export class FsStorage implements CopyingStorage {
     this.#publicUrl = settings.publicUrl;
     this.#signingKey = settings.signingKey;
     this.#now = options.now ?? (() => new Date());
+    this.capabilities = {
+      partChecksums: 'when-signed-or-sent',
+      signedPutProvesSha256: true,
+      presignedUrlsServedBy: 'api',
+      // Every role of one root copies from another by link or file copy (copyObject's sourceRole).
+      copy: { scope: `fs:${resolve(settings.root)}`, multipartAboveBytes: null },
+      retention: 'read-only-file',
+      localPaths: true,
+    };
   }
 
   // ---- objects -------------------------------------------------------------------------------

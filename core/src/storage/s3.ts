@@ -44,6 +44,7 @@ import type {
   MultipartOptions,
   ObjectInfo,
   PutOptions,
+  StorageCapabilities,
   StorageRole,
   UploadedPart,
 } from './types.ts';
@@ -88,6 +89,7 @@ const PART_COPY_CONCURRENCY = 4;
 export class S3Storage implements CopyingStorage {
   readonly driver = 's3' as const;
   readonly role: StorageRole;
+  readonly capabilities: StorageCapabilities;
   readonly bucket: string;
   /** Exposed so callers (and tests) can observe requests at the SDK boundary via client.middlewareStack. */
   readonly client: S3Client;
@@ -122,6 +124,18 @@ export class S3Storage implements CopyingStorage {
     if (this.#multipartCopyThreshold > s3MaxCopyObjectBytes) {
       throw new Error(`multipartCopyThresholdBytes cannot exceed ${s3MaxCopyObjectBytes} (the CopyObject limit)`);
     }
+    this.capabilities = {
+      partChecksums: 'when-upload-declares',
+      signedPutProvesSha256: false,
+      presignedUrlsServedBy: 'store',
+      // CopyObject names the source bucket: every bucket of one endpoint is in reach.
+      copy: {
+        scope: `s3:${settings.endpoint ?? `aws/${settings.region}`}`,
+        multipartAboveBytes: this.#multipartCopyThreshold,
+      },
+      retention: 'object-lock',
+      localPaths: false,
+    };
   }
 
   // ---- objects -------------------------------------------------------------------------------
