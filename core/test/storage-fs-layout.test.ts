@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { watch } from 'node:fs';
 import { access, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -286,9 +288,14 @@ describe('fs multipart with a layout: parts written in place, completion without
         yield other.subarray(PART / 2);
       })(),
     );
+    // B must come after A's first bytes reached the data file (or nothing of A's would be torn):
+    // the file system reports that write (inotify, kqueue) as a change to the file.
+    const watcher = watch(dataFile(uploadId));
+    const firstWrite = once(watcher, 'change');
     const first = staging.writeUploadPart(key, uploadId, 2, slowBody);
-    for (let i = 0; i < 200 && !(await exists(join(uploadDir(uploadId), '2.writing'))); i++)
-      await new Promise((r) => setTimeout(r, 5));
+    await firstWrite;
+    watcher.close();
+    assert.ok(await exists(join(uploadDir(uploadId), '2.writing')), 'A holds its mark while it writes');
     // … request B sends all of part 2 meanwhile, then A finishes and is recorded last.
     assert.equal((await putPart(key, uploadId, 2, parts[1]!)).status, 200);
     resume();
