@@ -44,14 +44,6 @@ export function hasCode(err: unknown, ...codes: string[]): boolean {
   return typeof err === 'object' && err !== null && codes.includes((err as NodeJS.ErrnoException).code ?? '');
 }
 
-export function assertBase64Sha256(checksum: string): void {
-  if (typeof checksum !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(checksum)) {
-    throw errors.badRequest('checksumSha256 must be the base64 sha256 of the body (44 characters)', {
-      checksumSha256: checksum,
-    });
-  }
-}
-
 export function sameSha256(a: string, b: string): boolean {
   return Buffer.from(a, 'base64').equals(Buffer.from(b, 'base64'));
 }

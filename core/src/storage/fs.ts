@@ -33,7 +33,6 @@ import { AppError, errors } from '../errors.ts';
 import type { CopyingStorage, CopyOptions } from './copy.ts';
 import { unquoteEtag } from './etags.ts';
 import {
-  assertBase64Sha256,
   hasCode,
   READ_CHUNK,
   removeEmptyParents,
@@ -77,6 +76,15 @@ export interface FsStorageSettings {
 export interface FsStorageOptions {
   /** Clock for presign expiry and retention checks; tests move it to exercise expiry without sleeping. */
   now?: () => Date;
+}
+
+/** A whole-object PUT is signed for its body's sha256, in the base64 form of x-amz-checksum-sha256. */
+function assertBase64Sha256(checksum: string): void {
+  if (typeof checksum !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(checksum)) {
+    throw errors.badRequest('checksumSha256 must be the base64 sha256 of the body (44 characters)', {
+      checksumSha256: checksum,
+    });
+  }
 }
 
 export class FsStorage implements CopyingStorage {
