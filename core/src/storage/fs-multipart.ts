@@ -249,7 +249,22 @@ export class FsMultipartUploads {
   ): Promise<AssembledObject> {
     const record = await this.load(key, uploadId);
     assertCompletionOrder(parts);
-    const dir = this.#uploadDir(uploadId);
+    try {
+      return await this.#assemble(key, this.#uploadDir(uploadId), record, parts);
+    } catch (err) {
+      // Another completion of this upload (two clients completing it at once) or an abort took
+      // its files away meanwhile: the upload is gone, as it is to a request that comes after.
+      if (hasCode(err, 'ENOENT')) throw errors.notFound('upload');
+      throw err;
+    }
+  }
+
+  async #assemble(
+    key: string,
+    dir: string,
+    record: UploadRecord,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<AssembledObject> {
     const stored = await new FsPartRecords(dir).stored(record.layout);
     const chosen = parts.map(({ partNumber, etag }) => {
       const part = stored.get(partNumber);
