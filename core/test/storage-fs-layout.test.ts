@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { access, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import { watch } from 'node:fs';
+import { access, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -286,9 +288,14 @@ describe('fs multipart with a layout: parts written in place, completion without
         yield other.subarray(PART / 2);
       })(),
     );
+    // B must come after A's first bytes reached the data file (or nothing of A's would be torn):
+    // the file system reports that write (inotify, kqueue) as a change to the file.
+    const watcher = watch(dataFile(uploadId));
+    const firstWrite = once(watcher, 'change');
     const first = staging.writeUploadPart(key, uploadId, 2, slowBody);
-    for (let i = 0; i < 200 && !(await exists(join(uploadDir(uploadId), '2.writing'))); i++)
-      await new Promise((r) => setTimeout(r, 5));
+    await firstWrite;
+    watcher.close();
+    assert.ok(await exists(join(uploadDir(uploadId), '2.writing')), 'A holds its mark while it writes');
     // … request B sends all of part 2 meanwhile, then A finishes and is recorded last.
     assert.equal((await putPart(key, uploadId, 2, parts[1]!)).status, 200);
     resume();
@@ -391,6 +398,38 @@ describe('fs multipart with a layout: parts written in place, completion without
     assert.equal((await buffer(await masters.get('retained/layout'))).toString(), 'v1');
     assert.equal((await masters.listParts('retained/layout', uploadId)).length, 1);
     assert.equal((await stat(join(masters.roleRoot, '.multipart', uploadId, 'data'))).size, 2);
+  });
+
+  it('two completions of one upload at once: one publishes, the other finds the upload gone, naming no path', async () => {
+    const object = bytes(SIZE, 15);
+    const parts = split(object, PART);
+    for (const round of [1, 2, 3]) {
+      const key = `layout/completed-twice-${round}`;
+      const { uploadId } = await staging.createMultipartUpload(key, { layout: { size: SIZE, partSize: PART } });
+      const etags = await putAll(key, uploadId, parts, [1, 2, 3, 4, 5]);
+      const listed = etags.map((etag, i) => ({ partNumber: i + 1, etag }));
+      const outcomes = await Promise.allSettled([
+        staging.completeMultipartUpload(key, uploadId, listed),
+        staging.completeMultipartUpload(key, uploadId, listed),
+      ]);
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, `round ${round}`);
+      const refused = outcomes.find((o) => o.status === 'rejected')?.reason;
+      isAppErrorWith('not_found', /^upload not found$/)(refused);
+      assert.deepEqual(await buffer(await staging.get(key)), object);
+    }
+    // Where the race above may catch the later completion, made certain: the data file was published away.
+    const key = 'layout/completed-elsewhere';
+    const { uploadId } = await staging.createMultipartUpload(key, { layout: { size: SIZE, partSize: PART } });
+    const etags = await putAll(key, uploadId, parts, [1, 2, 3, 4, 5]);
+    await rename(dataFile(uploadId), join(root, 'published-by-the-other-completion'));
+    await assert.rejects(
+      staging.completeMultipartUpload(
+        key,
+        uploadId,
+        etags.map((etag, i) => ({ partNumber: i + 1, etag })),
+      ),
+      isAppErrorWith('not_found', /^upload not found$/),
+    );
   });
 
   it('abort removes the data file and every record; a late part PUT finds no upload', async () => {

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { AppError } from '../src/errors.ts';
 import { assertSafeKey, isFsUploadId } from '../src/storage/fs-keys.ts';
 import { assertCompletionOrder, assertPartNumber, assertPresignExpiry } from '../src/storage/rules.ts';
-import { encodeKeyForCopySource, fixedSizeChunks, planPartCopyRanges } from '../src/storage/s3.ts';
+import { encodeKeyForCopySource } from '../src/storage/s3.ts';
+import { fixedSizeChunks, planPartCopyRanges } from '../src/storage/s3-parts.ts';
 
 const badRequest = (err: unknown) => err instanceof AppError && err.code === 'bad_request';
 

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { access, constants, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -19,10 +19,18 @@ import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { NoSuchUpload, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { signFsRequest } from '../src/storage/fs-url-signing.ts';
-import { createStorage, FsStorage, S3Storage, supportsCopy, type StorageSettings } from '../src/storage/index.ts';
-import type { Storage, StorageRole } from '../src/storage/types.ts';
+import {
+  canCopyFrom,
+  createStorage,
+  FsStorage,
+  S3Storage,
+  supportsCopy,
+  type StorageSettings,
+} from '../src/storage/index.ts';
+import { type Storage, type StorageCapabilities, type StorageRole, storageRoles } from '../src/storage/types.ts';
 import { isAppErrorWith } from './helpers/app-error.ts';
 import { serveFsPresigned } from './helpers/fs-presigned-server.ts';
+import { overwriteAsOwner } from './helpers/write-as-owner.ts';
 import { bucketFor, startS3rver } from './helpers/s3rver.ts';
 
 // ---- harnesses -------------------------------------------------------------------------------
@@ -32,6 +40,8 @@ interface Harness {
   storage(role: StorageRole): Storage;
   /** Where false, s3rver lacks the feature and the s3 SDK-boundary tests cover it instead. */
   storeImplements: { listParts: boolean; abort: boolean; completeVerifiesEtags: boolean };
+  /** What every role's storage must say it can do. */
+  capabilities: StorageCapabilities;
   close(): Promise<void>;
 }
 
@@ -67,6 +77,14 @@ async function startFsHarness(): Promise<FsHarness> {
       return served[role];
     },
     storeImplements: { listParts: true, abort: true, completeVerifiesEtags: true },
+    capabilities: {
+      partChecksums: 'when-signed-or-sent',
+      signedPutProvesSha256: true,
+      presignedUrlsServedBy: 'api',
+      copy: { scope: `fs:${root}`, multipartAboveBytes: null },
+      retention: 'read-only-file',
+      localPaths: true,
+    },
     async close() {
       await server.close();
       await rm(root, { recursive: true, force: true });
@@ -89,6 +107,14 @@ async function startS3Harness(): Promise<S3Harness> {
       return storages[role];
     },
     storeImplements: { listParts: false, abort: false, completeVerifiesEtags: false },
+    capabilities: {
+      partChecksums: 'when-upload-declares',
+      signedPutProvesSha256: false,
+      presignedUrlsServedBy: 'store',
+      copy: { scope: `s3:${s3rver.endpoint}`, multipartAboveBytes: 5 * 1024 ** 3 },
+      retention: 'object-lock',
+      localPaths: false,
+    },
     close: () => s3rver.close(),
   };
 }
@@ -128,6 +154,26 @@ for (const start of [startFsHarness, startS3Harness]) {
       staging = h.storage('staging');
     });
     after(() => h.close());
+
+    it('describes what it can do, the same for every role of one store', () => {
+      for (const role of storageRoles) assert.deepEqual(h.storage(role).capabilities, h.capabilities, role);
+    });
+
+    it('answers a local path exactly when its capabilities say so, holding the object', async () => {
+      const body = bytes(300, 25);
+      await staging.put('objects/local', body);
+      const path = staging.localPath?.('objects/local') ?? null;
+      assert.equal(path !== null, staging.capabilities.localPaths);
+      if (path !== null) assert.deepEqual(await readFile(path), body);
+    });
+
+    it('presigns URLs that whoever its capabilities name answers', async () => {
+      await staging.put('objects/served', Buffer.from('served'));
+      const url = new URL(await staging.presignGet('objects/served', 60));
+      const byApi = url.pathname.startsWith('/storage/staging/');
+      assert.equal(byApi ? 'api' : 'store', staging.capabilities.presignedUrlsServedBy, url.pathname);
+      assert.equal(await (await fetch(url)).text(), 'served');
+    });
 
     it('puts a buffer and gets it back whole, by inclusive range, and by head', async () => {
       const body = bytes(1000, 1);
@@ -326,6 +372,7 @@ for (const start of [startFsHarness, startS3Harness]) {
       await staging.put('promote/src', body);
       const masters = h.storage('masters');
       assert.ok(supportsCopy(masters));
+      assert.ok(canCopyFrom(masters, staging), 'the roles of one store share a copy scope');
       const sourceEtag = (await staging.head('promote/src'))!.etag!;
       await masters.copyObject('promote/src', 'sha256/12/34/1234', { sourceRole: 'staging', sourceEtag });
       assert.deepEqual(await readAll(masters, 'sha256/12/34/1234'), body);
@@ -409,6 +456,22 @@ describe('fs driver', () => {
       masters.copyObject('promote/linked', 'sha256/99/88/9988', { sourceRole: 'staging' }),
       isAppErrorWith('conflict', /retention/),
     );
+  });
+
+  it('copies server-side only from a store of its own scope: not another root, not another driver', () => {
+    const masters = h.storage('masters');
+    const otherRoot = new FsStorage('staging', { ...h.settings.fs, root: join(h.root, 'elsewhere') });
+    assert.equal(canCopyFrom(masters, otherRoot), false);
+    const credentials = { accessKeyId: 'unused', secretAccessKey: 'unused' };
+    const s3Staging = new S3Storage('staging', {
+      region: 'us-east-1',
+      forcePathStyle: true,
+      buckets: Object.fromEntries(storageRoles.map((role) => [role, `bucket-${role}`])) as never,
+      credentials: Object.fromEntries(storageRoles.map((role) => [role, credentials])) as never,
+    });
+    assert.equal(canCopyFrom(masters, s3Staging), false);
+    assert.equal(canCopyFrom(s3Staging, masters), false);
+    assert.equal(canCopyFrom(masters, new FsStorage('staging', { ...h.settings.fs, root: `${h.root}/.` })), true);
   });
 
   it('a put replaces the object in one rename, leaving no temp files behind', async () => {
@@ -679,11 +742,14 @@ describe('fs driver', () => {
     assert.equal((await masters.listParts('retained/target', uploadId)).length, 1);
   });
 
-  it('the file is actually read-only for a non-root writer', async (t) => {
-    if (process.getuid?.() === 0) return t.skip('root ignores file modes; the 0444 mode itself is asserted above');
+  it('the file is actually read-only for a non-root writer', async () => {
     const masters = h.storage('masters');
     await masters.put('ro/check', Buffer.from('x'), { retainUntil: new Date(Date.now() + 60_000) });
-    await assert.rejects(access(join(h.root, 'masters', 'ro/check'), constants.W_OK));
+    // The same writer overwrites an object that is not retained: the refusal below is the retained file's mode.
+    await masters.put('ro/control', Buffer.from('y'));
+    assert.equal(await overwriteAsOwner(join(h.root, 'masters', 'ro/control'), h.root), 'written');
+    assert.equal(await overwriteAsOwner(join(h.root, 'masters', 'ro/check'), h.root), 'EACCES');
+    assert.equal((await readAll(masters, 'ro/check')).toString(), 'x');
   });
 });
 
@@ -877,6 +943,7 @@ describe('s3 driver at the SDK boundary (s3rver has no Object Lock, UploadPartCo
     const staging = fresh('staging');
     await staging.put('staged/big', bytes(2500, 16));
     const masters = fresh('masters', { multipartCopyThresholdBytes: 1000, copyPartSizeBytes: 1024 });
+    assert.equal(masters.capabilities.copy?.multipartAboveBytes, 1000);
     const seen = captureRequests(masters.client);
     answerLocally(masters.client, {
       CreateMultipartUploadCommand: () => ({ UploadId: 'copy-upload-1' }),

@@ -19,3 +19,13 @@ export interface CopyOptions {
 export interface CopyingStorage extends Storage {
   copyObject(sourceKey: string, destKey: string, options?: CopyOptions): Promise<void>;
 }
+
+/**
+ * Whether destination copies from source's store server-side (copyObject with sourceRole
+ * source.role): destination can copy at all, and both stores are of one copy scope (one fs
+ * root, one S3 endpoint). Otherwise the bytes have to be streamed get → put.
+ */
+export function canCopyFrom(destination: Storage, source: Storage): destination is CopyingStorage {
+  const scope = destination.capabilities.copy?.scope;
+  return scope !== undefined && scope === source.capabilities.copy?.scope;
+}

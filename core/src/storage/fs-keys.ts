@@ -6,7 +6,15 @@
 import { errors } from '../errors.ts';
 
 /** Top-level directories of a role root that belong to the driver, never to keys. */
-export const fsInternalDirs = ['.tmp', '.multipart', '.retention'] as const;
+export const fsDriverDirs = {
+  /** temp files being written; on the keys' file system, so publishing them is one rename */
+  temp: '.tmp',
+  /** multipart uploads, one directory each (fs-multipart.ts) */
+  uploads: '.multipart',
+  /** retention records (fs-retention.ts) */
+  retention: '.retention',
+} as const;
+export const fsInternalDirs: readonly string[] = Object.values(fsDriverDirs);
 
 const MAX_KEY_BYTES = 1024; // S3's limit, so a key valid here is valid there
 // eslint-disable-next-line no-control-regex
@@ -22,7 +30,7 @@ export function assertSafeKey(key: string): string {
   const segments = key.split('/');
   if (segments.some((s) => s === '')) throw refuse('empty path segments are not allowed');
   if (segments.some((s) => s === '.' || s === '..')) throw refuse("'.' and '..' segments are not allowed");
-  if ((fsInternalDirs as readonly string[]).includes(segments[0]!)) throw refuse('reserved prefix');
+  if (fsInternalDirs.includes(segments[0]!)) throw refuse('reserved prefix');
   return key;
 }
 

@@ -8,9 +8,17 @@ import { S3Storage, type S3StorageOptions, type S3StorageSettings } from './s3.t
 import type { CopyingStorage } from './copy.ts';
 import type { Storage, StorageRole } from './types.ts';
 
-export type { ByteRange, ObjectInfo, PutOptions, Storage, StorageRole, UploadedPart } from './types.ts';
+export type {
+  ByteRange,
+  ObjectInfo,
+  PutOptions,
+  Storage,
+  StorageCapabilities,
+  StorageRole,
+  UploadedPart,
+} from './types.ts';
 export { storageRoles } from './types.ts';
-export type { CopyingStorage, CopyOptions } from './copy.ts';
+export { canCopyFrom, type CopyingStorage, type CopyOptions } from './copy.ts';
 export { FsStorage, type FsStorageSettings } from './fs.ts';
 export { S3Storage, type S3StorageSettings, type S3CopyOptions } from './s3.ts';
 
@@ -38,7 +46,10 @@ export function createStorage(role: StorageRole, settings: StorageSettings, opti
   }
 }
 
-/** Both drivers copy server-side (promotion staging → masters); this narrows a Storage to say so. */
+/**
+ * Whether the store copies server-side at all (capabilities.copy). A copy from another role's
+ * store also needs both in one scope: canCopyFrom(destination, source) asks both questions.
+ */
 export function supportsCopy(storage: Storage): storage is CopyingStorage {
-  return typeof (storage as Partial<CopyingStorage>).copyObject === 'function';
+  return storage.capabilities.copy !== null;
 }

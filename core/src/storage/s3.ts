@@ -24,6 +24,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  type HeadObjectCommandOutput,
   ListPartsCommand,
   paginateListObjectsV2,
   PutObjectCommand,
@@ -35,7 +36,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, errors } from '../errors.ts';
+import { quoteEtag, unquoteEtag } from './etags.ts';
 import { assertCompletionOrder, assertPartNumber, assertPresignExpiry, maxPartNumber } from './rules.ts';
+import { mapS3Error } from './s3-errors.ts';
+import { fixedSizeChunks, planPartCopyRanges, s3MaxCopyObjectBytes } from './s3-parts.ts';
 import type { CopyingStorage, CopyOptions } from './copy.ts';
 import type {
   AssembledObject,
@@ -43,6 +47,7 @@ import type {
   MultipartOptions,
   ObjectInfo,
   PutOptions,
+  StorageCapabilities,
   StorageRole,
   UploadedPart,
 } from './types.ts';
@@ -79,14 +84,13 @@ const signedChecksumHeader = {
   signableHeaders: new Set(['x-amz-checksum-sha256']),
 };
 
-const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
-export const s3MaxCopyObjectBytes = 5 * GiB;
 const PART_COPY_CONCURRENCY = 4;
 
 export class S3Storage implements CopyingStorage {
   readonly driver = 's3' as const;
   readonly role: StorageRole;
+  readonly capabilities: StorageCapabilities;
   readonly bucket: string;
   /** Exposed so callers (and tests) can observe requests at the SDK boundary via client.middlewareStack. */
   readonly client: S3Client;
@@ -121,6 +125,18 @@ export class S3Storage implements CopyingStorage {
     if (this.#multipartCopyThreshold > s3MaxCopyObjectBytes) {
       throw new Error(`multipartCopyThresholdBytes cannot exceed ${s3MaxCopyObjectBytes} (the CopyObject limit)`);
     }
+    this.capabilities = {
+      partChecksums: 'when-upload-declares',
+      signedPutProvesSha256: false,
+      presignedUrlsServedBy: 'store',
+      // CopyObject names the source bucket: every bucket of one endpoint is in reach.
+      copy: {
+        scope: `s3:${settings.endpoint ?? `aws/${settings.region}`}`,
+        multipartAboveBytes: this.#multipartCopyThreshold,
+      },
+      retention: 'object-lock',
+      localPaths: false,
+    };
   }
 
   // ---- objects -------------------------------------------------------------------------------
@@ -228,7 +244,7 @@ export class S3Storage implements CopyingStorage {
     assertKey(sourceKey);
     assertKey(destKey);
     const sourceBucket = options.sourceBucket ?? (options.sourceRole ? this.#buckets[options.sourceRole] : this.bucket);
-    let source;
+    let source: HeadObjectCommandOutput;
     try {
       source = await this.client.send(new HeadObjectCommand({ Bucket: sourceBucket, Key: sourceKey }));
     } catch (err) {
@@ -237,7 +253,7 @@ export class S3Storage implements CopyingStorage {
       throw mapS3Error(err);
     }
     const sourceEtag = options.sourceEtag ?? source.ETag;
-    if (options.sourceEtag && source.ETag && stripQuotes(options.sourceEtag) !== stripQuotes(source.ETag)) {
+    if (options.sourceEtag && source.ETag && unquoteEtag(options.sourceEtag) !== unquoteEtag(source.ETag)) {
       throw new AppError(
         'precondition_failed',
         `copy source ${sourceKey} changed since it was verified (ETag ${source.ETag})`,
@@ -400,7 +416,7 @@ export class S3Storage implements CopyingStorage {
         MultipartUpload: {
           Parts: parts.map((p) => ({
             PartNumber: p.partNumber,
-            ETag: `"${stripQuotes(p.etag)}"`,
+            ETag: quoteEtag(p.etag),
             ...(p.checksumSha256 ? { ChecksumSHA256: p.checksumSha256 } : {}),
           })),
         },
@@ -523,10 +539,6 @@ function assertSha256(body: Buffer | Hash, expectedBase64: string): void {
   }
 }
 
-function stripQuotes(etag: string): string {
-  return etag.replace(/"/g, '');
-}
-
 function lockParams(retainUntil: Date | undefined) {
   return retainUntil ? { ObjectLockMode: 'GOVERNANCE' as const, ObjectLockRetainUntilDate: retainUntil } : {};
 }
@@ -534,71 +546,6 @@ function lockParams(retainUntil: Date | undefined) {
 /** x-amz-copy-source is `bucket/key` with the key URL-encoded, slashes kept. */
 export function encodeKeyForCopySource(key: string): string {
   return encodeURIComponent(key).replace(/%2F/g, '/');
-}
-
-export interface PartCopyRange {
-  partNumber: number;
-  start: number;
-  /** inclusive */
-  end: number;
-}
-
-/** Byte ranges for UploadPartCopy; the part size grows if needed so the copy fits in 10,000 parts. */
-export function planPartCopyRanges(size: number, partSizeBytes: number): PartCopyRange[] {
-  if (!Number.isSafeInteger(size) || size <= 0) throw new Error(`cannot plan a part copy of ${size} bytes`);
-  const partSize = Math.max(partSizeBytes, Math.ceil(size / maxPartNumber));
-  if (partSize > s3MaxCopyObjectBytes) throw new Error(`object of ${size} bytes exceeds S3's multipart limits`);
-  const ranges: PartCopyRange[] = [];
-  for (let start = 0, partNumber = 1; start < size; start += partSize, partNumber++) {
-    ranges.push({ partNumber, start, end: Math.min(start + partSize, size) - 1 });
-  }
-  return ranges;
-}
-
-/** Re-chunks a stream into Buffers of exactly `size` bytes (the last may be shorter); holds at most one part. */
-export async function* fixedSizeChunks(stream: AsyncIterable<Buffer | string>, size: number): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  for await (const chunk of stream) {
-    let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    while (pendingBytes + buf.length >= size) {
-      const take = size - pendingBytes;
-      pending.push(buf.subarray(0, take));
-      yield Buffer.concat(pending);
-      pending = [];
-      pendingBytes = 0;
-      buf = buf.subarray(take);
-    }
-    if (buf.length > 0) {
-      pending.push(buf);
-      pendingBytes += buf.length;
-    }
-  }
-  if (pendingBytes > 0) yield Buffer.concat(pending);
-}
-
-const s3ErrorMeanings: Record<string, (e: S3ServiceException) => AppError> = {
-  NoSuchKey: () => errors.notFound('object'),
-  NotFound: () => errors.notFound('object'),
-  NoSuchUpload: () => errors.notFound('upload'),
-  NoSuchBucket: (e) => new AppError('internal', `storage bucket is missing: ${e.message}`),
-  InvalidPart: (e) => errors.badRequest(`a listed part does not match what was uploaded: ${e.message}`),
-  InvalidPartOrder: (e) => errors.badRequest(`parts are not in ascending order: ${e.message}`),
-  EntityTooSmall: (e) => errors.badRequest(`every part but the last must be at least 5 MiB: ${e.message}`),
-  InvalidRange: () => new AppError('range_not_satisfiable', 'the requested range is outside the object'),
-  BadDigest: () => errors.checksumMismatch('the body does not match its checksum; nothing was stored'),
-  InvalidDigest: () => errors.checksumMismatch('the body does not match its checksum; nothing was stored'),
-  XAmzContentChecksumMismatch: () =>
-    errors.checksumMismatch('the body does not match its checksum; nothing was stored'),
-  PreconditionFailed: () => new AppError('precondition_failed', 'the source object changed since it was verified'),
-};
-
-export function mapS3Error(err: unknown): unknown {
-  if (!(err instanceof S3ServiceException)) return err;
-  const meaning = s3ErrorMeanings[err.name];
-  if (meaning) return meaning(err);
-  if (err.$metadata?.httpStatusCode === 416) return s3ErrorMeanings.InvalidRange!(err);
-  return err;
 }
 
 export function createS3Storage(role: StorageRole, settings: S3StorageSettings, options?: S3StorageOptions): S3Storage {

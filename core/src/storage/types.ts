@@ -61,9 +61,69 @@ export interface ByteRange {
   end: number;
 }
 
+/**
+ * What a store can do. Callers ask for a capability here instead of testing `driver`, which
+ * stays an identity (logs, configuration). Fixed for a store's lifetime: plain data, no I/O.
+ */
+export interface StorageCapabilities {
+  /**
+   * Which part checksums the store verifies as each part arrives (presignUploadPart's
+   * checksumSha256, or the x-amz-checksum-sha256 header of the part PUT):
+   * - 'when-upload-declares': only in an upload created with checksumAlgorithm SHA256, whose
+   *   completion must then list every part's checksum (s3: S3 ignores them otherwise);
+   * - 'when-signed-or-sent': whenever a part's URL is signed for one or its PUT sends one,
+   *   whatever the upload was created with (fs).
+   */
+  readonly partChecksums: 'when-upload-declares' | 'when-signed-or-sent';
+  /**
+   * True when a presigned whole-object PUT (presignPut) that succeeded proves the stored bytes'
+   * sha256: this process hashed every byte and refused any that differ from the signed sha256
+   * (fs), so for as long as the object keeps the ETag head() then reports, its sha256 is the
+   * signed one. False where a remote store took the bytes (s3: not every S3-compatible store
+   * verifies x-amz-checksum-sha256), so whoever needs the sha256 reads and hashes the object.
+   */
+  readonly signedPutProvesSha256: boolean;
+  /**
+   * Who answers this store's presigned URLs: the object store itself (s3), or the api's own
+   * `/storage/*` endpoint (fs: fs-presigned.ts), which must then be mounted.
+   */
+  readonly presignedUrlsServedBy: 'store' | 'api';
+  /**
+   * Server-side copy into this store (copyObject of CopyingStorage, copy.ts): the bytes never
+   * pass through this process. null for a store that cannot; the caller then streams get → put.
+   */
+  readonly copy: {
+    /**
+     * Stores of one scope reach each other's objects, so a copy from another role's store is
+     * server-side only when both have the same scope. fs: the storage root (a hard link when
+     * both roles are on one file system, else a file copy); s3: the endpoint of the buckets.
+     */
+    readonly scope: string;
+    /**
+     * Objects above this many bytes are copied part by part (s3: UploadPartCopy, as CopyObject
+     * stops at 5 GiB); null when one operation copies any size (fs).
+     */
+    readonly multipartAboveBytes: number | null;
+  } | null;
+  /**
+   * How a write with retainUntil is kept until then; either way head() reports retainUntil and
+   * delete and overwrite are refused before it.
+   * - 'object-lock': S3 Object Lock in GOVERNANCE mode, kept by the store itself;
+   * - 'read-only-file': the file is made read-only (0444) and retain-until is recorded beside it.
+   */
+  readonly retention: 'object-lock' | 'read-only-file';
+  /**
+   * localPath(key) answers where the object is on this machine (fs), so a tool such as ffmpeg
+   * reads it in place instead of a downloaded copy.
+   */
+  readonly localPaths: boolean;
+}
+
 export interface Storage {
+  /** Which driver this is: for logs and configuration; behaviour asks `capabilities`. */
   readonly driver: 'fs' | 's3';
   readonly role: StorageRole;
+  readonly capabilities: StorageCapabilities;
 
   put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<void>;
   /** Throws AppError not_found when the key does not exist. */
@@ -108,7 +168,7 @@ export interface Storage {
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
   /**
    * Where the object is on this machine's file system, when the driver keeps it
-   * there (fs): tools like ffmpeg then read it in place instead of a copy.
+   * there (fs, capabilities.localPaths): tools like ffmpeg then read it in place instead of a copy.
    */
   localPath?(key: string): string | null;
 }
