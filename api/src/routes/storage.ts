@@ -8,7 +8,8 @@ import { handleFsPresignedRequest } from '@mediavault/core/storage/fs-presigned'
  * Bodies are streamed to disk, never parsed or buffered.
  */
 export const storageRoutes: FastifyPluginAsync = async (app) => {
-  if (app.deps.config.storage.driver !== 'fs') return;
+  // Only stores whose presigned URLs the api answers itself (fs) need these routes.
+  if (!Object.values(app.deps.storages).some((s) => s.capabilities.presignedUrlsServedBy === 'api')) return;
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));

@@ -6,8 +6,8 @@ import { forEachLimited } from '@mediavault/core/concurrency';
 import { errors } from '@mediavault/core/errors';
 import { stagingFolder } from '@mediavault/core/keys';
 import type { Upload } from '@mediavault/core/catalogue/uploads-store';
-import { unquoteEtag } from '@mediavault/core/storage/fs';
-import type { ObjectInfo, Storage, UploadedPart } from '@mediavault/core/storage/types';
+import { unquoteEtag } from '@mediavault/core/storage/etags';
+import type { ObjectInfo, Storage, StorageCapabilities, UploadedPart } from '@mediavault/core/storage/types';
 
 /** Staged objects (or batch folders) looked up at once. */
 const LOOKUPS_IN_FLIGHT = 16;
@@ -28,16 +28,16 @@ export async function storedParts(staging: Storage, upload: Upload): Promise<Upl
 
 /**
  * Checks the staged object of a whole-object upload (one PUT, signed for the declared
- * sha256) and says what promotion may take as its digest. The fs driver hashed every
- * byte it staged and refused any that did not match the signed sha256, so the declared
- * sha256 is the staged bytes' own for as long as the object keeps this ETag; on S3 the
- * promotion job reads and hashes the staged bytes itself.
+ * sha256) and says what promotion may take as its digest. A store whose signed PUT proves
+ * the sha256 (fs hashes every byte it stages and refuses a mismatch) makes the declared
+ * sha256 the staged bytes' own for as long as the object keeps this ETag; otherwise (S3)
+ * the promotion job reads and hashes the staged bytes itself.
  */
 export function checkWholeObject(
   upload: Upload,
   head: ObjectInfo | null,
   etag: string | undefined,
-  driver: Storage['driver'],
+  capabilities: StorageCapabilities,
 ): { stagedSha256: string | null; stagedEtag: string | null } {
   if (!head)
     throw errors.uploadIncomplete(
@@ -55,7 +55,7 @@ export function checkWholeObject(
       },
     );
   }
-  return driver === 'fs' && head.etag
+  return capabilities.signedPutProvesSha256 && head.etag
     ? { stagedSha256: upload.declaredSha256, stagedEtag: head.etag }
     : { stagedSha256: null, stagedEtag: null };
 }

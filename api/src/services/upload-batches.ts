@@ -301,7 +301,12 @@ export async function completeUploadBatch(
   );
   for (const { item, upload, mapping } of unexpired) {
     try {
-      const staged = checkWholeObject(upload, stagedObjects.get(upload.stagingKey) ?? null, item.etag, staging.driver);
+      const staged = checkWholeObject(
+        upload,
+        stagedObjects.get(upload.stagingKey) ?? null,
+        item.etag,
+        staging.capabilities,
+      );
       moves.push({ uploadId: upload.id, transition: mapping ? 'completeAndPromote' : 'complete', ...staged, mapping });
     } catch (err) {
       fail(upload.id, err, upload);

@@ -143,8 +143,8 @@ export async function presignUpload(
   const uploadId = randomUUID();
   const key = stagingKey(caller.organizationId, uploadId, input.name.split('/').pop()!);
   const staging = storages.staging;
-  // S3 verifies part checksums only for uploads created with the algorithm; the fs driver verifies whatever is signed or sent.
-  const checksumAlgorithm = staging.driver === 's3' ? ('SHA256' as const) : null;
+  // A store that verifies part checksums only for uploads declared with the algorithm (S3) gets it declared.
+  const checksumAlgorithm = staging.capabilities.partChecksums === 'when-upload-declares' ? ('SHA256' as const) : null;
   // The layout lets a store that assembles parts itself (fs) write each part in place: no copy on completion.
   const { uploadId: storageUploadId } = await staging.createMultipartUpload(key, {
     contentType: input.contentType,
@@ -312,7 +312,7 @@ export async function completeUpload(
     if (upload?.status !== 'uploading') return upload ?? found;
     const staged =
       upload.transfer === 'put'
-        ? checkWholeObject(upload, await staging.head(upload.stagingKey), parts[0]!.etag, staging.driver)
+        ? checkWholeObject(upload, await staging.head(upload.stagingKey), parts[0]!.etag, staging.capabilities)
         : await assembleParts(deps, upload, parts);
     const completed = await markUploaded(db, upload.id, staged);
     if (!completed) throw errors.invalidState(`the upload is ${upload.status}, not uploading`, upload.status);

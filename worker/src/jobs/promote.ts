@@ -17,7 +17,7 @@ import { markVersionsNotMedia } from '@mediavault/core/catalogue/versions-store'
 import { defaultPreviewProfile, sendJob, sendJobs, type PromoteJob } from '@mediavault/core/jobs';
 import { masterKey } from '@mediavault/core/keys';
 import { retainUntil } from '@mediavault/core/promotion';
-import { supportsCopy } from '@mediavault/core/storage/index';
+import { canCopyFrom } from '@mediavault/core/storage/copy';
 import type { Storage } from '@mediavault/core/storage/types';
 import type { WorkerDeps } from '../worker.ts';
 import { sniffContent } from '../media/sniff.ts';
@@ -215,7 +215,7 @@ async function verifyAndCopy(deps: WorkerDeps, upload: Upload, requestId: string
   const retain = existing?.retainUntil ?? retainUntil(new Date(), config.objectLockDefaultDays);
   if (!existing) {
     const masters = storages.masters;
-    if (supportsCopy(masters) && masters.driver === storages.staging.driver) {
+    if (canCopyFrom(masters, storages.staging)) {
       // Server-side: S3 CopyObject (UploadPartCopy above the threshold), a hard link on fs.
       await masters.copyObject(upload.stagingKey, key, {
         sourceRole: 'staging',
