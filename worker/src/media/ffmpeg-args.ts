@@ -565,9 +565,9 @@ function previewFilterGraph(plan: PreviewPlan): string {
       ...(plan.sprites ? ['[srcsprites]'] : []),
     ];
     chains.push(`${decoded}split=${branches.length}${branches.join('')}`);
-    plan.renditions.forEach((r, i) =>
-      chains.push(`[src${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p[hls${i}]`),
-    );
+    for (const [i, r] of plan.renditions.entries()) {
+      chains.push(`[src${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p[hls${i}]`);
+    }
     // end_frame ends the branch after its one frame: the rest of the clip is never scaled for it.
     chains.push(`[srcposter]trim=start_frame=${poster.frame}:end_frame=${poster.frame + 1},${posterChain}[poster]`);
     if (plan.sprites) {
