@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { signEdgeToken } from '@mediavault/core/signer';
+import { playedPast, settled } from '../player/test/reviewer-page.ts';
 import { launchBrowser, type TestBrowser } from './helpers/browser.ts';
 
 const run = promisify(execFile);
@@ -183,14 +184,7 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   const page = await browser.newPage();
   await page.goto(urls.playerUrl);
   await page.click('#play');
-  const outcome = await page.waitForFunction(
-    () =>
-      (window as any).mediavaultPlayer.state().error ??
-      (document.querySelector('video')!.currentTime > 1 ? 'playing' : null),
-    undefined,
-    { timeout: 60_000 },
-  );
-  assert.equal(await outcome.jsonValue(), 'playing');
+  assert.equal(await playedPast(page, 1, 60_000), 'playing');
   const timecode = await page.locator('#timecode').textContent();
   assert.match(timecode ?? '', /^00:00:0\d:\d\d$/);
 
@@ -222,13 +216,9 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
       ])
     ).stdout.trim(),
   );
+  // Space on the focused play button pauses; the player settles on the picture on screen (a seek).
   await page.keyboard.press('Space');
-  // Paused and settled: the player seeks to the picture on screen as it pauses.
-  await page.waitForFunction(() => {
-    const video = document.querySelector('video')!;
-    return video.paused && !video.seeking;
-  });
-  const state = await page.evaluate(() => (window as any).mediavaultPlayer.state());
+  const state = await settled(page);
   assert.ok(
     Math.abs(state.firstFrameTime - firstPts) < 0.001,
     `frame 0 at ${state.firstFrameTime}, the preview's first video sample at ${firstPts}`,
