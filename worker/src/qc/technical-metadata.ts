@@ -29,19 +29,13 @@
  *   audioLayout.description   ← audioTrackConfiguration ("4 × mono", "1 × stereo")
  */
 import { parseStartTimecode } from '@mediavault/core/timecode';
-import {
-  audioStreams,
-  displayRotation,
-  ffprobeStartTimecode,
-  nominalFrameRate,
-  parseRational,
-  pictureStreams,
-  positiveNumber,
-  type FfprobeReport,
-  type FfprobeStream,
-  type Rational,
-  type SourcedTimecode,
-  type TimecodeSource,
+import * as ffprobe from '../media/ffprobe-report.ts';
+import type {
+  FfprobeReport,
+  FfprobeStream,
+  Rational,
+  SourcedTimecode,
+  TimecodeSource,
 } from '../media/ffprobe-report.ts';
 
 export type { TimecodeSource };
@@ -137,15 +131,17 @@ export function technicalMetadata(mediainfoJson: unknown, probe: FfprobeReport):
   const general = tracks.find((t) => t['@type'] === 'General');
   const match = trackMatcher(tracks);
 
-  const video = pictureStreams(probe).map((stream, nth) => videoTrack(stream, match(stream, 'Video', nth), nth));
-  const audio = audioStreams(probe).map((stream, nth) => audioTrack(stream, match(stream, 'Audio', nth), nth));
+  const video = ffprobe
+    .pictureStreams(probe)
+    .map((stream, nth) => videoTrack(stream, match(stream, 'Video', nth), nth));
+  const audio = ffprobe.audioStreams(probe).map((stream, nth) => audioTrack(stream, match(stream, 'Audio', nth), nth));
   const timecode = startTimecode(tracks, probe);
 
   const format: FormatMetadata = {
     container: text(general?.Format) ?? probe.format.format_name ?? 'unknown',
-    durationSeconds: positive(general?.Duration) ?? positiveNumber(probe.format.duration),
-    overallBitRate: positive(general?.OverallBitRate) ?? positiveNumber(probe.format.bit_rate),
-    sizeBytes: positive(general?.FileSize) ?? positiveNumber(probe.format.size),
+    durationSeconds: positive(general?.Duration) ?? positive(probe.format.duration),
+    overallBitRate: positive(general?.OverallBitRate) ?? positive(probe.format.bit_rate),
+    sizeBytes: positive(general?.FileSize) ?? positive(probe.format.size),
     startTimecode: timecode?.timecode.startTimecode ?? null,
     timecodeSource: timecode?.source ?? null,
   };
@@ -171,7 +167,7 @@ function trackMatcher(tracks: MediainfoTrack[]) {
 function videoTrack(stream: FfprobeStream, mi: MediainfoTrack | undefined, nth: number): VideoTrackMetadata {
   const width = positive(mi?.Width) ?? stream.width ?? 0;
   const height = positive(mi?.Height) ?? stream.height ?? 0;
-  const pixelAspectRatio = parseRational(stream.sample_aspect_ratio) ?? { num: 1, den: 1 };
+  const pixelAspectRatio = ffprobe.parseRational(stream.sample_aspect_ratio) ?? { num: 1, den: 1 };
   const frameRateMode = videoFrameRateMode(stream, mi);
   const scan = scanning(stream, mi);
   const track: VideoTrackMetadata = {
@@ -195,7 +191,7 @@ function videoTrack(stream: FfprobeStream, mi: MediainfoTrack | undefined, nth: 
       width > 0 && height > 0 ? reduce(width * pixelAspectRatio.num, height * pixelAspectRatio.den) : null,
     pixelAspectRatio,
     // The previews' own reading for the stream they are built from, so both say the same.
-    rotation: nth === 0 ? displayRotation(stream) : quarterTurns(positiveOrZero(mi?.Rotation)),
+    rotation: nth === 0 ? ffprobe.displayRotation(stream) : quarterTurns(positiveOrZero(mi?.Rotation)),
   };
   if (scan.scanOrder) track.scanOrder = scan.scanOrder;
   if (scan.interlaceCoding) track.interlaceCoding = scan.interlaceCoding;
@@ -233,8 +229,8 @@ function scanning(
 function videoFrameRateMode(stream: FfprobeStream, mi: MediainfoTrack | undefined): 'CFR' | 'VFR' | null {
   const declared = text(mi?.FrameRate_Mode)?.toUpperCase();
   if (declared === 'CFR' || declared === 'VFR') return declared;
-  const base = parseRational(stream.r_frame_rate);
-  const average = parseRational(stream.avg_frame_rate);
+  const base = ffprobe.parseRational(stream.r_frame_rate);
+  const average = ffprobe.parseRational(stream.avg_frame_rate);
   if (!base || !average) return base || average ? 'CFR' : null;
   const ratio = base.num / base.den / (average.num / average.den);
   return Math.abs(ratio - 1) > 0.001 ? 'VFR' : 'CFR';
@@ -251,8 +247,8 @@ function videoFrameRate(
   // Variable rate: the average says how fast pictures come; otherwise the rate the previews use.
   const fromProbe =
     mode === 'VFR'
-      ? (parseRational(stream.avg_frame_rate) ?? parseRational(stream.r_frame_rate))
-      : nominalFrameRate(stream);
+      ? (ffprobe.parseRational(stream.avg_frame_rate) ?? ffprobe.parseRational(stream.r_frame_rate))
+      : ffprobe.nominalFrameRate(stream);
   if (fromProbe) return fromProbe;
   const decimal = positive(mi?.FrameRate);
   return decimal ? rationalOfDecimalRate(decimal) : null;
@@ -320,7 +316,7 @@ function trackShape(track: Pick<AudioTrackMetadata, 'channels' | 'channelLayout'
  * ffprobeStartTimecode, the same reading the probe summary stores for the reviewer page.
  */
 function startTimecode(tracks: MediainfoTrack[], probe: FfprobeReport): SourcedTimecode | null {
-  const probed = ffprobeStartTimecode(probe);
+  const probed = ffprobe.ffprobeStartTimecode(probe);
   if (probed?.source === 'tmcd') return probed;
   const others = tracks.flatMap((track) => {
     const timecode = track['@type'] === 'Other' ? parseStartTimecode(text(track.TimeCode_FirstFrame)) : null;
