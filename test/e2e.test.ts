@@ -43,9 +43,22 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-function lastJsonLine(stdout: string): any {
+/** What this test reads of the CLI's last `--json` line (the summary object). */
+interface UploadSummary {
+  event: string;
+  files: { sha256: string; status: string; assetId: string }[];
+}
+interface PreviewSummary {
+  status: string;
+}
+interface PlaybackSummary {
+  manifestUrl: string;
+  playerUrl: string;
+}
+
+function lastJsonLine<Summary>(stdout: string): Summary {
   const lines = stdout.trim().split('\n').filter(Boolean);
-  return JSON.parse(lines[lines.length - 1]!);
+  return JSON.parse(lines[lines.length - 1]!) as Summary;
 }
 
 before(async () => {
@@ -126,10 +139,10 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   const uploadStarted = Date.now();
   const upload = await cli('upload', join(dir, 'shoot'), '--project', ready.project, '--promote', '--json');
   assert.equal(upload.code, 0, `${upload.stdout}\n${upload.stderr}`);
-  const summary = lastJsonLine(upload.stdout);
+  const summary = lastJsonLine<UploadSummary>(upload.stdout);
   assert.equal(summary.event, 'summary');
   assert.equal(summary.files.length, 1);
-  const file = summary.files[0];
+  const file = summary.files[0]!;
   assert.match(file.sha256, /^[0-9a-f]{64}$/);
   assert.equal(file.status, 'promoted');
   const expectedSha = (await run('sha256sum', [clip])).stdout.split(' ')[0];
@@ -137,7 +150,7 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
 
   const preview = await cli('preview', file.sha256, '--wait', '--json');
   assert.equal(preview.code, 0, `${preview.stdout}\n${preview.stderr}`);
-  assert.equal(lastJsonLine(preview.stdout).status, 'ready');
+  assert.equal(lastJsonLine<PreviewSummary>(preview.stdout).status, 'ready');
   timings.uploadToPlayableMs = Date.now() - uploadStarted;
 
   const shown = await cli('assets', 'show', file.assetId);
@@ -148,7 +161,7 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
 
   const playback = await cli('playback', file.assetId, '--json');
   assert.equal(playback.code, 0, playback.stderr);
-  const urls = lastJsonLine(playback.stdout);
+  const urls = lastJsonLine<PlaybackSummary>(playback.stdout);
   assert.ok(urls.manifestUrl.startsWith(`${ready.edge}/v/`));
 
   // Manifest and one segment through the edge, with the signed URL.
