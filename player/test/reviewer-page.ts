@@ -31,15 +31,19 @@ function readPageState(): PageState {
 /** `waiting`, or a failure naming `what` and the page's state once `ms` have passed. */
 export async function within<T>(page: Page, ms: number, what: string, waiting: Promise<T>): Promise<T> {
   const deadline = AbortSignal.timeout(ms);
+  let answered = false;
   const expired = new Promise<never>((_resolve, reject) => {
-    deadline.addEventListener('abort', () => {
-      const state = page.evaluate(readPageState).catch((err: Error) => `unreadable: ${err.message}`);
-      state.then((shown) => reject(new Error(`${what}: not within ${ms} ms; the page: ${JSON.stringify(shown)}`)));
+    deadline.addEventListener('abort', async () => {
+      if (answered) return;
+      const state = await page.evaluate(readPageState).catch((err: Error) => `unreadable: ${err.message}`);
+      reject(new Error(`${what}: not within ${ms} ms; the page: ${JSON.stringify(state)}`));
     });
   });
-  // Settled by the race when it comes first; otherwise nobody is left to hear it.
-  expired.catch(() => {});
-  return Promise.race([waiting, expired]);
+  try {
+    return await Promise.race([waiting, expired]);
+  } finally {
+    answered = true;
+  }
 }
 
 /**
