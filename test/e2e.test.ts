@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { signEdgeToken } from '@mediavault/core/signer';
+import { playedPast, settled } from '../player/test/reviewer-page.ts';
 import { launchBrowser, type TestBrowser } from './helpers/browser.ts';
 
 const run = promisify(execFile);
@@ -42,9 +43,22 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-function lastJsonLine(stdout: string): any {
+/** What this test reads of the CLI's last `--json` line (the summary object). */
+interface UploadSummary {
+  event: string;
+  files: { sha256: string; status: string; assetId: string }[];
+}
+interface PreviewSummary {
+  status: string;
+}
+interface PlaybackSummary {
+  manifestUrl: string;
+  playerUrl: string;
+}
+
+function lastJsonLine<Summary>(stdout: string): Summary {
   const lines = stdout.trim().split('\n').filter(Boolean);
-  return JSON.parse(lines[lines.length - 1]!);
+  return JSON.parse(lines[lines.length - 1]!) as Summary;
 }
 
 before(async () => {
@@ -125,10 +139,10 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   const uploadStarted = Date.now();
   const upload = await cli('upload', join(dir, 'shoot'), '--project', ready.project, '--promote', '--json');
   assert.equal(upload.code, 0, `${upload.stdout}\n${upload.stderr}`);
-  const summary = lastJsonLine(upload.stdout);
+  const summary = lastJsonLine<UploadSummary>(upload.stdout);
   assert.equal(summary.event, 'summary');
   assert.equal(summary.files.length, 1);
-  const file = summary.files[0];
+  const file = summary.files[0]!;
   assert.match(file.sha256, /^[0-9a-f]{64}$/);
   assert.equal(file.status, 'promoted');
   const expectedSha = (await run('sha256sum', [clip])).stdout.split(' ')[0];
@@ -136,7 +150,7 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
 
   const preview = await cli('preview', file.sha256, '--wait', '--json');
   assert.equal(preview.code, 0, `${preview.stdout}\n${preview.stderr}`);
-  assert.equal(lastJsonLine(preview.stdout).status, 'ready');
+  assert.equal(lastJsonLine<PreviewSummary>(preview.stdout).status, 'ready');
   timings.uploadToPlayableMs = Date.now() - uploadStarted;
 
   const shown = await cli('assets', 'show', file.assetId);
@@ -147,7 +161,7 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
 
   const playback = await cli('playback', file.assetId, '--json');
   assert.equal(playback.code, 0, playback.stderr);
-  const urls = lastJsonLine(playback.stdout);
+  const urls = lastJsonLine<PlaybackSummary>(playback.stdout);
   assert.ok(urls.manifestUrl.startsWith(`${ready.edge}/v/`));
 
   // Manifest and one segment through the edge, with the signed URL.
@@ -183,14 +197,7 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   const page = await browser.newPage();
   await page.goto(urls.playerUrl);
   await page.click('#play');
-  const outcome = await page.waitForFunction(
-    () =>
-      (window as any).mediavaultPlayer.state().error ??
-      (document.querySelector('video')!.currentTime > 1 ? 'playing' : null),
-    undefined,
-    { timeout: 60_000 },
-  );
-  assert.equal(await outcome.jsonValue(), 'playing');
+  assert.equal(await playedPast(page, 1, 60_000), 'playing');
   const timecode = await page.locator('#timecode').textContent();
   assert.match(timecode ?? '', /^00:00:0\d:\d\d$/);
 
@@ -222,13 +229,9 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
       ])
     ).stdout.trim(),
   );
+  // Space on the focused play button pauses; the player settles on the picture on screen (a seek).
   await page.keyboard.press('Space');
-  // Paused and settled: the player seeks to the picture on screen as it pauses.
-  await page.waitForFunction(() => {
-    const video = document.querySelector('video')!;
-    return video.paused && !video.seeking;
-  });
-  const state = await page.evaluate(() => (window as any).mediavaultPlayer.state());
+  const state = await settled(page);
   assert.ok(
     Math.abs(state.firstFrameTime - firstPts) < 0.001,
     `frame 0 at ${state.firstFrameTime}, the preview's first video sample at ${firstPts}`,

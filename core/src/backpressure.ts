@@ -10,8 +10,12 @@ export interface Backlog {
   oldestAgeSeconds: number;
 }
 
-/** Outputs a preview can go without at first and get later; HLS and the poster are never dropped. */
-export type DroppableOutput = 'sprites' | 'waveform' | 'mp4' | 'renditions-above-720';
+/**
+ * Outputs a preview can go without at first and get later, in the order they are given up
+ * (and listed); HLS and the poster are never dropped.
+ */
+export const droppableOutputs = ['sprites', 'waveform', 'mp4', 'renditions-above-720'] as const;
+export type DroppableOutput = (typeof droppableOutputs)[number];
 
 export const previewPriority = { interactive: 10, bulk: 0 } as const;
 export type PreviewPriority = keyof typeof previewPriority;

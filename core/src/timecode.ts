@@ -212,17 +212,40 @@ export function frameToTimecode(frame: number, rate: FrameRate, options: Timecod
   return `${two(hh)}:${two(mm)}:${two(ss)}${dropFrame ? ';' : ':'}${String(ff).padStart(Math.max(2, frameDigits), '0')}`;
 }
 
+/**
+ * A timecode label as tools write it: ':' between the fields, or ';' ('.' or ',' where a
+ * font or format lacks it) before the frames for drop-frame. Frames have 3 digits above 100 fps.
+ */
 const TIMECODE = /^(\d{2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})$/;
+
+interface LabelFields {
+  readonly hh: number;
+  readonly mm: number;
+  readonly ss: number;
+  readonly ff: number;
+  /** The frame digits as written (2, or 3 above 100 fps). */
+  readonly frameDigits: string;
+  /** Whether the separator before the frames says drop-frame. */
+  readonly dropFrame: boolean;
+}
+
+/** The fields of a label and the counting its separator names; null when `text` is not one. */
+function matchLabel(text: unknown): LabelFields | null {
+  const match = typeof text === 'string' ? TIMECODE.exec(text.trim()) : null;
+  if (!match) return null;
+  const [hh, mm, ss, ff] = [match[1], match[2], match[3], match[5]].map(Number) as [number, number, number, number];
+  return { hh, mm, ss, ff, frameDigits: match[5]!, dropFrame: match[4] !== ':' };
+}
 
 /** Reads a label into a frame count from 00:00:00:00, validating every field for `rate`. */
 function parseLabel(tc: string, rate: FrameRate, dropFrame: boolean): number {
-  const match = typeof tc === 'string' ? TIMECODE.exec(tc.trim()) : null;
-  if (!match) {
+  const fields = matchLabel(tc);
+  if (!fields) {
     throw errors.badRequest(
       `not a timecode: ${JSON.stringify(tc)} (expected HH:MM:SS:FF, or HH:MM:SS;FF for drop-frame)`,
     );
   }
-  const [hh, mm, ss, ff] = [match[1], match[2], match[3], match[5]].map(Number) as [number, number, number, number];
+  const { hh, mm, ss, ff } = fields;
   const fps = nominalFps(rate);
   if (hh > 23 || mm > 59 || ss > 59 || ff >= fps) {
     throw errors.badRequest(
@@ -246,6 +269,35 @@ function parseLabel(tc: string, rate: FrameRate, dropFrame: boolean): number {
 }
 
 /**
+ * A source's start timecode: the label of its first frame and the counting it is in. It is
+ * a `TimecodeOptions`, so it is passed as it is to frameToTimecode and timecodeToFrame.
+ */
+export interface StartTimecode extends TimecodeOptions {
+  /** Canonical label: 'HH:MM:SS:FF', or 'HH:MM:SS;FF' for drop-frame. */
+  readonly startTimecode: string;
+  readonly dropFrame: boolean;
+}
+
+/**
+ * The one reading of a start timecode label, wherever it comes from (an ffprobe or
+ * MediaInfo tag, the reviewer page's link): drop-frame when the separator before the
+ * frames is ';' (or '.' or ','), the label rewritten with ':' between the fields and ';'
+ * or ':' before the frames. Null when `text` is not a label of a 24-hour day. Whether the
+ * frames and the counting exist at a given rate is checked where the rate is known
+ * (frameToTimecode and timecodeToFrame refuse them).
+ */
+export function parseStartTimecode(text: unknown): StartTimecode | null {
+  const fields = matchLabel(text);
+  if (!fields || fields.hh > 23 || fields.mm > 59 || fields.ss > 59) return null;
+  const two = (n: number) => String(n).padStart(2, '0');
+  const separator = fields.dropFrame ? ';' : ':';
+  return {
+    startTimecode: `${two(fields.hh)}:${two(fields.mm)}:${two(fields.ss)}${separator}${fields.frameDigits}`,
+    dropFrame: fields.dropFrame,
+  };
+}
+
+/**
  * The frame a timecode label names, counted from `startTimecode` (default 00:00:00:00).
  * Drop-frame is read from the separator (';', '.' or ',' before the frames) unless
  * `dropFrame` says otherwise. Labels wrap at 24 hours, so a label "before" the start
@@ -253,10 +305,7 @@ function parseLabel(tc: string, rate: FrameRate, dropFrame: boolean): number {
  */
 export function timecodeToFrame(tc: string, rate: FrameRate, options: TimecodeOptions = {}): number {
   assertFrameRate(rate);
-  const separator = typeof tc === 'string' ? TIMECODE.exec(tc.trim())?.[4] : undefined;
-  const dropFrame = resolveDropFrame(rate, {
-    dropFrame: options.dropFrame ?? (separator !== undefined && separator !== ':'),
-  });
+  const dropFrame = resolveDropFrame(rate, { dropFrame: options.dropFrame ?? matchLabel(tc)?.dropFrame ?? false });
   const label = parseLabel(tc, rate, dropFrame);
   const start = options.startTimecode === undefined ? 0 : parseLabel(options.startTimecode, rate, dropFrame);
   const day = framesPerDay(rate, dropFrame);

@@ -8,6 +8,7 @@ import {
   isDropFrameRate,
   nominalFps,
   parseRate,
+  parseStartTimecode,
   secondsToFrame,
   secondsToTimecode,
   timecodeToFrame,
@@ -263,6 +264,64 @@ describe('start timecode', () => {
   test('a bad start timecode is refused', () => {
     assertBadRequest(() => frameToTimecode(0, r25, { startTimecode: '1:00:00:00' }), /not a timecode: "1:00:00:00"/);
     assertBadRequest(() => frameToTimecode(0, r25, { startTimecode: '00:00:00:25' }), /out of range at 25\/1/);
+  });
+});
+
+describe('parseStartTimecode', () => {
+  test('reads the counting from the separator before the frames', () => {
+    assert.deepEqual(parseStartTimecode('01:00:00:00'), { startTimecode: '01:00:00:00', dropFrame: false });
+    assert.deepEqual(parseStartTimecode('01:00:00;00'), { startTimecode: '01:00:00;00', dropFrame: true });
+    assert.deepEqual(parseStartTimecode('01:00:00.00'), { startTimecode: '01:00:00;00', dropFrame: true });
+    assert.deepEqual(parseStartTimecode('01:00:00,00'), { startTimecode: '01:00:00;00', dropFrame: true });
+  });
+
+  test('writes one canonical label, whatever separators the tool used between the fields', () => {
+    assert.deepEqual(parseStartTimecode(' 10;59;59;29 '), { startTimecode: '10:59:59;29', dropFrame: true });
+    assert.deepEqual(parseStartTimecode('23.59.59:24'), { startTimecode: '23:59:59:24', dropFrame: false });
+    assert.deepEqual(parseStartTimecode('00:00:00:119'), { startTimecode: '00:00:00:119', dropFrame: false });
+  });
+
+  test('29.97 DF from 01:00:00;00: frame 17,982 is 01:10:00;00 and back', () => {
+    const start = parseStartTimecode('01:00:00;00')!;
+    assert.equal(frameToTimecode(0, r2997, start), '01:00:00;00');
+    assert.equal(frameToTimecode(1799, r2997, start), '01:00:59;29');
+    assert.equal(frameToTimecode(1800, r2997, start), '01:01:00;02');
+    assert.equal(frameToTimecode(17981, r2997, start), '01:09:59;29');
+    assert.equal(frameToTimecode(17982, r2997, start), '01:10:00;00');
+    assert.equal(timecodeToFrame('01:10:00;00', r2997, start), 17982);
+    assert.equal(timecodeToFrame('01:01:00;02', r2997, start), 1800);
+  });
+
+  test('the same label read as non-drop counts every frame number', () => {
+    const start = parseStartTimecode('01:00:00:00')!;
+    assert.equal(frameToTimecode(17982, r2997, start), '01:09:59:12');
+    assert.equal(frameToTimecode(18000, r2997, start), '01:10:00:00');
+    assert.equal(frameToTimecode(51, r25, start), '01:00:02:01');
+  });
+
+  test('59.94 DF from 00:59:59;58', () => {
+    const start = parseStartTimecode('00:59:59;58')!;
+    assert.equal(frameToTimecode(2, r5994, start), '01:00:00;00');
+    assert.equal(frameToTimecode(3, r5994, start), '01:00:00;01');
+  });
+
+  test('is null for what is not a label of a 24-hour day', () => {
+    for (const text of ['', 'garbage', '1:00:00:00', '01:00:00', '01:00:00:0', '24:00:00:00', '00:60:00:00']) {
+      assert.equal(parseStartTimecode(text), null, text);
+    }
+    assert.equal(parseStartTimecode('00:00:60;00'), null);
+    assert.equal(parseStartTimecode(undefined), null);
+    assert.equal(parseStartTimecode(3600), null);
+  });
+
+  test('frames and counting that do not exist at the rate are refused where the rate is known', () => {
+    const start = parseStartTimecode('00:00:00;00')!;
+    assertBadRequest(() => frameToTimecode(0, r25, start), /drop-frame timecode exists only/);
+    assertBadRequest(
+      () => frameToTimecode(0, r2997, parseStartTimecode('00:01:00;00')!),
+      /does not exist in drop-frame/,
+    );
+    assertBadRequest(() => frameToTimecode(0, r25, parseStartTimecode('00:00:00:25')!), /out of range at 25\/1/);
   });
 });
 

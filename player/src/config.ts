@@ -2,15 +2,21 @@
  * What the reviewer page needs to know, read from its query string, and the
  * words it shows when playback fails. Pure (no DOM) so it is unit-tested in Node.
  */
-import { formatRate, isDropFrameRate, parseRate, timecodeToFrame, type FrameRate } from '@mediavault/core/timecode';
+import {
+  formatRate,
+  isDropFrameRate,
+  parseRate,
+  parseStartTimecode,
+  timecodeToFrame,
+  type FrameRate,
+  type StartTimecode,
+} from '@mediavault/core/timecode';
 
-export interface PlayerConfig {
+/** Its StartTimecode part (label of the first frame, counting) is what frameToTimecode takes. */
+export interface PlayerConfig extends StartTimecode {
   /** Signed HLS master playlist on the edge, absolute. */
   readonly src: string;
   readonly rate: FrameRate;
-  /** Label of the first frame, e.g. '01:00:00:00'. */
-  readonly startTimecode: string;
-  readonly dropFrame: boolean;
   readonly title: string;
 }
 
@@ -48,13 +54,22 @@ export function readConfig(search: string): PlayerConfig {
   } catch (err) {
     throw new PlayerConfigError(`This link has a bad frame rate: ${(err as Error).message}`);
   }
-  const dropFrame = params.get('df') === '1';
+  // `tc` is the start timecode the probe stored, read with the same parser: its separator
+  // says drop-frame. `df=1` asks for drop-frame on a link without a label.
+  const label = params.get('tc');
+  const start = label ? parseStartTimecode(label) : null;
+  if (label && !start) {
+    throw new PlayerConfigError(
+      `This link has a bad start timecode: ${JSON.stringify(label)} is not HH:MM:SS:FF (HH:MM:SS;FF for drop-frame) within a day.`,
+    );
+  }
+  const dropFrame = start?.dropFrame === true || params.get('df') === '1';
   if (dropFrame && !isDropFrameRate(rate)) {
     throw new PlayerConfigError(
       `This link asks for drop-frame timecode, which does not exist at ${formatRate(rate)} fps.`,
     );
   }
-  const startTimecode = params.get('tc') || (dropFrame ? '00:00:00;00' : '00:00:00:00');
+  const startTimecode = start?.startTimecode ?? (dropFrame ? '00:00:00;00' : '00:00:00:00');
   try {
     timecodeToFrame(startTimecode, rate, { dropFrame });
   } catch (err) {

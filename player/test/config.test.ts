@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { frameToTimecode } from '@mediavault/core/timecode';
 import { describeRate, messageForLoadFailure, messages, PlayerConfigError, readConfig } from '../src/config.ts';
 
 const src = 'https://edge.example/v/tok/hls/abc/master.m3u8';
@@ -14,6 +15,16 @@ describe('reviewer page configuration', () => {
       dropFrame: true,
       title: 'Reel 2',
     });
+  });
+
+  test('drop-frame is read from the start timecode the api passes, as the probe read it', () => {
+    // The playback route sends the probe's label as `tc` and no `df`.
+    const config = readConfig(query({ src, rate: '30000/1001', tc: '01:00:00;00' }));
+    assert.equal(config.dropFrame, true);
+    assert.equal(config.startTimecode, '01:00:00;00');
+    assert.equal(frameToTimecode(17982, config.rate, config), '01:10:00;00');
+    assert.equal(readConfig(query({ src, rate: '30000/1001', tc: '01:00:00.00' })).startTimecode, '01:00:00;00');
+    assert.equal(readConfig(query({ src, rate: '30000/1001', tc: '01:00:00:00' })).dropFrame, false);
   });
 
   test('defaults: 25 fps, 00:00:00:00, non-drop, a generic title', () => {
@@ -37,6 +48,9 @@ describe('reviewer page configuration', () => {
     fails(query({ src, rate: 'fast' }), /bad frame rate: not a frame rate: "fast"/);
     fails(query({ src, rate: '25/1', df: '1' }), /drop-frame timecode, which does not exist at 25\/1/);
     fails(query({ src, tc: '25:00:00:00' }), /bad start timecode/);
+    fails(query({ src, tc: '01:00:00' }), /bad start timecode: "01:00:00" is not HH:MM:SS:FF/);
+    fails(query({ src, rate: '25/1', tc: '01:00:00;00' }), /drop-frame timecode, which does not exist at 25\/1/);
+    fails(query({ src, rate: '30000/1001', tc: '00:01:00;00' }), /does not exist in drop-frame/);
     fails(query({ src, rate: '30000/1001', df: '1', tc: '00:01:00;00' }), /does not exist in drop-frame/);
   });
 

@@ -18,6 +18,7 @@ import { frameToTimecode, parseRate, secondsToFrame, timecodeToFrame } from '@me
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../../test/helpers/browser.ts';
 import { buildPlayer } from '../build.ts';
+import { pageState, playedPast, presentedFrame, settled, within } from './reviewer-page.ts';
 
 const run = promisify(execFile);
 
@@ -182,20 +183,30 @@ describe('reviewer page', { timeout: 60_000 }, () => {
   };
   const pictureArgs = [BITS, blockX(0) + BLOCK_SIZE / 2, blockX(1) - blockX(0), BLOCK_Y + BLOCK_SIZE / 2] as const;
 
-  /** Waits until the picture on screen carries frame `expected` (a paused video settles within a few ms). */
+  /**
+   * Waits until the picture on screen carries frame `expected`: it is read now, and again
+   * each time the video presents a frame (a paused video presents the frame a seek lands on).
+   */
   const waitForPicture = async (page: Page, expected: number) => {
-    const onScreen = () =>
-      page.evaluate((args) => (window as unknown as PictureReader).pictureFrame(...args), pictureArgs);
-    try {
-      await page.waitForFunction(
-        ([want, args]) => (window as unknown as PictureReader).pictureFrame(...args) === want,
-        [expected, pictureArgs] as const,
-        { timeout: 5_000 },
+    const shows = page.evaluate(
+      ([want, args]) =>
+        new Promise<void>((resolve) => {
+          const video = document.querySelector('video')!;
+          const check = () => {
+            if ((window as unknown as PictureReader).pictureFrame(...args) === want) resolve();
+            else video.requestVideoFrameCallback(check);
+          };
+          check();
+        }),
+      [expected, pictureArgs] as const,
+    );
+    await within(page, 15_000, `the picture of frame ${expected}`, shows).catch(async (err: Error) => {
+      const onScreen = await page.evaluate(
+        (args) => (window as unknown as PictureReader).pictureFrame(...args),
+        pictureArgs,
       );
-    } catch (err) {
-      const state = await page.evaluate(() => window.mediavaultPlayer.state());
-      assert.fail(`picture shows frame ${await onScreen()}, expected ${expected} (${JSON.stringify(state)}): ${err}`);
-    }
+      assert.fail(`picture shows frame ${onScreen}, expected ${expected}: ${err.message}`);
+    });
   };
 
   for (const encode of encodes) {
@@ -207,85 +218,51 @@ describe('reviewer page', { timeout: 60_000 }, () => {
       assert.equal(await page.textContent('#rate'), '25 fps');
 
       await page.click('#play');
-      const started = await page.waitForFunction(
-        () =>
-          window.mediavaultPlayer.state().error ??
-          (document.querySelector('video')!.currentTime > 1 ? 'playing' : null),
-        undefined,
-        { timeout: 15_000 },
-      );
-      assert.equal(await started.jsonValue(), 'playing', 'chromium should decode H.264/AAC from hls.js');
+      assert.equal(await playedPast(page, 1), 'playing', 'chromium should decode H.264/AAC from hls.js');
 
-      // While playing, the label may trail currentTime or the picture by the frame being composited.
-      const playing = await page.evaluate(
-        (args) => ({
-          ...window.mediavaultPlayer.state(),
-          shown: document.querySelector('output')!.value,
-          picture: (window as unknown as PictureReader).pictureFrame(...args),
-        }),
-        pictureArgs,
-      );
-      assert.equal(playing.shown, playing.timecode);
-      assert.match(playing.timecode, /^01:00:0\d:\d\d$/);
-      const labelledFrame = timecodeToFrame(playing.timecode, rate, { startTimecode });
-      assert.equal(labelledFrame, playing.frame);
+      // While playing, what is composited when is the browser's business: the player promises
+      // only that the label names the frame requestVideoFrameCallback reports presented.
+      const playing = await presentedFrame(page);
+      assert.equal(playing.shown, playing.state.timecode);
+      assert.match(playing.state.timecode, /^01:00:0\d:\d\d$/);
       // libx264 veryfast at 25 fps reorders by two frames: frame 0 is presented at 0.08 s.
-      assert.equal(playing.firstFrameTime, encode.preset === 'veryfast' ? 0.08 : 0);
-      const frameAtCurrentTime = secondsToFrame(playing.currentTime - playing.firstFrameTime, rate);
-      assert.ok(
-        Math.abs(labelledFrame - frameAtCurrentTime) <= 1,
-        `${playing.timecode} should be within a frame of currentTime ${playing.currentTime} (frame ${frameAtCurrentTime})`,
-      );
-      assert.ok(
-        Math.abs(labelledFrame - playing.picture) <= 1,
-        `${playing.timecode} while frame ${playing.picture} is on screen`,
-      );
+      assert.equal(playing.state.firstFrameTime, encode.preset === 'veryfast' ? 0.08 : 0);
+      const presented = secondsToFrame(playing.mediaTime - playing.state.firstFrameTime, rate);
+      assert.equal(playing.state.frame, presented, `the frame presented at ${playing.mediaTime} s`);
+      assert.equal(playing.state.timecode, frameToTimecode(presented, rate, { startTimecode }));
+      assert.equal(timecodeToFrame(playing.state.timecode, rate, { startTimecode }), presented);
 
-      // Space pauses (keyboard), then the label, the state and the picture agree exactly.
-      // The player answers 'pause' by settling on the frame on screen (a seek); its listener runs first.
-      const settled = page.evaluate(
-        () =>
-          new Promise<void>((resolve) => {
-            const video = document.querySelector('video')!;
-            video.addEventListener(
-              'pause',
-              () => (video.seeking ? video.addEventListener('seeked', () => resolve(), { once: true }) : resolve()),
-              { once: true },
-            );
-          }),
-      );
+      // Space pauses (keyboard), then the label, the state and the picture agree exactly:
+      // the player settles on the frame on screen (a seek) as it pauses.
       await page.focus('video');
       await page.keyboard.press('Space');
-      await settled;
-      const paused = await page.evaluate(() => window.mediavaultPlayer.state());
+      const paused = await settled(page);
       assert.equal(paused.frame, secondsToFrame(paused.currentTime - paused.firstFrameTime, rate));
       assert.equal(paused.timecode, frameToTimecode(paused.frame, rate, { startTimecode }));
-      assert.equal(await page.textContent('#timecode'), paused.timecode);
+      assert.equal(paused.shown, paused.timecode);
       await waitForPicture(page, paused.frame);
 
       // +1 frame by the button: exactly one frame later, still paused, and the picture follows.
       await page.click('#step-forward');
-      await page.waitForFunction((before) => window.mediavaultPlayer.state().frame !== before, paused.frame);
-      const stepped = await page.evaluate(() => ({
-        ...window.mediavaultPlayer.state(),
-        paused: document.querySelector('video')!.paused,
-      }));
+      const stepped = await settled(page);
       assert.equal(stepped.frame, paused.frame + 1);
       assert.equal(stepped.paused, true);
+      assert.equal(stepped.frame, secondsToFrame(stepped.currentTime - stepped.firstFrameTime, rate));
       assert.equal(stepped.timecode, frameToTimecode(paused.frame + 1, rate, { startTimecode }));
-      assert.equal(await page.textContent('#timecode'), stepped.timecode);
+      assert.equal(stepped.shown, stepped.timecode);
       await waitForPicture(page, paused.frame + 1);
 
       // ← steps back by the keyboard.
       await page.keyboard.press('ArrowLeft');
-      await page.waitForFunction((before) => window.mediavaultPlayer.state().frame !== before, stepped.frame);
-      assert.equal((await page.evaluate(() => window.mediavaultPlayer.state())).frame, paused.frame);
+      const back = await settled(page);
+      assert.equal(back.frame, paused.frame);
+      assert.equal(back.shown, frameToTimecode(paused.frame, rate, { startTimecode }));
       await waitForPicture(page, paused.frame);
 
       // Pausing by the button: from the moment the video reports paused, the state names the
       // frame at currentTime (the player settles at once, not on the 'pause' event a task later).
       await page.click('#play');
-      await page.waitForFunction((from) => window.mediavaultPlayer.state().frame > from + 5, paused.frame);
+      await presentedFrame(page, paused.frame + 5);
       const atPause = await page.evaluate(() => {
         document.querySelector<HTMLButtonElement>('#play')!.click();
         return { ...window.mediavaultPlayer.state(), paused: document.querySelector('video')!.paused };
@@ -296,8 +273,10 @@ describe('reviewer page', { timeout: 60_000 }, () => {
         secondsToFrame(atPause.currentTime - atPause.firstFrameTime, rate),
         'the state at the moment of pausing',
       );
+      const afterPause = await settled(page);
+      assert.equal(afterPause.frame, atPause.frame);
       await waitForPicture(page, atPause.frame);
-      assert.equal((await page.evaluate(() => window.mediavaultPlayer.state())).frame, atPause.frame);
+      assert.equal((await pageState(page)).frame, atPause.frame);
 
       assert.deepEqual(page.problems, []);
       await page.close();
@@ -307,11 +286,9 @@ describe('reviewer page', { timeout: 60_000 }, () => {
   test('an expired link (403 from the edge) says so', async () => {
     const page = await browser.newPage();
     await page.goto(pageUrl(`${origin}/media/expired/master.m3u8`));
-    await page.waitForFunction(() => window.mediavaultPlayer.state().error !== null, undefined, { timeout: 10_000 });
-    assert.equal(
-      (await page.evaluate(() => window.mediavaultPlayer.state())).error,
-      'This link has expired or is not valid.',
-    );
+    // The error box changing is the page's report; nothing plays, so nothing else comes.
+    assert.equal(await playedPast(page, 0), 'This link has expired or is not valid.');
+    assert.equal((await pageState(page)).error, 'This link has expired or is not valid.');
     assert.equal(await page.isVisible('#error'), true);
     assert.equal(await page.textContent('[role=alert]'), 'This link has expired or is not valid.');
     assert.equal(await page.isDisabled('#step-forward'), true);

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { chooseVideoEncoder } from '../src/media/ffmpeg-args.ts';
 import { buildPreviewSet, failureReason, type PreviewSet } from '../src/media/preview-build.ts';
 import { probeFile } from '../src/media/probe.ts';
+import type { FfprobeStream } from '../src/media/ffprobe-report.ts';
 import { MediaToolError, runFfmpeg, runFfprobe } from '../src/media/run.ts';
 import { generateClip, generateStill, makeTempDir, truncatedCopy } from './fixtures.ts';
 
@@ -31,15 +32,6 @@ function segmentDurations(playlist: string): string[] {
   return [...playlist.matchAll(/^#EXTINF:([\d.]+),/gm)].map((m) => m[1]!);
 }
 
-interface StreamInfo {
-  codec_type: string;
-  codec_name: string;
-  width?: number;
-  height?: number;
-  pix_fmt?: string;
-  profile?: string;
-}
-
 /** MD5 of a file's video packets, copied without decoding: equal only for the same encode. */
 async function videoPacketsMd5(input: string, dir: string, name: string): Promise<string> {
   const path = join(dir, `${name}.md5`);
@@ -62,8 +54,8 @@ async function videoPacketsMd5(input: string, dir: string, name: string): Promis
   return (await readFile(path, 'utf8')).trim();
 }
 
-async function streamsOf(path: string): Promise<StreamInfo[]> {
-  return ((await runFfprobe(path)) as { streams: StreamInfo[] }).streams;
+async function streamsOf(path: string): Promise<FfprobeStream[]> {
+  return (await runFfprobe(path)).streams;
 }
 
 describe('buildPreviewSet on a 3 s 1280x720 25 fps clip with a 1 kHz tone', () => {
@@ -405,7 +397,7 @@ describe('buildPreviewSet on sources that break naive pipelines', () => {
       variableFrameRate: true,
       audio: false,
     });
-    const probe = (await runFfprobe(source)) as { streams: { avg_frame_rate: string; r_frame_rate: string }[] };
+    const probe = await runFfprobe(source);
     assert.notEqual(probe.streams[0]?.avg_frame_rate, probe.streams[0]?.r_frame_rate, 'the fixture is variable-rate');
     const set = await buildPreviewSet(source, join(dir, 'out'), fast);
     const hd = await readFile(join(dir, 'out/hls/720p/index.m3u8'), 'utf8');

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { parseRational, probeFile, summarizeProbe } from '../src/media/probe.ts';
+import { parseFfprobeReport } from '../src/media/ffprobe-report.ts';
+import { probeFile, summarizeProbe } from '../src/media/probe.ts';
 import { generateClip, makeTempDir } from './fixtures.ts';
 
 // Recorded with Debian's ffprobe 5.1 (`-show_format -show_streams -of json`), trimmed to the
 // fields the summary reads plus a few it must ignore.
+
+/** A recording read the way runFfprobe reads ffprobe's output, then summarized. */
+const summarize = (recording: unknown) => summarizeProbe(parseFfprobeReport(recording));
 
 /** PAL SD interlaced MPEG-2 in MXF with two mono PCM tracks and a start timecode. */
 const palMxf = {
@@ -144,7 +148,7 @@ function withVideo(recording: typeof rotatedMp4, changes: Record<string, unknown
 
 describe('summarizeProbe', () => {
   it('summarizes an interlaced PAL MXF master', () => {
-    assert.deepEqual(summarizeProbe(palMxf), {
+    assert.deepEqual(summarize(palMxf), {
       container: 'mxf',
       durationSeconds: 1,
       sizeBytes: 1093177,
@@ -169,7 +173,7 @@ describe('summarizeProbe', () => {
   });
 
   it('reads a 29.97 rational, the display rotation and a stream-level drop-frame timecode', () => {
-    const summary = summarizeProbe(rotatedMp4);
+    const summary = summarize(rotatedMp4);
     assert.deepEqual(summary.video?.frameRate, { num: 30000, den: 1001 });
     // ffprobe's matrix rotation is counter-clockwise; the summary is clockwise.
     assert.equal(summary.video?.rotation, 270);
@@ -181,8 +185,7 @@ describe('summarizeProbe', () => {
 
   it('prefers the legacy rotate tag (clockwise) and normalizes negative angles', () => {
     const tags = rotatedMp4.streams[0]!.tags;
-    const rotation = (changes: Record<string, unknown>) =>
-      summarizeProbe(withVideo(rotatedMp4, changes)).video?.rotation;
+    const rotation = (changes: Record<string, unknown>) => summarize(withVideo(rotatedMp4, changes)).video?.rotation;
     // As ffmpeg 4.x reports an iPhone portrait clip: tag rotate=90 and matrix rotation -90.
     assert.equal(
       rotation({
@@ -202,11 +205,11 @@ describe('summarizeProbe', () => {
 
   it('falls back to the average rate when the base rate is a timebase (variable frame rate)', () => {
     const vfr = withVideo(rotatedMp4, { r_frame_rate: '90000/1', avg_frame_rate: '1800000/60061' });
-    assert.deepEqual(summarizeProbe(vfr).video?.frameRate, { num: 1800000, den: 60061 });
+    assert.deepEqual(summarize(vfr).video?.frameRate, { num: 1800000, den: 60061 });
   });
 
   it('does not count cover art as video', () => {
-    const summary = summarizeProbe(mp3WithCover);
+    const summary = summarize(mp3WithCover);
     assert.equal(summary.video, null);
     assert.deepEqual(summary.audio, [
       { index: 0, codec: 'mp3', channels: 1, sampleRate: 44100, channelLayout: 'mono' },
@@ -214,21 +217,13 @@ describe('summarizeProbe', () => {
     assert.equal(summary.startTimecode, null);
   });
 
-  it('rejects output without format or streams', () => {
-    assert.throws(() => summarizeProbe({}), { code: 'unprocessable' });
-    assert.throws(() => summarizeProbe(null), { code: 'unprocessable' });
-    assert.throws(() => summarizeProbe({ format: {}, streams: 'nope' }), { code: 'unprocessable' });
-  });
-});
-
-describe('parseRational', () => {
-  it('reduces rates and aspect ratios and rejects unknowns', () => {
-    assert.deepEqual(parseRational('50/2'), { num: 25, den: 1 });
-    assert.deepEqual(parseRational('64:45'), { num: 64, den: 45 });
-    assert.equal(parseRational('0/0'), null);
-    assert.equal(parseRational('0:1'), null);
-    assert.equal(parseRational('N/A'), null);
-    assert.equal(parseRational(undefined), null);
+  it('reads the tmcd track before a container tag, as the QC metadata does', () => {
+    const tagged = {
+      ...rotatedMp4,
+      format: { ...rotatedMp4.format, tags: { ...rotatedMp4.format.tags, timecode: '00:00:00:00' } },
+      streams: [rotatedMp4.streams[0]!, { ...rotatedMp4.streams[1]!, codec_tag_string: 'tmcd' }],
+    };
+    assert.equal(summarize(tagged).startTimecode, '01:00:00;00');
   });
 });
 

@@ -126,7 +126,7 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
       );
     }
 
-    const dropped = job.fill ? [] : ((built.outputsDropped ?? drop) as DroppableOutput[]);
+    const dropped = job.fill ? [] : built.outputsDropped;
     const outputs = {
       hls: previewKeys.hlsMaster(job.sha256),
       mp4: built.files.includes(previewLayout.progressiveMp4) ? previewKeys.mp4(job.sha256) : null,

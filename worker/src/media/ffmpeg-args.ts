@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { errors } from '@mediavault/core/errors';
+import { droppableOutputs, type DroppableOutput } from '@mediavault/core/backpressure';
 import { loudnessLogLevel } from './loudness.ts';
 import type { AudioSummary, MediaSummary, VideoSummary } from './probe.ts';
 import { planSprites, type SpritePlan } from './sprites.ts';
@@ -188,11 +189,6 @@ function framesPerSecond(video: VideoSummary): number {
 // ---------------------------------------------------------------------------------------------
 // What a preview set holds
 
-/** Outputs a build may leave out under backpressure (and add later); HLS and the poster never are. */
-export type PreviewSkip = 'sprites' | 'waveform' | 'mp4' | 'renditions-above-720';
-
-const skipOrder: readonly PreviewSkip[] = ['sprites', 'waveform', 'mp4', 'renditions-above-720'];
-
 /** 'renditions-above-720' keeps the rungs at or below this height. */
 const backpressureMaxHeight = 720;
 
@@ -253,12 +249,12 @@ export interface PreviewPlan {
   /** preview.mp4, a remux of the top HLS rendition and the audio rendition. */
   mp4: boolean;
   /** The requested skips that actually left something out, in a stable order. */
-  dropped: PreviewSkip[];
+  dropped: DroppableOutput[];
   segmentSeconds: number;
 }
 
 export interface PreviewPlanOptions {
-  skip?: readonly PreviewSkip[];
+  skip?: readonly DroppableOutput[];
   segmentSeconds?: number;
 }
 
@@ -285,9 +281,9 @@ export function planPreview(probe: MediaSummary, options: PreviewPlanOptions = {
   }
 
   const skip = new Set(options.skip ?? []);
-  const dropped = new Set<PreviewSkip>();
+  const dropped = new Set<DroppableOutput>();
   /** Whether an available output is built; a skipped one is recorded so it can be filled in later. */
-  const keep = (output: PreviewSkip, available: boolean): boolean => {
+  const keep = (output: DroppableOutput, available: boolean): boolean => {
     if (!available) return false;
     if (!skip.has(output)) return true;
     dropped.add(output);
@@ -315,7 +311,7 @@ export function planPreview(probe: MediaSummary, options: PreviewPlanOptions = {
     waveform: keep('waveform', audio !== null),
     loudness: audio !== null,
     mp4: keep('mp4', true),
-    dropped: skipOrder.filter((s) => dropped.has(s)),
+    dropped: droppableOutputs.filter((s) => dropped.has(s)),
     segmentSeconds,
   };
 }
@@ -329,7 +325,7 @@ export interface PreviewArgsInput {
   probe: MediaSummary;
   encoder: VideoEncoder;
   segmentSeconds?: number;
-  skip?: readonly PreviewSkip[];
+  skip?: readonly DroppableOutput[];
 }
 
 /** Where the preview commands write, relative to outputDir. */
@@ -569,9 +565,9 @@ function previewFilterGraph(plan: PreviewPlan): string {
       ...(plan.sprites ? ['[srcsprites]'] : []),
     ];
     chains.push(`${decoded}split=${branches.length}${branches.join('')}`);
-    plan.renditions.forEach((r, i) =>
-      chains.push(`[src${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p[hls${i}]`),
-    );
+    for (const [i, r] of plan.renditions.entries()) {
+      chains.push(`[src${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p[hls${i}]`);
+    }
     // end_frame ends the branch after its one frame: the rest of the clip is never scaled for it.
     chains.push(`[srcposter]trim=start_frame=${poster.frame}:end_frame=${poster.frame + 1},${posterChain}[poster]`);
     if (plan.sprites) {

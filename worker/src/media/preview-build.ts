@@ -7,6 +7,7 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AppError, errors } from '@mediavault/core/errors';
+import type { DroppableOutput } from '@mediavault/core/backpressure';
 import {
   buildPreviewArgs,
   buildProgressiveRemuxArgs,
@@ -17,7 +18,6 @@ import {
   previewLayout,
   type EncodingRecord,
   type PreviewPlan,
-  type PreviewSkip,
   type Rendition,
   type VideoEncoder,
 } from './ffmpeg-args.ts';
@@ -41,7 +41,7 @@ export interface PreviewSet {
   /** EBU R128 of the preview audio; null when the source has no audio. */
   loudness?: Loudness | null;
   /** Outputs left out because the caller asked to skip them (to be built later). */
-  outputsDropped?: PreviewSkip[];
+  outputsDropped: DroppableOutput[];
 }
 
 export interface BuildPreviewOptions {
@@ -52,7 +52,7 @@ export interface BuildPreviewOptions {
   /** Fraction 0..1 of the source duration encoded so far (only when the duration is known). */
   onProgress?: (fraction: number) => void;
   /** Non-critical outputs to leave out under backpressure; HLS, poster and loudness always come. */
-  skip?: readonly PreviewSkip[];
+  skip?: readonly DroppableOutput[];
 }
 
 /**

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { AppError } from '@mediavault/core/errors';
 import { buildProbeArgs } from './ffmpeg-args.ts';
+import { parseFfprobeReport, type FfprobeReport } from './ffprobe-report.ts';
 
 export type MediaTool = 'ffmpeg' | 'ffprobe' | 'mediainfo';
 
@@ -107,10 +108,10 @@ export function parseProgress(block: Record<string, string>): FfmpegProgress {
   };
 }
 
-/** ffprobe -show_format -show_streams as parsed JSON. */
-export async function runFfprobe(path: string, options: RunOptions = {}): Promise<unknown> {
+/** ffprobe -show_format -show_streams, parsed and checked (see ffprobe-report.ts). */
+export async function runFfprobe(path: string, options: RunOptions = {}): Promise<FfprobeReport> {
   const stdout = await runTool('ffprobe', buildProbeArgs(path), options, { collectStdout: true });
-  return JSON.parse(stdout);
+  return parseFfprobeReport(JSON.parse(stdout));
 }
 
 /** MediaInfo's full JSON report (for the MediaInfo-grade metadata stored on a version). */

@@ -3,13 +3,14 @@
  * and merges their reports with the pure technicalMetadata().
  */
 import { errors } from '@mediavault/core/errors';
+import type { FfprobeReport } from '../media/ffprobe-report.ts';
 import { MediaToolError, runFfprobe, runMediainfo, type RunOptions } from '../media/run.ts';
 import { technicalMetadata, type TechnicalMetadata } from './technical-metadata.ts';
 
 /** Both raw reports, for callers that also want to look for AS-11 or keep MediaInfo's full output. */
 export interface TechnicalReports {
   mediainfo: unknown;
-  ffprobe: unknown;
+  ffprobe: FfprobeReport;
 }
 
 /**

@@ -28,9 +28,17 @@
  *   audio[].channels          ← channels;  audio[].sampleRate ← samplingRate;  audio[].bitDepth ← sampleSize
  *   audioLayout.description   ← audioTrackConfiguration ("4 × mono", "1 × stereo")
  */
-import { parseRational, summarizeProbe, type Rational } from '../media/probe.ts';
+import { parseStartTimecode } from '@mediavault/core/timecode';
+import * as ffprobe from '../media/ffprobe-report.ts';
+import type {
+  FfprobeReport,
+  FfprobeStream,
+  Rational,
+  SourcedTimecode,
+  TimecodeSource,
+} from '../media/ffprobe-report.ts';
 
-export type TimecodeSource = 'tmcd' | 'mxf' | 'tag';
+export type { TimecodeSource };
 
 export interface FormatMetadata {
   container: string;
@@ -108,38 +116,6 @@ export interface TechnicalMetadata {
 
 type MediainfoTrack = Record<string, unknown> & { '@type'?: string };
 
-interface FfprobeStream {
-  index?: number;
-  codec_type?: string;
-  codec_name?: string;
-  codec_tag_string?: string;
-  profile?: string;
-  level?: number;
-  width?: number;
-  height?: number;
-  pix_fmt?: string;
-  bits_per_raw_sample?: string;
-  bits_per_sample?: number;
-  field_order?: string;
-  r_frame_rate?: string;
-  avg_frame_rate?: string;
-  sample_aspect_ratio?: string;
-  display_aspect_ratio?: string;
-  color_space?: string;
-  color_primaries?: string;
-  color_transfer?: string;
-  sample_rate?: string;
-  channels?: number;
-  channel_layout?: string;
-  disposition?: { attached_pic?: number };
-  tags?: Record<string, string>;
-}
-
-interface FfprobeJson {
-  format: { format_name?: string; duration?: string; size?: string; bit_rate?: string; tags?: Record<string, string> };
-  streams: FfprobeStream[];
-}
-
 /** MediaInfo's tracks, or [] when its output is missing or not a MediaInfo report. */
 export function mediainfoTracks(mediainfoJson: unknown): MediainfoTrack[] {
   const media = (mediainfoJson as { media?: { track?: unknown } } | null)?.media;
@@ -150,33 +126,23 @@ export function mediainfoTracks(mediainfoJson: unknown): MediainfoTrack[] {
 
 // ---------------------------------------------------------------------------------------------
 
-export function technicalMetadata(mediainfoJson: unknown, ffprobeJson: unknown): TechnicalMetadata {
-  // summarizeProbe validates ffprobe's shape (clear unprocessable error) and knows rotation.
-  const summary = summarizeProbe(ffprobeJson);
-  const probe = ffprobeJson as FfprobeJson;
+export function technicalMetadata(mediainfoJson: unknown, probe: FfprobeReport): TechnicalMetadata {
   const tracks = mediainfoTracks(mediainfoJson);
   const general = tracks.find((t) => t['@type'] === 'General');
   const match = trackMatcher(tracks);
 
-  const videoStreams = probe.streams.filter(
-    (s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1 && (s.width ?? 0) > 0,
-  );
-  const audioStreams = probe.streams.filter((s) => s.codec_type === 'audio' && (s.channels ?? 0) > 0);
-
-  const video = videoStreams.map((stream, nth) => {
-    const mi = match(stream, 'Video', nth);
-    const primaryRotation = summary.video && summary.video.index === stream.index ? summary.video.rotation : null;
-    return videoTrack(stream, mi, primaryRotation);
-  });
-  const audio = audioStreams.map((stream, nth) => audioTrack(stream, match(stream, 'Audio', nth), nth));
+  const video = ffprobe
+    .pictureStreams(probe)
+    .map((stream, nth) => videoTrack(stream, match(stream, 'Video', nth), nth));
+  const audio = ffprobe.audioStreams(probe).map((stream, nth) => audioTrack(stream, match(stream, 'Audio', nth), nth));
   const timecode = startTimecode(tracks, probe);
 
   const format: FormatMetadata = {
     container: text(general?.Format) ?? probe.format.format_name ?? 'unknown',
-    durationSeconds: positive(general?.Duration) ?? summary.durationSeconds,
-    overallBitRate: positive(general?.OverallBitRate) ?? summary.bitRate,
-    sizeBytes: positive(general?.FileSize) ?? summary.sizeBytes,
-    startTimecode: timecode?.value ?? null,
+    durationSeconds: positive(general?.Duration) ?? positive(probe.format.duration),
+    overallBitRate: positive(general?.OverallBitRate) ?? positive(probe.format.bit_rate),
+    sizeBytes: positive(general?.FileSize) ?? positive(probe.format.size),
+    startTimecode: timecode?.timecode.startTimecode ?? null,
     timecodeSource: timecode?.source ?? null,
   };
   const containerProfile = text(general?.Format_Profile);
@@ -197,14 +163,11 @@ function trackMatcher(tracks: MediainfoTrack[]) {
   };
 }
 
-function videoTrack(
-  stream: FfprobeStream,
-  mi: MediainfoTrack | undefined,
-  primaryRotation: number | null,
-): VideoTrackMetadata {
+/** `nth` counts the picture streams: the first (nth 0) is the one the previews are built from. */
+function videoTrack(stream: FfprobeStream, mi: MediainfoTrack | undefined, nth: number): VideoTrackMetadata {
   const width = positive(mi?.Width) ?? stream.width ?? 0;
   const height = positive(mi?.Height) ?? stream.height ?? 0;
-  const pixelAspectRatio = parseRational(stream.sample_aspect_ratio) ?? { num: 1, den: 1 };
+  const pixelAspectRatio = ffprobe.parseRational(stream.sample_aspect_ratio) ?? { num: 1, den: 1 };
   const frameRateMode = videoFrameRateMode(stream, mi);
   const scan = scanning(stream, mi);
   const track: VideoTrackMetadata = {
@@ -227,7 +190,8 @@ function videoTrack(
     displayAspectRatio:
       width > 0 && height > 0 ? reduce(width * pixelAspectRatio.num, height * pixelAspectRatio.den) : null,
     pixelAspectRatio,
-    rotation: primaryRotation ?? quarterTurns(positiveOrZero(mi?.Rotation)),
+    // The previews' own reading for the stream they are built from, so both say the same.
+    rotation: nth === 0 ? ffprobe.displayRotation(stream) : quarterTurns(positiveOrZero(mi?.Rotation)),
   };
   if (scan.scanOrder) track.scanOrder = scan.scanOrder;
   if (scan.interlaceCoding) track.interlaceCoding = scan.interlaceCoding;
@@ -265,8 +229,8 @@ function scanning(
 function videoFrameRateMode(stream: FfprobeStream, mi: MediainfoTrack | undefined): 'CFR' | 'VFR' | null {
   const declared = text(mi?.FrameRate_Mode)?.toUpperCase();
   if (declared === 'CFR' || declared === 'VFR') return declared;
-  const base = parseRational(stream.r_frame_rate);
-  const average = parseRational(stream.avg_frame_rate);
+  const base = ffprobe.parseRational(stream.r_frame_rate);
+  const average = ffprobe.parseRational(stream.avg_frame_rate);
   if (!base || !average) return base || average ? 'CFR' : null;
   const ratio = base.num / base.den / (average.num / average.den);
   return Math.abs(ratio - 1) > 0.001 ? 'VFR' : 'CFR';
@@ -280,9 +244,11 @@ function videoFrameRate(
   const num = positive(mi?.FrameRate_Num);
   const den = positive(mi?.FrameRate_Den);
   if (num && den) return reduce(num, den);
-  const base = parseRational(stream.r_frame_rate);
-  const average = parseRational(stream.avg_frame_rate);
-  const fromProbe = mode === 'VFR' ? (average ?? base) : base && base.num / base.den <= 240 ? base : (average ?? base);
+  // Variable rate: the average says how fast pictures come; otherwise the rate the previews use.
+  const fromProbe =
+    mode === 'VFR'
+      ? (ffprobe.parseRational(stream.avg_frame_rate) ?? ffprobe.parseRational(stream.r_frame_rate))
+      : ffprobe.nominalFrameRate(stream);
   if (fromProbe) return fromProbe;
   const decimal = positive(mi?.FrameRate);
   return decimal ? rationalOfDecimalRate(decimal) : null;
@@ -342,34 +308,29 @@ function trackShape(track: Pick<AudioTrackMetadata, 'channels' | 'channelLayout'
 // ---------------------------------------------------------------------------------------------
 // Start timecode
 
-const smpteTimecode = /^\d{2}:\d{2}:\d{2}[:;.]\d{2,3}$/;
-
 /**
  * Where a start timecode comes from, best first: the QuickTime tmcd track (ffprobe's data
  * stream tagged tmcd, MediaInfo's "QuickTime TC"), the MXF timecode component of the
- * material package, then any timecode tag (MXF GOP/SDTI timecode, stream tags).
+ * material package (MediaInfo's, then ffprobe's container tag), then any timecode tag
+ * (MXF GOP/SDTI timecode, stream tags). ffprobe's candidates are ranked by
+ * ffprobeStartTimecode, the same reading the probe summary stores for the reviewer page.
  */
-function startTimecode(tracks: MediainfoTrack[], probe: FfprobeJson): { value: string; source: TimecodeSource } | null {
-  const tmcdStream = probe.streams.find((s) => s.codec_tag_string === 'tmcd' && valid(s.tags?.timecode));
-  if (tmcdStream) return { value: tmcdStream.tags!.timecode!, source: 'tmcd' };
-  const others = tracks.filter((t) => t['@type'] === 'Other' && valid(text(t.TimeCode_FirstFrame)));
-  const quicktime = others.find((t) => text(t.Format) === 'QuickTime TC');
-  if (quicktime) return { value: text(quicktime.TimeCode_FirstFrame)!, source: 'tmcd' };
+function startTimecode(tracks: MediainfoTrack[], probe: FfprobeReport): SourcedTimecode | null {
+  const probed = ffprobe.ffprobeStartTimecode(probe);
+  if (probed?.source === 'tmcd') return probed;
+  const others = tracks.flatMap((track) => {
+    const timecode = track['@type'] === 'Other' ? parseStartTimecode(text(track.TimeCode_FirstFrame)) : null;
+    return timecode ? [{ track, timecode }] : [];
+  });
+  const quicktime = others.find((o) => text(o.track.Format) === 'QuickTime TC');
+  if (quicktime) return { timecode: quicktime.timecode, source: 'tmcd' };
   const mxfMaterial =
-    others.find((t) => text(t.Format) === 'MXF TC' && /material/i.test(text(t.TimeCode_Settings) ?? '')) ??
-    others.find((t) => text(t.Format) === 'MXF TC');
-  if (mxfMaterial) return { value: text(mxfMaterial.TimeCode_FirstFrame)!, source: 'mxf' };
-  const isMxf = (probe.format.format_name ?? '').split(',').includes('mxf');
-  if (isMxf && valid(probe.format.tags?.timecode)) return { value: probe.format.tags!.timecode!, source: 'mxf' };
-  for (const tags of [probe.format.tags, ...probe.streams.map((s) => s.tags)]) {
-    if (valid(tags?.timecode)) return { value: tags!.timecode!, source: 'tag' };
-  }
+    others.find((o) => text(o.track.Format) === 'MXF TC' && /material/i.test(text(o.track.TimeCode_Settings) ?? '')) ??
+    others.find((o) => text(o.track.Format) === 'MXF TC');
+  if (mxfMaterial) return { timecode: mxfMaterial.timecode, source: 'mxf' };
+  if (probed) return probed;
   const anyOther = others[0];
-  return anyOther ? { value: text(anyOther.TimeCode_FirstFrame)!, source: 'tag' } : null;
-}
-
-function valid(timecode: string | null | undefined): boolean {
-  return typeof timecode === 'string' && smpteTimecode.test(timecode);
+  return anyOther ? { timecode: anyOther.timecode, source: 'tag' } : null;
 }
 
 // ---------------------------------------------------------------------------------------------
