@@ -87,3 +87,22 @@ export function isAppError(err: unknown): err is AppError {
 export function hasErrorCode(err: unknown, code: ErrorCode): err is AppError {
   return err instanceof AppError && err.code === code;
 }
+
+// An absolute path of two or more segments (a workspace, a storage root, a tool's binary).
+const ABSOLUTE_PATH = /(?<![\w.:/-])\/(?:[^\s/:;,'"()[\]]+\/)+[^\s/:;,'"()[\]]*/g;
+
+/** Text a client may see: server paths replaced by "<path>" (tool output names its input files). */
+export function withoutServerPaths(text: string): string {
+  return text.replace(ABSOLUTE_PATH, '<path>');
+}
+
+/**
+ * An error as the catalogue records it for clients (job runs, preview and upload states): an
+ * AppError keeps its code and message without server paths; anything else is an internal
+ * failure whose own text (a driver's, a library's) stays in the logs, found by `reference`.
+ */
+export function clientErrorRecord(err: unknown, reference: string): { code: ErrorCode; message: string } {
+  if (err instanceof AppError && err.status < 500) return { code: err.code, message: withoutServerPaths(err.message) };
+  const code = err instanceof AppError ? err.code : 'internal';
+  return { code, message: `the job failed (${code}); the worker's log has the details under ${reference}` };
+}

@@ -44,7 +44,7 @@ export function normalizeAssetName(name: string): string {
     normalized === '' ||
     normalized === '.' ||
     normalized === '..' ||
-    /[\/\\\u0000-\u001f]/.test(normalized) ||
+    /[/\\\u0000-\u001f]/.test(normalized) ||
     normalized.length > 255
   ) {
     throw errors.badRequest(

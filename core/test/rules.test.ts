@@ -165,3 +165,26 @@ test('part size fits S3 limits: 5 MiB–5 GiB and at most 10,000 parts', () => {
 test('retention is now + days', () => {
   assert.equal(retainUntil(new Date('2026-01-01T00:00:00Z'), 30).toISOString(), '2026-01-31T00:00:00.000Z');
 });
+
+test('client-facing errors carry no server paths and no raw exception text', async () => {
+  const { AppError, clientErrorRecord, withoutServerPaths } = await import('../src/errors.ts');
+  assert.equal(
+    withoutServerPaths('/tmp/mediavault-preview-Xy12/source: Invalid data found when processing input'),
+    '<path>: Invalid data found when processing input',
+  );
+  assert.equal(
+    withoutServerPaths('ffprobe not found at "/usr/local/bin/ffprobe"; key sha256/ab/cd/x and 24/1001 stay'),
+    'ffprobe not found at "<path>"; key sha256/ab/cd/x and 24/1001 stay',
+  );
+  assert.deepEqual(
+    clientErrorRecord(
+      new AppError('unprocessable', 'cannot read /srv/mv/masters/sha256/ab/cd/f: moov atom not found'),
+      'job 7',
+    ),
+    { code: 'unprocessable', message: 'cannot read <path>: moov atom not found' },
+  );
+  const raw = clientErrorRecord(new Error('connect ECONNREFUSED 127.0.0.1:5432'), 'job 7');
+  assert.equal(raw.code, 'internal');
+  assert.doesNotMatch(raw.message, /ECONNREFUSED/);
+  assert.match(raw.message, /job 7/);
+});

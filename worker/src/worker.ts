@@ -1,6 +1,7 @@
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '@mediavault/core/config';
 import type { Pool } from '@mediavault/core/db/pool';
+import { clientErrorRecord } from '@mediavault/core/errors';
 import { InvalidJobPayload, jobs, readJobPayload, type JobName, type JobPayload } from '@mediavault/core/jobs';
 import { transitionJob, type JobKind } from '@mediavault/core/catalogue/jobs-store';
 import type { Storage, StorageRole } from '@mediavault/core/storage/types';
@@ -90,7 +91,7 @@ export async function startWorker(deps: WorkerDeps): Promise<{ stop(): Promise<v
     const subject = jobSubject(name, job.data);
     if (subject)
       await transitionJob(deps.pool, subject.kind, subject.subject, 'retry', {
-        message: (err as Error).message,
+        ...clientErrorRecord(err, `jobId ${job.id}`),
         retrying: true,
       }).catch(() => {});
     return { id: job.id, status: 'failed' as const, output: { message: (err as Error).message } };

@@ -4,7 +4,7 @@
  */
 import type { Queryable } from '../db/pool.ts';
 import { previewTransitions, type PreviewStatus, type PreviewTransitionName } from '../transitions.ts';
-import type { DroppableOutput } from '../backpressure.ts';
+import { droppableOutputs, type DroppableOutput } from '../backpressure.ts';
 
 export interface PreviewOutputs {
   hls: string;
@@ -38,13 +38,19 @@ interface PreviewRow {
   updated_at: Date;
 }
 
+/** The outputs a stored set says it dropped, as known outputs only (the column is JSON). */
+function droppedOutputs(outputs: PreviewOutputs): DroppableOutput[] {
+  const listed: unknown[] = Array.isArray(outputs.dropped) ? outputs.dropped : [];
+  return listed.filter((o): o is DroppableOutput => (droppableOutputs as readonly unknown[]).includes(o));
+}
+
 export function toPreview(row: PreviewRow): Preview {
   return {
     sha256: row.sha256,
     profile: row.profile,
     status: row.status,
     encoder: row.encoder,
-    outputs: row.outputs,
+    outputs: row.outputs ? { ...row.outputs, dropped: droppedOutputs(row.outputs) } : null,
     error: row.error,
     updatedAt: row.updated_at,
   };

@@ -15,6 +15,7 @@
  * tests use MediaInfo-shaped JSON written from MediaInfo's export code and the bmx property names.
  */
 import { mediainfoTracks } from '../qc/technical-metadata.ts';
+import { isFfprobeReport } from '../media/ffprobe-report.ts';
 
 export interface As11Core {
   seriesTitle: string | null;
@@ -110,15 +111,6 @@ export function detectAs11(report: unknown): As11Detection {
   const segmentationTrack = frameworks.find((t) => /segmentation/i.test(String(t.Format)));
   if (segmentationTrack) detection.segmentation = camelCased(frameworkFields(segmentationTrack));
   return detection;
-}
-
-function isFfprobeReport(report: unknown): boolean {
-  return (
-    typeof report === 'object' &&
-    report !== null &&
-    Array.isArray((report as { streams?: unknown }).streams) &&
-    'format' in report
-  );
 }
 
 /** The framework's own properties: top-level non-standard fields plus the "extra" object. */

@@ -2,7 +2,7 @@
  * The IMF Composition Playlist (SMPTE ST 2067-3): what the composition is called, its edit
  * rate, how long it runs and which track files it plays.
  */
-import type { Rational } from '../media/probe.ts';
+import type { Rational } from '../media/ffprobe-report.ts';
 import { DocumentReader, child, children, imfDocumentKind, parseImfDocument } from './xml-document.ts';
 
 export interface CplResource {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { isAppError } from '@mediavault/core/errors';
+import { clientErrorRecord, isAppError } from '@mediavault/core/errors';
 import { masterKey, previewKeys } from '@mediavault/core/keys';
 import { jobs, sendJob, type PreviewJob } from '@mediavault/core/jobs';
 import { previewPressure, type DroppableOutput } from '@mediavault/core/backpressure';
@@ -100,7 +100,7 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
     } catch (err) {
       if (isAppError(err) && err.status < 500) {
         // The input cannot make a preview (corrupt, truncated, not media): final, no retry storm.
-        const error = { code: err.code, message: err.message, details: err.details ?? null };
+        const error = clientErrorRecord(err, `preview ${subject}`);
         if (!job.fill) await markPreviewFailed(pool, job.sha256, job.profile, error);
         await transitionJob(pool, 'preview', subject, 'fail', error);
         return;
@@ -147,9 +147,9 @@ export async function handlePreview(deps: WorkerDeps, job: PreviewJob): Promise<
       await sendJob(boss, 'preview', { sha256: job.sha256, profile: job.profile, fill: true }, { priority: 'bulk' });
     }
   } catch (err) {
+    deps.log.error({ err, preview: subject }, 'preview build failed; pg-boss retries it');
     await recordPreviewAttemptError(pool, job.sha256, job.profile, {
-      code: 'internal',
-      message: (err as Error).message,
+      ...clientErrorRecord(err, `preview ${subject}`),
       retrying: true,
     });
     throw err;

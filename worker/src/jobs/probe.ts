@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { isAppError } from '@mediavault/core/errors';
+import { isAppError, withoutServerPaths } from '@mediavault/core/errors';
 import { masterKey } from '@mediavault/core/keys';
 import { sendJob, type ProbeJob } from '@mediavault/core/jobs';
 import { transitionJob } from '@mediavault/core/catalogue/jobs-store';
@@ -52,7 +52,7 @@ export async function handleProbe(deps: WorkerDeps, job: ProbeJob): Promise<void
           meta.imf = await linkImfComposition(deps, job.versionId, job.sha256, xml);
         } catch (err) {
           if (!isAppError(err)) throw err;
-          meta.imf = { kind: 'imf-cpl', error: err.message };
+          meta.imf = { kind: 'imf-cpl', error: withoutServerPaths(err.message) };
         }
       } else {
         meta.document = 'xml';
@@ -67,7 +67,7 @@ export async function handleProbe(deps: WorkerDeps, job: ProbeJob): Promise<void
       } catch (err) {
         // Not media ffprobe understands (a PDF, a sidecar): record why, do not retry.
         if (!isAppError(err) || err.status >= 500) throw err;
-        meta.probeError = err.message;
+        meta.probeError = withoutServerPaths(err.message);
       }
       await relinkCompositionsNear(deps, job.versionId);
     }

@@ -17,8 +17,6 @@ import {
 } from './ffprobe-report.ts';
 import { MediaToolError, runFfprobe } from './run.ts';
 
-export type { Rational };
-
 export interface VideoSummary {
   /** Absolute stream index in the file, as ffmpeg's -map 0:<index> expects. */
   index: number;
