@@ -14,6 +14,7 @@ import { createWriteStream, type Stats } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { errors, isAppError } from '@mediavault/core/errors';
 import type { Storage } from '@mediavault/core/storage/types';
 
@@ -49,7 +50,7 @@ export function createPreviewCache(options: { cacheDir: string; previews: Storag
   }
 
   async function fetchIntoCache(previewPath: string, filePath: string): Promise<void> {
-    let body;
+    let body: Readable;
     try {
       body = await options.previews.get(previewPath);
     } catch (err) {
