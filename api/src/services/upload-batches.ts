@@ -26,7 +26,7 @@ import { findOrgVersionsBySha } from '@mediavault/core/catalogue/versions-store'
 import type { ApiDeps, RequestContext } from '../deps.ts';
 import { authorizeAsset, authorizeProject, type Caller } from './access.ts';
 import { checkWholeObject, hexToBase64, lookUpStaged } from './staged-objects.ts';
-import { checkMapping, type MappingInput } from './uploads.ts';
+import { checkMapping, type DuplicateAnswer, type MappingInput } from './uploads.ts';
 
 export const MAX_FILES_PER_BATCH = 500;
 /** Above this a file goes through presignUpload (multipart): a whole-object PUT is all or nothing. */
@@ -48,7 +48,7 @@ export type BatchFileAnswer =
       checksumSha256: string;
       stored: boolean;
     }
-  | { status: 'duplicate'; sha256: string; versionId: string; assetId: string; size: number };
+  | DuplicateAnswer;
 
 export async function presignUploadBatch(
   deps: ApiDeps,

@@ -85,6 +85,15 @@ export async function authorizeTargetAsset(
   }
 }
 
+/** The bytes are already a master of the organization: nothing to send. */
+export interface DuplicateAnswer {
+  status: 'duplicate';
+  sha256: string;
+  versionId: string;
+  assetId: string;
+  size: number;
+}
+
 export type PresignAnswer =
   | {
       status: 'upload';
@@ -97,7 +106,7 @@ export type PresignAnswer =
       expiresAt: string;
       uploadExpiresAt: string;
     }
-  | { status: 'duplicate'; sha256: string; versionId: string; assetId: string; size: number };
+  | DuplicateAnswer;
 
 export async function presignUpload(
   deps: ApiDeps,

@@ -5,6 +5,7 @@
  * through the transitions of core/src/transitions.ts.
  */
 import type { Queryable } from '../db/pool.ts';
+import { selectColumns } from './columns.ts';
 import { jobTransitions, type JobState, type JobTransitionName } from '../transitions.ts';
 
 /** What a job works on, by kind: promote → upload id, probe → version id, preview → `sha256:profile`. */
@@ -21,29 +22,19 @@ export interface JobRun {
   updatedAt: Date;
 }
 
-interface JobRow {
-  id: string;
-  kind: string;
-  subject: string;
-  state: JobState;
-  attempts: number;
-  error: Record<string, unknown> | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-function toJobRun(row: JobRow): JobRun {
-  return {
-    id: row.id,
-    kind: row.kind,
-    subject: row.subject,
-    state: row.state,
-    attempts: row.attempts,
-    error: row.error,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+const jobColumns = selectColumns<JobRun>(
+  {
+    id: 'id',
+    kind: 'kind',
+    subject: 'subject',
+    state: 'state',
+    attempts: 'attempts',
+    error: 'error',
+    createdAt: 'created_at',
+    updatedAt: 'updated_at',
+  },
+  'j',
+);
 
 /** Runs queued by an organization's request (promotions), one per subject. */
 export async function insertQueuedJobs(
@@ -122,8 +113,8 @@ export async function listJobRuns(
   organizationId: string,
   filter: { state?: JobState; kind?: JobKind; limit: number },
 ): Promise<JobRun[]> {
-  const { rows } = await db.query<JobRow>(
-    `SELECT j.* FROM jobs j
+  const { rows } = await db.query<JobRun>(
+    `SELECT ${jobColumns} FROM jobs j
       WHERE ($2::text IS NULL OR j.state = $2) AND ($3::text IS NULL OR j.kind = $3)
         AND (j.organization_id = $1
              OR (j.organization_id IS NULL AND EXISTS (
@@ -132,7 +123,7 @@ export async function listJobRuns(
       ORDER BY j.updated_at DESC LIMIT $4`,
     [organizationId, filter.state ?? null, filter.kind ?? null, filter.limit],
   );
-  return rows.map(toJobRun);
+  return rows;
 }
 
 /** How many jobs of a pg-boss queue wait to start, and how long the oldest has waited. */

@@ -4,6 +4,7 @@
  * transition (core/src/transitions.ts) may start from.
  */
 import type { PoolClient, Queryable } from '../db/pool.ts';
+import { selectColumns } from './columns.ts';
 import { uploadTransitions, type UploadStatus, type UploadTransitionName } from '../transitions.ts';
 
 export interface UploadMapping {
@@ -50,61 +51,33 @@ export interface Upload {
   updatedAt: Date;
 }
 
-interface UploadRow {
-  id: string;
-  organization_id: string;
-  project_id: string;
-  user_id: string;
-  name: string;
-  size: number;
-  content_type: string | null;
-  declared_sha256: string | null;
-  staging_key: string;
-  storage_upload_id: string | null;
-  part_size: number;
-  part_count: number;
-  transfer: 'multipart' | 'put';
-  status: UploadStatus;
-  mapping: UploadMapping | null;
-  error: UploadError | null;
-  asset_id: string | null;
-  version_id: string | null;
-  checksum_algorithm: 'SHA256' | null;
-  staged_sha256: string | null;
-  staged_etag: string | null;
-  expires_at: Date;
-  created_at: Date;
-  updated_at: Date;
-}
-
-function toUpload(row: UploadRow): Upload {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    projectId: row.project_id,
-    userId: row.user_id,
-    name: row.name,
-    size: Number(row.size),
-    contentType: row.content_type,
-    declaredSha256: row.declared_sha256,
-    stagingKey: row.staging_key,
-    storageUploadId: row.storage_upload_id,
-    partSize: Number(row.part_size),
-    partCount: row.part_count,
-    transfer: row.transfer,
-    status: row.status,
-    mapping: row.mapping,
-    error: row.error,
-    assetId: row.asset_id,
-    versionId: row.version_id,
-    checksumAlgorithm: row.checksum_algorithm,
-    stagedSha256: row.staged_sha256,
-    stagedEtag: row.staged_etag,
-    expiresAt: row.expires_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
+const uploadColumnMap: { [K in keyof Upload]: string } = {
+  id: 'id',
+  organizationId: 'organization_id',
+  projectId: 'project_id',
+  userId: 'user_id',
+  name: 'name',
+  size: 'size',
+  contentType: 'content_type',
+  declaredSha256: 'declared_sha256',
+  stagingKey: 'staging_key',
+  storageUploadId: 'storage_upload_id',
+  partSize: 'part_size',
+  partCount: 'part_count',
+  transfer: 'transfer',
+  status: 'status',
+  mapping: 'mapping',
+  error: 'error',
+  assetId: 'asset_id',
+  versionId: 'version_id',
+  checksumAlgorithm: 'checksum_algorithm',
+  stagedSha256: 'staged_sha256',
+  stagedEtag: 'staged_etag',
+  expiresAt: 'expires_at',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+};
+const uploadColumns = selectColumns<Upload>(uploadColumnMap);
 
 const fromStates = (name: UploadTransitionName): readonly UploadStatus[] => uploadTransitions[name].from;
 
@@ -188,11 +161,11 @@ export async function insertWholeObjectUploads(
 
 /** An upload of the organization, or null (another organization's id reads as unknown). */
 export async function findUpload(db: Queryable, organizationId: string, uploadId: string): Promise<Upload | null> {
-  const { rows } = await db.query<UploadRow>('SELECT * FROM uploads WHERE id = $1 AND organization_id = $2', [
-    uploadId,
-    organizationId,
-  ]);
-  return rows[0] ? toUpload(rows[0]) : null;
+  const { rows } = await db.query<Upload>(
+    `SELECT ${uploadColumns} FROM uploads WHERE id = $1 AND organization_id = $2`,
+    [uploadId, organizationId],
+  );
+  return rows[0] ?? null;
 }
 
 export async function findUploadIdByStagingKey(
@@ -209,11 +182,11 @@ export async function findUploadIdByStagingKey(
 
 /** Uploads by id; with an organization, only that organization's. */
 export async function findUploads(db: Queryable, uploadIds: string[], organizationId?: string): Promise<Upload[]> {
-  const { rows } = await db.query<UploadRow>(
-    'SELECT * FROM uploads WHERE id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR organization_id = $2)',
+  const { rows } = await db.query<Upload>(
+    `SELECT ${uploadColumns} FROM uploads WHERE id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR organization_id = $2)`,
     [uploadIds, organizationId ?? null],
   );
-  return rows.map(toUpload);
+  return rows;
 }
 
 /**
@@ -221,8 +194,8 @@ export async function findUploads(db: Queryable, uploadIds: string[], organizati
  * same upload waits here, then finds it completed instead of assembling it a second time.
  */
 export async function lockUpload(db: PoolClient, uploadId: string): Promise<Upload | null> {
-  const { rows } = await db.query<UploadRow>('SELECT * FROM uploads WHERE id = $1 FOR UPDATE', [uploadId]);
-  return rows[0] ? toUpload(rows[0]) : null;
+  const { rows } = await db.query<Upload>(`SELECT ${uploadColumns} FROM uploads WHERE id = $1 FOR UPDATE`, [uploadId]);
+  return rows[0] ?? null;
 }
 
 export interface ResumableUpload {
@@ -264,20 +237,20 @@ export async function findResumableWholeObjectUploads(
 
 /** Uploads in 'promoting' among these ids: what a batch of promotion jobs has to do. */
 export async function findPromotingUploads(db: Queryable, uploadIds: string[]): Promise<Upload[]> {
-  const { rows } = await db.query<UploadRow>(`SELECT * FROM uploads WHERE id = ANY($1::uuid[]) AND status = $2`, [
-    uploadIds,
-    'promoting',
-  ]);
-  return rows.map(toUpload);
+  const { rows } = await db.query<Upload>(
+    `SELECT ${uploadColumns} FROM uploads WHERE id = ANY($1::uuid[]) AND status = $2`,
+    [uploadIds, 'promoting'],
+  );
+  return rows;
 }
 
 /** Unfinished uploads past their expiry, oldest first. */
 export async function findExpiredUploads(db: Queryable, now: Date, limit: number): Promise<Upload[]> {
-  const { rows } = await db.query<UploadRow>(
-    `SELECT * FROM uploads WHERE status = ANY($1::text[]) AND expires_at < $2 ORDER BY expires_at LIMIT $3`,
+  const { rows } = await db.query<Upload>(
+    `SELECT ${uploadColumns} FROM uploads WHERE status = ANY($1::text[]) AND expires_at < $2 ORDER BY expires_at LIMIT $3`,
     [fromStates('abort'), now, limit],
   );
-  return rows.map(toUpload);
+  return rows;
 }
 
 // --- transitions ---------------------------------------------------------------------------
@@ -288,12 +261,12 @@ export async function markUploaded(
   uploadId: string,
   staged: { stagedSha256: string | null; stagedEtag: string | null },
 ): Promise<Upload | null> {
-  const { rows } = await db.query<UploadRow>(
+  const { rows } = await db.query<Upload>(
     `UPDATE uploads SET status = $2, staged_sha256 = $3, staged_etag = $4, updated_at = now()
-      WHERE id = $1 AND status = ANY($5::text[]) RETURNING *`,
+      WHERE id = $1 AND status = ANY($5::text[]) RETURNING ${uploadColumns}`,
     [uploadId, uploadTransitions.complete.to, staged.stagedSha256, staged.stagedEtag, fromStates('complete')],
   );
-  return rows[0] ? toUpload(rows[0]) : null;
+  return rows[0] ?? null;
 }
 
 /** uploaded|failed → promoting, with the mapping and the sha256 the promotion must verify. */
@@ -302,12 +275,12 @@ export async function markPromoting(
   uploadId: string,
   promotion: { mapping: UploadMapping; declaredSha256: string },
 ): Promise<Upload | null> {
-  const { rows } = await db.query<UploadRow>(
+  const { rows } = await db.query<Upload>(
     `UPDATE uploads SET status = $2, mapping = $3, declared_sha256 = $4, error = NULL, updated_at = now()
-      WHERE id = $1 AND status = ANY($5::text[]) RETURNING *`,
+      WHERE id = $1 AND status = ANY($5::text[]) RETURNING ${uploadColumns}`,
     [uploadId, uploadTransitions.promote.to, promotion.mapping, promotion.declaredSha256, fromStates('promote')],
   );
-  return rows[0] ? toUpload(rows[0]) : null;
+  return rows[0] ?? null;
 }
 
 export interface BatchMove {
@@ -325,13 +298,13 @@ export interface BatchMove {
  */
 export async function moveUploads(db: Queryable, moves: BatchMove[]): Promise<Upload[]> {
   if (moves.length === 0) return [];
-  const { rows } = await db.query<UploadRow>(
+  const { rows } = await db.query<Upload>(
     `UPDATE uploads u SET status = m.to_status, staged_sha256 = m.sha, staged_etag = m.etag,
             mapping = coalesce(m.mapping, u.mapping), error = NULL, updated_at = now()
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
             AS m(id, from_states, to_status, sha, etag, mapping)
       WHERE u.id = m.id AND u.status = ANY(string_to_array(m.from_states, ','))
-      RETURNING u.*`,
+      RETURNING ${selectColumns<Upload>(uploadColumnMap, 'u')}`,
     [
       moves.map((m) => m.uploadId),
       moves.map((m) => fromStates(m.transition).join(',')),
@@ -341,7 +314,7 @@ export async function moveUploads(db: Queryable, moves: BatchMove[]): Promise<Up
       moves.map((m) => (m.mapping ? JSON.stringify(m.mapping) : null)),
     ],
   );
-  return rows.map(toUpload);
+  return rows;
 }
 
 /** promoting → promoted for verified uploads whose versions were just recorded. */
