@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { jobStates } from '@mediavault/core/transitions';
 import { requestContext } from '../plugins/auth.ts';
-import { DateTime, errorResponses, Uuid } from '../schemas/common.ts';
+import { DateTime, errorResponses, Nullable, Uuid } from '../schemas/common.ts';
 import { listJobs } from '../services/jobs.ts';
 
 const JobState = Type.Union(
@@ -34,21 +34,26 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         operationId: 'listJobs',
         tags: ['previews'],
-        summary: 'Background jobs of the organization (organization admins); state=dead lists the dead-letter queue',
+        summary:
+          'Background jobs of the organization, newest first, paged (organization admins); state=dead lists the dead-letter queue',
         querystring: Type.Object({
           state: Type.Optional(Type.Union(jobStates.map((s) => Type.Literal(s)))),
           kind: Type.Optional(Type.Union([Type.Literal('promote'), Type.Literal('probe'), Type.Literal('preview')])),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+          cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
         }),
-        response: { 200: Type.Object({ items: Type.Array(Type.Ref(Job)) }), ...errorResponses(400, 401, 403) },
+        response: {
+          200: Type.Object({ items: Type.Array(Type.Ref(Job)), nextCursor: Nullable(Type.String()) }),
+          ...errorResponses(400, 401, 403),
+        },
       },
     },
-    async (request) => ({
-      items: await listJobs(deps, requestContext(request), {
+    async (request) =>
+      listJobs(deps, requestContext(request), {
         ...(request.query.state ? { state: request.query.state } : {}),
         ...(request.query.kind ? { kind: request.query.kind } : {}),
+        ...(request.query.cursor ? { cursor: request.query.cursor } : {}),
         limit: request.query.limit ?? 100,
       }),
-    }),
   );
 };

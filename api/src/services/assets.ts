@@ -6,35 +6,19 @@ import { edgeUrl, signEdgeToken } from '@mediavault/core/signer';
 import {
   findAssetDetail,
   listProjectAssets,
-  type AssetCursor,
   type AssetDetail,
   type AssetSummary,
 } from '@mediavault/core/catalogue/assets-store';
 import { findPlaybackVersion } from '@mediavault/core/catalogue/versions-store';
 import type { ApiDeps, RequestContext } from '../deps.ts';
 import { authorizeAsset, authorizeProject } from './access.ts';
+import { decodeCursor, encodeCursor } from './page-cursor.ts';
 
 export async function getAsset(deps: ApiDeps, { caller }: RequestContext, assetId: string): Promise<AssetDetail> {
   await authorizeAsset(deps.pool, caller, assetId, 'asset.read');
   const asset = await findAssetDetail(deps.pool, assetId, defaultPreviewProfile);
   if (!asset) throw errors.notFound('asset');
   return asset;
-}
-
-function encodeCursor(cursor: AssetCursor): string {
-  return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): AssetCursor {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    if (Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('shape');
-    return { createdAt, id };
-  } catch {
-    throw errors.badRequest('cursor is not valid: pass the nextCursor of a previous page', {
-      field: 'querystring.cursor',
-    });
-  }
 }
 
 export async function listAssets(

@@ -4,6 +4,7 @@
  * that tie content (by sha256) to the projects holding it.
  */
 import type { Queryable } from '../db/pool.ts';
+import { microsecondsIso, type KeysetPosition } from './columns.ts';
 import { toPreview, type Preview } from './previews-store.ts';
 
 export interface SidecarSummary {
@@ -119,30 +120,26 @@ export interface AssetSummary {
   latestVersion: { id: string; number: number; sha256: string; size: number } | null;
 }
 
-/** Where a page of assets starts: after this asset in newest-first order. */
-export interface AssetCursor {
-  createdAt: string;
-  id: string;
-}
-
 /** A page of a project's assets, newest first, and the cursor of the next page (null: last page). */
 export async function listProjectAssets(
   db: Queryable,
   projectId: string,
-  page: { after: AssetCursor | null; limit: number },
-): Promise<{ items: AssetSummary[]; next: AssetCursor | null }> {
+  page: { after: KeysetPosition | null; limit: number },
+): Promise<{ items: AssetSummary[]; next: KeysetPosition | null }> {
   const { rows } = await db.query<{
     id: string;
     project_id: string;
     name: string;
     created_at: Date;
+    cursor_at: string;
     collection_path: string | null;
     v_id: string | null;
     v_number: number | null;
     v_sha256: string | null;
     v_size: number | null;
   }>(
-    `SELECT a.id, a.project_id, a.name, a.created_at, c.path AS collection_path,
+    `SELECT a.id, a.project_id, a.name, a.created_at, ${microsecondsIso('a.created_at')} AS cursor_at,
+            c.path AS collection_path,
             lv.id AS v_id, lv.number AS v_number, lv.sha256 AS v_sha256, lv.size AS v_size
        FROM assets a
        LEFT JOIN collections c ON c.id = a.collection_id
@@ -167,7 +164,7 @@ export async function listProjectAssets(
           ? { id: r.v_id, number: r.v_number, sha256: r.v_sha256, size: Number(r.v_size) }
           : null,
     })),
-    next: rows.length > page.limit && last ? { createdAt: last.created_at.toISOString(), id: last.id } : null,
+    next: rows.length > page.limit && last ? { createdAt: last.cursor_at, id: last.id } : null,
   };
 }
 

@@ -5,7 +5,7 @@
  * through the transitions of core/src/transitions.ts.
  */
 import type { Queryable } from '../db/pool.ts';
-import { selectColumns } from './columns.ts';
+import { microsecondsIso, selectColumns, type KeysetPosition } from './columns.ts';
 import { jobTransitions, type JobState, type JobTransitionName } from '../transitions.ts';
 
 /** What a job works on, by kind: promote → upload id, probe → version id, preview → `sha256:profile`. */
@@ -105,25 +105,38 @@ export async function latestJobError(
 }
 
 /**
- * Job runs an organization may see, newest change first. Preview and probe runs are keyed by
+ * Job runs an organization may see, newest first, a page at a time. Preview and probe runs are keyed by
  * content, not organization: they are visible to organizations holding those bytes.
  */
 export async function listJobRuns(
   db: Queryable,
   organizationId: string,
-  filter: { state?: JobState; kind?: JobKind; limit: number },
-): Promise<JobRun[]> {
-  const { rows } = await db.query<JobRun>(
-    `SELECT ${jobColumns} FROM jobs j
+  filter: { state?: JobState; kind?: JobKind; limit: number; after: KeysetPosition | null },
+): Promise<{ items: JobRun[]; next: KeysetPosition | null }> {
+  const { rows } = await db.query<JobRun & { cursorAt: string }>(
+    `SELECT ${jobColumns}, ${microsecondsIso('j.created_at')} AS "cursorAt" FROM jobs j
       WHERE ($2::text IS NULL OR j.state = $2) AND ($3::text IS NULL OR j.kind = $3)
+        AND ($5::timestamptz IS NULL OR (j.created_at, j.id) < ($5::timestamptz, $6::uuid))
         AND (j.organization_id = $1
              OR (j.organization_id IS NULL AND EXISTS (
                    SELECT 1 FROM versions v JOIN assets a ON a.id = v.asset_id
                     WHERE a.organization_id = $1 AND (v.sha256 = left(j.subject, 64) OR v.id::text = j.subject))))
-      ORDER BY j.updated_at DESC LIMIT $4`,
-    [organizationId, filter.state ?? null, filter.kind ?? null, filter.limit],
+      ORDER BY j.created_at DESC, j.id DESC LIMIT $4`,
+    [
+      organizationId,
+      filter.state ?? null,
+      filter.kind ?? null,
+      filter.limit + 1,
+      filter.after?.createdAt ?? null,
+      filter.after?.id ?? null,
+    ],
   );
-  return rows;
+  const page = rows.slice(0, filter.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(({ cursorAt: _cursorAt, ...run }) => run),
+    next: rows.length > filter.limit && last ? { createdAt: last.cursorAt, id: last.id } : null,
+  };
 }
 
 /** How many jobs of a pg-boss queue wait to start, and how long the oldest has waited. */

@@ -79,7 +79,7 @@ export interface OperationMethods {
   listAssets(input: OperationInput<'listAssets'>, options?: RequestOptions): Promise<OperationOutput<'listAssets'>>;
   /** GET /api/assets/{assetId}/playback — Short-lived signed edge URLs for the preview of a version (latest by default) */
   getPlayback(input: OperationInput<'getPlayback'>, options?: RequestOptions): Promise<OperationOutput<'getPlayback'>>;
-  /** GET /api/jobs — Background jobs of the organization (organization admins); state=dead lists the dead-letter queue */
+  /** GET /api/jobs — Background jobs of the organization, newest first, paged (organization admins); state=dead lists the dead-letter queue */
   listJobs(input?: OperationInput<'listJobs'>, options?: RequestOptions): Promise<OperationOutput<'listJobs'>>;
   /** POST /api/sidecars — Attach a document (e.g. the ASC MHL an ingest was verified against) to versions */
   createSidecar(input: OperationInput<'createSidecar'>, options?: RequestOptions): Promise<OperationOutput<'createSidecar'>>;

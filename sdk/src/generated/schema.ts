@@ -362,7 +362,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Background jobs of the organization (organization admins); state=dead lists the dead-letter queue */
+        /** Background jobs of the organization, newest first, paged (organization admins); state=dead lists the dead-letter queue */
         get: operations["listJobs"];
         put?: never;
         post?: never;
@@ -2084,6 +2084,8 @@ export interface operations {
                 state?: "queued" | "active" | "completed" | "failed" | "dead";
                 kind?: "promote" | "probe" | "preview";
                 limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -2099,6 +2101,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Job"][];
+                        nextCursor: string | null;
                     };
                 };
             };
