@@ -690,7 +690,7 @@ describe('completeUploadBatch answers each upload on its own', () => {
     );
   });
 
-  test('a viewer may not complete (per upload: forbidden), nor promote into a project they only view', async () => {
+  test("a viewer may not complete another's upload (per upload: unknown), nor promote into a project they only view", async () => {
     const otherProject = await call('POST', '/api/projects', api.org.token, {
       clientId: api.org.clientId,
       name: 'Viewed show',
@@ -725,7 +725,7 @@ describe('completeUploadBatch answers each upload on its own', () => {
     assert.equal(byViewer.status, 200);
     assert.deepEqual(
       [byViewer.body.uploads[0].status, byViewer.body.uploads[0].error.code],
-      ['uploading', 'forbidden'],
+      ['uploading', 'not_found'],
     );
     const elsewhere = await call('POST', '/api/uploads/batch/complete', editor.token, {
       uploads: [

@@ -6,7 +6,7 @@
 import type { Queryable } from '@mediavault/core/db/pool';
 import { errors } from '@mediavault/core/errors';
 import { can, effectiveRole, type Action, type ProjectRole } from '@mediavault/core/roles';
-import { findMembershipRole } from '@mediavault/core/catalogue/projects-store';
+import { findMembershipRole, listProjectsWithRole } from '@mediavault/core/catalogue/projects-store';
 import { findAssetProjectId, findProjectsHoldingSha } from '@mediavault/core/catalogue/assets-store';
 
 export interface Caller {
@@ -81,6 +81,14 @@ export async function authorizeSha(db: Queryable, caller: Caller, sha256: string
   }
   if (!sawRole) throw errors.notFound('version with this sha256');
   throw errors.forbidden(`your role cannot ${action.replace('.', ' ')} for this content`);
+}
+
+/**
+ * The projects whose content the caller may read. Content named by sha256 (dedup, previews)
+ * is looked up only there: a hash the caller holds no readable copy of is unknown to them.
+ */
+export async function readableProjectIds(db: Queryable, caller: Caller): Promise<string[]> {
+  return (await listProjectsWithRole(db, caller)).filter((p) => can(p.role, 'asset.read')).map((p) => p.id);
 }
 
 /** Whether the caller may read content of this sha256 in some project (event scoping). */

@@ -22,9 +22,9 @@ import {
   type Upload,
   type UploadMapping,
 } from '@mediavault/core/catalogue/uploads-store';
-import { findOrgVersionsBySha } from '@mediavault/core/catalogue/versions-store';
+import { findVersionsByShaInProjects } from '@mediavault/core/catalogue/versions-store';
 import type { ApiDeps, RequestContext } from '../deps.ts';
-import { authorizeAsset, authorizeProject, type Caller } from './access.ts';
+import { authorizeAsset, authorizeProject, readableProjectIds, type Caller } from './access.ts';
 import { checkWholeObject, hexToBase64, lookUpStaged } from './staged-objects.ts';
 import { checkMapping, type DuplicateAnswer, type MappingInput } from './uploads.ts';
 
@@ -80,9 +80,10 @@ export async function presignUploadBatch(
       );
   });
 
-  const existing = await findOrgVersionsBySha(
+  // Dedup only against content the caller can read (see presignUpload).
+  const existing = await findVersionsByShaInProjects(
     pool,
-    caller.organizationId,
+    await readableProjectIds(pool, caller),
     files.map((f) => f.sha256),
   );
   // The same batch started again after a crash: its unfinished uploads are found by content, not created twice.
@@ -255,7 +256,9 @@ export async function completeUploadBatch(
   const pending: { item: BatchCompletion; upload: Upload; mapping: UploadMapping | null }[] = [];
   for (const item of items) {
     const upload = uploads.get(item.uploadId);
-    if (!upload) {
+    // A batch completes the caller's own uploads (presignUploadBatch started them); another
+    // user's upload is as unknown here as one that does not exist.
+    if (!upload || upload.userId !== caller.userId) {
       fail(item.uploadId, errors.notFound('upload'));
       continue;
     }

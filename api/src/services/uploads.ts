@@ -24,10 +24,10 @@ import {
   type Upload,
   type UploadMapping,
 } from '@mediavault/core/catalogue/uploads-store';
-import { findOrgVersionBySha } from '@mediavault/core/catalogue/versions-store';
+import { findVersionByShaInProjects } from '@mediavault/core/catalogue/versions-store';
 import type { UploadedPart } from '@mediavault/core/storage/types';
 import type { ApiDeps, RequestContext } from '../deps.ts';
-import { authorizeAsset, authorizeProject, type Caller } from './access.ts';
+import { authorizeAsset, authorizeProject, readableProjectIds, type Caller } from './access.ts';
 import { checkWholeObject, hexToBase64, storedParts } from './staged-objects.ts';
 
 /** Part URLs handed out per call; clients ask for more with presignUploadParts. */
@@ -131,7 +131,9 @@ export async function presignUpload(
     );
 
   if (input.sha256) {
-    const existing = await findOrgVersionBySha(pool, caller.organizationId, input.sha256);
+    // Already archived where the caller can see it: nothing to send. Held only elsewhere: an
+    // ordinary upload, and the verified bytes become a version pointing at the same master.
+    const existing = await findVersionByShaInProjects(pool, await readableProjectIds(pool, caller), input.sha256);
     if (existing)
       return {
         status: 'duplicate',
@@ -473,8 +475,9 @@ async function promoteExistingMaster(
 ): Promise<PromoteAnswer> {
   await authorizeProject(pool, caller, mapping.projectId, 'asset.promote');
   if (mapping.assetId) await authorizeTargetAsset(pool, caller, mapping.assetId, mapping.projectId);
-  const existing = await findOrgVersionBySha(pool, caller.organizationId, sha256);
-  if (!existing) throw errors.notFound('master with this sha256 in your organization');
+  // Without an upload the caller proves nothing about the bytes: they must already see them.
+  const existing = await findVersionByShaInProjects(pool, await readableProjectIds(pool, caller), sha256);
+  if (!existing) throw errors.notFound('version with this sha256 in a project you can read');
   const result = await withTransaction(pool, async (db) => {
     const promoted = await recordPromotion(db, {
       organizationId: caller.organizationId,

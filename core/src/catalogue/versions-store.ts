@@ -12,26 +12,31 @@ export interface VersionRef {
   size: number;
 }
 
-/** The first version of each of these sha256s the organization holds (dedup for a batch). */
-export async function findOrgVersionsBySha(
+/**
+ * The first version of each of these sha256s in the given projects (dedup for a batch): only
+ * projects the caller may read, so a hash reveals nothing of content held elsewhere.
+ */
+export async function findVersionsByShaInProjects(
   db: Queryable,
-  organizationId: string,
+  projectIds: string[],
   sha256s: string[],
 ): Promise<Map<string, VersionRef>> {
+  if (projectIds.length === 0) return new Map();
   const { rows } = await db.query<{ sha256: string; id: string; asset_id: string; size: number }>(
     `SELECT DISTINCT ON (v.sha256) v.sha256, v.id, v.asset_id, v.size FROM versions v JOIN assets a ON a.id = v.asset_id
-      WHERE v.sha256 = ANY($1::text[]) AND a.organization_id = $2 ORDER BY v.sha256, v.created_at`,
-    [[...new Set(sha256s)], organizationId],
+      WHERE v.sha256 = ANY($1::text[]) AND a.project_id = ANY($2::uuid[]) ORDER BY v.sha256, v.created_at`,
+    [[...new Set(sha256s)], projectIds],
   );
   return new Map(rows.map((r) => [r.sha256, { versionId: r.id, assetId: r.asset_id, size: Number(r.size) }]));
 }
 
-/** The first version of a sha256 the organization holds, with what a new version of it needs. */
-export async function findOrgVersionBySha(
+/** The first version of a sha256 in the given projects, with what a new version of it needs. */
+export async function findVersionByShaInProjects(
   db: Queryable,
-  organizationId: string,
+  projectIds: string[],
   sha256: string,
 ): Promise<(VersionRef & { originalName: string; contentType: string | null }) | null> {
+  if (projectIds.length === 0) return null;
   const { rows } = await db.query<{
     id: string;
     asset_id: string;
@@ -40,8 +45,8 @@ export async function findOrgVersionBySha(
     content_type: string | null;
   }>(
     `SELECT v.id, v.asset_id, v.size, v.original_name, v.content_type FROM versions v JOIN assets a ON a.id = v.asset_id
-      WHERE v.sha256 = $1 AND a.organization_id = $2 ORDER BY v.created_at LIMIT 1`,
-    [sha256, organizationId],
+      WHERE v.sha256 = $1 AND a.project_id = ANY($2::uuid[]) ORDER BY v.created_at LIMIT 1`,
+    [sha256, projectIds],
   );
   const row = rows[0];
   if (!row) return null;
