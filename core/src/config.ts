@@ -106,6 +106,13 @@ export const configVariables = {
     default: undefined,
     description: 'Root of the fs driver; each role under ROOT/<role>. Default DATA_DIR/storage.',
   },
+  STORAGE_FS_MODE: {
+    // Owner must read and write; "other" bits are allowed but then every account on the machine reads masters.
+    schema: Type.String({ pattern: '^0?[67][0-7][0-7]$' }),
+    default: '0640',
+    description:
+      'Permission bits of objects the fs driver writes (octal); folders get the matching execute bits, masters lose write. The default keeps masters and previews to the owner and group.',
+  },
   STORAGE_SIGNING_KEY: {
     schema: Type.String({ minLength: 32 }),
     default: undefined,
@@ -210,7 +217,7 @@ export interface Config {
   objectLockDefaultDays: number;
   storage: {
     driver: 'fs' | 's3';
-    fs: { root: string; signingKey: string };
+    fs: { root: string; signingKey: string; fileMode: number };
     s3: {
       endpoint: string | undefined;
       region: string;
@@ -308,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       driver,
       fs: {
         root: resolve(get<string>('STORAGE_FS_ROOT') ?? `${dataDir}/storage`),
+        fileMode: Number.parseInt(get<string>('STORAGE_FS_MODE') ?? '0640', 8),
         signingKey:
           driver === 'fs'
             ? require<string>('STORAGE_SIGNING_KEY', 'with STORAGE_DRIVER=fs to sign presigned URLs (32+ random characters)')

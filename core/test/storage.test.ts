@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { access, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -30,7 +30,7 @@ import {
 import { type Storage, type StorageCapabilities, type StorageRole, storageRoles } from '../src/storage/types.ts';
 import { isAppErrorWith } from './helpers/app-error.ts';
 import { serveFsPresigned } from './helpers/fs-presigned-server.ts';
-import { overwriteAsOwner } from './helpers/write-as-owner.ts';
+import { overwriteAsOwner, readAsStranger } from './helpers/write-as-owner.ts';
 import { bucketFor, startS3rver } from './helpers/s3rver.ts';
 
 // ---- harnesses -------------------------------------------------------------------------------
@@ -424,7 +424,7 @@ describe('fs driver', () => {
     const masters = h.storage('masters');
     await masters.put('sha256/ab/cd/abcd', Buffer.from('master bytes'), { retainUntil });
     const file = join(h.root, 'masters', 'sha256/ab/cd/abcd');
-    assert.equal((await stat(file)).mode & 0o777, 0o444);
+    assert.equal((await stat(file)).mode & 0o777, 0o440, 'read-only, owner and group');
     assert.equal((await masters.head('sha256/ab/cd/abcd'))?.retainUntil?.toISOString(), retainUntil.toISOString());
     await assert.rejects(masters.delete('sha256/ab/cd/abcd'), isAppErrorWith('forbidden', /retention/));
     await assert.rejects(
@@ -449,7 +449,7 @@ describe('fs driver', () => {
       stat(join(masters.roleRoot, 'sha256/99/88/9988')),
     ]);
     assert.equal(dst.ino, src.ino);
-    assert.equal(dst.mode & 0o777, 0o444);
+    assert.equal(dst.mode & 0o777, 0o440);
     assert.equal((await masters.head('sha256/99/88/9988'))?.retainUntil?.toISOString(), retainUntil.toISOString());
     await assert.rejects(masters.delete('sha256/99/88/9988'), isAppErrorWith('forbidden'));
     await assert.rejects(
@@ -740,6 +740,49 @@ describe('fs driver', () => {
     );
     assert.equal((await readAll(masters, 'retained/target')).toString(), 'v1');
     assert.equal((await masters.listParts('retained/target', uploadId)).length, 1);
+  });
+
+  it('objects, folders and masters are closed to other accounts (owner and group only)', async () => {
+    const masters = h.storage('masters');
+    await masters.put('perm/master', Buffer.from('secret'), { retainUntil: new Date(Date.now() + 60_000) });
+    const previews = h.storage('previews');
+    await previews.put('hls/perm/master.m3u8', Buffer.from('#EXTM3U'));
+    const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+    for (const [path, what] of [
+      [join(h.root, 'masters'), 'role root'],
+      [join(h.root, 'masters', 'perm'), 'folder'],
+      [join(h.root, 'masters', 'perm/master'), 'master'],
+      [join(h.root, 'previews', 'hls/perm/master.m3u8'), 'preview'],
+    ] as const) {
+      assert.equal((await modeOf(path)) & 0o007, 0, `${what} ${path} has no bits for other accounts`);
+    }
+    // The default mode, as far as the umask (022 here) leaves it.
+    assert.equal(await modeOf(join(h.root, 'masters', 'perm/master')), 0o440);
+    assert.equal(await modeOf(join(h.root, 'previews', 'hls/perm/master.m3u8')), 0o640);
+    assert.equal(await modeOf(join(h.root, 'masters')), 0o750);
+    // As root (CI), an account outside the group is refused for real.
+    const stranger = await readAsStranger(join(h.root, 'masters', 'perm/master'));
+    if (stranger !== null) assert.equal(stranger, 'EACCES');
+  });
+
+  it('the object mode is configurable, and a role root made before is closed on start', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mediavault-fs-mode-'));
+    try {
+      await mkdir(join(root, 'previews'), { mode: 0o755 });
+      await chmod(join(root, 'previews'), 0o755);
+      const shared = new FsStorage('previews', {
+        root,
+        publicUrl: 'http://127.0.0.1:1',
+        signingKey: 'k'.repeat(32),
+        fileMode: 0o600,
+      });
+      assert.equal((await stat(join(root, 'previews'))).mode & 0o777, 0o700, 'an existing 0755 root is closed');
+      await shared.put('a/b', Buffer.from('x'));
+      assert.equal((await stat(join(root, 'previews', 'a/b'))).mode & 0o777, 0o600);
+      assert.equal((await stat(join(root, 'previews', 'a'))).mode & 0o777, 0o700);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it('the file is actually read-only for a non-root writer', async () => {

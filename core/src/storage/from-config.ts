@@ -6,7 +6,12 @@ import { storageRoles, type Storage, type StorageRole } from './types.ts';
 export function storageSettingsFromConfig(config: Config, apiPublicUrl: string): StorageSettings {
   return {
     driver: config.storage.driver,
-    fs: { root: config.storage.fs.root, publicUrl: apiPublicUrl, signingKey: config.storage.fs.signingKey },
+    fs: {
+      root: config.storage.fs.root,
+      publicUrl: apiPublicUrl,
+      signingKey: config.storage.fs.signingKey,
+      fileMode: config.storage.fs.fileMode,
+    },
     s3: {
       endpoint: config.storage.s3.endpoint,
       region: config.storage.s3.region,

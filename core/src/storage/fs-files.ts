@@ -69,15 +69,35 @@ export function tempPathIn(dir: string): string {
 }
 
 /**
+ * Permission bits of what the fs driver writes: objects (`file`), the folders holding them
+ * (`dir`, the file's read bits also made traversable) and retained masters (`retained`, the
+ * file's bits without write). Owner and group only by default: masters and previews of a
+ * post-house are not for every account on the machine. The process umask can only remove bits.
+ */
+export interface FsModes {
+  file: number;
+  dir: number;
+  retained: number;
+}
+
+export const defaultFsFileMode = 0o640;
+
+export function fsModes(fileMode: number = defaultFsFileMode): FsModes {
+  const file = fileMode & 0o666;
+  const readBits = file & 0o444;
+  return { file, dir: file | 0o700 | (readBits >> 2), retained: file & 0o444 };
+}
+
+/**
  * Streams body into a new file in dir, hashing as it goes when asked (or when expectedSha256
  * is given, which it then verifies: a mismatch keeps nothing). durable: fsync'd before close.
  */
 export async function writeTempFile(
   dir: string,
   body: Readable | Buffer,
-  options: { expectedSha256?: string | undefined; hash: boolean; durable?: boolean },
+  options: { expectedSha256?: string | undefined; hash: boolean; durable?: boolean; modes: FsModes },
 ): Promise<WrittenTemp> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: options.modes.dir });
   const path = tempPathIn(dir);
   const sha256 = options.hash || options.expectedSha256 !== undefined ? createHash('sha256') : null;
   let size = 0;
@@ -96,7 +116,12 @@ export async function writeTempFile(
     await pipeline(
       source,
       counting,
-      createWriteStream(path, { flags: 'wx', flush: options.durable === true, highWaterMark: WRITE_BUFFER }),
+      createWriteStream(path, {
+        flags: 'wx',
+        mode: options.modes.file,
+        flush: options.durable === true,
+        highWaterMark: WRITE_BUFFER,
+      }),
     );
     sha256Hex = sha256?.digest('hex');
     const actual = sha256Hex === undefined ? undefined : Buffer.from(sha256Hex, 'hex').toString('base64');
@@ -114,10 +139,10 @@ export async function writeTempFile(
 }
 
 /** Renames a finished file onto target (making its parents); a key that collides with another key's path is a conflict. */
-export async function renameIntoPlace(tempPath: string, target: string, key: string): Promise<void> {
+export async function renameIntoPlace(tempPath: string, target: string, key: string, dirMode: number): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true, mode: dirMode });
       await rename(tempPath, target);
       return;
     } catch (err) {

@@ -20,7 +20,7 @@ import { Readable } from 'node:stream';
 import { errors } from '../errors.ts';
 import { quoteEtag, unquoteEtag } from './etags.ts';
 import { fsDriverDirs, isFsUploadId } from './fs-keys.ts';
-import { hasCode, READ_CHUNK, tempPathIn, uploadsAreDurable, writeTempFile } from './fs-files.ts';
+import { type FsModes, hasCode, READ_CHUNK, tempPathIn, uploadsAreDurable, writeTempFile } from './fs-files.ts';
 import {
   assertLayout,
   checkPlacedParts,
@@ -150,10 +150,13 @@ export class FsMultipartUploads {
   readonly #now: () => Date;
   readonly #objects: FsObjectPublisher;
 
-  constructor(roleRoot: string, now: () => Date, objects: FsObjectPublisher) {
+  readonly #modes: FsModes;
+
+  constructor(roleRoot: string, now: () => Date, modes: FsModes, objects: FsObjectPublisher) {
     this.#uploadsDir = join(roleRoot, fsDriverDirs.uploads);
     this.#tempDir = join(roleRoot, fsDriverDirs.temp);
     this.#now = now;
+    this.#modes = modes;
     this.#objects = objects;
   }
 
@@ -166,14 +169,14 @@ export class FsMultipartUploads {
     if (options.layout) assertLayout(options.layout);
     const uploadId = randomBytes(16).toString('hex');
     const dir = this.#uploadDir(uploadId);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: this.#modes.dir });
     const record: UploadRecord = {
       key,
       createdAt: this.#now().toISOString(),
       ...(options.contentType ? { contentType: options.contentType } : {}),
       ...(options.layout ? { layout: { size: options.layout.size, partSize: options.layout.partSize } } : {}),
     };
-    if (record.layout) await createPlacedDataFile(dir, record.layout);
+    if (record.layout) await createPlacedDataFile(dir, record.layout, this.#modes.file);
     // upload.json appears by rename, so a half-written record never names an upload.
     const temp = tempPathIn(dir);
     await writeFile(temp, JSON.stringify(record));
@@ -216,6 +219,7 @@ export class FsMultipartUploads {
       expectedSha256: options.checksumSha256,
       hash: true,
       durable: uploadsAreDurable,
+      modes: this.#modes,
     });
     await records.place(temp.path, partNumber, temp.sha256Hex!);
     return {
@@ -299,7 +303,7 @@ export class FsMultipartUploads {
     }
     // Every byte passes through here once: hashing them on the way gives promotion the whole
     // object's sha256 without reading it again.
-    const temp = await writeTempFile(this.#tempDir, Readable.from(concatenated()), { hash: true });
+    const temp = await writeTempFile(this.#tempDir, Readable.from(concatenated()), { hash: true, modes: this.#modes });
     await this.#objects.publish(temp.path, key);
     await rm(dir, { recursive: true, force: true });
     const etag = await this.#objects.etag(key);

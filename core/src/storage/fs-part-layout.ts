@@ -75,8 +75,8 @@ export function layoutRegion(layout: PartLayout, partNumber: number): { offset: 
 }
 
 /** The data file of a new upload, of the layout's size (sparse until parts are written). */
-export async function createPlacedDataFile(uploadDir: string, layout: PartLayout): Promise<void> {
-  const data = await open(placedDataFile(uploadDir), 'wx');
+export async function createPlacedDataFile(uploadDir: string, layout: PartLayout, mode: number): Promise<void> {
+  const data = await open(placedDataFile(uploadDir), 'wx', mode);
   try {
     await data.truncate(layout.size);
   } finally {

@@ -1,5 +1,5 @@
 /**
- * Retention on the fs driver: an object written with retainUntil is made read-only (0444) and
+ * Retention on the fs driver: an object written with retainUntil is made read-only (the object mode without write bits: 0440 by default) and
  * its retain-until is recorded in `<role root>/.retention/<key>.json` ({"retainUntil": ISO}).
  * A sidecar, not an xattr, because NAS mounts (NFS/SMB) often drop xattrs. Until that date the
  * driver refuses to overwrite or delete the object.
@@ -11,14 +11,17 @@ import { dirname, join } from 'node:path';
 import { errors } from '../errors.ts';
 import { fsDriverDirs } from './fs-keys.ts';
 import { hasCode } from './fs-files.ts';
+import type { FsModes } from './fs-files.ts';
 
 export class FsRetentionRecords {
   readonly #dir: string;
   readonly #now: () => Date;
+  readonly #modes: FsModes;
 
-  constructor(roleRoot: string, now: () => Date) {
+  constructor(roleRoot: string, now: () => Date, modes: FsModes) {
     this.#dir = join(roleRoot, fsDriverDirs.retention);
     this.#now = now;
+    this.#modes = modes;
   }
 
   /** The recorded retain-until of key, expired or not; undefined when none is recorded. */
@@ -56,9 +59,9 @@ export class FsRetentionRecords {
 
   /** Makes file (about to be published under key) read-only and records key retained until then. */
   async retain(key: string, file: string, until: Date): Promise<void> {
-    await chmod(file, 0o444);
+    await chmod(file, this.#modes.retained);
     const record = this.#recordPath(key);
-    await mkdir(dirname(record), { recursive: true });
+    await mkdir(dirname(record), { recursive: true, mode: this.#modes.dir });
     // The record appears by rename: a reader never finds half of one.
     const temp = `${record}.tmp-${randomBytes(8).toString('hex')}`;
     await writeFile(temp, JSON.stringify({ retainUntil: until.toISOString() }));

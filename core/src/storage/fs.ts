@@ -8,13 +8,13 @@
  *                             fs-files.ts writes temp files and renames them into place)
  *   .tmp/                     temp files being written; same file system as the keys, so rename is atomic
  *   .retention/<key>.json     {"retainUntil": ISO} for objects written with retainUntil, which are also
- *                             chmod 0444 (fs-retention.ts)
+ *                             made read-only (fs-retention.ts)
  *   .multipart/<uploadId>/    upload.json and the parts of a multipart upload: one file per part, or with a
  *                             layout one data file the parts are written into in place (fs-multipart.ts,
  *                             fs-part-layout.ts)
  * Presigned URLs point at the api's `/storage/*` endpoints (fs-presigned.ts, signed by fs-url-signing.ts).
  */
-import type { Dirent, Stats } from 'node:fs';
+import { chmodSync, type Dirent, type Stats } from 'node:fs';
 import {
   copyFile,
   constants as fsConstants,
@@ -33,6 +33,8 @@ import { AppError, errors } from '../errors.ts';
 import type { CopyingStorage, CopyOptions } from './copy.ts';
 import { unquoteEtag } from './etags.ts';
 import {
+  type FsModes,
+  fsModes,
   hasCode,
   READ_CHUNK,
   removeEmptyParents,
@@ -71,6 +73,8 @@ export interface FsStorageSettings {
   root: string;
   publicUrl: string;
   signingKey: string;
+  /** Permission bits of stored objects (default 0640: owner and group); folders and masters follow from it. */
+  fileMode?: number;
 }
 
 export interface FsStorageOptions {
@@ -100,6 +104,7 @@ export class FsStorage implements CopyingStorage {
   readonly #now: () => Date;
   readonly #retention: FsRetentionRecords;
   readonly #uploads: FsMultipartUploads;
+  readonly #modes: FsModes;
 
   constructor(role: StorageRole, settings: FsStorageSettings, options: FsStorageOptions = {}) {
     if (!settings.root) throw new Error('fs storage needs a root directory');
@@ -110,8 +115,16 @@ export class FsStorage implements CopyingStorage {
     this.#publicUrl = settings.publicUrl;
     this.#signingKey = settings.signingKey;
     this.#now = options.now ?? (() => new Date());
-    this.#retention = new FsRetentionRecords(this.roleRoot, this.#now);
-    this.#uploads = new FsMultipartUploads(this.roleRoot, this.#now, {
+    this.#modes = fsModes(settings.fileMode);
+    // A role root made by an earlier release (0755) is closed to other accounts now; a new one
+    // is made with the folder mode by its first write.
+    try {
+      chmodSync(this.roleRoot, this.#modes.dir);
+    } catch (err) {
+      if (!hasCode(err, 'ENOENT')) throw err;
+    }
+    this.#retention = new FsRetentionRecords(this.roleRoot, this.#now, this.#modes);
+    this.#uploads = new FsMultipartUploads(this.roleRoot, this.#now, this.#modes, {
       publish: (file, key, publishOptions) => this.#publish(file, key, undefined, publishOptions),
       refuseOverwrite: async (key) => {
         await this.#retention.refuse('overwrite', key);
@@ -138,6 +151,7 @@ export class FsStorage implements CopyingStorage {
       expectedSha256: options.checksumSha256,
       hash: options.checksumSha256 !== undefined,
       durable: options.retainUntil !== undefined,
+      modes: this.#modes,
     });
     await this.#publish(temp.path, key, options.retainUntil);
   }
@@ -231,7 +245,7 @@ export class FsStorage implements CopyingStorage {
    * Promotion between roles: a hard link when source and destination share a file
    * system (instant, no second copy of a large master), a copy otherwise; then
    * published like a put (read-only and recorded when retained). A hard link shares
-   * the inode, so retention's chmod 0444 also applies to the source name; that is
+   * the inode, so retention's chmod also applies to the source name; that is
    * harmless because no fs write modifies a file in place (all writes are rename).
    */
   async copyObject(sourceKey: string, destKey: string, options: CopyOptions = {}): Promise<void> {
@@ -250,7 +264,7 @@ export class FsStorage implements CopyingStorage {
       throw new AppError('precondition_failed', `copy source ${sourceKey} changed since it was verified`);
     }
     await this.#retention.refuse('overwrite', destKey);
-    await mkdir(this.#tempDir, { recursive: true });
+    await mkdir(this.#tempDir, { recursive: true, mode: this.#modes.dir });
     const temp = tempPathIn(this.#tempDir);
     try {
       await link(sourcePath, temp);
@@ -307,6 +321,7 @@ export class FsStorage implements CopyingStorage {
       expectedSha256: options.checksumSha256,
       hash: true,
       durable: uploadsAreDurable,
+      modes: this.#modes,
     });
     let etag: string;
     try {
@@ -423,7 +438,7 @@ export class FsStorage implements CopyingStorage {
     try {
       await this.#retention.refuse('overwrite', key);
       if (retainUntil) await this.#retention.retain(key, tempPath, retainUntil);
-      await renameIntoPlace(tempPath, this.#objectPath(key), key);
+      await renameIntoPlace(tempPath, this.#objectPath(key), key, this.#modes.dir);
     } catch (err) {
       if (!options.keepSourceOnFailure) await rm(tempPath, { force: true });
       if (retainUntil && !hadRetention) await this.#retention.forget(key);

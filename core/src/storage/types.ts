@@ -109,7 +109,7 @@ export interface StorageCapabilities {
    * How a write with retainUntil is kept until then; either way head() reports retainUntil and
    * delete and overwrite are refused before it.
    * - 'object-lock': S3 Object Lock in GOVERNANCE mode, kept by the store itself;
-   * - 'read-only-file': the file is made read-only (0444) and retain-until is recorded beside it.
+   * - 'read-only-file': the file is made read-only (0440 by default) and retain-until is recorded beside it.
    */
   readonly retention: 'object-lock' | 'read-only-file';
   /**

@@ -51,3 +51,30 @@ export async function overwriteAsOwner(path: string, root: string): Promise<stri
   });
   return stdout;
 }
+
+/** Reads its argument and says how that went: `read` or the errno code. */
+const readerScript = `
+const { readFileSync } = require('node:fs');
+try {
+  readFileSync(process.argv[1]);
+  process.stdout.write('read');
+} catch (err) {
+  process.stdout.write(String(err.code));
+}`;
+
+/**
+ * Tries to read path as an account that is neither its owner nor in its group (`nobody`),
+ * leaving every mode as the driver made it. Only root can start a process as another user:
+ * answers null when not running as root.
+ */
+export async function readAsStranger(path: string): Promise<string | null> {
+  if (process.getuid?.() !== 0) return null;
+  const user = await nobody();
+  const { stdout } = await runFile(process.execPath, ['-e', readerScript, path], {
+    cwd: '/',
+    env: {},
+    uid: user.uid,
+    gid: user.gid,
+  });
+  return stdout;
+}
