@@ -1,12 +1,10 @@
 export { createClient, sdkUserAgent, type ClientOptions, type MediavaultClient } from './client.ts';
 export { MediavaultError, MediavaultApiError, MediavaultNetworkError } from './errors.ts';
+export { hashFile, type ByteObserver } from './local-file.ts';
+export { putWithRetry, sendsChecksumHeader } from './presigned-put.ts';
 export {
   defaultPartSize,
-  hashFile,
-  putWithRetry,
-  sendsChecksumHeader,
   uploadFile,
-  type ByteObserver,
   type PartEvent,
   type UploadFileOptions,
   type UploadFileResult,

@@ -10,7 +10,8 @@ import { basename } from 'node:path';
 import { ByteBudget } from './byte-budget.ts';
 import type { MediavaultClient } from './client.ts';
 import { MediavaultError } from './errors.ts';
-import { assertUnchanged, openFile, putWithRetry, readInto, type ByteObserver } from './upload.ts';
+import { assertUnchanged, openFile, readInto, type ByteObserver } from './local-file.ts';
+import { putWithRetry } from './presigned-put.ts';
 import type { PromoteMapping } from './promote.ts';
 
 /** The most files and bytes the api takes in one batch (presignUploadBatch). */

@@ -1,14 +1,17 @@
+/**
+ * Uploading one file into staging: presign, send its parts (or, for a file of
+ * one part, hash it first so bytes already in masters are never sent), resume
+ * an earlier upload, complete. Reading the file, the part URLs and the PUTs
+ * themselves live in local-file.ts, part-urls.ts and presigned-put.ts.
+ */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Readable } from 'node:stream';
-import { request } from 'undici';
 import { ByteBudget } from './byte-budget.ts';
 import type { MediavaultClient } from './client.ts';
-import { headerValue } from './client.ts';
-import { errorFromResponse, MediavaultApiError, MediavaultError, MediavaultNetworkError } from './errors.ts';
-import { delay } from './polling.ts';
+import { MediavaultApiError, MediavaultError } from './errors.ts';
+import { assertUnchanged, openFile, readExactly, readInto, type ByteObserver, type OpenFile } from './local-file.ts';
+import { partUrlSource, type PartUrlSource } from './part-urls.ts';
+import { putWithRetry } from './presigned-put.ts';
 
 export interface UploadProgress {
   path: string;
@@ -20,11 +23,6 @@ export interface UploadProgress {
   bytesAlreadyStored: number;
   partsDone: number;
   partCount: number;
-}
-
-/** Something fed every byte of the file, in order, during the upload's single read (e.g. an ASC MHL check). */
-export interface ByteObserver {
-  update(chunk: Uint8Array): void;
 }
 
 export interface PartEvent {
@@ -125,16 +123,8 @@ export type UploadFileResult =
 export const defaultPartSize = 16 * 1024 ** 2;
 const minPartSize = 5 * 1024 ** 2;
 const defaultMemoryBudget = 256 * 1024 ** 2;
-const urlsPerRequest = 1000;
-const bodyChunk = 256 * 1024;
 /** A resumed upload is replaced when it expires sooner than this (its URLs would die mid-way). */
 const resumeMinimumLifeMs = 60_000;
-
-export interface OpenFile {
-  handle: FileHandle;
-  size: number;
-  mtimeMs: number;
-}
 
 /**
  * Uploads one file into staging through presigned multipart URLs, reading it
@@ -216,47 +206,6 @@ export async function uploadFile(client: MediavaultClient, options: UploadFileOp
     });
   } finally {
     await file.handle.close();
-  }
-}
-
-export async function openFile(path: string, expect: UploadFileOptions['expect']): Promise<OpenFile> {
-  const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw new MediavaultError(
-      err.code === 'ENOENT' ? 'file_not_found' : 'file_unreadable',
-      `cannot read ${path}: ${err.message}`,
-      { cause: err },
-    );
-  });
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new MediavaultError('not_a_file', `${path} is not a regular file`);
-    if (expect && (expect.size !== stat.size || expect.mtimeMs !== stat.mtimeMs)) {
-      throw new MediavaultError(
-        'file_changed',
-        `${path} changed since it was listed (size or modification time); upload it again`,
-        {
-          details: { expected: expect, actual: { size: stat.size, mtimeMs: stat.mtimeMs } },
-        },
-      );
-    }
-    return { handle, size: stat.size, mtimeMs: stat.mtimeMs };
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
-}
-
-/** A file that changed while it was read must not be completed: its parts may mix two versions. */
-export async function assertUnchanged(file: OpenFile, path: string): Promise<void> {
-  const now = await file.handle.stat();
-  if (now.size !== file.size || now.mtimeMs !== file.mtimeMs) {
-    throw new MediavaultError(
-      'file_changed',
-      `${path} changed while it was read (size ${file.size} → ${now.size}, mtime ${new Date(file.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()}); the upload was not completed, upload it again`,
-      {
-        details: { size: file.size, sizeNow: now.size, mtimeMs: file.mtimeMs, mtimeMsNow: now.mtimeMs },
-      },
-    );
   }
 }
 
@@ -530,64 +479,6 @@ function sameBytes(stored: StoredPart, bytes: Buffer, checksum: string, journalC
   return journalChecksum === checksum;
 }
 
-interface PartUrlSource {
-  /** A URL presigned for this part and checksum; requests made close together go out as one call. */
-  forPart(partNumber: number, checksumSha256: string): Promise<string>;
-}
-
-/**
- * Part URLs are asked for after the part is read, because each is signed for
- * the part's own sha256. While one presignUploadParts call is in flight the
- * next requests queue up and go out together, so a fast reader makes few calls.
- */
-function partUrlSource(client: MediavaultClient, uploadId: string, signal: AbortSignal | undefined): PartUrlSource {
-  const pending: {
-    partNumber: number;
-    checksumSha256: string;
-    resolve(url: string): void;
-    reject(err: unknown): void;
-  }[] = [];
-  let busy = false;
-  const pump = async (): Promise<void> => {
-    if (busy || pending.length === 0) return;
-    busy = true;
-    const batch = pending.splice(0, urlsPerRequest);
-    try {
-      const answer = await client.presignUploadParts(
-        {
-          params: { uploadId },
-          body: { parts: batch.map(({ partNumber, checksumSha256 }) => ({ partNumber, checksumSha256 })) },
-        },
-        { signal },
-      );
-      const urls = new Map(answer.parts.map((p) => [p.partNumber, p.url]));
-      for (const wanted of batch) {
-        const url = urls.get(wanted.partNumber);
-        if (url) wanted.resolve(url);
-        else
-          wanted.reject(
-            new MediavaultError(
-              'missing_part_url',
-              `the api returned no URL for part ${wanted.partNumber} of upload ${uploadId}`,
-            ),
-          );
-      }
-    } catch (err) {
-      for (const wanted of batch) wanted.reject(err);
-    } finally {
-      busy = false;
-      void pump();
-    }
-  };
-  return {
-    forPart: (partNumber, checksumSha256) =>
-      new Promise<string>((resolve, reject) => {
-        pending.push({ partNumber, checksumSha256, resolve, reject });
-        void pump();
-      }),
-  };
-}
-
 /** PUTs one part, retrying transient failures and replacing a refused (expired) URL once. */
 async function sendPart(
   client: MediavaultClient,
@@ -612,124 +503,6 @@ async function sendPart(
   );
 }
 
-/**
- * PUTs bytes (a part, or a whole small file) to a presigned URL; resolves to the
- * ETag. Transient failures (network, 5xx, 408, 429) are retried with backoff; a
- * 403 (the URL expired) gets one fresh URL. `onSent` counts bytes handed to the
- * network, and takes them back (a negative count) when an attempt fails.
- */
-export async function putWithRetry(
-  client: MediavaultClient,
-  bytes: Buffer,
-  checksum: string,
-  target: { url: string; refresh(): Promise<string> },
-  options: { attempts?: number; signal?: AbortSignal; onSent?(bytes: number): void } = {},
-): Promise<string> {
-  const attempts = Math.max(1, options.attempts ?? 3);
-  let url = target.url;
-  let refreshed = false;
-  for (let attempt = 1; ; attempt++) {
-    let sent = 0;
-    try {
-      return await putPart(client, url, bytes, checksum, options.signal, (n) => {
-        sent += n;
-        options.onSent?.(n);
-      });
-    } catch (err) {
-      if (sent > 0) options.onSent?.(-sent);
-      if (options.signal?.aborted) throw err;
-      if (err instanceof MediavaultApiError && err.status === 403 && !refreshed) {
-        refreshed = true;
-        url = await target.refresh();
-        continue;
-      }
-      const transient =
-        err instanceof MediavaultNetworkError ||
-        (err instanceof MediavaultApiError && (err.status >= 500 || err.status === 408 || err.status === 429));
-      if (!transient || attempt >= attempts) throw err;
-      await delay(250 * 2 ** (attempt - 1), options.signal);
-    }
-  }
-}
-
-/**
- * Whether a part PUT to this URL carries x-amz-checksum-sha256. The api's own
- * (fs) storage URLs always take it and verify it. An S3 SigV4 URL takes it only
- * when it was signed with it (X-Amz-SignedHeaders lists it): S3 refuses x-amz-*
- * headers a presigned URL did not sign, and verifies the ones it did.
- */
-export function sendsChecksumHeader(url: string): boolean {
-  const query = new URL(url).searchParams;
-  if (!query.has('X-Amz-Signature')) return true;
-  return (query.get('X-Amz-SignedHeaders') ?? '').split(';').includes('x-amz-checksum-sha256');
-}
-
-/** One presigned part PUT; resolves to the part's ETag. */
-async function putPart(
-  client: MediavaultClient,
-  url: string,
-  bytes: Buffer,
-  checksum: string,
-  signal: AbortSignal | undefined,
-  onSent: (n: number) => void,
-): Promise<string> {
-  const headers: Record<string, string> = { 'content-length': String(bytes.length) };
-  if (sendsChecksumHeader(url)) headers['x-amz-checksum-sha256'] = checksum;
-  const body = Readable.from(
-    (function* chunks() {
-      for (let at = 0; at < bytes.length; at += bodyChunk) {
-        const chunk = bytes.subarray(at, at + bodyChunk);
-        onSent(chunk.length);
-        yield chunk;
-      }
-    })(),
-    { objectMode: false },
-  );
-  let response;
-  try {
-    response = await request(url, { method: 'PUT', headers, body, dispatcher: client.dispatcher, signal });
-  } catch (err) {
-    if ((err as Error).name === 'AbortError' || signal?.aborted) throw err;
-    throw new MediavaultNetworkError(url, err);
-  }
-  const text = await response.body.text();
-  if (response.statusCode >= 300) {
-    throw errorFromResponse({
-      status: response.statusCode,
-      body: text,
-      requestId: headerValue(response.headers['x-request-id']) ?? headerValue(response.headers['x-amz-request-id']),
-      operation: 'uploadPart',
-    });
-  }
-  const etag = headerValue(response.headers.etag);
-  if (!etag)
-    throw new MediavaultError(
-      'missing_etag',
-      'the storage answered a part upload without an ETag (an S3 bucket needs CORS ExposeHeaders: ETag)',
-    );
-  return etag;
-}
-
-async function readExactly(file: FileHandle, position: number, length: number, path: string): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
-  await readInto(file, buffer, position, path);
-  return buffer;
-}
-
-/** Fills `buffer` from `position`; a file that ends early changed while it was read. */
-export async function readInto(file: FileHandle, buffer: Buffer, position: number, path: string): Promise<void> {
-  let filled = 0;
-  while (filled < buffer.length) {
-    const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, position + filled);
-    if (bytesRead === 0)
-      throw new MediavaultError(
-        'file_changed',
-        `${path} became shorter while it was read; the upload was not completed, upload it again`,
-      );
-    filled += bytesRead;
-  }
-}
-
 /** sha256 of an open file (and the observers fed), for a resumed upload that was complete already. */
 async function hashOpenFile(file: OpenFile, options: UploadFileOptions): Promise<string> {
   const hash = createHash('sha256');
@@ -741,35 +514,4 @@ async function hashOpenFile(file: OpenFile, options: UploadFileOptions): Promise
     for (const observer of options.observers ?? []) observer.update(bytes);
   }
   return hash.digest('hex');
-}
-
-/**
- * sha256 of a file, streamed. For callers who prefer reading a file twice to
- * sending bytes the platform already has: pass the result as uploadFile's
- * `sha256`. The observers see every byte (verify an MHL on this read).
- */
-export async function hashFile(
-  path: string,
-  signal?: AbortSignal,
-  observers: ByteObserver[] = [],
-): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  try {
-    for await (const chunk of createReadStream(path, { signal, highWaterMark: 1024 * 1024 })) {
-      hash.update(chunk as Buffer);
-      for (const observer of observers) observer.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES')
-      throw new MediavaultError(
-        code === 'ENOENT' ? 'file_not_found' : 'file_unreadable',
-        `cannot read ${path}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    throw err;
-  }
-  return { sha256: hash.digest('hex'), size };
 }
