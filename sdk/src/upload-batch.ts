@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
+import pLimit from 'p-limit';
 import { ByteBudget } from './byte-budget.ts';
 import type { MediavaultClient } from './client.ts';
 import { MediavaultError } from './errors.ts';
@@ -113,7 +114,7 @@ export async function uploadFileBatch(
 
   // Reading keeps the bytes until their PUT is done: the memory budget bounds a batch of large files.
   const read: ReadFile[] = [];
-  await eachLimited(files, concurrency, async (file) => {
+  await pLimit(concurrency).map(files, async (file) => {
     try {
       read.push(await readWhole(file, memory, options.signal));
     } catch (err) {
@@ -160,7 +161,7 @@ export async function uploadFileBatch(
       }
     });
 
-    await eachLimited(toSend, concurrency, async ({ read: r, uploadId, url, checksum }) => {
+    await pLimit(concurrency).map(toSend, async ({ read: r, uploadId, url, checksum }) => {
       let bytesSent = 0;
       try {
         const etag = await putWithRetry(
@@ -308,13 +309,4 @@ async function readWhole(file: BatchFile, memory: ByteBudget, signal: AbortSigna
   } finally {
     await open.handle.close();
   }
-}
-
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
 }

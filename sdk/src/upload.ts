@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
+import pLimit from 'p-limit';
 import { ByteBudget } from './byte-budget.ts';
 import type { MediavaultClient } from './client.ts';
 import { MediavaultApiError, MediavaultError } from './errors.ts';
@@ -381,71 +382,81 @@ async function sendParts(
   const report = () => options.onProgress?.({ ...progress });
   report();
   const urls = partUrlSource(client, uploadId, options.signal);
-  const concurrency = Math.max(1, options.concurrency ?? 4);
   const wholeFile = createHash('sha256');
   // Checksums go back on completion: a store that verified them (S3) wants each part's own.
   const completed: { partNumber: number; etag: string; checksumSha256: string }[] = [];
-  const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
   let partsSent = 0;
-  for (let partNumber = 1; partNumber <= partCount && !failure; partNumber++) {
-    while (inFlight.size >= concurrency) await Promise.race(inFlight);
-    if (failure) break;
-    options.signal?.throwIfAborted();
-    const offset = (partNumber - 1) * partSize;
-    const length = Math.min(partSize, file.size - offset);
-    const { bytes, release } = await memory.buffer(length, options.signal);
-    try {
-      await readInto(file.handle, bytes, offset, options.path);
-    } catch (err) {
-      release();
-      throw err;
-    }
-    wholeFile.update(bytes);
-    for (const observer of options.observers ?? []) observer.update(bytes);
-    const checksum = createHash('sha256').update(bytes).digest('base64');
-    const earlier = stored.get(partNumber);
-    if (
-      earlier &&
-      earlier.size === length &&
-      sameBytes(earlier, bytes, checksum, options.resume?.partChecksums?.[partNumber])
-    ) {
-      release();
-      completed.push({ partNumber, etag: earlier.etag, checksumSha256: checksum });
-      progress.bytesAlreadyStored += length;
-      progress.partsDone++;
-      options.onPart?.({
-        partNumber,
-        size: length,
-        status: 'already-stored',
-        etag: earlier.etag,
-        checksumSha256: checksum,
+  // A part is read once a slot is free, so no more than `concurrency` parts are read ahead of the
+  // network; reads take turns in part order, as the whole-file sha256 needs every byte in order.
+  let readingTurn: Promise<void> = Promise.resolve();
+  const limit = pLimit(Math.max(1, options.concurrency ?? 4));
+  await limit.map(
+    Array.from({ length: partCount }, (_, i) => i + 1),
+    async (partNumber) => {
+      const turn = readingTurn;
+      let readDone!: () => void;
+      readingTurn = new Promise((resolve) => {
+        readDone = resolve;
       });
-      report();
-      continue;
-    }
-    const sending: Promise<void> = urls
-      .forPart(partNumber, checksum)
-      .then((url) => sendPart(client, options, urls, { partNumber, bytes, checksum, url }, progress))
-      .then(
-        (etag) => {
-          completed.push({ partNumber, etag, checksumSha256: checksum });
-          partsSent++;
+      let part: { bytes: Buffer; release(): void; checksum: string; length: number };
+      try {
+        await turn;
+        if (failure) return;
+        options.signal?.throwIfAborted();
+        const offset = (partNumber - 1) * partSize;
+        const length = Math.min(partSize, file.size - offset);
+        const { bytes, release } = await memory.buffer(length, options.signal);
+        try {
+          await readInto(file.handle, bytes, offset, options.path);
+        } catch (err) {
+          release();
+          throw err;
+        }
+        wholeFile.update(bytes);
+        for (const observer of options.observers ?? []) observer.update(bytes);
+        part = { bytes, release, length, checksum: createHash('sha256').update(bytes).digest('base64') };
+      } catch (err) {
+        failure ??= err;
+        return;
+      } finally {
+        readDone();
+      }
+      const { bytes, release, length, checksum } = part;
+      try {
+        const earlier = stored.get(partNumber);
+        if (
+          earlier &&
+          earlier.size === length &&
+          sameBytes(earlier, bytes, checksum, options.resume?.partChecksums?.[partNumber])
+        ) {
+          completed.push({ partNumber, etag: earlier.etag, checksumSha256: checksum });
+          progress.bytesAlreadyStored += length;
           progress.partsDone++;
-          options.onPart?.({ partNumber, size: length, status: 'sent', etag, checksumSha256: checksum });
+          options.onPart?.({
+            partNumber,
+            size: length,
+            status: 'already-stored',
+            etag: earlier.etag,
+            checksumSha256: checksum,
+          });
           report();
-        },
-        (err: unknown) => {
-          failure ??= err;
-        },
-      )
-      .finally(() => {
+          return;
+        }
+        const url = await urls.forPart(partNumber, checksum);
+        const etag = await sendPart(client, options, urls, { partNumber, bytes, checksum, url }, progress);
+        completed.push({ partNumber, etag, checksumSha256: checksum });
+        partsSent++;
+        progress.partsDone++;
+        options.onPart?.({ partNumber, size: length, status: 'sent', etag, checksumSha256: checksum });
+        report();
+      } catch (err) {
+        failure ??= err;
+      } finally {
         release();
-        inFlight.delete(sending);
-      });
-    inFlight.add(sending);
-  }
-  await Promise.all(inFlight);
+      }
+    },
+  );
   if (failure) throw failure;
   await assertUnchanged(file, options.path);
   const sha256 = wholeFile.digest('hex');

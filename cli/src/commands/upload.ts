@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import pLimit from 'p-limit';
 import {
   ByteBudget,
   createMhlCheck,
@@ -274,7 +275,9 @@ class Ingest {
   readonly verifiedVersions = new Map<MhlHistory, string[]>();
   readonly memory = new ByteBudget(partMemoryBudget);
   readonly batchMemory = new ByteBudget(batchMemoryBudget);
-  readonly promotions = new Set<Promise<void>>();
+  /** Waits for promotions, at most promotionsInFlight at once; an upload lane waits for a slot. */
+  readonly promotionSlots = pLimit(promotionsInFlight);
+  readonly promotions: Promise<void>[] = [];
   readonly partSize: number;
   startedAt = Date.now();
   /** Bytes sent of the files (and batches) not finished yet; the tally counts a file's bytes when it is done. */
@@ -393,8 +396,8 @@ class Ingest {
       (!entry && file.size <= Math.min(this.partSize, maxBatchFileBytes) ? batchable : single).push(file);
     }
     await Promise.all([
-      runPool(single, Math.max(1, this.options.parallel), (file) => this.processFile(file)),
-      runPool(inBatches(batchable), batchLimits.inFlight, (batch) => this.processBatch(batch)),
+      pLimit(Math.max(1, this.options.parallel)).map(single, (file) => this.processFile(file)),
+      pLimit(batchLimits.inFlight).map(inBatches(batchable), (batch) => this.processBatch(batch)),
     ]);
     await Promise.all(this.promotions);
     await this.storeSidecars();
@@ -907,19 +910,22 @@ class Ingest {
   ): Promise<void> {
     const done = (assetId: string, versionId: string) =>
       this.promoted(file, uploadId, sha256, counts, assetId, versionId);
-    while (this.promotions.size >= promotionsInFlight) await Promise.race(this.promotions);
-    const active = this.view?.active.find((a) => a.path === file.path);
-    if (active) active.phase = 'promoting';
-    const waiting: Promise<void> = this.watcher!.wait(uploadId, { since: askedAt })
-      .then(
-        (promoted) => done(promoted.assetId, promoted.versionId),
-        (err: unknown) => this.fail(file.path, sha256, errorFields(err)),
-      )
-      .finally(() => {
-        this.promotions.delete(waiting);
-        leave();
+    await new Promise<void>((started) => {
+      const waiting = this.promotionSlots(async () => {
+        started();
+        const active = this.view?.active.find((a) => a.path === file.path);
+        if (active) active.phase = 'promoting';
+        try {
+          const promoted = await this.watcher!.wait(uploadId, { since: askedAt });
+          done(promoted.assetId, promoted.versionId);
+        } catch (err) {
+          this.fail(file.path, sha256, errorFields(err));
+        } finally {
+          leave();
+        }
       });
-    this.promotions.add(waiting);
+      this.promotions.push(waiting);
+    });
   }
 
   /** A journal entry the server confirms: promoted already (or uploaded, without --promote). */
@@ -1012,13 +1018,4 @@ function inBatches(files: PlannedFile[]): PlannedFile[][] {
   }
   if (current.length > 0) batches.push(current);
   return batches;
-}
-
-/** Runs `work` over the items with at most `limit` at once, in order of start. */
-async function runPool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(lanes);
 }
