@@ -100,3 +100,26 @@ export function errorFromResponse(input: {
     operation: input.operation,
   });
 }
+
+/** The fields an error is reported with (an ingest's `error` event, the CLI's `--json` errors). */
+export interface ErrorFields {
+  code: string;
+  message: string;
+  status?: number;
+  requestId?: string;
+  details?: Record<string, unknown>;
+}
+
+export function errorFields(err: unknown): ErrorFields {
+  if (err instanceof MediavaultApiError) {
+    return {
+      code: err.code,
+      message: err.message,
+      status: err.status,
+      ...(err.requestId ? { requestId: err.requestId } : {}),
+      ...(err.details ? { details: err.details } : {}),
+    };
+  }
+  if (err instanceof MediavaultError) return { code: err.code, message: err.message };
+  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+}

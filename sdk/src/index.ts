@@ -1,5 +1,12 @@
 export { createClient, sdkUserAgent, type ClientOptions, type MediavaultClient } from './client.ts';
-export { MediavaultError, MediavaultApiError, MediavaultNetworkError } from './errors.ts';
+export {
+  errorFields,
+  MediavaultError,
+  MediavaultApiError,
+  MediavaultNetworkError,
+  type ErrorFields,
+} from './errors.ts';
+export { formatBytes } from './format-bytes.ts';
 export { hashFile, type ByteObserver } from './local-file.ts';
 export { putWithRetry, sendsChecksumHeader } from './presigned-put.ts';
 export {
@@ -20,6 +27,31 @@ export {
   type UploadBatchOptions,
 } from './upload-batch.ts';
 export { UploadJournal, type JournalEntry, type JournalSubject } from './upload-journal.ts';
+export { ingest, Ingest, type IngestOptions } from './ingest.ts';
+export type {
+  ActiveFile,
+  DryRunAction,
+  DryRunSummary,
+  FileOutcome,
+  FileStatus,
+  IngestEvent,
+  IngestEventSource,
+  IngestProgress,
+  IngestSummary,
+} from './ingest-events.ts';
+export {
+  collectionPathFor,
+  defaultExcludes,
+  planUpload,
+  safeName,
+  UnsafeNameError,
+  type MhlHistory,
+  type PlannedFile,
+  type PlanOptions,
+  type PlanProblem,
+  type PlanSkip,
+  type UploadPlan,
+} from './ingest-plan.ts';
 export {
   createMhlCheck,
   mergeGenerations,
