@@ -13,6 +13,7 @@ import type { MediavaultClient } from './client.ts';
 import { MediavaultError } from './errors.ts';
 import { assertUnchanged, openFile, readInto, type ByteObserver } from './local-file.ts';
 import { putWithRetry } from './presigned-put.ts';
+import { doneElsewhere } from './upload.ts';
 import type { PromoteMapping } from './promote.ts';
 
 /** The most files and bytes the api takes in one batch (presignUploadBatch). */
@@ -191,7 +192,9 @@ export async function uploadFileBatch(
         sent.push({ read: r, uploadId, etag, bytesSent });
       } catch (err) {
         if (options.signal?.aborted) throw err;
-        failed(r.file, err, { name: r.name, size: r.size, sha256: r.sha256, uploadId, bytesSent });
+        // Another run completed (or promoted) this upload meanwhile: the batch completion says how it stands.
+        if (await doneElsewhere(client, uploadId, err, options.signal)) sent.push({ read: r, uploadId, bytesSent });
+        else failed(r.file, err, { name: r.name, size: r.size, sha256: r.sha256, uploadId, bytesSent });
       } finally {
         r.release();
       }

@@ -12,6 +12,7 @@ import type { MediavaultClient } from './client.ts';
 import { MediavaultApiError, MediavaultError } from './errors.ts';
 import { assertUnchanged, openFile, readExactly, readInto, type ByteObserver, type OpenFile } from './local-file.ts';
 import { partUrlSource, type PartUrlSource } from './part-urls.ts';
+import { pollUntil } from './polling.ts';
 import { putWithRetry } from './presigned-put.ts';
 
 export interface UploadProgress {
@@ -126,6 +127,8 @@ const minPartSize = 5 * 1024 ** 2;
 const defaultMemoryBudget = 256 * 1024 ** 2;
 /** A resumed upload is replaced when it expires sooner than this (its URLs would die mid-way). */
 const resumeMinimumLifeMs = 60_000;
+/** How long another run's completion of the same upload is waited for. */
+const completionWaitMs = 60_000;
 
 /**
  * Uploads one file into staging through presigned multipart URLs, reading it
@@ -134,7 +137,10 @@ const resumeMinimumLifeMs = 60_000;
  * while the next parts are read — at most `concurrency` parts in flight and
  * no more bytes in memory than `memory` allows. The returned sha256 is what
  * promote needs. The file must not change while it is read (size and mtime are
- * compared before completing).
+ * compared before completing). When another run completes (or promotes) the
+ * same upload meanwhile — a concurrent run, or an earlier one left running —
+ * nothing more is sent: the rest of the file is read and hashed, and the result
+ * is 'uploaded' with that upload's staging key.
  */
 export async function uploadFile(client: MediavaultClient, options: UploadFileOptions): Promise<UploadFileResult> {
   const name = options.name ?? basename(options.path);
@@ -211,6 +217,55 @@ export async function uploadFile(client: MediavaultClient, options: UploadFileOp
 }
 
 type UploadState = Awaited<ReturnType<MediavaultClient['getUpload']>>;
+
+/**
+ * Whether a refused step (a part URL, a part PUT, the completion) means that another run — a
+ * concurrent one, or an earlier one left running — completed or promoted this upload: the
+ * upload as the api now has it when so, else null (the refusal is a failure of this run).
+ * The store refusing a part of an upload the catalogue still has as uploading, or a completion
+ * failing so, is another run's completion under way (it assembles the parts, then records the
+ * upload as uploaded): that is waited for.
+ */
+export async function doneElsewhere(
+  client: MediavaultClient,
+  uploadId: string,
+  refusal: unknown,
+  signal: AbortSignal | undefined,
+): Promise<UploadState | null> {
+  if (!(refusal instanceof MediavaultApiError) || refusal.status < 400 || refusal.status >= 500) return null;
+  const read = () => client.getUpload({ params: { uploadId } }, { signal });
+  const settled = (upload: UploadState | null) =>
+    upload && ['uploaded', 'promoting', 'promoted'].includes(upload.status) ? upload : null;
+  const now = await read().catch(() => null);
+  if (now?.status !== 'uploading') return settled(now);
+  const underWay =
+    (refusal.operation === 'uploadPart' && refusal.status === 404) || refusal.operation === 'completeUpload';
+  if (!underWay) return null;
+  return pollUntil(
+    `another run's completion of upload ${uploadId}`,
+    async () => {
+      const upload = await read();
+      return upload.status === 'uploading' ? undefined : upload;
+    },
+    { timeoutMs: completionWaitMs, signal },
+  ).then(settled, () => null);
+}
+
+/** Completes an upload; when another run completed or promoted it first, answers its state all the same. */
+async function complete(
+  client: MediavaultClient,
+  uploadId: string,
+  parts: { partNumber: number; etag: string; checksumSha256: string }[],
+  signal: AbortSignal | undefined,
+): Promise<{ stagingKey: string }> {
+  try {
+    return await client.completeUpload({ params: { uploadId }, body: { parts } }, { signal });
+  } catch (err) {
+    const upload = await doneElsewhere(client, uploadId, err, signal);
+    if (!upload) throw err;
+    return upload;
+  }
+}
 
 /** The earlier upload if it can still be used: uploading with time left, or already complete; else null. */
 async function resumableUpload(
@@ -304,15 +359,28 @@ async function sendSinglePart(
       partCount: 1,
     };
     const urls = partUrlSource(client, uploadId, options.signal);
-    const firstUrl = presigned.parts.find((p) => p.partNumber === 1)?.url ?? (await urls.forPart(1, checksum));
-    const etag = await sendPart(client, options, urls, { partNumber: 1, bytes, checksum, url: firstUrl }, progress);
-    options.onPart?.({ partNumber: 1, size: file.size, status: 'sent', etag, checksumSha256: checksum });
-    progress.partsDone = 1;
-    options.onProgress?.({ ...progress });
-    const done = await client.completeUpload(
-      { params: { uploadId }, body: { parts: [{ partNumber: 1, etag, checksumSha256: checksum }] } },
-      { signal: options.signal },
-    );
+    const firstUrl = presigned.parts.find((p) => p.partNumber === 1)?.url;
+    let etag: string | null = null;
+    try {
+      etag = await sendPart(
+        client,
+        options,
+        urls,
+        { partNumber: 1, bytes, checksum, url: firstUrl ?? (await urls.forPart(1, checksum)) },
+        progress,
+      );
+    } catch (err) {
+      // Another run completed this upload meanwhile: nothing more to send.
+      if (!(await doneElsewhere(client, uploadId, err, options.signal))) throw err;
+    }
+    if (etag) {
+      options.onPart?.({ partNumber: 1, size: file.size, status: 'sent', etag, checksumSha256: checksum });
+      progress.partsDone = 1;
+      options.onProgress?.({ ...progress });
+    }
+    const done = etag
+      ? await complete(client, uploadId, [{ partNumber: 1, etag, checksumSha256: checksum }], options.signal)
+      : await client.getUpload({ params: { uploadId } }, { signal: options.signal });
     return {
       status: 'uploaded',
       ...stats,
@@ -321,7 +389,7 @@ async function sendSinglePart(
       stagingKey: done.stagingKey,
       partCount: 1,
       bytesSent: progress.bytesSent,
-      partsSent: 1,
+      partsSent: etag ? 1 : 0,
       partsAlreadyStored: 0,
       resumedFrom: null,
     };
@@ -387,6 +455,8 @@ async function sendParts(
   const completed: { partNumber: number; etag: string; checksumSha256: string }[] = [];
   let failure: unknown = null;
   let partsSent = 0;
+  /** Set when another run completed or promoted this upload: the rest is read and hashed, not sent. */
+  let completedElsewhere: Promise<UploadState | null> | null = null;
   // A part is read once a slot is free, so no more than `concurrency` parts are read ahead of the
   // network; reads take turns in part order, as the whole-file sha256 needs every byte in order.
   let readingTurn: Promise<void> = Promise.resolve();
@@ -443,6 +513,7 @@ async function sendParts(
           report();
           return;
         }
+        if (completedElsewhere && (await completedElsewhere)) return;
         const url = await urls.forPart(partNumber, checksum);
         const etag = await sendPart(client, options, urls, { partNumber, bytes, checksum, url }, progress);
         completed.push({ partNumber, etag, checksumSha256: checksum });
@@ -451,7 +522,8 @@ async function sendParts(
         options.onPart?.({ partNumber, size: length, status: 'sent', etag, checksumSha256: checksum });
         report();
       } catch (err) {
-        failure ??= err;
+        completedElsewhere ??= doneElsewhere(client, uploadId, err, options.signal);
+        if (!(await completedElsewhere)) failure ??= err;
       } finally {
         release();
       }
@@ -462,10 +534,8 @@ async function sendParts(
   const sha256 = wholeFile.digest('hex');
   assertDeclaredSha(options, sha256);
   completed.sort((a, b) => a.partNumber - b.partNumber);
-  const done = await client.completeUpload(
-    { params: { uploadId }, body: { parts: completed } },
-    { signal: options.signal },
-  );
+  const elsewhere = completedElsewhere && (await completedElsewhere);
+  const done = elsewhere || (await complete(client, uploadId, completed, options.signal));
   return {
     status: 'uploaded',
     ...stats,
@@ -475,6 +545,7 @@ async function sendParts(
     partCount,
     bytesSent: progress.bytesSent,
     partsSent,
+    // Parts another run sent (once it completed the upload) count as found there.
     partsAlreadyStored: partCount - partsSent,
     resumedFrom: upload.resumedFrom,
   };
