@@ -1,3 +1,5 @@
+import type { ErrorCode } from './generated/operations.ts';
+
 /**
  * Every failure the SDK reports is a MediavaultError with a stable `code`:
  * - MediavaultApiError: the api (or a presigned storage URL) answered with an error status;
@@ -16,7 +18,15 @@ export class MediavaultError extends Error {
   }
 }
 
+/**
+ * The code of a failed HTTP answer: one of the api's codes (ErrorCode, generated from the spec)
+ * when the api answered; when something else did, a storage service's own code (an S3
+ * `<Code>` such as `AccessDenied`, for a presigned part PUT) or `http_<status>` (a proxy).
+ */
+export type ApiErrorCode = ErrorCode | (string & {});
+
 export class MediavaultApiError extends MediavaultError {
+  declare readonly code: ApiErrorCode;
   readonly status: number;
   /** The api's x-request-id of the failed request (quote it when reporting a problem). */
   readonly requestId: string | undefined;
@@ -25,7 +35,7 @@ export class MediavaultApiError extends MediavaultError {
 
   constructor(input: {
     status: number;
-    code: string;
+    code: ApiErrorCode;
     message: string;
     details?: Record<string, unknown>;
     requestId?: string;

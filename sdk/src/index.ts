@@ -4,6 +4,7 @@ export {
   MediavaultError,
   MediavaultApiError,
   MediavaultNetworkError,
+  type ApiErrorCode,
   type ErrorFields,
 } from './errors.ts';
 export { formatBytes } from './format-bytes.ts';
@@ -74,6 +75,6 @@ export {
   type PreviewState,
   type WaitForPreviewOptions,
 } from './promote.ts';
-export { operations, type OperationId, type OperationMethods } from './generated/operations.ts';
+export { operations, type ErrorCode, type OperationId, type OperationMethods } from './generated/operations.ts';
 export type { OperationInput, OperationOutput, RequestOptions } from './operation-types.ts';
 export type { components, operations as OperationSchemas, paths } from './generated/schema.ts';

@@ -84,3 +84,6 @@ export interface OperationMethods {
   /** POST /api/sidecars — Attach a document (e.g. the ASC MHL an ingest was verified against) to versions */
   createSidecar(input: OperationInput<'createSidecar'>, options?: RequestOptions): Promise<OperationOutput<'createSidecar'>>;
 }
+
+/** The spec does not list its error codes (components.schemas.ErrorCode): any string. */
+export type ErrorCode = string;
