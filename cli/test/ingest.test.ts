@@ -21,7 +21,8 @@ after(async () => {
   await started.api?.close();
   await rm(dir, { recursive: true, force: true });
 });
-const api = (started.api = await startTestApi());
+const api = await startTestApi();
+started.api = api;
 await startPromoter(api);
 const configDir = join(dir, 'config');
 const env = { MEDIAVAULT_URL: api.url, MEDIAVAULT_TOKEN: api.org.token, MEDIAVAULT_CONFIG_DIR: configDir };
@@ -207,7 +208,7 @@ describe('resume after SIGKILL', () => {
 });
 
 function mhlDocument(entries: { path: string; size: number; hashes: Record<string, string> }[]): string {
-  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <hashlist version="2.0" xmlns="urn:ASC:MHL:v2.0">
   <creatorinfo><creationdate>2026-01-01T10:00:00+00:00</creationdate><hostname>dit-cart</hostname><tool version="1.0">test</tool></creatorinfo>
@@ -216,7 +217,7 @@ function mhlDocument(entries: { path: string; size: number; hashes: Record<strin
 ${entries
   .map(
     (e) => `    <hash>
-      <path size="${e.size}" lastmodificationdate="2026-01-01T09:00:00+00:00">${escape(e.path)}</path>
+      <path size="${e.size}" lastmodificationdate="2026-01-01T09:00:00+00:00">${escapeXml(e.path)}</path>
 ${Object.entries(e.hashes)
   .map(
     ([format, value]) => `      <${format} action="original" hashdate="2026-01-01T10:00:00+00:00">${value}</${format}>`,

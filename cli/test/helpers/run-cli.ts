@@ -54,8 +54,7 @@ export function runCli(
     stdout += chunk;
     if (!json) return;
     pending += chunk;
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
+    for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
       const text = pending.slice(0, newline);
       pending = pending.slice(newline + 1);
       if (!text.trim()) continue;
