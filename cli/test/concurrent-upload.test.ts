@@ -7,23 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { startPromoter, startTestApi } from '../../sdk/test/helpers/api-server.ts';
+import { test } from 'node:test';
+import { startPromoter, startTestApiWithDir } from '../../sdk/test/helpers/api-server.ts';
 import { type CliRun, runCli } from './helpers/run-cli.ts';
 
 const MiB = 1024 * 1024;
-const dir = await mkdtemp(join(tmpdir(), 'mediavault-concurrent-upload-'));
-// Registered before the api starts, so a failed start still cleans up.
-const stops: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const stop of stops) await stop();
-  await rm(dir, { recursive: true, force: true });
-});
-const api = await startTestApi();
-stops.push(() => api.close());
+const { api, dir } = await startTestApiWithDir('mediavault-concurrent-upload-');
 await startPromoter(api);
 // One user, one resume journal: the second run finds the first's upload there.
 const env = { MEDIAVAULT_URL: api.url, MEDIAVAULT_TOKEN: api.org.token, MEDIAVAULT_CONFIG_DIR: join(dir, 'config') };

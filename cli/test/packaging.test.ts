@@ -8,26 +8,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startTestApi } from '../../sdk/test/helpers/api-server.ts';
+import { startTestApiWithDir } from '../../sdk/test/helpers/api-server.ts';
 
 const run = promisify(execFile);
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const node24 = join(root, 'node_modules/.bin/node');
-const dir = await mkdtemp(join(tmpdir(), 'mediavault-packaging-'));
-// Registered before the api starts, so a failed start still cleans up.
-const stops: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const stop of stops) await stop();
-  await rm(dir, { recursive: true, force: true });
-});
-const api = await startTestApi();
-stops.push(() => api.close());
+const { api, dir } = await startTestApiWithDir('mediavault-packaging-');
 
 /** npm as a user runs it; the cache the repository's install filled answers before the registry. */
 const npm = (args: string[], cwd: string) =>
