@@ -130,6 +130,8 @@ async function mediavaultUpload(
   const { seconds, stdout } = await run(
     node,
     [
+      // The CLI's sources with the SDK's sources (not a build of them).
+      '--conditions=mediavault-source',
       bin,
       'upload',
       data,

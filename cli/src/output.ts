@@ -1,5 +1,7 @@
-import { MediavaultApiError, MediavaultError } from '@mediavault/sdk';
+import { errorFields as sdkErrorFields, formatBytes, type ErrorFields } from '@mediavault/sdk';
 import { CliError, exitCodes, UsageError } from './exit-codes.ts';
+
+export { formatBytes };
 
 /** NDJSON to stdout with --json; human lines otherwise (results on stdout, problems on stderr). */
 export interface Output {
@@ -24,27 +26,12 @@ export function createOutput(json: boolean): Output {
   };
 }
 
-export interface ErrorFields {
-  code: string;
-  message: string;
-  status?: number;
-  requestId?: string;
-  details?: Record<string, unknown>;
-}
+export type { ErrorFields };
 
 export function errorFields(err: unknown): ErrorFields {
-  if (err instanceof MediavaultApiError) {
-    return {
-      code: err.code,
-      message: err.message,
-      status: err.status,
-      ...(err.requestId ? { requestId: err.requestId } : {}),
-      ...(err.details ? { details: err.details } : {}),
-    };
-  }
-  if (err instanceof MediavaultError || err instanceof CliError) return { code: err.code, message: err.message };
+  if (err instanceof CliError) return { code: err.code, message: err.message };
   if (err instanceof UsageError) return { code: 'usage', message: err.message };
-  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+  return sdkErrorFields(err);
 }
 
 /** Reports a failure that ends the command and returns its exit code. */
@@ -59,17 +46,6 @@ export function reportFailure(output: Output, err: unknown): number {
       process.stderr.write(`${err.stack}\n`);
   }
   return err instanceof UsageError ? exitCodes.usage : exitCodes.failed;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 export function throughput(state: { bytesSent: number; startedAt: number; now: number }): string {

@@ -14,7 +14,8 @@ after(async () => {
   await started.api?.close();
   await rm(dir, { recursive: true, force: true });
 });
-const api = (started.api = await startTestApi());
+const api = await startTestApi();
+started.api = api;
 await startPromoter(api);
 
 /** The real bin in a child process (helpers/run-cli.ts); never sees the developer's own profiles. */

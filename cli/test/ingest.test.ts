@@ -12,6 +12,7 @@ import { after, describe, test } from 'node:test';
 import xxhash from 'xxhash-wasm';
 import { startPromoter, startTestApi, type TestApi } from '../../sdk/test/helpers/api-server.ts';
 import { runCli } from './helpers/run-cli.ts';
+import { watchServer } from './helpers/server-activity.ts';
 
 const MiB = 1024 * 1024;
 const dir = await mkdtemp(join(tmpdir(), 'mediavault-ingest-test-'));
@@ -20,7 +21,8 @@ after(async () => {
   await started.api?.close();
   await rm(dir, { recursive: true, force: true });
 });
-const api = (started.api = await startTestApi());
+const api = await startTestApi();
+started.api = api;
 await startPromoter(api);
 const configDir = join(dir, 'config');
 const env = { MEDIAVAULT_URL: api.url, MEDIAVAULT_TOKEN: api.org.token, MEDIAVAULT_CONFIG_DIR: configDir };
@@ -53,10 +55,14 @@ describe('resume after SIGKILL', () => {
     const file = await writeRandom(path, 38 * MiB); // 8 parts of 5 MiB
     const args = ['upload', path, ...project, '--promote', '--part-size', '5', '--concurrency', '1', '--json'];
     let sent = 0;
+    // A part the killed CLI had sent in full may still be being written: count once the api is done with that run.
+    const activity = watchServer(api.app.server);
     const killed = await mediavault(args, (line, child) => {
       if (line.event === 'part' && line.status === 'sent' && ++sent === 3) child.kill('SIGKILL');
     });
     assert.equal(killed.signal, 'SIGKILL');
+    await activity.idle();
+    activity.stop();
     const journalFiles = await readdir(join(configDir, 'uploads'));
     const journal = JSON.parse(
       await readFile(join(configDir, 'uploads', journalFiles.find((f) => f.endsWith('.json'))!), 'utf8'),
@@ -136,38 +142,32 @@ describe('resume after SIGKILL', () => {
     // late this process (which also hosts the api) reads the event that triggers it.
     const args = ['upload', folder, ...project, '--promote', '--parallel', '1', '--concurrency', '1', '--json'];
     let sent = 0;
+    // The server may still be finishing a request the killed CLI had sent in full (writing and
+    // fsyncing a PUT, a completion): count once every connection of that run is closed and every
+    // request it made is done.
+    const activity = watchServer(api.app.server);
     const killed = await mediavault(args, (line, child) => {
       if (line.event === 'part' && ++sent === 2) child.kill('SIGKILL');
     });
     assert.equal(killed.signal, 'SIGKILL');
+    await activity.idle();
+    activity.stop();
     // Stored = the server holds the file's bytes: its upload is complete, or its one part is there.
-    // The server may still be finishing a request the killed CLI had sent in full (writing and
-    // fsyncing a PUT, a completion): count once nothing is being written and two reads agree.
-    const readStored = async () => {
-      const uploads = await api.pool.query(`SELECT id, name FROM uploads WHERE name LIKE 'clip%' ORDER BY name`);
-      const completed = new Set<string>();
-      let count = 0;
-      for (const upload of uploads.rows) {
-        const now = (await (
-          await fetch(`${api.url}/api/uploads/${upload.id}`, { headers: { authorization: `Bearer ${api.org.token}` } })
-        ).json()) as { status: string; uploadedParts?: unknown[] };
-        if (now.status !== 'uploading') completed.add(upload.name);
-        if (now.status !== 'uploading' || (now.uploadedParts?.length ?? 0) > 0) count++;
-      }
-      return { count, completed };
-    };
-    const writesInFlight = async () =>
-      (await readdir(join(api.config.storage.fs.root, 'staging', '.tmp')).catch(() => [])).length;
-    let before = await readStored();
-    for (let settled = false; !settled; ) {
-      await new Promise((r) => setTimeout(r, 150));
-      const now = await readStored();
-      settled =
-        now.count === before.count && now.completed.size === before.completed.size && (await writesInFlight()) === 0;
-      before = now;
+    const uploads = await api.pool.query(`SELECT id, name FROM uploads WHERE name LIKE 'clip%' ORDER BY name`);
+    const completedBeforeKill = new Set<string>();
+    let stored = 0;
+    for (const upload of uploads.rows) {
+      // In process (no connection of its own): the state the api reports, with the parts the store holds.
+      const now = (
+        await api.app.inject({
+          method: 'GET',
+          url: `/api/uploads/${upload.id}`,
+          headers: { authorization: `Bearer ${api.org.token}` },
+        })
+      ).json() as { status: string; uploadedParts?: unknown[] };
+      if (now.status !== 'uploading') completedBeforeKill.add(upload.name);
+      if (now.status !== 'uploading' || (now.uploadedParts?.length ?? 0) > 0) stored++;
     }
-    const stored = before.count;
-    const completedBeforeKill = before.completed;
     assert.ok(stored >= 2 && stored < 10, `${stored} files stored before the kill`);
 
     const again = await mediavault(args);
@@ -208,7 +208,7 @@ describe('resume after SIGKILL', () => {
 });
 
 function mhlDocument(entries: { path: string; size: number; hashes: Record<string, string> }[]): string {
-  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <hashlist version="2.0" xmlns="urn:ASC:MHL:v2.0">
   <creatorinfo><creationdate>2026-01-01T10:00:00+00:00</creationdate><hostname>dit-cart</hostname><tool version="1.0">test</tool></creatorinfo>
@@ -217,7 +217,7 @@ function mhlDocument(entries: { path: string; size: number; hashes: Record<strin
 ${entries
   .map(
     (e) => `    <hash>
-      <path size="${e.size}" lastmodificationdate="2026-01-01T09:00:00+00:00">${escape(e.path)}</path>
+      <path size="${e.size}" lastmodificationdate="2026-01-01T09:00:00+00:00">${escapeXml(e.path)}</path>
 ${Object.entries(e.hashes)
   .map(
     ([format, value]) => `      <${format} action="original" hashdate="2026-01-01T10:00:00+00:00">${value}</${format}>`,

@@ -1,7 +1,8 @@
 /**
  * Generates the SDK's typed surface from the committed OpenAPI document:
  *   sdk/src/generated/schema.ts      types only (openapi-typescript), runs under type stripping
- *   sdk/src/generated/operations.ts  operationId → { method, path, tag } and one typed method per operation
+ *   sdk/src/generated/operations.ts  operationId → { method, path, tag }, one typed method per operation,
+ *                                    and ErrorCode (the union of the spec's error codes)
  * scripts/gen.ts writes the files (or, with --check, fails CI when they drift).
  * Output depends only on the spec: no dates, no versions, stable ordering.
  */
@@ -18,8 +19,17 @@ interface SpecOperation {
   requestBody?: { required?: boolean };
 }
 
+/** A string schema: an enum, or (as TypeBox writes a union of literals) anyOf/oneOf of one-value schemas. */
+interface StringSchema {
+  enum?: unknown[];
+  const?: unknown;
+  anyOf?: StringSchema[];
+  oneOf?: StringSchema[];
+}
+
 interface Spec {
   paths: Record<string, Partial<Record<(typeof methods)[number], SpecOperation>>>;
+  components?: { schemas?: Record<string, StringSchema | undefined> };
 }
 
 export interface OperationEntry {
@@ -59,6 +69,31 @@ export function listOperations(spec: Spec): OperationEntry[] {
   return entries;
 }
 
+/**
+ * The api's closed set of error codes (components.schemas.ErrorCode), sorted; null when the
+ * spec does not declare it.
+ */
+export function listErrorCodes(spec: Spec): string[] | null {
+  const schema = spec.components?.schemas?.ErrorCode;
+  if (!schema) return null;
+  const values = (s: StringSchema): unknown[] => [
+    ...(s.enum ?? []),
+    ...(s.const === undefined ? [] : [s.const]),
+    ...[...(s.anyOf ?? []), ...(s.oneOf ?? [])].flatMap(values),
+  ];
+  const codes = values(schema);
+  if (codes.length === 0 || codes.some((c) => typeof c !== 'string'))
+    throw new Error('components.schemas.ErrorCode must be an enum of strings (or a union of string literals)');
+  return [...new Set(codes as string[])].sort();
+}
+
+/** `ErrorCode`: a union of the spec's codes, or string for a spec that does not list them. */
+export function renderErrorCode(codes: string[] | null): string {
+  if (!codes)
+    return `\n/** The spec does not list its error codes (components.schemas.ErrorCode): any string. */\nexport type ErrorCode = string;\n`;
+  return `\n/** The api's error codes (components.schemas.ErrorCode): \`error.code\` of every error answer. */\nexport type ErrorCode =\n${codes.map((c) => `  | '${c}'`).join('\n')};\n`;
+}
+
 export function renderOperations(entries: OperationEntry[]): string {
   const table = entries
     .map((e) => `  ${e.id}: { method: '${e.method}', path: '${e.path}', tag: '${e.tag}' },`)
@@ -90,6 +125,7 @@ export async function generateSdk(spec: unknown): Promise<Record<string, string>
   const schema = `${banner}${astToString(ast)}`;
   return {
     'sdk/src/generated/schema.ts': schema,
-    'sdk/src/generated/operations.ts': renderOperations(listOperations(spec as Spec)),
+    'sdk/src/generated/operations.ts':
+      renderOperations(listOperations(spec as Spec)) + renderErrorCode(listErrorCodes(spec as Spec)),
   };
 }

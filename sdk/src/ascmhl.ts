@@ -112,7 +112,8 @@ export async function createMhlCheck(entry: MhlEntry): Promise<MhlCheck> {
   const digests: { format: VerifiableFormat; update(chunk: Uint8Array): void; hex(): string }[] = [];
   for (const format of formats) {
     if (format === 'xxh64') {
-      const hasher = (await (xxhashApi ??= xxhash())).create64();
+      xxhashApi ??= xxhash();
+      const hasher = (await xxhashApi).create64();
       digests.push({
         format,
         update: (chunk) => void hasher.update(chunk),

@@ -1,3 +1,5 @@
+import type { ErrorCode } from './generated/operations.ts';
+
 /**
  * Every failure the SDK reports is a MediavaultError with a stable `code`:
  * - MediavaultApiError: the api (or a presigned storage URL) answered with an error status;
@@ -16,7 +18,15 @@ export class MediavaultError extends Error {
   }
 }
 
+/**
+ * The code of a failed HTTP answer: one of the api's codes (ErrorCode, generated from the spec)
+ * when the api answered; when something else did, a storage service's own code (an S3
+ * `<Code>` such as `AccessDenied`, for a presigned part PUT) or `http_<status>` (a proxy).
+ */
+export type ApiErrorCode = ErrorCode | (string & {});
+
 export class MediavaultApiError extends MediavaultError {
+  declare readonly code: ApiErrorCode;
   readonly status: number;
   /** The api's x-request-id of the failed request (quote it when reporting a problem). */
   readonly requestId: string | undefined;
@@ -25,7 +35,7 @@ export class MediavaultApiError extends MediavaultError {
 
   constructor(input: {
     status: number;
-    code: string;
+    code: ApiErrorCode;
     message: string;
     details?: Record<string, unknown>;
     requestId?: string;
@@ -99,4 +109,27 @@ export function errorFromResponse(input: {
     requestId: input.requestId,
     operation: input.operation,
   });
+}
+
+/** The fields an error is reported with (an ingest's `error` event, the CLI's `--json` errors). */
+export interface ErrorFields {
+  code: string;
+  message: string;
+  status?: number;
+  requestId?: string;
+  details?: Record<string, unknown>;
+}
+
+export function errorFields(err: unknown): ErrorFields {
+  if (err instanceof MediavaultApiError) {
+    return {
+      code: err.code,
+      message: err.message,
+      status: err.status,
+      ...(err.requestId ? { requestId: err.requestId } : {}),
+      ...(err.details ? { details: err.details } : {}),
+    };
+  }
+  if (err instanceof MediavaultError) return { code: err.code, message: err.message };
+  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
 }

@@ -1,12 +1,18 @@
 export { createClient, sdkUserAgent, type ClientOptions, type MediavaultClient } from './client.ts';
-export { MediavaultError, MediavaultApiError, MediavaultNetworkError } from './errors.ts';
+export {
+  errorFields,
+  MediavaultError,
+  MediavaultApiError,
+  MediavaultNetworkError,
+  type ApiErrorCode,
+  type ErrorFields,
+} from './errors.ts';
+export { formatBytes } from './format-bytes.ts';
+export { hashFile, type ByteObserver } from './local-file.ts';
+export { putWithRetry, sendsChecksumHeader } from './presigned-put.ts';
 export {
   defaultPartSize,
-  hashFile,
-  putWithRetry,
-  sendsChecksumHeader,
   uploadFile,
-  type ByteObserver,
   type PartEvent,
   type UploadFileOptions,
   type UploadFileResult,
@@ -22,6 +28,31 @@ export {
   type UploadBatchOptions,
 } from './upload-batch.ts';
 export { UploadJournal, type JournalEntry, type JournalSubject } from './upload-journal.ts';
+export { ingest, Ingest, type IngestOptions } from './ingest.ts';
+export type {
+  ActiveFile,
+  DryRunAction,
+  DryRunSummary,
+  FileOutcome,
+  FileStatus,
+  IngestEvent,
+  IngestEventSource,
+  IngestProgress,
+  IngestSummary,
+} from './ingest-events.ts';
+export {
+  collectionPathFor,
+  defaultExcludes,
+  planUpload,
+  safeName,
+  UnsafeNameError,
+  type MhlHistory,
+  type PlannedFile,
+  type PlanOptions,
+  type PlanProblem,
+  type PlanSkip,
+  type UploadPlan,
+} from './ingest-plan.ts';
 export {
   createMhlCheck,
   mergeGenerations,
@@ -44,6 +75,6 @@ export {
   type PreviewState,
   type WaitForPreviewOptions,
 } from './promote.ts';
-export { operations, type OperationId, type OperationMethods } from './generated/operations.ts';
+export { operations, type ErrorCode, type OperationId, type OperationMethods } from './generated/operations.ts';
 export type { OperationInput, OperationOutput, RequestOptions } from './operation-types.ts';
 export type { components, operations as OperationSchemas, paths } from './generated/schema.ts';

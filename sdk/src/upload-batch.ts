@@ -7,10 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
+import pLimit from 'p-limit';
 import { ByteBudget } from './byte-budget.ts';
 import type { MediavaultClient } from './client.ts';
 import { MediavaultError } from './errors.ts';
-import { assertUnchanged, openFile, putWithRetry, readInto, type ByteObserver } from './upload.ts';
+import { assertUnchanged, openFile, readInto, type ByteObserver } from './local-file.ts';
+import { putWithRetry } from './presigned-put.ts';
+import { doneElsewhere } from './upload.ts';
 import type { PromoteMapping } from './promote.ts';
 
 /** The most files and bytes the api takes in one batch (presignUploadBatch). */
@@ -112,7 +115,7 @@ export async function uploadFileBatch(
 
   // Reading keeps the bytes until their PUT is done: the memory budget bounds a batch of large files.
   const read: ReadFile[] = [];
-  await eachLimited(files, concurrency, async (file) => {
+  await pLimit(concurrency).map(files, async (file) => {
     try {
       read.push(await readWhole(file, memory, options.signal));
     } catch (err) {
@@ -159,7 +162,7 @@ export async function uploadFileBatch(
       }
     });
 
-    await eachLimited(toSend, concurrency, async ({ read: r, uploadId, url, checksum }) => {
+    await pLimit(concurrency).map(toSend, async ({ read: r, uploadId, url, checksum }) => {
       let bytesSent = 0;
       try {
         const etag = await putWithRetry(
@@ -189,7 +192,9 @@ export async function uploadFileBatch(
         sent.push({ read: r, uploadId, etag, bytesSent });
       } catch (err) {
         if (options.signal?.aborted) throw err;
-        failed(r.file, err, { name: r.name, size: r.size, sha256: r.sha256, uploadId, bytesSent });
+        // Another run completed (or promoted) this upload meanwhile: the batch completion says how it stands.
+        if (await doneElsewhere(client, uploadId, err, options.signal)) sent.push({ read: r, uploadId, bytesSent });
+        else failed(r.file, err, { name: r.name, size: r.size, sha256: r.sha256, uploadId, bytesSent });
       } finally {
         r.release();
       }
@@ -307,13 +312,4 @@ async function readWhole(file: BatchFile, memory: ByteBudget, signal: AbortSigna
   } finally {
     await open.handle.close();
   }
-}
-
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
 }

@@ -1,14 +1,19 @@
+/**
+ * Uploading one file into staging: presign, send its parts (or, for a file of
+ * one part, hash it first so bytes already in masters are never sent), resume
+ * an earlier upload, complete. Reading the file, the part URLs and the PUTs
+ * themselves live in local-file.ts, part-urls.ts and presigned-put.ts.
+ */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Readable } from 'node:stream';
-import { request } from 'undici';
+import pLimit from 'p-limit';
 import { ByteBudget } from './byte-budget.ts';
 import type { MediavaultClient } from './client.ts';
-import { headerValue } from './client.ts';
-import { errorFromResponse, MediavaultApiError, MediavaultError, MediavaultNetworkError } from './errors.ts';
-import { delay } from './polling.ts';
+import { MediavaultApiError, MediavaultError } from './errors.ts';
+import { assertUnchanged, openFile, readExactly, readInto, type ByteObserver, type OpenFile } from './local-file.ts';
+import { partUrlSource, type PartUrlSource } from './part-urls.ts';
+import { pollUntil } from './polling.ts';
+import { putWithRetry } from './presigned-put.ts';
 
 export interface UploadProgress {
   path: string;
@@ -20,11 +25,6 @@ export interface UploadProgress {
   bytesAlreadyStored: number;
   partsDone: number;
   partCount: number;
-}
-
-/** Something fed every byte of the file, in order, during the upload's single read (e.g. an ASC MHL check). */
-export interface ByteObserver {
-  update(chunk: Uint8Array): void;
 }
 
 export interface PartEvent {
@@ -125,16 +125,10 @@ export type UploadFileResult =
 export const defaultPartSize = 16 * 1024 ** 2;
 const minPartSize = 5 * 1024 ** 2;
 const defaultMemoryBudget = 256 * 1024 ** 2;
-const urlsPerRequest = 1000;
-const bodyChunk = 256 * 1024;
 /** A resumed upload is replaced when it expires sooner than this (its URLs would die mid-way). */
 const resumeMinimumLifeMs = 60_000;
-
-export interface OpenFile {
-  handle: FileHandle;
-  size: number;
-  mtimeMs: number;
-}
+/** How long another run's completion of the same upload is waited for. */
+const completionWaitMs = 60_000;
 
 /**
  * Uploads one file into staging through presigned multipart URLs, reading it
@@ -143,7 +137,10 @@ export interface OpenFile {
  * while the next parts are read — at most `concurrency` parts in flight and
  * no more bytes in memory than `memory` allows. The returned sha256 is what
  * promote needs. The file must not change while it is read (size and mtime are
- * compared before completing).
+ * compared before completing). When another run completes (or promotes) the
+ * same upload meanwhile — a concurrent run, or an earlier one left running —
+ * nothing more is sent: the rest of the file is read and hashed, and the result
+ * is 'uploaded' with that upload's staging key.
  */
 export async function uploadFile(client: MediavaultClient, options: UploadFileOptions): Promise<UploadFileResult> {
   const name = options.name ?? basename(options.path);
@@ -219,48 +216,56 @@ export async function uploadFile(client: MediavaultClient, options: UploadFileOp
   }
 }
 
-export async function openFile(path: string, expect: UploadFileOptions['expect']): Promise<OpenFile> {
-  const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw new MediavaultError(
-      err.code === 'ENOENT' ? 'file_not_found' : 'file_unreadable',
-      `cannot read ${path}: ${err.message}`,
-      { cause: err },
-    );
-  });
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new MediavaultError('not_a_file', `${path} is not a regular file`);
-    if (expect && (expect.size !== stat.size || expect.mtimeMs !== stat.mtimeMs)) {
-      throw new MediavaultError(
-        'file_changed',
-        `${path} changed since it was listed (size or modification time); upload it again`,
-        {
-          details: { expected: expect, actual: { size: stat.size, mtimeMs: stat.mtimeMs } },
-        },
-      );
-    }
-    return { handle, size: stat.size, mtimeMs: stat.mtimeMs };
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
-}
-
-/** A file that changed while it was read must not be completed: its parts may mix two versions. */
-export async function assertUnchanged(file: OpenFile, path: string): Promise<void> {
-  const now = await file.handle.stat();
-  if (now.size !== file.size || now.mtimeMs !== file.mtimeMs) {
-    throw new MediavaultError(
-      'file_changed',
-      `${path} changed while it was read (size ${file.size} → ${now.size}, mtime ${new Date(file.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()}); the upload was not completed, upload it again`,
-      {
-        details: { size: file.size, sizeNow: now.size, mtimeMs: file.mtimeMs, mtimeMsNow: now.mtimeMs },
-      },
-    );
-  }
-}
-
 type UploadState = Awaited<ReturnType<MediavaultClient['getUpload']>>;
+
+/**
+ * Whether a refused step (a part URL, a part PUT, the completion) means that another run — a
+ * concurrent one, or an earlier one left running — completed or promoted this upload: the
+ * upload as the api now has it when so, else null (the refusal is a failure of this run).
+ * The store refusing a part of an upload the catalogue still has as uploading, or a completion
+ * failing so, is another run's completion under way (it assembles the parts, then records the
+ * upload as uploaded): that is waited for.
+ */
+export async function doneElsewhere(
+  client: MediavaultClient,
+  uploadId: string,
+  refusal: unknown,
+  signal: AbortSignal | undefined,
+): Promise<UploadState | null> {
+  if (!(refusal instanceof MediavaultApiError) || refusal.status < 400 || refusal.status >= 500) return null;
+  const read = () => client.getUpload({ params: { uploadId } }, { signal });
+  const settled = (upload: UploadState | null) =>
+    upload && ['uploaded', 'promoting', 'promoted'].includes(upload.status) ? upload : null;
+  const now = await read().catch(() => null);
+  if (now?.status !== 'uploading') return settled(now);
+  const underWay =
+    (refusal.operation === 'uploadPart' && refusal.status === 404) || refusal.operation === 'completeUpload';
+  if (!underWay) return null;
+  return pollUntil(
+    `another run's completion of upload ${uploadId}`,
+    async () => {
+      const upload = await read();
+      return upload.status === 'uploading' ? undefined : upload;
+    },
+    { timeoutMs: completionWaitMs, signal },
+  ).then(settled, () => null);
+}
+
+/** Completes an upload; when another run completed or promoted it first, answers its state all the same. */
+async function complete(
+  client: MediavaultClient,
+  uploadId: string,
+  parts: { partNumber: number; etag: string; checksumSha256: string }[],
+  signal: AbortSignal | undefined,
+): Promise<{ stagingKey: string }> {
+  try {
+    return await client.completeUpload({ params: { uploadId }, body: { parts } }, { signal });
+  } catch (err) {
+    const upload = await doneElsewhere(client, uploadId, err, signal);
+    if (!upload) throw err;
+    return upload;
+  }
+}
 
 /** The earlier upload if it can still be used: uploading with time left, or already complete; else null. */
 async function resumableUpload(
@@ -354,15 +359,28 @@ async function sendSinglePart(
       partCount: 1,
     };
     const urls = partUrlSource(client, uploadId, options.signal);
-    const firstUrl = presigned.parts.find((p) => p.partNumber === 1)?.url ?? (await urls.forPart(1, checksum));
-    const etag = await sendPart(client, options, urls, { partNumber: 1, bytes, checksum, url: firstUrl }, progress);
-    options.onPart?.({ partNumber: 1, size: file.size, status: 'sent', etag, checksumSha256: checksum });
-    progress.partsDone = 1;
-    options.onProgress?.({ ...progress });
-    const done = await client.completeUpload(
-      { params: { uploadId }, body: { parts: [{ partNumber: 1, etag, checksumSha256: checksum }] } },
-      { signal: options.signal },
-    );
+    const firstUrl = presigned.parts.find((p) => p.partNumber === 1)?.url;
+    let etag: string | null = null;
+    try {
+      etag = await sendPart(
+        client,
+        options,
+        urls,
+        { partNumber: 1, bytes, checksum, url: firstUrl ?? (await urls.forPart(1, checksum)) },
+        progress,
+      );
+    } catch (err) {
+      // Another run completed this upload meanwhile: nothing more to send.
+      if (!(await doneElsewhere(client, uploadId, err, options.signal))) throw err;
+    }
+    if (etag) {
+      options.onPart?.({ partNumber: 1, size: file.size, status: 'sent', etag, checksumSha256: checksum });
+      progress.partsDone = 1;
+      options.onProgress?.({ ...progress });
+    }
+    const done = etag
+      ? await complete(client, uploadId, [{ partNumber: 1, etag, checksumSha256: checksum }], options.signal)
+      : await client.getUpload({ params: { uploadId } }, { signal: options.signal });
     return {
       status: 'uploaded',
       ...stats,
@@ -371,7 +389,7 @@ async function sendSinglePart(
       stagingKey: done.stagingKey,
       partCount: 1,
       bytesSent: progress.bytesSent,
-      partsSent: 1,
+      partsSent: etag ? 1 : 0,
       partsAlreadyStored: 0,
       resumedFrom: null,
     };
@@ -432,80 +450,92 @@ async function sendParts(
   const report = () => options.onProgress?.({ ...progress });
   report();
   const urls = partUrlSource(client, uploadId, options.signal);
-  const concurrency = Math.max(1, options.concurrency ?? 4);
   const wholeFile = createHash('sha256');
   // Checksums go back on completion: a store that verified them (S3) wants each part's own.
   const completed: { partNumber: number; etag: string; checksumSha256: string }[] = [];
-  const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
   let partsSent = 0;
-  for (let partNumber = 1; partNumber <= partCount && !failure; partNumber++) {
-    while (inFlight.size >= concurrency) await Promise.race(inFlight);
-    if (failure) break;
-    options.signal?.throwIfAborted();
-    const offset = (partNumber - 1) * partSize;
-    const length = Math.min(partSize, file.size - offset);
-    const { bytes, release } = await memory.buffer(length, options.signal);
-    try {
-      await readInto(file.handle, bytes, offset, options.path);
-    } catch (err) {
-      release();
-      throw err;
-    }
-    wholeFile.update(bytes);
-    for (const observer of options.observers ?? []) observer.update(bytes);
-    const checksum = createHash('sha256').update(bytes).digest('base64');
-    const earlier = stored.get(partNumber);
-    if (
-      earlier &&
-      earlier.size === length &&
-      sameBytes(earlier, bytes, checksum, options.resume?.partChecksums?.[partNumber])
-    ) {
-      release();
-      completed.push({ partNumber, etag: earlier.etag, checksumSha256: checksum });
-      progress.bytesAlreadyStored += length;
-      progress.partsDone++;
-      options.onPart?.({
-        partNumber,
-        size: length,
-        status: 'already-stored',
-        etag: earlier.etag,
-        checksumSha256: checksum,
+  /** Set when another run completed or promoted this upload: the rest is read and hashed, not sent. */
+  let completedElsewhere: Promise<UploadState | null> | null = null;
+  // A part is read once a slot is free, so no more than `concurrency` parts are read ahead of the
+  // network; reads take turns in part order, as the whole-file sha256 needs every byte in order.
+  let readingTurn: Promise<void> = Promise.resolve();
+  const limit = pLimit(Math.max(1, options.concurrency ?? 4));
+  await limit.map(
+    Array.from({ length: partCount }, (_, i) => i + 1),
+    async (partNumber) => {
+      const turn = readingTurn;
+      let readDone!: () => void;
+      readingTurn = new Promise((resolve) => {
+        readDone = resolve;
       });
-      report();
-      continue;
-    }
-    const sending: Promise<void> = urls
-      .forPart(partNumber, checksum)
-      .then((url) => sendPart(client, options, urls, { partNumber, bytes, checksum, url }, progress))
-      .then(
-        (etag) => {
-          completed.push({ partNumber, etag, checksumSha256: checksum });
-          partsSent++;
+      let part: { bytes: Buffer; release(): void; checksum: string; length: number };
+      try {
+        await turn;
+        if (failure) return;
+        options.signal?.throwIfAborted();
+        const offset = (partNumber - 1) * partSize;
+        const length = Math.min(partSize, file.size - offset);
+        const { bytes, release } = await memory.buffer(length, options.signal);
+        try {
+          await readInto(file.handle, bytes, offset, options.path);
+        } catch (err) {
+          release();
+          throw err;
+        }
+        wholeFile.update(bytes);
+        for (const observer of options.observers ?? []) observer.update(bytes);
+        part = { bytes, release, length, checksum: createHash('sha256').update(bytes).digest('base64') };
+      } catch (err) {
+        failure ??= err;
+        return;
+      } finally {
+        readDone();
+      }
+      const { bytes, release, length, checksum } = part;
+      try {
+        const earlier = stored.get(partNumber);
+        if (
+          earlier &&
+          earlier.size === length &&
+          sameBytes(earlier, bytes, checksum, options.resume?.partChecksums?.[partNumber])
+        ) {
+          completed.push({ partNumber, etag: earlier.etag, checksumSha256: checksum });
+          progress.bytesAlreadyStored += length;
           progress.partsDone++;
-          options.onPart?.({ partNumber, size: length, status: 'sent', etag, checksumSha256: checksum });
+          options.onPart?.({
+            partNumber,
+            size: length,
+            status: 'already-stored',
+            etag: earlier.etag,
+            checksumSha256: checksum,
+          });
           report();
-        },
-        (err: unknown) => {
-          failure ??= err;
-        },
-      )
-      .finally(() => {
+          return;
+        }
+        if (completedElsewhere && (await completedElsewhere)) return;
+        const url = await urls.forPart(partNumber, checksum);
+        const etag = await sendPart(client, options, urls, { partNumber, bytes, checksum, url }, progress);
+        completed.push({ partNumber, etag, checksumSha256: checksum });
+        partsSent++;
+        progress.partsDone++;
+        options.onPart?.({ partNumber, size: length, status: 'sent', etag, checksumSha256: checksum });
+        report();
+      } catch (err) {
+        completedElsewhere ??= doneElsewhere(client, uploadId, err, options.signal);
+        if (!(await completedElsewhere)) failure ??= err;
+      } finally {
         release();
-        inFlight.delete(sending);
-      });
-    inFlight.add(sending);
-  }
-  await Promise.all(inFlight);
+      }
+    },
+  );
   if (failure) throw failure;
   await assertUnchanged(file, options.path);
   const sha256 = wholeFile.digest('hex');
   assertDeclaredSha(options, sha256);
   completed.sort((a, b) => a.partNumber - b.partNumber);
-  const done = await client.completeUpload(
-    { params: { uploadId }, body: { parts: completed } },
-    { signal: options.signal },
-  );
+  const elsewhere = completedElsewhere && (await completedElsewhere);
+  const done = elsewhere || (await complete(client, uploadId, completed, options.signal));
   return {
     status: 'uploaded',
     ...stats,
@@ -515,6 +545,7 @@ async function sendParts(
     partCount,
     bytesSent: progress.bytesSent,
     partsSent,
+    // Parts another run sent (once it completed the upload) count as found there.
     partsAlreadyStored: partCount - partsSent,
     resumedFrom: upload.resumedFrom,
   };
@@ -528,64 +559,6 @@ function sameBytes(stored: StoredPart, bytes: Buffer, checksum: string, journalC
   const md5 = /^"?([0-9a-f]{32})"?$/i.exec(stored.etag)?.[1];
   if (md5) return createHash('md5').update(bytes).digest('hex') === md5.toLowerCase();
   return journalChecksum === checksum;
-}
-
-interface PartUrlSource {
-  /** A URL presigned for this part and checksum; requests made close together go out as one call. */
-  forPart(partNumber: number, checksumSha256: string): Promise<string>;
-}
-
-/**
- * Part URLs are asked for after the part is read, because each is signed for
- * the part's own sha256. While one presignUploadParts call is in flight the
- * next requests queue up and go out together, so a fast reader makes few calls.
- */
-function partUrlSource(client: MediavaultClient, uploadId: string, signal: AbortSignal | undefined): PartUrlSource {
-  const pending: {
-    partNumber: number;
-    checksumSha256: string;
-    resolve(url: string): void;
-    reject(err: unknown): void;
-  }[] = [];
-  let busy = false;
-  const pump = async (): Promise<void> => {
-    if (busy || pending.length === 0) return;
-    busy = true;
-    const batch = pending.splice(0, urlsPerRequest);
-    try {
-      const answer = await client.presignUploadParts(
-        {
-          params: { uploadId },
-          body: { parts: batch.map(({ partNumber, checksumSha256 }) => ({ partNumber, checksumSha256 })) },
-        },
-        { signal },
-      );
-      const urls = new Map(answer.parts.map((p) => [p.partNumber, p.url]));
-      for (const wanted of batch) {
-        const url = urls.get(wanted.partNumber);
-        if (url) wanted.resolve(url);
-        else
-          wanted.reject(
-            new MediavaultError(
-              'missing_part_url',
-              `the api returned no URL for part ${wanted.partNumber} of upload ${uploadId}`,
-            ),
-          );
-      }
-    } catch (err) {
-      for (const wanted of batch) wanted.reject(err);
-    } finally {
-      busy = false;
-      void pump();
-    }
-  };
-  return {
-    forPart: (partNumber, checksumSha256) =>
-      new Promise<string>((resolve, reject) => {
-        pending.push({ partNumber, checksumSha256, resolve, reject });
-        void pump();
-      }),
-  };
 }
 
 /** PUTs one part, retrying transient failures and replacing a refused (expired) URL once. */
@@ -612,124 +585,6 @@ async function sendPart(
   );
 }
 
-/**
- * PUTs bytes (a part, or a whole small file) to a presigned URL; resolves to the
- * ETag. Transient failures (network, 5xx, 408, 429) are retried with backoff; a
- * 403 (the URL expired) gets one fresh URL. `onSent` counts bytes handed to the
- * network, and takes them back (a negative count) when an attempt fails.
- */
-export async function putWithRetry(
-  client: MediavaultClient,
-  bytes: Buffer,
-  checksum: string,
-  target: { url: string; refresh(): Promise<string> },
-  options: { attempts?: number; signal?: AbortSignal; onSent?(bytes: number): void } = {},
-): Promise<string> {
-  const attempts = Math.max(1, options.attempts ?? 3);
-  let url = target.url;
-  let refreshed = false;
-  for (let attempt = 1; ; attempt++) {
-    let sent = 0;
-    try {
-      return await putPart(client, url, bytes, checksum, options.signal, (n) => {
-        sent += n;
-        options.onSent?.(n);
-      });
-    } catch (err) {
-      if (sent > 0) options.onSent?.(-sent);
-      if (options.signal?.aborted) throw err;
-      if (err instanceof MediavaultApiError && err.status === 403 && !refreshed) {
-        refreshed = true;
-        url = await target.refresh();
-        continue;
-      }
-      const transient =
-        err instanceof MediavaultNetworkError ||
-        (err instanceof MediavaultApiError && (err.status >= 500 || err.status === 408 || err.status === 429));
-      if (!transient || attempt >= attempts) throw err;
-      await delay(250 * 2 ** (attempt - 1), options.signal);
-    }
-  }
-}
-
-/**
- * Whether a part PUT to this URL carries x-amz-checksum-sha256. The api's own
- * (fs) storage URLs always take it and verify it. An S3 SigV4 URL takes it only
- * when it was signed with it (X-Amz-SignedHeaders lists it): S3 refuses x-amz-*
- * headers a presigned URL did not sign, and verifies the ones it did.
- */
-export function sendsChecksumHeader(url: string): boolean {
-  const query = new URL(url).searchParams;
-  if (!query.has('X-Amz-Signature')) return true;
-  return (query.get('X-Amz-SignedHeaders') ?? '').split(';').includes('x-amz-checksum-sha256');
-}
-
-/** One presigned part PUT; resolves to the part's ETag. */
-async function putPart(
-  client: MediavaultClient,
-  url: string,
-  bytes: Buffer,
-  checksum: string,
-  signal: AbortSignal | undefined,
-  onSent: (n: number) => void,
-): Promise<string> {
-  const headers: Record<string, string> = { 'content-length': String(bytes.length) };
-  if (sendsChecksumHeader(url)) headers['x-amz-checksum-sha256'] = checksum;
-  const body = Readable.from(
-    (function* chunks() {
-      for (let at = 0; at < bytes.length; at += bodyChunk) {
-        const chunk = bytes.subarray(at, at + bodyChunk);
-        onSent(chunk.length);
-        yield chunk;
-      }
-    })(),
-    { objectMode: false },
-  );
-  let response;
-  try {
-    response = await request(url, { method: 'PUT', headers, body, dispatcher: client.dispatcher, signal });
-  } catch (err) {
-    if ((err as Error).name === 'AbortError' || signal?.aborted) throw err;
-    throw new MediavaultNetworkError(url, err);
-  }
-  const text = await response.body.text();
-  if (response.statusCode >= 300) {
-    throw errorFromResponse({
-      status: response.statusCode,
-      body: text,
-      requestId: headerValue(response.headers['x-request-id']) ?? headerValue(response.headers['x-amz-request-id']),
-      operation: 'uploadPart',
-    });
-  }
-  const etag = headerValue(response.headers.etag);
-  if (!etag)
-    throw new MediavaultError(
-      'missing_etag',
-      'the storage answered a part upload without an ETag (an S3 bucket needs CORS ExposeHeaders: ETag)',
-    );
-  return etag;
-}
-
-async function readExactly(file: FileHandle, position: number, length: number, path: string): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
-  await readInto(file, buffer, position, path);
-  return buffer;
-}
-
-/** Fills `buffer` from `position`; a file that ends early changed while it was read. */
-export async function readInto(file: FileHandle, buffer: Buffer, position: number, path: string): Promise<void> {
-  let filled = 0;
-  while (filled < buffer.length) {
-    const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, position + filled);
-    if (bytesRead === 0)
-      throw new MediavaultError(
-        'file_changed',
-        `${path} became shorter while it was read; the upload was not completed, upload it again`,
-      );
-    filled += bytesRead;
-  }
-}
-
 /** sha256 of an open file (and the observers fed), for a resumed upload that was complete already. */
 async function hashOpenFile(file: OpenFile, options: UploadFileOptions): Promise<string> {
   const hash = createHash('sha256');
@@ -741,35 +596,4 @@ async function hashOpenFile(file: OpenFile, options: UploadFileOptions): Promise
     for (const observer of options.observers ?? []) observer.update(bytes);
   }
   return hash.digest('hex');
-}
-
-/**
- * sha256 of a file, streamed. For callers who prefer reading a file twice to
- * sending bytes the platform already has: pass the result as uploadFile's
- * `sha256`. The observers see every byte (verify an MHL on this read).
- */
-export async function hashFile(
-  path: string,
-  signal?: AbortSignal,
-  observers: ByteObserver[] = [],
-): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  try {
-    for await (const chunk of createReadStream(path, { signal, highWaterMark: 1024 * 1024 })) {
-      hash.update(chunk as Buffer);
-      for (const observer of observers) observer.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES')
-      throw new MediavaultError(
-        code === 'ENOENT' ? 'file_not_found' : 'file_unreadable',
-        `cannot read ${path}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    throw err;
-  }
-  return { sha256: hash.digest('hex'), size };
 }

@@ -89,8 +89,12 @@ test('the byte budget makes later requests wait, first come first served, and re
   const budget = new ByteBudget(10);
   const a = await budget.acquire(6);
   const order: string[] = [];
-  const b = budget.acquire(6).then((release) => (order.push('b'), release));
-  const c = budget.acquire(1).then((release) => (order.push('c'), release));
+  const granted = (name: string) => (release: () => void) => {
+    order.push(name);
+    return release;
+  };
+  const b = budget.acquire(6).then(granted('b'));
+  const c = budget.acquire(1).then(granted('c'));
   await Promise.resolve();
   assert.deepEqual(order, [], 'c waits behind b although it would fit');
   a();
@@ -157,7 +161,7 @@ test('settled files go to one log per run, not a file each; a new run reads them
   }));
   const big = { apiUrl: 'http://127.0.0.1:8080', projectId: 'p1', path: join(dir, 'A001.mov') };
   journal.write({ ...big, size: 20, mtimeMs: 1, uploadId: 'u-big', state: 'uploading', parts: { 1: 'c1' } });
-  subjects.forEach((subject, i) =>
+  for (const [i, subject] of subjects.entries())
     journal.write({
       ...subject,
       size: i,
@@ -168,8 +172,7 @@ test('settled files go to one log per run, not a file each; a new run reads them
       sha256: `s${i}`,
       assetId: `a${i}`,
       versionId: `v${i}`,
-    }),
-  );
+    });
   journal.write({
     ...big,
     size: 20,

@@ -29,9 +29,11 @@ after(async () => {
   await started.api?.close();
   await rm(dir, { recursive: true, force: true });
 });
-const api = (started.api = await startTestApi());
+const api = await startTestApi();
+started.api = api;
 await startPromoter(api);
-const client = (started.client = createClient({ baseUrl: api.url, token: api.org.token }));
+const client = createClient({ baseUrl: api.url, token: api.org.token });
+started.client = client;
 
 async function randomFile(name: string, size: number): Promise<{ path: string; sha256: string; bytes: Buffer }> {
   const bytes = randomBytes(size);

@@ -1,4 +1,3 @@
-import { isDatabaseShutdown, startStack } from './stack.ts';
 import { writeProfile } from '../profile.ts';
 
 export interface DevOptions {
@@ -17,7 +16,16 @@ export async function runDev(options: DevOptions): Promise<number> {
   const say = (line: string) => {
     if (!options.json) process.stderr.write(`${line}\n`);
   };
-  let stack;
+  const stackModule = await loadStack();
+  if (!stackModule) {
+    const message =
+      'this installation has no server parts: `mediavault dev` runs the whole platform (api, worker, edge, embedded PostgreSQL) from the mediavault repository; clone it and run `npm ci && npm run dev` there. This CLI talks to any running api: `mediavault login --url <api url> --token <token>`.';
+    if (options.json) process.stdout.write(`${JSON.stringify({ event: 'error', code: 'dev_unavailable', message })}\n`);
+    else process.stderr.write(`mediavault dev: ${message}\n`);
+    return 1;
+  }
+  const { isDatabaseShutdown, startStack } = stackModule;
+  let stack: Awaited<ReturnType<typeof startStack>>;
   try {
     stack = await startStack({
       dataDir: options.dataDir,
@@ -44,7 +52,7 @@ export async function runDev(options: DevOptions): Promise<number> {
         `mediavault is running (ready in ${(readyMs / 1000).toFixed(1)} s)`,
         `  api      ${stack.apiUrl}   (docs: ${stack.apiUrl}/docs)`,
         `  edge     ${stack.edgeUrl}`,
-        `  database ${stack.embedded ? 'embedded PostgreSQL under ' + stack.config.dataDir + '/pg' : 'DATABASE_URL'}`,
+        `  database ${stack.embedded ? `embedded PostgreSQL under ${stack.config.dataDir}/pg` : 'DATABASE_URL'}`,
         `  storage  ${stack.config.storage.driver === 'fs' ? stack.config.storage.fs.root : 's3'}`,
         `  project  ${stack.projectId}`,
         `  token    ${stack.token}`,
@@ -70,4 +78,18 @@ export async function runDev(options: DevOptions): Promise<number> {
   say('stopping…');
   await stack.stop();
   return 0;
+}
+
+/**
+ * The stack, loaded only for this command: it pulls in the api, the worker, the edge and
+ * their dependencies, which an installed CLI package does not carry (null then).
+ */
+async function loadStack(): Promise<typeof import('./stack.ts') | null> {
+  try {
+    return await import('./stack.ts');
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    if (code === 'ERR_MODULE_NOT_FOUND' && /['"]@mediavault\/(core|api|worker|edge)\b/.test(message)) return null;
+    throw err;
+  }
 }

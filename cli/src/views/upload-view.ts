@@ -7,30 +7,16 @@
  */
 import React from 'react';
 import { Box, render, Static, Text } from 'ink';
+import type { IngestProgress } from '@mediavault/sdk';
 import { eta, formatBytes, throughput } from '../output.ts';
 
 const h = React.createElement;
 
-export interface ActiveFile {
-  path: string;
-  size: number;
-  /** Bytes read and stored (sent, or found on the server). */
-  bytesDone: number;
-  phase: 'reading' | 'hashing' | 'uploading' | 'resuming' | 'promoting';
-}
-
 export interface UploadViewState {
-  totalFiles: number;
-  totalBytes: number;
-  /** Bytes of the planned files that are done (sent, already stored, deduplicated). */
-  bytesDone: number;
-  /** Bytes actually sent over the network. */
-  bytesSent: number;
-  finished: number;
-  failed: number;
+  /** The ingest's live progress (the SDK updates it). */
+  progress: IngestProgress;
   startedAt: number;
   now: number;
-  active: ActiveFile[];
   /** A line per finished file, oldest first; printed once each, above the progress. */
   finishedLines: string[];
 }
@@ -46,10 +32,11 @@ export function barWidth(columns: number, figures: string): number {
 }
 
 export function uploadView(state: UploadViewState, columns = 80): unknown {
-  const fraction = state.totalBytes === 0 ? 1 : state.bytesDone / state.totalBytes;
-  const figures = ` ${formatBytes(state.bytesDone)} / ${formatBytes(state.totalBytes)}  ${throughput({ bytesSent: state.bytesDone, startedAt: state.startedAt, now: state.now })}  ETA ${eta(state)}  `;
-  const count = `${state.finished}/${state.totalFiles} files`;
-  const failed = state.failed > 0 ? `  ${state.failed} failed` : '';
+  const { progress, startedAt, now } = state;
+  const fraction = progress.totalBytes === 0 ? 1 : progress.bytesDone / progress.totalBytes;
+  const figures = ` ${formatBytes(progress.bytesDone)} / ${formatBytes(progress.totalBytes)}  ${throughput({ bytesSent: progress.bytesDone, startedAt, now })}  ETA ${eta({ bytesDone: progress.bytesDone, totalBytes: progress.totalBytes, startedAt, now })}  `;
+  const count = `${progress.finished}/${progress.totalFiles} files`;
+  const failed = progress.failed > 0 ? `  ${progress.failed} failed` : '';
   return h(
     Box,
     { flexDirection: 'column' },
@@ -67,7 +54,7 @@ export function uploadView(state: UploadViewState, columns = 80): unknown {
       failed ? h(Text, { color: 'red' }, failed) : '',
     ),
     // A long path is cut in its middle: the phase and the sizes stay on the line.
-    ...state.active
+    ...progress.active
       .slice(0, 12)
       .map((file) =>
         h(
@@ -82,13 +69,15 @@ export function uploadView(state: UploadViewState, columns = 80): unknown {
           h(Text, { dimColor: true }, `${formatBytes(file.bytesDone)} / ${formatBytes(file.size)}`),
         ),
       ),
-    state.active.length > 12 ? h(Text, { dimColor: true }, `  … and ${state.active.length - 12} more in flight`) : null,
+    progress.active.length > 12
+      ? h(Text, { dimColor: true }, `  … and ${progress.active.length - 12} more in flight`)
+      : null,
   );
 }
 
 /** Renders the view, redrawn at most every 100 ms; `finish` draws the last state and unmounts. */
 export function startUploadView(state: UploadViewState): { update(): void; finish(): void } {
-  const view = () => uploadView(state, process.stdout.columns || 80) as Parameters<typeof render>[0];
+  const view = (shown = state) => uploadView(shown, process.stdout.columns || 80) as Parameters<typeof render>[0];
   const instance = render(view(), { exitOnCtrlC: true, patchConsole: false });
   let last = 0;
   return {
@@ -101,8 +90,8 @@ export function startUploadView(state: UploadViewState): { update(): void; finis
     },
     finish: () => {
       state.now = Date.now();
-      state.active = [];
-      instance.rerender(view());
+      // The last frame shows nothing in flight (after Ctrl-C, files still were).
+      instance.rerender(view({ ...state, progress: { ...state.progress, active: [] } }));
       instance.unmount();
     },
   };

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const bin = join(root, 'cli/src/bin.ts');
 const node = join(root, 'node_modules/.bin/node');
+/** The CLI's sources import the SDK's sources (its package's `mediavault-source` export condition), not a build. */
+const nodeFlags = ['--conditions=mediavault-source'];
 
 export interface CliRun {
   code: number | null;
@@ -35,9 +37,9 @@ export function runCli(
   const [command, commandArgs] = options.terminal
     ? ([
         'script',
-        ['--quiet', '--return', '--command', [node, bin, ...args].map(shellQuote).join(' '), '/dev/null'],
+        ['--quiet', '--return', '--command', [node, ...nodeFlags, bin, ...args].map(shellQuote).join(' '), '/dev/null'],
       ] as const)
-    : ([node, [bin, ...args]] as const);
+    : ([node, [...nodeFlags, bin, ...args]] as const);
   const child = spawn(command, commandArgs, {
     cwd: options.cwd,
     env: { ...clean, ...options.env },
@@ -52,8 +54,7 @@ export function runCli(
     stdout += chunk;
     if (!json) return;
     pending += chunk;
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
+    for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
       const text = pending.slice(0, newline);
       pending = pending.slice(newline + 1);
       if (!text.trim()) continue;

@@ -84,3 +84,25 @@ export interface OperationMethods {
   /** POST /api/sidecars — Attach a document (e.g. the ASC MHL an ingest was verified against) to versions */
   createSidecar(input: OperationInput<'createSidecar'>, options?: RequestOptions): Promise<OperationOutput<'createSidecar'>>;
 }
+
+/** The api's error codes (components.schemas.ErrorCode): `error.code` of every error answer. */
+export type ErrorCode =
+  | 'already_exists'
+  | 'bad_request'
+  | 'checksum_mismatch'
+  | 'conflict'
+  | 'forbidden'
+  | 'internal'
+  | 'invalid_state'
+  | 'not_found'
+  | 'payload_too_large'
+  | 'precondition_failed'
+  | 'preview_not_ready'
+  | 'range_not_satisfiable'
+  | 'rate_limited'
+  | 'unauthenticated'
+  | 'unavailable'
+  | 'unprocessable'
+  | 'upload_aborted'
+  | 'upload_expired'
+  | 'upload_incomplete';

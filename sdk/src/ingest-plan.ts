@@ -1,8 +1,8 @@
 /**
- * What `mediavault upload <paths…>` sends: every regular file under the given
- * paths (folders walked recursively), each with the collection path its folder
- * maps to when promoting: `--collection` / the given folder's own name / the
- * sub-folders, like `cp -r folder dest`. NAS realities are handled here:
+ * What an ingest (`mediavault upload <paths…>`, the SDK's `ingest`) sends:
+ * every regular file under the given paths (folders walked recursively), each
+ * with the collection path its folder maps to when promoting: `--collection` /
+ * the given folder's own name / the sub-folders, like `cp -r folder dest`. NAS realities are handled here:
  * - NAS and desktop litter is skipped by default (defaultExcludes), more with
  *   --exclude, only some files with --include (globs on the path relative to
  *   the given folder; a pattern without '/' matches any file or folder name);
@@ -13,10 +13,11 @@
  * - `ascmhl/` folders are not uploaded as assets: their hash lists verify the
  *   files beside them and are stored as sidecars of the promoted versions.
  */
+import type { Stats } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
-import { mergeGenerations, parseMhl, type MhlEntry } from '@mediavault/sdk';
+import { mergeGenerations, parseMhl, type MhlEntry } from './ascmhl.ts';
 
 /** Skipped unless --no-default-excludes: Finder, Windows, Synology/QNAP and NetApp/Isilon litter. */
 export const defaultExcludes = [
@@ -174,7 +175,7 @@ export async function planUpload(paths: string[], options: PlanOptions = {}): Pr
         plan.skipped.push({ path, reason: 'ascmhl', detail: 'hash lists verify the files and are stored as sidecars' });
         continue;
       }
-      let info;
+      let info: Stats | Error;
       if (entry.isSymbolicLink()) {
         if (!options.followSymlinks) {
           plan.skipped.push({ path, reason: 'symlink', detail: 'pass --follow-symlinks to follow links' });

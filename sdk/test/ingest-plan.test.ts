@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { collectionPathFor, planUpload, safeName } from '../src/upload-plan.ts';
+import { collectionPathFor, planUpload, safeName } from '../src/ingest-plan.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'mediavault-plan-test-'));
 after(() => rm(dir, { recursive: true, force: true }));
