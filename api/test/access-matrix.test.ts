@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { bootstrapOrganization, createMemberWithToken, type BootstrapResult } from '@mediavault/api/bootstrap';
 import { promoteUploads } from '@mediavault/worker/jobs/promote';
-import { bearer, startTestApi, type TestApi } from '../../test/helpers/api.ts';
+import { bearer, callApi, startTestApi, type TestApi } from '../../test/helpers/api.ts';
 
 const callers = [
   'none',
@@ -77,15 +77,8 @@ const admins = (status: number) => ({ ...writers(status), editor: 403 });
 let counter = 0;
 const unique = (prefix: string) => `${prefix}-${++counter}`;
 
-async function api$(fx: Fixture, method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${fx.api.url}${path}`, {
-    method,
-    headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api$ = (fx: Fixture, method: string, path: string, token: string, body?: unknown) =>
+  callApi(fx.api.url, method, path, token, body);
 
 /** A multipart upload in P1 started by the organization admin, optionally with its one part stored. */
 async function freshUpload(fx: Fixture, stored: boolean) {

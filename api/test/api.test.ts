@@ -7,7 +7,7 @@ import { masterKey } from '@mediavault/core/keys';
 import { verifyEdgeToken } from '@mediavault/core/signer';
 import { createMemberWithToken, bootstrapOrganization } from '@mediavault/api/bootstrap';
 import { handlePromote } from '@mediavault/worker/jobs/promote';
-import { bearer, startTestApi, type TestApi } from '../../test/helpers/api.ts';
+import { callApi, startTestApi, type TestApi } from '../../test/helpers/api.ts';
 
 let api: TestApi;
 const quietLog = { info() {}, warn() {}, error() {} };
@@ -19,15 +19,8 @@ after(async () => {
   await api?.close();
 });
 
-async function call(method: string, path: string, token: string | null, body?: unknown) {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { ...(token ? bearer(token) : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
-}
+const call = (method: string, path: string, token: string | null, body?: unknown) =>
+  callApi(api.url, method, path, token, body);
 
 async function activityCount(): Promise<number> {
   const { rows } = await api.pool.query('SELECT count(*)::int AS n FROM activities');

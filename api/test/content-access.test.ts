@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createMemberWithToken } from '@mediavault/api/bootstrap';
 import { promoteUploads } from '@mediavault/worker/jobs/promote';
-import { bearer, startTestApi, type TestApi } from '../../test/helpers/api.ts';
+import { callApi, startTestApi, type TestApi } from '../../test/helpers/api.ts';
 
 const quietLog = { info() {}, warn() {}, error() {} };
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -21,15 +21,8 @@ let p2Admin: { userId: string; token: string };
 const secret = randomBytes(4096);
 let secretAsset: string;
 
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const call = (method: string, path: string, token: string, body?: unknown) =>
+  callApi(api.url, method, path, token, body);
 
 const deps = () => ({ config: api.config, pool: api.pool, boss: api.boss, storages: api.storages, log: quietLog });
 

@@ -12,7 +12,7 @@ import { createMemberWithToken, bootstrapOrganization } from '@mediavault/api/bo
 import type { S3Storage } from '@mediavault/core/storage/index';
 import { handlePromote, promoteUploads } from '@mediavault/worker/jobs/promote';
 import { abortExpiredUploads } from '@mediavault/worker/jobs/maintenance';
-import { bearer, startTestApi, type TestApi } from '../../test/helpers/api.ts';
+import { callApi, startTestApi, type TestApi } from '../../test/helpers/api.ts';
 import { bucketFor, startS3rver, type RunningS3rver } from '../../core/test/helpers/s3rver.ts';
 
 const MiB = 1024 * 1024;
@@ -21,15 +21,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const b64sha = (b: Buffer) => createHash('sha256').update(b).digest('base64');
 
 function client(api: TestApi) {
-  return async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(`${api.url}${path}`, {
-      method,
-      headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  return (method: string, path: string, token: string, body?: unknown) => callApi(api.url, method, path, token, body);
 }
 
 describe('fs driver', () => {

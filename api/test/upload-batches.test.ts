@@ -12,7 +12,7 @@ import { masterKey } from '@mediavault/core/keys';
 import type { PromoteJob } from '@mediavault/core/jobs';
 import { bootstrapOrganization, createMemberWithToken, type BootstrapResult } from '@mediavault/api/bootstrap';
 import { promoteUploads } from '@mediavault/worker/jobs/promote';
-import { bearer, startTestApi, type TestApi } from '../../test/helpers/api.ts';
+import { callApi, startTestApi, type TestApi } from '../../test/helpers/api.ts';
 
 const quietLog = { info() {}, warn() {}, error() {} };
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -37,15 +37,8 @@ after(async () => {
 
 const deps = () => ({ config: api.config, pool: api.pool, boss: api.boss, storages: api.storages, log: quietLog });
 
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const call = (method: string, path: string, token: string, body?: unknown) =>
+  callApi(api.url, method, path, token, body);
 
 async function count(sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await api.pool.query(`SELECT count(*)::int AS n FROM (${sql}) AS q`, params);

@@ -93,3 +93,14 @@ export async function startTestApi(options: { env?: Record<string, string>; edge
 export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
+
+/** One JSON call to the api as any client makes it: the status, the parsed body and the headers. */
+export async function callApi(baseUrl: string, method: string, path: string, token: string | null, body?: unknown) {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { ...(token ? bearer(token) : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+}

@@ -81,22 +81,22 @@ const uploadColumns = selectColumns<Upload>(uploadColumnMap);
 
 const fromStates = (name: UploadTransitionName): readonly UploadStatus[] => uploadTransitions[name].from;
 
-export interface NewMultipartUpload {
-  id: string;
-  organizationId: string;
-  projectId: string;
-  userId: string;
-  name: string;
-  size: number;
-  contentType: string | null;
-  declaredSha256: string | null;
-  stagingKey: string;
-  storageUploadId: string;
-  partSize: number;
-  partCount: number;
-  checksumAlgorithm: 'SHA256' | null;
-  expiresAt: Date;
-}
+export type NewMultipartUpload = Pick<
+  Upload,
+  | 'id'
+  | 'organizationId'
+  | 'projectId'
+  | 'userId'
+  | 'name'
+  | 'size'
+  | 'contentType'
+  | 'declaredSha256'
+  | 'stagingKey'
+  | 'partSize'
+  | 'partCount'
+  | 'checksumAlgorithm'
+  | 'expiresAt'
+> & { storageUploadId: string };
 
 export async function insertMultipartUpload(db: Queryable, upload: NewMultipartUpload): Promise<void> {
   await db.query(
