@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { pingDatabase } from '@mediavault/core/db/pool';
+import { redactingLoggerOptions } from '@mediavault/core/redaction';
 import type { ApiDeps } from './deps.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandler } from './plugins/errors.ts';
@@ -35,7 +36,13 @@ export const apiVersion = '0.1.0';
 /** Builds the api; never listens (tests use inject() or listen on port 0). */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    // Tokens, signatures and signed edge paths never reach the log (core/src/redaction.ts).
+    logger: deps.logger
+      ? {
+          ...redactingLoggerOptions(deps.logger.level),
+          ...(deps.logger.stream ? { stream: deps.logger.stream } : {}),
+        }
+      : false,
     genReqId: (req) =>
       typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id'])
         ? req.headers['x-request-id']

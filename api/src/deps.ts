@@ -16,7 +16,8 @@ export interface ApiDeps {
   events: EventHub;
   /** Base URLs as clients reach them (presigned fs URLs, player and edge links). */
   urls: { api: string; edge: string };
-  logger?: boolean | { level: string };
+  /** Request logs (secrets redacted); a stream instead of stdout where given (tests). */
+  logger?: false | { level: string; stream?: NodeJS.WritableStream };
 }
 
 /** Who asks, and the request id every activity row and job carries. */

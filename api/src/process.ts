@@ -11,7 +11,7 @@ import { EventHub } from './services/events.ts';
 export interface ApiOptions {
   /** Base URLs clients reach the api and edge at; default from the config. */
   urls?: { api: string; edge: string };
-  logger?: boolean | { level: string };
+  logger?: false | { level: string; stream?: NodeJS.WritableStream };
 }
 
 /** Builds the api on the runtime (never listens); closing the app closes its event feed. */

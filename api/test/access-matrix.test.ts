@@ -107,6 +107,15 @@ const operations: Record<string, OperationRights> = {
     request: () => ({ method: 'POST', path: '/api/tokens', body: { name: unique('t') } }),
     expect: everyone(201),
   },
+  listApiTokens: { request: () => ({ method: 'GET', path: '/api/tokens' }), expect: everyone(200) },
+  revokeApiToken: {
+    // A token of the organization admin's: theirs to revoke; to anyone else of the organization it is unknown.
+    request: async (fx) => {
+      const created = await api$(fx, 'POST', '/api/tokens', fx.org.token, { name: unique('revocable') });
+      return { method: 'DELETE', path: `/api/tokens/${created.body.id}` };
+    },
+    expect: { ...everyone(404), orgAdmin: 200 },
+  },
   createClient: {
     request: () => ({ method: 'POST', path: '/api/clients', body: { name: unique('client') } }),
     expect: orgAdmins(201),

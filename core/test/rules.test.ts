@@ -188,3 +188,20 @@ test('client-facing errors carry no server paths and no raw exception text', asy
   assert.doesNotMatch(raw.message, /ECONNREFUSED/);
   assert.match(raw.message, /job 7/);
 });
+
+test('request URLs in logs carry no token, signature or signed edge path', async () => {
+  const { redactUrl } = await import('../src/redaction.ts');
+  assert.equal(
+    redactUrl('/api/events?access_token=mvt_secret123&sha256=ab'),
+    '/api/events?access_token=%5Bredacted%5D&sha256=ab',
+  );
+  assert.equal(
+    redactUrl('/storage/staging/o/1/a.mov?uploadId=u1&partNumber=2&expires=99&signature=deadbeef'),
+    '/storage/staging/o/1/a.mov?uploadId=u1&partNumber=2&expires=99&signature=%5Bredacted%5D',
+  );
+  assert.equal(redactUrl('/v/eyJzaGEi.sig/hls/ab/master.m3u8'), '/v/[redacted]/hls/ab/master.m3u8');
+  const player = redactUrl(`/player/?src=${encodeURIComponent('http://edge:8081/v/tok.en/hls/ab/master.m3u8')}&tc=01`);
+  assert.doesNotMatch(player, /tok\.en/);
+  assert.match(player, /tc=01$/);
+  assert.equal(redactUrl('/api/assets/1?limit=5'), '/api/assets/1?limit=5');
+});

@@ -30,7 +30,9 @@ export interface TestApi {
  * The real api on a real database and fs storage, listening on 127.0.0.1 (port
  * picked first so presigned fs URLs point at it), with one bootstrapped organization.
  */
-export async function startTestApi(options: { env?: Record<string, string>; edgeUrl?: string } = {}): Promise<TestApi> {
+export async function startTestApi(
+  options: { env?: Record<string, string>; edgeUrl?: string; logStream?: NodeJS.WritableStream } = {},
+): Promise<TestApi> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'mediavault-api-test-'));
   const port = await freePort();
@@ -58,7 +60,7 @@ export async function startTestApi(options: { env?: Record<string, string>; edge
   const logLevel = process.env.MEDIAVAULT_TEST_LOG;
   const app = await createApi(runtime, {
     urls: { api: url, edge: edgeUrl },
-    logger: logLevel ? { level: logLevel } : false,
+    logger: options.logStream ? { level: 'info', stream: options.logStream } : logLevel ? { level: logLevel } : false,
   });
   await app.listen({ host: '127.0.0.1', port });
   const org = await bootstrapOrganization(pool, {

@@ -28,6 +28,11 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
     // Events are delivered in order per connection even though the rights check is async.
     let chain = Promise.resolve();
     const unsubscribe = app.deps.events.subscribe((event) => {
+      // The token this stream was opened with is revoked: it ends now, not at its next use.
+      if (event.type === 'token') {
+        if (event.id === caller.tokenId) socket.close(4401, 'token revoked');
+        return;
+      }
       if (!matchesFilter(event)) return;
       chain = chain.then(async () => {
         if (socket.readyState === socket.OPEN && (await allowed(event))) socket.send(JSON.stringify(event));

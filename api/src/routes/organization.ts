@@ -1,8 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestContext } from '../plugins/auth.ts';
-import { errorResponses, Organization, Uuid, User } from '../schemas/common.ts';
-import { createApiToken, createUser, getMe, listOrganizationUsers } from '../services/organization.ts';
+import { ApiToken, errorResponses, Organization, Uuid, User } from '../schemas/common.ts';
+import {
+  createApiToken,
+  createUser,
+  getMe,
+  listOrganizationUsers,
+  listTokens,
+  revokeToken,
+} from '../services/organization.ts';
 
 const tags = ['organization'];
 
@@ -95,5 +102,38 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => reply.status(201).send(await createApiToken(deps, requestContext(request), request.body)),
+  );
+  app.get(
+    '/api/tokens',
+    {
+      schema: {
+        operationId: 'listApiTokens',
+        tags,
+        summary: "The caller's API tokens (organization admins: another user's with userId, or all with all=true)",
+        querystring: Type.Object(
+          {
+            userId: Type.Optional(Uuid),
+            all: Type.Optional(Type.Boolean({ description: "every user's tokens (organization admins)" })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(Type.Ref(ApiToken)) }), ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => ({ items: await listTokens(deps, requestContext(request), request.query) }),
+  );
+
+  app.delete(
+    '/api/tokens/:tokenId',
+    {
+      schema: {
+        operationId: 'revokeApiToken',
+        tags,
+        summary: 'Revoke a token: refused from the next request on, its open event streams closed',
+        params: Type.Object({ tokenId: Uuid }),
+        response: { 200: Type.Ref(ApiToken), ...errorResponses(401, 404) },
+      },
+    },
+    async (request) => revokeToken(deps, requestContext(request), request.params.tokenId),
   );
 };

@@ -47,6 +47,19 @@ export const User = Type.Object(
   { id: Uuid, email: Type.String(), name: Type.String(), isOrgAdmin: Type.Boolean(), createdAt: DateTime },
   { $id: 'User' },
 );
+export const ApiToken = Type.Object(
+  {
+    id: Uuid,
+    userId: Uuid,
+    name: Type.String(),
+    prefix: Type.String({ description: 'the first characters of the token, to tell tokens apart' }),
+    createdAt: DateTime,
+    lastUsedAt: Nullable(DateTime),
+    expiresAt: Nullable(DateTime),
+    revokedAt: Nullable(DateTime),
+  },
+  { $id: 'ApiToken' },
+);
 export const Client = Type.Object({ id: Uuid, name: Type.String(), createdAt: DateTime }, { $id: 'Client' });
 export const Project = Type.Object(
   { id: Uuid, clientId: Uuid, name: Type.String(), role: Type.Ref(ProjectRoleSchema), createdAt: DateTime },
@@ -185,6 +198,7 @@ export const sharedSchemas = [
   ProjectRoleSchema,
   Organization,
   User,
+  ApiToken,
   Client,
   Project,
   Member,

@@ -35,6 +35,8 @@ export function eventScope(pool: Pool, caller: Caller) {
         return (
           caller.isOrgAdmin && /^[0-9a-f]{64}/.test(event.subject) && (await readsContent(event.subject.slice(0, 64)))
         );
+      case 'token':
+        return false;
     }
   };
 }

@@ -12,7 +12,13 @@ import {
   type OrganizationRecord,
   type UserRecord,
 } from '@mediavault/core/catalogue/organizations-store';
-import { insertApiToken } from '@mediavault/core/catalogue/tokens-store';
+import {
+  type ApiTokenRecord,
+  findApiToken,
+  insertApiToken,
+  listApiTokens,
+  revokeApiToken,
+} from '@mediavault/core/catalogue/tokens-store';
 import type { ApiDeps, RequestContext } from '../deps.ts';
 import { requireOrgAdmin } from './access.ts';
 import { generateToken } from './tokens.ts';
@@ -95,5 +101,45 @@ export async function createApiToken(
       data: { userId, name: input.name },
     });
     return { id, token, prefix: displayPrefix, userId };
+  });
+}
+
+/** The caller's tokens; an organization admin may list another user's (or, without a user, everyone's). */
+export async function listTokens(
+  { pool }: ApiDeps,
+  { caller }: RequestContext,
+  filter: { userId?: string; all?: boolean },
+): Promise<ApiTokenRecord[]> {
+  const userId = filter.all ? null : (filter.userId ?? caller.userId);
+  if (userId !== caller.userId) requireOrgAdmin(caller);
+  return listApiTokens(pool, caller.organizationId, userId);
+}
+
+/**
+ * Revokes one of the caller's tokens (an organization admin: any of the organization's). Every
+ * api process refuses it from the next request, and closes its open WebSockets.
+ */
+export async function revokeToken(
+  { pool }: ApiDeps,
+  { caller, requestId }: RequestContext,
+  tokenId: string,
+): Promise<ApiTokenRecord> {
+  const token = await findApiToken(pool, caller.organizationId, tokenId);
+  // Another user's token is as unknown as none to a caller who may not manage it.
+  if (!token || (token.userId !== caller.userId && !caller.isOrgAdmin)) throw errors.notFound('token');
+  if (token.revokedAt) return token;
+  return withTransaction(pool, async (db) => {
+    const revoked = await revokeApiToken(db, tokenId);
+    if (!revoked) throw errors.notFound('token');
+    await recordActivity(db, {
+      organizationId: caller.organizationId,
+      actorUserId: caller.userId,
+      action: 'token.revoke',
+      subjectType: 'api_token',
+      subjectId: tokenId,
+      requestId,
+      data: { userId: revoked.userId, name: revoked.name },
+    });
+    return revoked;
   });
 }

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 
-/** What the database triggers publish on the mediavault_events channel (migration 0002). */
+/** What the database triggers publish on the mediavault_events channel (migrations 0002, 0006). */
 export type CatalogueEvent =
   | {
       type: 'upload';
@@ -26,7 +26,9 @@ export type CatalogueEvent =
       subject: string;
       state: string;
       attempts: number;
-    };
+    }
+  /** Internal (migration 0006): a token was revoked; the api closes its WebSockets and forwards nothing. */
+  | { type: 'token'; id: string; revoked: true };
 
 export const eventsChannel = 'mediavault_events';
 

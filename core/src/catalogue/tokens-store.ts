@@ -1,5 +1,6 @@
 /** API tokens: stored as the sha256 of the token, which is shown once and never stored. */
 import type { Queryable } from '../db/pool.ts';
+import { selectColumns } from './columns.ts';
 
 export interface TokenCaller {
   tokenId: string;
@@ -46,4 +47,70 @@ export async function findCallerByTokenHash(db: Queryable, hash: Buffer): Promis
   return row
     ? { tokenId: row.token_id, userId: row.user_id, organizationId: row.organization_id, isOrgAdmin: row.is_org_admin }
     : null;
+}
+
+export interface ApiTokenRecord {
+  id: string;
+  userId: string;
+  name: string;
+  /** The first characters of the token, to tell tokens apart; the token itself is not stored. */
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+const tokenColumns = selectColumns<ApiTokenRecord>(
+  {
+    id: 'id',
+    userId: 'user_id',
+    name: 'name',
+    prefix: 'prefix',
+    createdAt: 'created_at',
+    lastUsedAt: 'last_used_at',
+    expiresAt: 'expires_at',
+    revokedAt: 'revoked_at',
+  },
+  't',
+);
+
+/** Tokens of the organization's users (one user's, when given), newest first. */
+export async function listApiTokens(
+  db: Queryable,
+  organizationId: string,
+  userId: string | null,
+): Promise<ApiTokenRecord[]> {
+  const { rows } = await db.query<ApiTokenRecord>(
+    `SELECT ${tokenColumns} FROM api_tokens t JOIN users u ON u.id = t.user_id
+      WHERE u.organization_id = $1 AND ($2::uuid IS NULL OR t.user_id = $2)
+      ORDER BY t.created_at DESC, t.id DESC`,
+    [organizationId, userId],
+  );
+  return rows;
+}
+
+/** A token of the organization's users, or null. */
+export async function findApiToken(
+  db: Queryable,
+  organizationId: string,
+  tokenId: string,
+): Promise<ApiTokenRecord | null> {
+  const { rows } = await db.query<ApiTokenRecord>(
+    `SELECT ${tokenColumns} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1 AND u.organization_id = $2`,
+    [tokenId, organizationId],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Revokes a token (a revoked one keeps its first revocation time); the trigger of migration
+ * 0006 announces it so open WebSockets of the token close.
+ */
+export async function revokeApiToken(db: Queryable, tokenId: string): Promise<ApiTokenRecord | null> {
+  const { rows } = await db.query<ApiTokenRecord>(
+    `UPDATE api_tokens t SET revoked_at = coalesce(t.revoked_at, now()) WHERE t.id = $1 RETURNING ${tokenColumns}`,
+    [tokenId],
+  );
+  return rows[0] ?? null;
 }

@@ -5,7 +5,9 @@ export const operations = {
   getMe: { method: 'GET', path: '/api/me', tag: 'organization' },
   listUsers: { method: 'GET', path: '/api/users', tag: 'organization' },
   createUser: { method: 'POST', path: '/api/users', tag: 'organization' },
+  listApiTokens: { method: 'GET', path: '/api/tokens', tag: 'organization' },
   createApiToken: { method: 'POST', path: '/api/tokens', tag: 'organization' },
+  revokeApiToken: { method: 'DELETE', path: '/api/tokens/{tokenId}', tag: 'organization' },
   listClients: { method: 'GET', path: '/api/clients', tag: 'projects' },
   createClient: { method: 'POST', path: '/api/clients', tag: 'projects' },
   listProjects: { method: 'GET', path: '/api/projects', tag: 'projects' },
@@ -39,8 +41,12 @@ export interface OperationMethods {
   listUsers(input?: OperationInput<'listUsers'>, options?: RequestOptions): Promise<OperationOutput<'listUsers'>>;
   /** POST /api/users — Add a user to the organization (organization admins) */
   createUser(input: OperationInput<'createUser'>, options?: RequestOptions): Promise<OperationOutput<'createUser'>>;
+  /** GET /api/tokens — The caller's API tokens (organization admins: another user's with userId, or all with all=true) */
+  listApiTokens(input?: OperationInput<'listApiTokens'>, options?: RequestOptions): Promise<OperationOutput<'listApiTokens'>>;
   /** POST /api/tokens — Create an API token; the token is shown once */
   createApiToken(input: OperationInput<'createApiToken'>, options?: RequestOptions): Promise<OperationOutput<'createApiToken'>>;
+  /** DELETE /api/tokens/{tokenId} — Revoke a token: refused from the next request on, its open event streams closed */
+  revokeApiToken(input: OperationInput<'revokeApiToken'>, options?: RequestOptions): Promise<OperationOutput<'revokeApiToken'>>;
   /** GET /api/clients — Clients of the organization */
   listClients(input?: OperationInput<'listClients'>, options?: RequestOptions): Promise<OperationOutput<'listClients'>>;
   /** POST /api/clients — Create a client of the organization (organization admins) */
