@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { pingDatabase } from '@mediavault/core/db/pool';
 import { redactingLoggerOptions } from '@mediavault/core/redaction';
 import type { ApiDeps } from './deps.ts';
 import { registerAuth } from './plugins/auth.ts';
+import { registerRateLimits } from './plugins/rate-limits.ts';
+import { refuseUnstorableText, requestValidators } from './plugins/validation.ts';
+import { exposedHeaders, withGlobalResponses } from './openapi-global-responses.ts';
 import { registerErrorHandler } from './plugins/errors.ts';
 import { sharedSchemas } from './schemas/common.ts';
 import { organizationRoutes } from './routes/organization.ts';
@@ -48,7 +52,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         ? req.headers['x-request-id']
         : randomUUID(),
     bodyLimit: 1024 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    schemaController: requestValidators(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('deps', deps);
@@ -77,14 +81,20 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         { name: 'previews', description: 'Preview builds' },
       ],
     },
+    // Rate limits and the error handler wrap every operation: documented once, for all of them.
+    transformObject: (documents) =>
+      withGlobalResponses(('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject) as never),
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Browsers on the configured origins may call the api (integrators' web tools); others get no CORS headers.
+  await app.register(cors, { origin: deps.config.corsOrigins, exposedHeaders: exposedHeaders });
   registerErrorHandler(app);
-  registerAuth(app, deps.pool);
+  refuseUnstorableText(app);
+  registerAuth(app, deps.pool, await registerRateLimits(app, deps.pool, deps.config));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => {

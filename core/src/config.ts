@@ -174,6 +174,28 @@ export const configVariables = {
     default: '1',
     description: 'Preview jobs one worker runs at once.',
   },
+  CORS_ORIGINS: {
+    schema: Type.String({ pattern: '^(https?://[^\\s,]+)(,https?://[^\\s,]+)*$' }),
+    default: undefined,
+    description:
+      'Web origins (comma-separated, e.g. https://tools.example.com) whose pages may call the api from a browser. Unset: none; the bundled player is served by the api itself.',
+  },
+  RATE_LIMIT_READS_PER_MINUTE: {
+    schema: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    default: '1200',
+    description:
+      'Reads (GET) one token may make per minute, or one address without a token; over it the api answers 429 with Retry-After. Counted in PostgreSQL, across every api process.',
+  },
+  RATE_LIMIT_WRITES_PER_MINUTE: {
+    schema: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    default: '300',
+    description: 'Mutations (POST, PUT, DELETE) one token (or address) may make per minute.',
+  },
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: {
+    schema: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    default: '20',
+    description: 'Requests with an unknown, revoked or expired token one address may make per minute.',
+  },
   LOG_LEVEL: {
     schema: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
     default: 'info',
@@ -229,6 +251,9 @@ export interface Config {
   previewBacklogSeconds: number;
   workerConcurrency: number;
   logLevel: string;
+  rateLimits: { readsPerMinute: number; writesPerMinute: number; authFailuresPerMinute: number };
+  /** Origins allowed to call the api from a browser (CORS); empty: none. */
+  corsOrigins: string[];
 }
 
 function readVariable(
@@ -332,6 +357,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     previewBacklogSeconds: get<number>('PREVIEW_BACKLOG_SECONDS'),
     workerConcurrency: get<number>('WORKER_CONCURRENCY'),
     logLevel: get<string>('LOG_LEVEL'),
+    corsOrigins: (get<string>('CORS_ORIGINS') ?? '').split(',').filter(Boolean),
+    rateLimits: {
+      readsPerMinute: get<number>('RATE_LIMIT_READS_PER_MINUTE'),
+      writesPerMinute: get<number>('RATE_LIMIT_WRITES_PER_MINUTE'),
+      authFailuresPerMinute: get<number>('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE'),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -35,7 +35,13 @@ export interface JobDefinition<Payload extends TSchema, SendContext> {
 const defineJob = <Payload extends TSchema, SendContext = undefined>(definition: JobDefinition<Payload, SendContext>) =>
   definition;
 
-export const defaultPreviewProfile = 'default';
+/**
+ * The preview profiles a build can be asked for: a closed set, so a request cannot start a
+ * build of an arbitrary profile name (each is a full ffmpeg run).
+ */
+export const previewProfiles = ['default'] as const;
+export type PreviewProfile = (typeof previewProfiles)[number];
+export const defaultPreviewProfile: PreviewProfile = 'default';
 
 const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$' });
 // A pattern, not format 'uuid': payloads are checked with TypeBox's Value, which knows no formats.
@@ -44,7 +50,7 @@ const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 const PreviewPayload = Type.Object(
   {
     sha256: Sha256Hex,
-    profile: Type.String({ pattern: '^[a-z0-9-]{1,32}$' }),
+    profile: Type.Union(previewProfiles.map((p) => Type.Literal(p))),
     /** A fill job builds the outputs an earlier build dropped under backpressure, and publishes only those. */
     fill: Type.Optional(Type.Boolean()),
   },

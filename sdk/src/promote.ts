@@ -74,7 +74,8 @@ export async function promotionOutcome(
 export interface WaitForPreviewOptions {
   /** Default 30 minutes. */
   timeoutMs?: number;
-  profile?: string;
+  /** A preview profile the api knows (its spec lists them). */
+  profile?: NonNullable<NonNullable<OperationInput<'getPreview'>['query']>['profile']>;
   signal?: AbortSignal;
   /** Called whenever the state changes (queued → building → ready). */
   onState?: (state: PreviewState) => void;

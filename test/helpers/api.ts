@@ -42,6 +42,10 @@ export async function startTestApi(
     EDGE_SIGNING_KEY: 'test-edge-signing-key-0123456789abcdef',
     STORAGE_SIGNING_KEY: 'test-storage-signing-key-0123456789abcdef',
     API_PORT: String(port),
+    // Test files make requests far faster than people do; the rate-limit tests set their own.
+    RATE_LIMIT_READS_PER_MINUTE: '1000000',
+    RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '1000000',
     ...options.env,
   });
   const url = `http://127.0.0.1:${port}`;

@@ -4,6 +4,7 @@ import { errors } from '@mediavault/core/errors';
 import type { Caller } from '../services/access.ts';
 import type { RequestContext } from '../deps.ts';
 import { hashToken } from '../services/tokens.ts';
+import { rateLimited } from './rate-limits.ts';
 import { findCallerByTokenHash } from '@mediavault/core/catalogue/tokens-store';
 
 declare module 'fastify' {
@@ -24,9 +25,13 @@ export function requestContext(request: FastifyRequest): RequestContext {
 }
 
 /** Resolves `Authorization: Bearer <token>` to a caller on every /api request. */
-export function registerAuth(app: FastifyInstance, pool: Pool): void {
+export function registerAuth(
+  app: FastifyInstance,
+  pool: Pool,
+  countAuthFailure: (request: FastifyRequest) => Promise<{ exceeded: boolean; retryAfterSeconds: number }>,
+): void {
   app.decorateRequest('caller', null);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
     // Browsers cannot set headers on a WebSocket: the events stream also takes ?access_token=.
     const queryToken = request.url.startsWith('/api/events')
@@ -38,6 +43,12 @@ export function registerAuth(app: FastifyInstance, pool: Pool): void {
     if (!match) throw errors.unauthenticated('the Authorization header must be "Bearer <token>"');
     const found = await findCallerByTokenHash(pool, hashToken(match[1]!));
     if (!found) {
+      // Guessing tokens is slowed down per address, whatever route it aims at.
+      const failures = await countAuthFailure(request);
+      if (failures.exceeded) {
+        reply.header('retry-after', String(failures.retryAfterSeconds));
+        throw rateLimited(failures.retryAfterSeconds);
+      }
       // A refused WebSocket is closed by its handler with code 4401: an error thrown during
       // the upgrade would leave the raw socket open until it times out.
       if (request.url.startsWith('/api/events')) return;

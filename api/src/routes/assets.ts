@@ -1,7 +1,19 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestContext } from '../plugins/auth.ts';
-import { Asset, AssetSummary, DateTime, errorResponses, Uuid } from '../schemas/common.ts';
+import {
+  Asset,
+  AssetSummary,
+  DateTime,
+  errorResponses,
+  Int,
+  List,
+  Nullable,
+  Sha256,
+  Text,
+  Url,
+  Uuid,
+} from '../schemas/common.ts';
 import { getAsset, getPlayback, listAssets } from '../services/assets.ts';
 
 const tags = ['assets'];
@@ -42,13 +54,13 @@ export const assetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Assets of a project, newest first, paged with an opaque cursor',
         params: Type.Object({ projectId: Uuid }),
         querystring: Type.Object({
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+          limit: Type.Optional(Int(1, 500, { default: 50 })),
           cursor: Type.Optional(Type.String({ maxLength: 200 })),
         }),
         response: {
           200: Type.Object({
-            items: Type.Array(Type.Ref(AssetSummary)),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
+            items: List(Type.Ref(AssetSummary), 500),
+            nextCursor: Nullable(Text(200)),
           }),
           ...errorResponses(400, 401, 404),
         },
@@ -74,14 +86,14 @@ export const assetRoutes: FastifyPluginAsyncTypebox = async (app) => {
           200: Type.Object({
             assetId: Uuid,
             versionId: Uuid,
-            sha256: Type.String(),
-            manifestUrl: Type.String(),
-            mp4Url: Type.String(),
-            posterUrl: Type.String(),
-            playerUrl: Type.String(),
+            sha256: Sha256,
+            manifestUrl: Url,
+            mp4Url: Url,
+            posterUrl: Url,
+            playerUrl: Url,
             expiresAt: DateTime,
-            frameRate: Type.Union([Type.Object({ num: Type.Integer(), den: Type.Integer() }), Type.Null()]),
-            startTimecode: Type.String(),
+            frameRate: Nullable(Type.Object({ num: Int(1, 1_000_000), den: Int(1, 1_000_000) })),
+            startTimecode: Text(16),
           }),
           ...errorResponses(401, 404, 409),
         },

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { jobStates } from '@mediavault/core/transitions';
 import { requestContext } from '../plugins/auth.ts';
-import { DateTime, errorResponses, Nullable, Uuid } from '../schemas/common.ts';
+import { Count, DateTime, errorResponses, Int, List, Nullable, Text, Uuid } from '../schemas/common.ts';
 import { listJobs } from '../services/jobs.ts';
 
 const JobState = Type.Union(
@@ -13,10 +13,10 @@ const JobState = Type.Union(
 const Job = Type.Object(
   {
     id: Uuid,
-    kind: Type.String({ description: 'promote, probe or preview' }),
-    subject: Type.String({ description: 'upload id (promote), version id (probe) or sha256:profile (preview)' }),
+    kind: Text(32, { description: 'promote, probe or preview' }),
+    subject: Text(128, { description: 'upload id (promote), version id (probe) or sha256:profile (preview)' }),
     state: JobState,
-    attempts: Type.Integer(),
+    attempts: Count,
     error: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
     createdAt: DateTime,
     updatedAt: DateTime,
@@ -39,11 +39,11 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: Type.Object({
           state: Type.Optional(Type.Union(jobStates.map((s) => Type.Literal(s)))),
           kind: Type.Optional(Type.Union([Type.Literal('promote'), Type.Literal('probe'), Type.Literal('preview')])),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+          limit: Type.Optional(Int(1, 500, { default: 100 })),
           cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
         }),
         response: {
-          200: Type.Object({ items: Type.Array(Type.Ref(Job)), nextCursor: Nullable(Type.String()) }),
+          200: Type.Object({ items: List(Type.Ref(Job), 500), nextCursor: Nullable(Text(200)) }),
           ...errorResponses(400, 401, 403),
         },
       },

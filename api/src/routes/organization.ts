@@ -1,7 +1,18 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestContext } from '../plugins/auth.ts';
-import { ApiToken, errorResponses, Organization, Uuid, User } from '../schemas/common.ts';
+import {
+  ApiToken,
+  errorResponses,
+  Int,
+  Label,
+  List,
+  Organization,
+  ProjectRoleSchema,
+  Text,
+  User,
+  Uuid,
+} from '../schemas/common.ts';
 import {
   createApiToken,
   createUser,
@@ -27,7 +38,10 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           200: Type.Object({
             user: Type.Ref(User),
             organization: Type.Ref(Organization),
-            memberships: Type.Array(Type.Object({ projectId: Uuid, projectName: Type.String(), role: Type.String() })),
+            memberships: List(
+              Type.Object({ projectId: Uuid, projectName: Label, role: Type.Ref(ProjectRoleSchema) }),
+              100_000,
+            ),
           }),
           ...errorResponses(401),
         },
@@ -43,7 +57,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listUsers',
         tags,
         summary: 'Users of the organization (organization admins)',
-        response: { 200: Type.Object({ items: Type.Array(Type.Ref(User)) }), ...errorResponses(401, 403) },
+        response: { 200: Type.Object({ items: List(Type.Ref(User), 100_000) }), ...errorResponses(401, 403) },
       },
     },
     async (request) => ({ items: await listOrganizationUsers(deps, requestContext(request)) }),
@@ -83,18 +97,19 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
             userId: Type.Optional(
               Type.String({
                 format: 'uuid',
+                maxLength: 36,
                 description: 'another user of the organization (organization admins only)',
               }),
             ),
-            expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+            expiresInDays: Type.Optional(Int(1, 3650)),
           },
           { additionalProperties: false },
         ),
         response: {
           201: Type.Object({
             id: Uuid,
-            token: Type.String({ description: 'shown once; store it now' }),
-            prefix: Type.String(),
+            token: Text(128, { description: 'shown once; store it now' }),
+            prefix: Text(32),
             userId: Uuid,
           }),
           ...errorResponses(400, 401, 403, 404),
@@ -117,23 +132,23 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ items: Type.Array(Type.Ref(ApiToken)) }), ...errorResponses(400, 401, 403) },
+        response: { 200: Type.Object({ items: List(Type.Ref(ApiToken), 100_000) }), ...errorResponses(400, 401, 403) },
       },
     },
     async (request) => ({ items: await listTokens(deps, requestContext(request), request.query) }),
   );
 
   app.delete(
-    '/api/tokens/:tokenId',
+    '/api/tokens/:id',
     {
       schema: {
         operationId: 'revokeApiToken',
         tags,
         summary: 'Revoke a token: refused from the next request on, its open event streams closed',
-        params: Type.Object({ tokenId: Uuid }),
+        params: Type.Object({ id: Uuid }),
         response: { 200: Type.Ref(ApiToken), ...errorResponses(401, 404) },
       },
     },
-    async (request) => revokeToken(deps, requestContext(request), request.params.tokenId),
+    async (request) => revokeToken(deps, requestContext(request), request.params.id),
   );
 };

@@ -1,12 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { defaultPreviewProfile } from '@mediavault/core/jobs';
+import { defaultPreviewProfile, previewProfiles } from '@mediavault/core/jobs';
 import { requestContext } from '../plugins/auth.ts';
 import { errorResponses, PreviewState, Sha256 } from '../schemas/common.ts';
 import { getPreview, requestPreview } from '../services/previews.ts';
 
 const tags = ['previews'];
-const Profile = Type.String({ pattern: '^[a-z0-9-]{1,32}$', default: defaultPreviewProfile });
+const Profile = Type.Union(
+  previewProfiles.map((p) => Type.Literal(p)),
+  { default: defaultPreviewProfile, description: 'the preview profile (a closed set)' },
+);
 
 export const previewRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { deps } = app;

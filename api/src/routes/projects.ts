@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestContext } from '../plugins/auth.ts';
-import { Client, errorResponses, Member, Project, ProjectRoleSchema, Uuid } from '../schemas/common.ts';
+import { Client, errorResponses, List, Member, Project, ProjectRoleSchema, Uuid } from '../schemas/common.ts';
 import {
   createClient,
   createProject,
@@ -40,7 +40,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listClients',
         tags,
         summary: 'Clients of the organization',
-        response: { 200: Type.Object({ items: Type.Array(Type.Ref(Client)) }), ...errorResponses(401) },
+        response: { 200: Type.Object({ items: List(Type.Ref(Client), 100_000) }), ...errorResponses(401) },
       },
     },
     async (request) => ({ items: await listOrganizationClients(deps, requestContext(request)) }),
@@ -67,7 +67,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listProjects',
         tags,
         summary: 'Projects the caller holds a role in',
-        response: { 200: Type.Object({ items: Type.Array(Type.Ref(Project)) }), ...errorResponses(401) },
+        response: { 200: Type.Object({ items: List(Type.Ref(Project), 100_000) }), ...errorResponses(401) },
       },
     },
     async (request) => ({ items: await listCallerProjects(deps, requestContext(request)) }),
@@ -95,7 +95,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Members of a project and their roles',
         params: Type.Object({ projectId: Uuid }),
-        response: { 200: Type.Object({ items: Type.Array(Type.Ref(Member)) }), ...errorResponses(401, 404) },
+        response: { 200: Type.Object({ items: List(Type.Ref(Member), 100_000) }), ...errorResponses(401, 404) },
       },
     },
     async (request) => ({ items: await listProjectMembers(deps, requestContext(request), request.params.projectId) }),

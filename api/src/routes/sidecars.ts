@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestContext } from '../plugins/auth.ts';
-import { errorResponses, Uuid } from '../schemas/common.ts';
+import { ByteSize, errorResponses, List, Sha256, Uuid } from '../schemas/common.ts';
 import { createSidecar, maxSidecarBytes } from '../services/sidecars.ts';
 
 export const sidecarRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -29,7 +29,7 @@ export const sidecarRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { additionalProperties: false },
         ),
         response: {
-          201: Type.Object({ sha256: Type.String(), size: Type.Integer(), sidecarIds: Type.Array(Uuid) }),
+          201: Type.Object({ sha256: Sha256, size: ByteSize, sidecarIds: List(Uuid, 10_000) }),
           ...errorResponses(400, 401, 403, 404, 413),
         },
       },

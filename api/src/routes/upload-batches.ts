@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestContext } from '../plugins/auth.ts';
-import { errorResponses, Sha256, Uuid } from '../schemas/common.ts';
+import { ByteSize, errorResponses, Sha256, Text, Url, Uuid } from '../schemas/common.ts';
 import { Base64Sha256, CompletedItem, Mapping } from '../schemas/uploads.ts';
 import {
   completeUploadBatch,
@@ -31,7 +31,7 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
               Type.Object(
                 {
                   name: Type.String({ minLength: 1, maxLength: 1024 }),
-                  size: Type.Integer({ minimum: 0 }),
+                  size: ByteSize,
                   sha256: Sha256,
                   contentType: Type.Optional(Type.String({ maxLength: 255 })),
                 },
@@ -49,8 +49,8 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
                 Type.Object({
                   status: Type.Literal('upload'),
                   uploadId: Uuid,
-                  stagingKey: Type.String(),
-                  url: Type.String(),
+                  stagingKey: Text(2048),
+                  url: Url,
                   checksumSha256: Base64Sha256,
                   stored: Type.Boolean({
                     description:
@@ -62,16 +62,21 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
                   sha256: Sha256,
                   versionId: Uuid,
                   assetId: Uuid,
-                  size: Type.Integer(),
+                  size: ByteSize,
                 }),
               ]),
-              { description: 'one entry per file, in the order given' },
+              { maxItems: MAX_FILES_PER_BATCH, description: 'one entry per file, in the order given' },
             ),
             expiresAt: Type.String({
               format: 'date-time',
+              maxLength: 40,
               description: 'when the URLs expire (presignUploadParts with part 1 gives a fresh one)',
             }),
-            uploadExpiresAt: Type.String({ format: 'date-time', description: 'after this the uploads are aborted' }),
+            uploadExpiresAt: Type.String({
+              format: 'date-time',
+              maxLength: 40,
+              description: 'after this the uploads are aborted',
+            }),
           }),
           ...errorResponses(400, 401, 403, 404, 413),
         },
@@ -98,6 +103,7 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
                   etag: Type.Optional(
                     Type.String({
                       minLength: 1,
+                      maxLength: 256,
                       description: 'the ETag the PUT answered; the staged object must still have it',
                     }),
                   ),
@@ -112,7 +118,10 @@ export const uploadBatchRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ),
         response: {
           200: Type.Object({
-            uploads: Type.Array(CompletedItem, { description: 'one entry per upload, in the order given' }),
+            uploads: Type.Array(CompletedItem, {
+              maxItems: MAX_FILES_PER_BATCH,
+              description: 'one entry per upload, in the order given',
+            }),
           }),
           ...errorResponses(400, 401),
         },

@@ -1,7 +1,19 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestContext } from '../plugins/auth.ts';
-import { DateTime, errorResponses, PartUrl, Sha256, Upload, Uuid } from '../schemas/common.ts';
+import {
+  ByteSize,
+  DateTime,
+  errorResponses,
+  Int,
+  List,
+  Nullable,
+  PartUrl,
+  Sha256,
+  Text,
+  Upload,
+  Uuid,
+} from '../schemas/common.ts';
 import { Base64Sha256, Mapping } from '../schemas/uploads.ts';
 import {
   completeUpload,
@@ -27,11 +39,11 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 1024 }),
-            size: Type.Integer({ minimum: 0 }),
+            size: ByteSize,
             projectId: Uuid,
             contentType: Type.Optional(Type.String({ maxLength: 255 })),
             sha256: Type.Optional(Sha256),
-            partSize: Type.Optional(Type.Integer({ minimum: 5 * 1024 * 1024, maximum: 5 * 1024 ** 3 })),
+            partSize: Type.Optional(Int(5 * 1024 * 1024, 5 * 1024 ** 3)),
             partChecksums: Type.Optional(
               Type.Array(Base64Sha256, {
                 maxItems: MAX_URLS_PER_RESPONSE,
@@ -47,17 +59,18 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
             Type.Object({
               status: Type.Literal('upload'),
               uploadId: Uuid,
-              stagingKey: Type.String(),
-              partSize: Type.Integer(),
-              partCount: Type.Integer(),
+              stagingKey: Text(2048),
+              partSize: ByteSize,
+              partCount: Int(1, 10_000),
               checksums: Type.Union([Type.Literal('required'), Type.Literal('optional')], {
                 description:
                   'required: the store verifies every part, so part URLs are only handed out for given checksums (presignUploadParts with parts[].checksumSha256) and each PUT sends x-amz-checksum-sha256; optional: the header is verified when sent',
               }),
-              parts: Type.Array(Type.Ref(PartUrl)),
+              parts: List(Type.Ref(PartUrl), MAX_URLS_PER_RESPONSE),
               expiresAt: DateTime,
               uploadExpiresAt: Type.String({
                 format: 'date-time',
+                maxLength: 40,
                 description: 'after this the upload can no longer be resumed and is aborted',
               }),
             }),
@@ -66,7 +79,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
               sha256: Sha256,
               versionId: Uuid,
               assetId: Uuid,
-              size: Type.Integer(),
+              size: ByteSize,
             }),
           ]),
           ...errorResponses(400, 401, 403, 404, 413),
@@ -87,7 +100,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: Type.Object(
           {
             partNumbers: Type.Optional(
-              Type.Array(Type.Integer({ minimum: 1, maximum: 10000 }), {
+              Type.Array(Int(1, 10_000), {
                 minItems: 1,
                 maxItems: MAX_URLS_PER_RESPONSE,
               }),
@@ -95,7 +108,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
             parts: Type.Optional(
               Type.Array(
                 Type.Object(
-                  { partNumber: Type.Integer({ minimum: 1, maximum: 10000 }), checksumSha256: Base64Sha256 },
+                  { partNumber: Int(1, 10_000), checksumSha256: Base64Sha256 },
                   { additionalProperties: false },
                 ),
                 {
@@ -109,7 +122,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ parts: Type.Array(Type.Ref(PartUrl)) }),
+          200: Type.Object({ parts: List(Type.Ref(PartUrl), MAX_URLS_PER_RESPONSE) }),
           ...errorResponses(400, 401, 403, 404, 409, 410),
         },
       },
@@ -147,8 +160,8 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
             parts: Type.Array(
               Type.Object(
                 {
-                  partNumber: Type.Integer({ minimum: 1, maximum: 10000 }),
-                  etag: Type.String({ minLength: 1 }),
+                  partNumber: Int(1, 10_000),
+                  etag: Text(256, { minLength: 1 }),
                   checksumSha256: Type.Optional(Base64Sha256),
                 },
                 { additionalProperties: false },
@@ -186,7 +199,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
           202: Type.Object({
             status: Type.Literal('promoting'),
             uploadId: Uuid,
-            jobId: Type.Union([Type.String(), Type.Null()]),
+            jobId: Nullable(Text(64)),
           }),
           200: Type.Object({
             status: Type.Union([Type.Literal('promoted'), Type.Literal('deduplicated')]),

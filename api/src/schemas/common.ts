@@ -1,4 +1,6 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { type ArrayOptions, type IntegerOptions, type StringOptions, Type, type TSchema } from '@sinclair/typebox';
+import { previewProfiles } from '@mediavault/core/jobs';
+import { uploadStatuses } from '@mediavault/core/transitions';
 import { errorCodeList, errorCodes, type ErrorCode as ErrorCodeValue } from '@mediavault/core/errors';
 
 /**
@@ -6,10 +8,34 @@ import { errorCodeList, errorCodes, type ErrorCode as ErrorCodeValue } from '@me
  * and emitted as named components in openapi/ (so the SDK gets named types).
  */
 
-export const Uuid = Type.String({ format: 'uuid' });
-export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'lowercase hex sha256' });
+/**
+ * Bounded building blocks: every string, integer and array the api takes or gives has a limit
+ * in the schema (validated on the way in, documented on the way out), and integers say their
+ * width (int32 or int64), so clients and gateways can size what they accept.
+ */
+export const Text = (maxLength: number, options: StringOptions = {}) => Type.String({ maxLength, ...options });
+export const Int = (minimum: number, maximum: number, options: IntegerOptions = {}) =>
+  Type.Integer({
+    minimum,
+    maximum,
+    format: minimum < -(2 ** 31) || maximum > 2 ** 31 - 1 ? 'int64' : 'int32',
+    ...options,
+  });
+export const List = <T extends TSchema>(items: T, maxItems: number, options: ArrayOptions = {}) =>
+  Type.Array(items, { maxItems, ...options });
+
+/** A count, an index or a number of parts: a 32-bit integer. */
+export const Count = Int(0, 2 ** 31 - 1);
+/** Bytes: up to 2^53 − 1, the largest integer JSON numbers carry exactly. */
+export const ByteSize = Int(0, Number.MAX_SAFE_INTEGER);
+export const Url = Text(8192, { format: 'uri' });
+/** Names people give things (files, assets, projects): at most 1,024 characters. */
+export const Label = Text(1024);
+
+export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
+export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$', maxLength: 64, description: 'lowercase hex sha256' });
 /** A point in time: services hand the catalogue's Dates through, the response has them as ISO 8601 text. */
-export const DateTime = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' });
+export const DateTime = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time', maxLength: 40 });
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const ErrorCode = Type.Unsafe<ErrorCodeValue>({
@@ -23,7 +49,7 @@ export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
       code: Type.Ref(ErrorCode),
-      message: Type.String({ description: 'for people; never parsed' }),
+      message: Text(4096, { description: 'for people; never parsed' }),
       details: Type.Optional(
         Type.Record(Type.String(), Type.Unknown(), {
           description: 'field: the input to fix (bad_request); status: the state met (invalid_state)',
@@ -39,20 +65,17 @@ export const ProjectRoleSchema = Type.Union(
   { $id: 'ProjectRole' },
 );
 
-export const Organization = Type.Object(
-  { id: Uuid, name: Type.String(), createdAt: DateTime },
-  { $id: 'Organization' },
-);
+export const Organization = Type.Object({ id: Uuid, name: Label, createdAt: DateTime }, { $id: 'Organization' });
 export const User = Type.Object(
-  { id: Uuid, email: Type.String(), name: Type.String(), isOrgAdmin: Type.Boolean(), createdAt: DateTime },
+  { id: Uuid, email: Text(320), name: Label, isOrgAdmin: Type.Boolean(), createdAt: DateTime },
   { $id: 'User' },
 );
 export const ApiToken = Type.Object(
   {
     id: Uuid,
     userId: Uuid,
-    name: Type.String(),
-    prefix: Type.String({ description: 'the first characters of the token, to tell tokens apart' }),
+    name: Label,
+    prefix: Text(32, { description: 'the first characters of the token, to tell tokens apart' }),
     createdAt: DateTime,
     lastUsedAt: Nullable(DateTime),
     expiresAt: Nullable(DateTime),
@@ -60,20 +83,20 @@ export const ApiToken = Type.Object(
   },
   { $id: 'ApiToken' },
 );
-export const Client = Type.Object({ id: Uuid, name: Type.String(), createdAt: DateTime }, { $id: 'Client' });
+export const Client = Type.Object({ id: Uuid, name: Label, createdAt: DateTime }, { $id: 'Client' });
 export const Project = Type.Object(
-  { id: Uuid, clientId: Uuid, name: Type.String(), role: Type.Ref(ProjectRoleSchema), createdAt: DateTime },
+  { id: Uuid, clientId: Uuid, name: Label, role: Type.Ref(ProjectRoleSchema), createdAt: DateTime },
   { $id: 'Project' },
 );
 export const Member = Type.Object(
-  { userId: Uuid, email: Type.String(), name: Type.String(), role: Type.Ref(ProjectRoleSchema) },
+  { userId: Uuid, email: Text(320), name: Label, role: Type.Ref(ProjectRoleSchema) },
   { $id: 'Member' },
 );
 
 export const PreviewState = Type.Object(
   {
     sha256: Sha256,
-    profile: Type.String(),
+    profile: Type.Union(previewProfiles.map((p) => Type.Literal(p))),
     status: Type.Union([
       Type.Literal('queued'),
       Type.Literal('building'),
@@ -91,11 +114,11 @@ export const PreviewState = Type.Object(
 export const Version = Type.Object(
   {
     id: Uuid,
-    number: Type.Integer(),
+    number: Int(1, 2 ** 31 - 1),
     sha256: Sha256,
-    size: Type.Integer(),
-    originalName: Type.String(),
-    contentType: Nullable(Type.String()),
+    size: ByteSize,
+    originalName: Label,
+    contentType: Nullable(Text(255)),
     meta: Type.Record(Type.String(), Type.Unknown(), {
       description: 'everything the probe recorded (ffprobe summary, technical, loudness, imf, as11)',
     }),
@@ -112,14 +135,15 @@ export const Version = Type.Object(
         truePeak: Type.Number({ description: 'maximum true peak, dBTP' }),
       }),
     ),
-    sidecars: Type.Array(
+    sidecars: List(
       Type.Object({
         id: Uuid,
-        kind: Type.String(),
-        name: Type.String(),
-        sha256: Nullable(Type.String()),
+        kind: Text(32),
+        name: Label,
+        sha256: Nullable(Sha256),
         meta: Type.Record(Type.String(), Type.Unknown()),
       }),
+      10_000,
     ),
     createdAt: DateTime,
     preview: Nullable(Type.Ref(PreviewState)),
@@ -132,11 +156,11 @@ export const Asset = Type.Object(
     id: Uuid,
     projectId: Uuid,
     collectionId: Nullable(Uuid),
-    collectionPath: Nullable(Type.String()),
-    name: Type.String(),
+    collectionPath: Nullable(Text(4096)),
+    name: Label,
     createdAt: DateTime,
     updatedAt: DateTime,
-    versions: Type.Array(Type.Ref(Version)),
+    versions: List(Type.Ref(Version), 100_000),
   },
   { $id: 'Asset' },
 );
@@ -145,9 +169,9 @@ export const AssetSummary = Type.Object(
   {
     id: Uuid,
     projectId: Uuid,
-    collectionPath: Nullable(Type.String()),
-    name: Type.String(),
-    latestVersion: Nullable(Type.Object({ id: Uuid, number: Type.Integer(), sha256: Sha256, size: Type.Integer() })),
+    collectionPath: Nullable(Text(4096)),
+    name: Label,
+    latestVersion: Nullable(Type.Object({ id: Uuid, number: Int(1, 2 ** 31 - 1), sha256: Sha256, size: ByteSize })),
     createdAt: DateTime,
   },
   { $id: 'AssetSummary' },
@@ -157,27 +181,26 @@ export const Upload = Type.Object(
   {
     id: Uuid,
     projectId: Uuid,
-    name: Type.String(),
-    size: Type.Integer(),
-    stagingKey: Type.String(),
-    partSize: Type.Integer(),
-    partCount: Type.Integer(),
+    name: Label,
+    size: ByteSize,
+    stagingKey: Text(2048),
+    partSize: ByteSize,
+    partCount: Int(1, 10_000),
     transfer: Type.Union([Type.Literal('multipart'), Type.Literal('put')], {
       description: 'put: one PUT of the whole object (presignUploadBatch)',
     }),
-    status: Type.Union(
-      ['uploading', 'uploaded', 'promoting', 'promoted', 'failed', 'aborted'].map((s) => Type.Literal(s)),
-    ),
+    status: Type.Union(uploadStatuses.map((s) => Type.Literal(s))),
     uploadedParts: Type.Optional(
-      Type.Array(
+      List(
         Type.Object({
-          partNumber: Type.Integer(),
-          etag: Type.String(),
-          size: Type.Integer(),
+          partNumber: Int(1, 10_000),
+          etag: Text(256),
+          size: ByteSize,
           checksumSha256: Type.Optional(
-            Type.String({ description: 'base64 sha256 of the stored part, when the store knows it' }),
+            Text(44, { description: 'base64 sha256 of the stored part, when the store knows it' }),
           ),
         }),
+        10_000,
       ),
     ),
     assetId: Nullable(Uuid),
@@ -190,7 +213,7 @@ export const Upload = Type.Object(
   { $id: 'Upload' },
 );
 
-export const PartUrl = Type.Object({ partNumber: Type.Integer(), url: Type.String() }, { $id: 'PartUrl' });
+export const PartUrl = Type.Object({ partNumber: Int(1, 10_000), url: Url }, { $id: 'PartUrl' });
 
 export const sharedSchemas = [
   ErrorCode,

@@ -1,10 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import { uploadStatuses } from '@mediavault/core/transitions';
-import { Nullable, Uuid } from './common.ts';
+import { Nullable, Text, Uuid } from './common.ts';
 
 /** Request and response parts shared by the upload routes (one file at a time and in batches). */
 
-export const Base64Sha256 = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'base64 sha256' });
+export const Base64Sha256 = Type.String({
+  pattern: '^[A-Za-z0-9+/]{43}=$',
+  maxLength: 44,
+  description: 'base64 sha256',
+});
 
 export const Mapping = Type.Object(
   {
@@ -13,7 +17,9 @@ export const Mapping = Type.Object(
       Type.String({ maxLength: 4096, description: 'slash-separated; folders become collections' }),
     ),
     assetName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-    assetId: Type.Optional(Type.String({ format: 'uuid', description: 'promote as a new version of this asset' })),
+    assetId: Type.Optional(
+      Type.String({ format: 'uuid', maxLength: 36, description: 'promote as a new version of this asset' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -25,5 +31,5 @@ export const CompletedItem = Type.Object({
   status: UploadStatus,
   assetId: Nullable(Uuid),
   versionId: Nullable(Uuid),
-  error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+  error: Nullable(Type.Object({ code: Text(64), message: Text(4096) })),
 });

@@ -1,7 +1,7 @@
 /** Preview builds: asked for by content (sha256), idempotent per sha256 and profile. */
 import { previewPressure } from '@mediavault/core/backpressure';
 import { errors } from '@mediavault/core/errors';
-import { jobs, previewSingletonKey, sendJob } from '@mediavault/core/jobs';
+import { jobs, type PreviewProfile, previewSingletonKey, sendJob } from '@mediavault/core/jobs';
 import { previewPriority, type PreviewPriority } from '@mediavault/core/backpressure';
 import { claimPreview, findPreview, type Preview } from '@mediavault/core/catalogue/previews-store';
 import { queueBacklog } from '@mediavault/core/catalogue/jobs-store';
@@ -15,7 +15,7 @@ import { authorizeSha } from './access.ts';
 export async function requestPreview(
   { pool, boss, config }: ApiDeps,
   { caller }: RequestContext,
-  input: { sha256: string; profile: string; rebuild: boolean; priority: PreviewPriority },
+  input: { sha256: string; profile: PreviewProfile; rebuild: boolean; priority: PreviewPriority },
 ): Promise<{ preview: Preview; retryAfterSeconds: number | null }> {
   const { sha256, profile, rebuild, priority } = input;
   await authorizeSha(pool, caller, sha256, 'preview.request');

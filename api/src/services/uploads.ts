@@ -164,34 +164,40 @@ export async function presignUpload(
   });
   const urlsExpireAt = new Date(Date.now() + config.uploadUrlTtlSeconds * 1000);
   const uploadExpiresAt = new Date(Date.now() + config.uploadExpiryHours * 3_600_000);
-  await withTransaction(pool, async (db) => {
-    await insertMultipartUpload(db, {
-      id: uploadId,
-      organizationId: caller.organizationId,
-      projectId: input.projectId,
-      userId: caller.userId,
-      name: input.name.normalize('NFC'),
-      size: input.size,
-      contentType: input.contentType ?? null,
-      declaredSha256: input.sha256 ?? null,
-      stagingKey: key,
-      storageUploadId,
-      partSize,
-      partCount: parts,
-      expiresAt: uploadExpiresAt,
-      checksumAlgorithm,
+  try {
+    await withTransaction(pool, async (db) => {
+      await insertMultipartUpload(db, {
+        id: uploadId,
+        organizationId: caller.organizationId,
+        projectId: input.projectId,
+        userId: caller.userId,
+        name: input.name.normalize('NFC'),
+        size: input.size,
+        contentType: input.contentType ?? null,
+        declaredSha256: input.sha256 ?? null,
+        stagingKey: key,
+        storageUploadId,
+        partSize,
+        partCount: parts,
+        expiresAt: uploadExpiresAt,
+        checksumAlgorithm,
+      });
+      await recordActivity(db, {
+        organizationId: caller.organizationId,
+        actorUserId: caller.userId,
+        action: 'upload.create',
+        subjectType: 'upload',
+        subjectId: uploadId,
+        projectId: input.projectId,
+        requestId,
+        data: { name: input.name, size: input.size },
+      });
     });
-    await recordActivity(db, {
-      organizationId: caller.organizationId,
-      actorUserId: caller.userId,
-      action: 'upload.create',
-      subjectType: 'upload',
-      subjectId: uploadId,
-      projectId: input.projectId,
-      requestId,
-      data: { name: input.name, size: input.size },
-    });
-  });
+  } catch (err) {
+    // The catalogue refused the upload: the store forgets it too, so nothing is left behind.
+    await staging.abortMultipartUpload(key, storageUploadId).catch(() => {});
+    throw err;
+  }
   const requests = checksumAlgorithm
     ? (input.partChecksums ?? []).map((checksumSha256, i) => ({ partNumber: i + 1, checksumSha256 }))
     : Array.from({ length: Math.min(parts, MAX_URLS_PER_RESPONSE) }, (_, i) => ({

@@ -5,6 +5,7 @@
 import type { Queryable } from '../db/pool.ts';
 import { previewTransitions, type PreviewStatus, type PreviewTransitionName } from '../transitions.ts';
 import { droppableOutputs, type DroppableOutput } from '../backpressure.ts';
+import type { PreviewProfile } from '../jobs.ts';
 
 export interface PreviewOutputs {
   hls: string;
@@ -20,7 +21,7 @@ export interface PreviewOutputs {
 
 export interface Preview {
   sha256: string;
-  profile: string;
+  profile: PreviewProfile;
   status: PreviewStatus;
   encoder: Record<string, unknown> | null;
   outputs: PreviewOutputs | null;
@@ -47,7 +48,8 @@ function droppedOutputs(outputs: PreviewOutputs): DroppableOutput[] {
 export function toPreview(row: PreviewRow): Preview {
   return {
     sha256: row.sha256,
-    profile: row.profile,
+    // Profiles are a closed set, and only those are ever requested (the api refuses others).
+    profile: row.profile as PreviewProfile,
     status: row.status,
     encoder: row.encoder,
     outputs: row.outputs ? { ...row.outputs, dropped: droppedOutputs(row.outputs) } : null,

@@ -7,7 +7,7 @@ export const operations = {
   createUser: { method: 'POST', path: '/api/users', tag: 'organization' },
   listApiTokens: { method: 'GET', path: '/api/tokens', tag: 'organization' },
   createApiToken: { method: 'POST', path: '/api/tokens', tag: 'organization' },
-  revokeApiToken: { method: 'DELETE', path: '/api/tokens/{tokenId}', tag: 'organization' },
+  revokeApiToken: { method: 'DELETE', path: '/api/tokens/{id}', tag: 'organization' },
   listClients: { method: 'GET', path: '/api/clients', tag: 'projects' },
   createClient: { method: 'POST', path: '/api/clients', tag: 'projects' },
   listProjects: { method: 'GET', path: '/api/projects', tag: 'projects' },
@@ -45,7 +45,7 @@ export interface OperationMethods {
   listApiTokens(input?: OperationInput<'listApiTokens'>, options?: RequestOptions): Promise<OperationOutput<'listApiTokens'>>;
   /** POST /api/tokens — Create an API token; the token is shown once */
   createApiToken(input: OperationInput<'createApiToken'>, options?: RequestOptions): Promise<OperationOutput<'createApiToken'>>;
-  /** DELETE /api/tokens/{tokenId} — Revoke a token: refused from the next request on, its open event streams closed */
+  /** DELETE /api/tokens/{id} — Revoke a token: refused from the next request on, its open event streams closed */
   revokeApiToken(input: OperationInput<'revokeApiToken'>, options?: RequestOptions): Promise<OperationOutput<'revokeApiToken'>>;
   /** GET /api/clients — Clients of the organization */
   listClients(input?: OperationInput<'listClients'>, options?: RequestOptions): Promise<OperationOutput<'listClients'>>;

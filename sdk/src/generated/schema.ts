@@ -53,7 +53,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tokens/{tokenId}": {
+    "/api/tokens/{id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -486,7 +486,8 @@ export interface components {
         Preview: {
             /** @description lowercase hex sha256 */
             sha256: string;
-            profile: string;
+            /** @enum {string} */
+            profile: "default";
             status: "queued" | "building" | "ready" | "failed";
             encoder: {
                 [key: string]: unknown;
@@ -503,9 +504,11 @@ export interface components {
         Version: {
             /** Format: uuid */
             id: string;
+            /** Format: int32 */
             number: number;
             /** @description lowercase hex sha256 */
             sha256: string;
+            /** Format: int64 */
             size: number;
             originalName: string;
             contentType: string | null;
@@ -562,9 +565,11 @@ export interface components {
             latestVersion: {
                 /** Format: uuid */
                 id: string;
+                /** Format: int32 */
                 number: number;
                 /** @description lowercase hex sha256 */
                 sha256: string;
+                /** Format: int64 */
                 size: number;
             } | null;
             /** Format: date-time */
@@ -576,16 +581,21 @@ export interface components {
             /** Format: uuid */
             projectId: string;
             name: string;
+            /** Format: int64 */
             size: number;
             stagingKey: string;
+            /** Format: int64 */
             partSize: number;
+            /** Format: int32 */
             partCount: number;
             /** @description put: one PUT of the whole object (presignUploadBatch) */
             transfer: "multipart" | "put";
             status: "uploading" | "uploaded" | "promoting" | "promoted" | "failed" | "aborted";
             uploadedParts?: {
+                /** Format: int32 */
                 partNumber: number;
                 etag: string;
+                /** Format: int64 */
                 size: number;
                 /** @description base64 sha256 of the stored part, when the store knows it */
                 checksumSha256?: string;
@@ -603,7 +613,9 @@ export interface components {
             updatedAt: string;
         };
         PartUrl: {
+            /** Format: int32 */
             partNumber: number;
+            /** Format: uri */
             url: string;
         };
         Job: {
@@ -615,6 +627,7 @@ export interface components {
             subject: string;
             /** @description dead: retries exhausted, moved to the dead-letter queue */
             state: "queued" | "active" | "completed" | "failed" | "dead";
+            /** Format: int32 */
             attempts: number;
             error: {
                 [key: string]: unknown;
@@ -645,6 +658,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -655,7 +676,7 @@ export interface operations {
                             /** Format: uuid */
                             projectId: string;
                             projectName: string;
-                            role: string;
+                            role: components["schemas"]["ProjectRole"];
                         }[];
                     };
                 };
@@ -663,6 +684,44 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -683,6 +742,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -694,6 +761,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -703,6 +778,44 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -732,6 +845,14 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -741,6 +862,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -750,6 +879,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -759,6 +896,14 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -768,6 +913,44 @@ export interface operations {
             /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -792,6 +975,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -803,6 +994,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -812,6 +1011,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -821,6 +1028,44 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -845,6 +1090,7 @@ export interface operations {
                      * @description another user of the organization (organization admins only)
                      */
                     userId?: string;
+                    /** Format: int32 */
                     expiresInDays?: number;
                 };
             };
@@ -853,6 +1099,14 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -870,6 +1124,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -879,6 +1141,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -888,6 +1158,14 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -897,6 +1175,44 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -910,7 +1226,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                tokenId: string;
+                id: string;
             };
             cookie?: never;
         };
@@ -919,6 +1235,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -928,6 +1252,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -937,6 +1269,44 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -957,6 +1327,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -968,6 +1346,44 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -994,6 +1410,14 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1003,6 +1427,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1012,6 +1444,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1021,6 +1461,14 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1030,6 +1478,44 @@ export interface operations {
             /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1050,6 +1536,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1061,6 +1555,44 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1089,6 +1621,14 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1098,6 +1638,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1107,6 +1655,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1116,6 +1672,14 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1125,6 +1689,14 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1134,6 +1706,44 @@ export interface operations {
             /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1156,6 +1766,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1165,6 +1783,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1174,6 +1800,44 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1196,6 +1860,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1207,6 +1879,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1216,6 +1896,44 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1245,6 +1963,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1254,6 +1980,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1263,6 +1997,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1272,6 +2014,14 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1281,6 +2031,44 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1300,12 +2088,14 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
+                    /** Format: int64 */
                     size: number;
                     /** Format: uuid */
                     projectId: string;
                     contentType?: string;
                     /** @description lowercase hex sha256 */
                     sha256?: string;
+                    /** Format: int64 */
                     partSize?: number;
                     /** @description base64 sha256 of parts 1..n, when known before sending (small files): their URLs are presigned for those checksums */
                     partChecksums?: string[];
@@ -1316,6 +2106,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1325,7 +2123,9 @@ export interface operations {
                         /** Format: uuid */
                         uploadId: string;
                         stagingKey: string;
+                        /** Format: int64 */
                         partSize: number;
+                        /** Format: int32 */
                         partCount: number;
                         /** @description required: the store verifies every part, so part URLs are only handed out for given checksums (presignUploadParts with parts[].checksumSha256) and each PUT sends x-amz-checksum-sha256; optional: the header is verified when sent */
                         checksums: "required" | "optional";
@@ -1346,6 +2146,7 @@ export interface operations {
                         versionId: string;
                         /** Format: uuid */
                         assetId: string;
+                        /** Format: int64 */
                         size: number;
                     };
                 };
@@ -1353,6 +2154,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1362,6 +2171,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1371,6 +2188,14 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1380,6 +2205,14 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1389,6 +2222,44 @@ export interface operations {
             /** @description too large (payload_too_large) */
             413: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1412,6 +2283,7 @@ export interface operations {
                     partNumbers?: number[];
                     /** @description parts with their base64 sha256: URLs signed for those checksums */
                     parts?: {
+                        /** Format: int32 */
                         partNumber: number;
                         /** @description base64 sha256 */
                         checksumSha256: string;
@@ -1423,6 +2295,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1434,6 +2314,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1443,6 +2331,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1452,6 +2348,14 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1461,6 +2365,14 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1470,6 +2382,14 @@ export interface operations {
             /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1479,6 +2399,44 @@ export interface operations {
             /** @description the upload expired or was aborted: start a new one (upload_expired, upload_aborted) */
             410: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1501,6 +2459,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1510,6 +2476,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1519,6 +2493,44 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1540,6 +2552,7 @@ export interface operations {
             content: {
                 "application/json": {
                     parts: {
+                        /** Format: int32 */
                         partNumber: number;
                         etag: string;
                         /** @description base64 sha256 */
@@ -1552,6 +2565,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1561,6 +2582,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1570,6 +2599,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1579,6 +2616,14 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1588,6 +2633,14 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1597,6 +2650,14 @@ export interface operations {
             /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1606,6 +2667,44 @@ export interface operations {
             /** @description the upload expired or was aborted: start a new one (upload_expired, upload_aborted) */
             410: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1648,6 +2747,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1664,6 +2771,14 @@ export interface operations {
             /** @description Default Response */
             202: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1679,6 +2794,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1688,6 +2811,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1697,6 +2828,14 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1706,6 +2845,14 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1715,6 +2862,14 @@ export interface operations {
             /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1724,6 +2879,44 @@ export interface operations {
             /** @description the upload expired or was aborted: start a new one (upload_expired, upload_aborted) */
             410: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1746,6 +2939,7 @@ export interface operations {
                     projectId: string;
                     files: {
                         name: string;
+                        /** Format: int64 */
                         size: number;
                         /** @description lowercase hex sha256 */
                         sha256: string;
@@ -1758,6 +2952,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1769,6 +2971,7 @@ export interface operations {
                             /** Format: uuid */
                             uploadId: string;
                             stagingKey: string;
+                            /** Format: uri */
                             url: string;
                             /** @description base64 sha256 */
                             checksumSha256: string;
@@ -1783,6 +2986,7 @@ export interface operations {
                             versionId: string;
                             /** Format: uuid */
                             assetId: string;
+                            /** Format: int64 */
                             size: number;
                         })[];
                         /**
@@ -1801,6 +3005,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1810,6 +3022,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1819,6 +3039,14 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1828,6 +3056,14 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1837,6 +3073,44 @@ export interface operations {
             /** @description too large (payload_too_large) */
             413: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1880,6 +3154,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1902,6 +3184,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1911,6 +3201,44 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1931,8 +3259,12 @@ export interface operations {
                 "application/json": {
                     /** @description lowercase hex sha256 */
                     sha256: string;
-                    /** @default default */
-                    profile?: string;
+                    /**
+                     * @description the preview profile (a closed set)
+                     * @default default
+                     * @enum {string}
+                     */
+                    profile?: "default";
                     /** @description build again even if ready */
                     rebuild?: boolean;
                     /** @description interactive (default: someone is waiting) outranks bulk (ingest) */
@@ -1944,6 +3276,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1953,6 +3293,14 @@ export interface operations {
             /** @description Default Response */
             202: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1962,6 +3310,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1971,6 +3327,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1980,6 +3344,14 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1989,6 +3361,44 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2000,7 +3410,8 @@ export interface operations {
     getPreview: {
         parameters: {
             query?: {
-                profile?: string;
+                /** @description the preview profile (a closed set) */
+                profile?: "default";
             };
             header?: never;
             path: {
@@ -2014,6 +3425,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2023,6 +3442,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2032,6 +3459,44 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2054,6 +3519,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2063,6 +3536,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2072,6 +3553,44 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2097,6 +3616,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2109,6 +3636,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2118,6 +3653,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2127,6 +3670,44 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2151,6 +3732,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2159,15 +3748,22 @@ export interface operations {
                         assetId: string;
                         /** Format: uuid */
                         versionId: string;
+                        /** @description lowercase hex sha256 */
                         sha256: string;
+                        /** Format: uri */
                         manifestUrl: string;
+                        /** Format: uri */
                         mp4Url: string;
+                        /** Format: uri */
                         posterUrl: string;
+                        /** Format: uri */
                         playerUrl: string;
                         /** Format: date-time */
                         expiresAt: string;
                         frameRate: {
+                            /** Format: int32 */
                             num: number;
+                            /** Format: int32 */
                             den: number;
                         } | null;
                         startTimecode: string;
@@ -2177,6 +3773,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2186,6 +3790,14 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2195,6 +3807,44 @@ export interface operations {
             /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
             409: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2221,6 +3871,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2233,6 +3891,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2242,6 +3908,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2251,6 +3925,44 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2284,11 +3996,21 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
+                        /** @description lowercase hex sha256 */
                         sha256: string;
+                        /** Format: int64 */
                         size: number;
                         sidecarIds: string[];
                     };
@@ -2297,6 +4019,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2306,6 +4036,14 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2315,6 +4053,14 @@ export interface operations {
             /** @description the role does not allow this (forbidden) */
             403: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2324,6 +4070,14 @@ export interface operations {
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2333,6 +4087,44 @@ export interface operations {
             /** @description too large (payload_too_large) */
             413: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
