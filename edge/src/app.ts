@@ -75,7 +75,17 @@ function sendError(reply: FastifyReply, err: AppError): FastifyReply {
     .send({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
 }
 
+/** A token names its key by kid, so the accepted keys need distinct kids (and at least one). */
+function assertKeyRing(keys: readonly SigningKey[]): void {
+  if (keys.length === 0) throw new Error('the edge needs at least one signing key');
+  const kids = keys.map((key) => key.kid);
+  const repeated = kids.find((kid, index) => kids.indexOf(kid) !== index);
+  if (repeated !== undefined) throw new Error(`two edge signing keys share the kid ${JSON.stringify(repeated)}`);
+  if (keys.some((key) => !key.kid || !key.secret)) throw new Error('every edge signing key needs a kid and a secret');
+}
+
 export async function buildEdge(options: EdgeOptions): Promise<FastifyInstance> {
+  assertKeyRing(options.keys);
   const now = options.now ?? Date.now;
   const cache = createPreviewCache({ cacheDir: options.cacheDir, previews: options.previews });
   // Tokens (~150 chars) exceed the router's default 100-char parameter limit (which answers 414).
