@@ -75,6 +75,12 @@ export const configVariables = {
     default: undefined,
     description: 'Key id of EDGE_SIGNING_KEY_PREVIOUS; must differ from EDGE_SIGNING_KID.',
   },
+  EDGE_PLAYLIST_REVALIDATE_SECONDS: {
+    schema: Type.Integer({ minimum: 1, maximum: 3600 }),
+    default: '10',
+    description:
+      'An edge serves a cached playlist (`*.m3u8`) for at most this long, then checks it against the previews store (ETag), so a rebuilt or filled preview reaches every edge within it; players get it as max-age. Segments are immutable and never rechecked.',
+  },
   PREVIEW_TTL: {
     schema: Type.Integer({ minimum: 30, maximum: 604800 }),
     default: '3600',
@@ -214,6 +220,7 @@ export interface Config {
     signingKid: string;
     /** The key being retired: still accepted by the edge, never used to sign. */
     previousSigningKey: { kid: string; secret: string } | undefined;
+    playlistRevalidateSeconds: number;
   };
   previewTtlSeconds: number;
   uploadUrlTtlSeconds: number;
@@ -352,6 +359,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signingKey: edgeSigningKey,
       signingKid: edgeSigningKid,
       previousSigningKey: previousEdgeSigningKey(get, problems, { kid: edgeSigningKid, secret: edgeSigningKey }),
+      playlistRevalidateSeconds: get<number>('EDGE_PLAYLIST_REVALIDATE_SECONDS'),
     },
     previewTtlSeconds: get<number>('PREVIEW_TTL'),
     uploadUrlTtlSeconds: get<number>('UPLOAD_URL_TTL'),

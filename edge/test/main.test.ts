@@ -41,11 +41,13 @@ test('the entry point builds the edge from the shared configuration and listens 
     EDGE_PORT: '0',
     EDGE_SIGNING_KEY: 'e'.repeat(40),
     EDGE_SIGNING_KID: 'k7',
+    EDGE_PLAYLIST_REVALIDATE_SECONDS: '30',
   });
 
   const options = edgeOptionsFromConfig(config);
   assert.equal(options.cacheDir, join(dataDir, 'edge-cache'));
   assert.deepEqual(options.keys, [{ kid: 'k7', secret: 'e'.repeat(40) }]);
+  assert.equal(options.playlistRevalidateSeconds, 30);
   assert.equal(options.previews.role, 'previews');
   assert.equal(options.previews.driver, 'fs');
 
@@ -54,7 +56,7 @@ test('the entry point builds the edge from the shared configuration and listens 
   const { address, port } = app.server.address() as { address: string; port: number };
   assert.equal(address, '127.0.0.1');
   const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-  assert.deepEqual(await health.json(), { ok: true, hits: 0, misses: 0 });
+  assert.deepEqual(await health.json(), { ok: true, hits: 0, misses: 0, revalidations: 0, stale: 0 });
 });
 
 test('rotation: URLs signed with the previous key play beside the current one; an unknown kid is 403', async (t) => {
