@@ -311,5 +311,5 @@ function storageFailure(err: unknown, previewPath: string): AppError {
   if (isAppError(err) && err.code === 'not_found') return errors.notFound(`preview ${previewPath}`);
   if (isAppError(err) && err.code === 'unavailable') return err;
   const reason = isAppError(err) ? err.message : ((err as Error)?.message ?? String(err));
-  return errors.unavailable(`could not fetch ${previewPath} from the previews store: ${reason}`);
+  return errors.unavailable(`could not fetch ${previewPath} into the edge cache: ${reason}`);
 }
