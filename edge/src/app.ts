@@ -37,7 +37,8 @@ export interface EdgeOptions {
   storeAnswerTimeoutMs?: number;
   /** Milliseconds since the epoch, like Date.now (the default); injectable for expiry and revalidation tests. */
   now?: () => number;
-  logger?: FastifyServerOptions['logger'];
+  /** true: pino at info to stdout; or a level and a destination (tests capture the lines). */
+  logger?: boolean | { level?: string; stream?: { write(line: string): void } };
 }
 
 export const defaultPlaylistRevalidateSeconds = 10;
@@ -91,6 +92,30 @@ function sendError(reply: FastifyReply, err: AppError): FastifyReply {
     .send({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
 }
 
+/**
+ * The token in an edge URL opens its preview to anyone until it expires, so request logs
+ * carry the URL without it.
+ */
+export function withoutToken(url: string): string {
+  return url.replace(/^\/v\/[^/?#]*/, '/v/[token]');
+}
+
+function loggerOptions(logger: EdgeOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return false;
+  return {
+    ...(logger === true ? {} : logger),
+    serializers: {
+      req: (request) => ({
+        method: request.method,
+        url: withoutToken(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort,
+      }),
+    },
+  };
+}
+
 /** A token names its key by kid, so the accepted keys need distinct kids (and at least one). */
 function assertKeyRing(keys: readonly SigningKey[]): void {
   if (keys.length === 0) throw new Error('the edge needs at least one signing key');
@@ -112,7 +137,7 @@ export async function buildEdge(options: EdgeOptions): Promise<FastifyInstance> 
     now,
   });
   // Tokens (~150 chars) exceed the router's default 100-char parameter limit (which answers 414).
-  const app = Fastify({ logger: options.logger ?? false, routerOptions: { maxParamLength: 2048 } });
+  const app = Fastify({ logger: loggerOptions(options.logger), routerOptions: { maxParamLength: 2048 } });
   app.decorate('previewCache', cache);
 
   // The player runs on the api's origin and fetches media with hls.js XHR, so every

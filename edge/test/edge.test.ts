@@ -258,3 +258,17 @@ test('content types follow the extension', async (t) => {
     await response.body?.cancel();
   }
 });
+
+test('request logs carry the preview path but never the token', async (t) => {
+  const edge = await startEdge(t, { logLevel: 'info' });
+  await seedHls(edge);
+  const token = edge.token();
+  assert.equal((await fetch(edge.url(`hls/${sha}/master.m3u8`, token))).status, 200);
+  const [payload] = token.split('.');
+  assert.equal((await fetch(edge.url(`hls/${sha}/master.m3u8`, `${payload}.forged`))).status, 403);
+
+  const requestUrls = edge.logs.filter((line) => line.req).map((line) => line.req!.url);
+  assert.deepEqual(requestUrls, [`/v/[token]/hls/${sha}/master.m3u8`, `/v/[token]/hls/${sha}/master.m3u8`]);
+  const everything = JSON.stringify(edge.logs);
+  assert.ok(!everything.includes(payload!), 'no part of a token reaches the log');
+});

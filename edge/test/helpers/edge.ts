@@ -33,6 +33,7 @@ const unusedS3: StorageSettings['s3'] = {
 export interface LogLine {
   level: number;
   msg: string;
+  req?: { url: string };
   previewPath?: string;
   err?: { message: string; code?: string };
 }
@@ -88,6 +89,8 @@ export async function startEdge(
     /** Another edge's directories: a restarted edge on the same cache and fs store. */
     cacheDir?: string;
     previewsRoot?: string;
+    /** warn by default: the lines a test asserts on; info adds pino's request lines. */
+    logLevel?: 'warn' | 'info';
   } & Partial<Pick<EdgeOptions, 'keys' | 'storeAnswerTimeoutMs'>> = {},
 ): Promise<Edge> {
   const dir = await mkdtemp(join(tmpdir(), 'mediavault-edge-'));
@@ -117,7 +120,10 @@ export async function startEdge(
     playlistRevalidateSeconds: 10,
     ...(options.storeAnswerTimeoutMs ? { storeAnswerTimeoutMs: options.storeAnswerTimeoutMs } : {}),
     // pino writes each line synchronously, before the response is sent: no waiting needed.
-    logger: { level: 'warn', stream: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) } },
+    logger: {
+      level: options.logLevel ?? 'warn',
+      stream: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) },
+    },
   });
   t.after(() => app.close());
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
