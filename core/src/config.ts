@@ -64,6 +64,23 @@ export const configVariables = {
     default: 'k1',
     description: 'Key id of EDGE_SIGNING_KEY, carried in tokens for rotation.',
   },
+  EDGE_SIGNING_KEY_PREVIOUS: {
+    schema: Type.String({ minLength: 32 }),
+    default: undefined,
+    description:
+      'Edge only, while rotating: the key being retired, still accepted (not used to sign) until the URLs it signed expire. Needs EDGE_SIGNING_KID_PREVIOUS.',
+  },
+  EDGE_SIGNING_KID_PREVIOUS: {
+    schema: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }),
+    default: undefined,
+    description: 'Key id of EDGE_SIGNING_KEY_PREVIOUS; must differ from EDGE_SIGNING_KID.',
+  },
+  EDGE_PLAYLIST_REVALIDATE_SECONDS: {
+    schema: Type.Integer({ minimum: 1, maximum: 3600 }),
+    default: '10',
+    description:
+      'An edge serves a cached playlist (`*.m3u8`) for at most this long, then checks it against the previews store (ETag), so a rebuilt or filled preview reaches every edge within it; players get it as max-age. Segments are immutable and never rechecked.',
+  },
   PREVIEW_TTL: {
     schema: Type.Integer({ minimum: 30, maximum: 604800 }),
     default: '3600',
@@ -230,6 +247,9 @@ export interface Config {
     cacheDir: string;
     signingKey: string;
     signingKid: string;
+    /** The key being retired: still accepted by the edge, never used to sign. */
+    previousSigningKey: { kid: string; secret: string } | undefined;
+    playlistRevalidateSeconds: number;
   };
   previewTtlSeconds: number;
   uploadUrlTtlSeconds: number;
@@ -277,6 +297,45 @@ function readVariable(
 }
 
 /**
+ * The retiring edge key: both variables or neither, and never the current kid or secret
+ * again (a token names its key by kid, so two keys under one kid would be ambiguous).
+ */
+function previousEdgeSigningKey(
+  get: <T>(name: string) => T,
+  problems: { variable: string; message: string }[],
+  current: { kid: string; secret: string },
+): Config['edge']['previousSigningKey'] {
+  const previousVariables = ['EDGE_SIGNING_KEY_PREVIOUS', 'EDGE_SIGNING_KID_PREVIOUS'];
+  const secret = get<string | undefined>('EDGE_SIGNING_KEY_PREVIOUS');
+  const kid = get<string | undefined>('EDGE_SIGNING_KID_PREVIOUS');
+  if (problems.some((p) => previousVariables.includes(p.variable))) return undefined;
+  if (secret === undefined && kid === undefined) return undefined;
+  if (kid === undefined) {
+    problems.push({ variable: 'EDGE_SIGNING_KID_PREVIOUS', message: 'is required with EDGE_SIGNING_KEY_PREVIOUS' });
+    return undefined;
+  }
+  if (secret === undefined) {
+    problems.push({ variable: 'EDGE_SIGNING_KEY_PREVIOUS', message: 'is required with EDGE_SIGNING_KID_PREVIOUS' });
+    return undefined;
+  }
+  if (kid === current.kid) {
+    problems.push({
+      variable: 'EDGE_SIGNING_KID_PREVIOUS',
+      message: `is the same as EDGE_SIGNING_KID (${JSON.stringify(kid)}): give the new key a new kid`,
+    });
+    return undefined;
+  }
+  if (secret === current.secret) {
+    problems.push({
+      variable: 'EDGE_SIGNING_KEY_PREVIOUS',
+      message: 'is the same secret as EDGE_SIGNING_KEY: nothing is being rotated',
+    });
+    return undefined;
+  }
+  return { kid, secret };
+}
+
+/**
  * Validates the environment and returns the typed configuration, or throws a
  * ConfigError listing every bad or missing variable by name.
  */
@@ -314,6 +373,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     credentials[role] = { accessKeyId: accessKeyId ?? '', secretAccessKey: secretAccessKey ?? '' };
   }
 
+  const edgeSigningKey = require<string>('EDGE_SIGNING_KEY', 'to sign playback URLs (any random string of 32+ characters, shared by api and edge)');
+  const edgeSigningKid = get<string>('EDGE_SIGNING_KID');
   const config: Config = {
     databaseUrl: get<string>('DATABASE_URL'),
     dataDir,
@@ -327,8 +388,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: get<number>('EDGE_PORT'),
       publicUrl: get<string>('PUBLIC_EDGE_URL')?.replace(/\/+$/, ''),
       cacheDir: resolve(get<string>('EDGE_CACHE_DIR') ?? `${dataDir}/edge-cache`),
-      signingKey: require<string>('EDGE_SIGNING_KEY', 'to sign playback URLs (any random string of 32+ characters, shared by api and edge)'),
-      signingKid: get<string>('EDGE_SIGNING_KID'),
+      signingKey: edgeSigningKey,
+      signingKid: edgeSigningKid,
+      previousSigningKey: previousEdgeSigningKey(get, problems, { kid: edgeSigningKid, secret: edgeSigningKey }),
+      playlistRevalidateSeconds: get<number>('EDGE_PLAYLIST_REVALIDATE_SECONDS'),
     },
     previewTtlSeconds: get<number>('PREVIEW_TTL'),
     uploadUrlTtlSeconds: get<number>('UPLOAD_URL_TTL'),

@@ -5,12 +5,17 @@
  * It never calls the api; the token alone says which sha may be read and until when.
  */
 import { createReadStream } from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { AppError, errors, isAppError } from '@mediavault/core/errors';
 import { previewPathBelongsTo } from '@mediavault/core/keys';
 import { verifyEdgeToken, type EdgeClaims, type EdgeTokenCheck, type SigningKey } from '@mediavault/core/signer';
 import type { Storage } from '@mediavault/core/storage/types';
-import { cacheControlFor, contentTypeFor } from './media-headers.ts';
+import { cacheControlFor, contentTypeFor, isPlaylist } from './media-headers.ts';
 import { planFileResponse } from './file-response.ts';
 import { createPreviewCache, type PreviewCache } from './preview-cache.ts';
 
@@ -26,10 +31,21 @@ export interface EdgeOptions {
   previews: Storage;
   /** Accepted signing keys, matched by kid; list the old key beside the new one while rotating. */
   keys: SigningKey[];
-  /** Milliseconds since the epoch, like Date.now (the default); injectable for expiry tests. */
+  /** A cached playlist is served this long after the store confirmed it, then checked again (default 10). */
+  playlistRevalidateSeconds?: number;
+  /** Longest wait for the previews store's first answer before it counts as unreachable (default 4000). */
+  storeAnswerTimeoutMs?: number;
+  /** Milliseconds since the epoch, like Date.now (the default); injectable for expiry and revalidation tests. */
   now?: () => number;
-  logger?: boolean;
+  /** true: pino at info to stdout; or a level and a destination (tests capture the lines). */
+  logger?: boolean | { level?: string; stream?: { write(line: string): void } };
 }
+
+export const defaultPlaylistRevalidateSeconds = 10;
+// Below hls.js's 10 s manifest timeout, so a player gets the stale playlist (or the 503) rather than its own error.
+const defaultStoreAnswerTimeoutMs = 4000;
+/** What a 503 asks the player to wait: the store is retried on the next request, with no failure remembered. */
+export const unavailableRetryAfterSeconds = 5;
 
 const tokenRefusals: Record<Exclude<EdgeTokenCheck, { ok: true }>['reason'], string> = {
   malformed: 'the playback token is malformed',
@@ -68,6 +84,7 @@ function singleHeader(value: string | string[] | undefined): string | undefined 
 }
 
 function sendError(reply: FastifyReply, err: AppError): FastifyReply {
+  if (err.status === 503) reply.header('retry-after', String(unavailableRetryAfterSeconds));
   return reply
     .code(err.status)
     .header('cache-control', 'no-store')
@@ -75,24 +92,69 @@ function sendError(reply: FastifyReply, err: AppError): FastifyReply {
     .send({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
 }
 
+/**
+ * The token in an edge URL opens its preview to anyone until it expires, so request logs
+ * carry the URL without it.
+ */
+export function withoutToken(url: string): string {
+  return url.replace(/^\/v\/[^/?#]*/, '/v/[token]');
+}
+
+function loggerOptions(logger: EdgeOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return false;
+  return {
+    ...(logger === true ? {} : logger),
+    serializers: {
+      req: (request) => ({
+        method: request.method,
+        url: withoutToken(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort,
+      }),
+    },
+  };
+}
+
+/** A token names its key by kid, so the accepted keys need distinct kids (and at least one). */
+function assertKeyRing(keys: readonly SigningKey[]): void {
+  if (keys.length === 0) throw new Error('the edge needs at least one signing key');
+  const kids = keys.map((key) => key.kid);
+  const repeated = kids.find((kid, index) => kids.indexOf(kid) !== index);
+  if (repeated !== undefined) throw new Error(`two edge signing keys share the kid ${JSON.stringify(repeated)}`);
+  if (keys.some((key) => !key.kid || !key.secret)) throw new Error('every edge signing key needs a kid and a secret');
+}
+
 export async function buildEdge(options: EdgeOptions): Promise<FastifyInstance> {
+  assertKeyRing(options.keys);
   const now = options.now ?? Date.now;
-  const cache = createPreviewCache({ cacheDir: options.cacheDir, previews: options.previews });
+  const playlistRevalidateSeconds = options.playlistRevalidateSeconds ?? defaultPlaylistRevalidateSeconds;
+  const cache = createPreviewCache({
+    cacheDir: options.cacheDir,
+    previews: options.previews,
+    playlistRevalidateMs: playlistRevalidateSeconds * 1000,
+    storeAnswerTimeoutMs: options.storeAnswerTimeoutMs ?? defaultStoreAnswerTimeoutMs,
+    now,
+  });
   // Tokens (~150 chars) exceed the router's default 100-char parameter limit (which answers 414).
-  const app = Fastify({ logger: options.logger ?? false, routerOptions: { maxParamLength: 2048 } });
+  const app = Fastify({ logger: loggerOptions(options.logger), routerOptions: { maxParamLength: 2048 } });
   app.decorate('previewCache', cache);
 
   // The player runs on the api's origin and fetches media with hls.js XHR, so every
   // answer (errors included, so the player can read why) carries CORS headers.
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('access-control-allow-origin', '*');
-    reply.header('access-control-expose-headers', 'Content-Length, Content-Range, Accept-Ranges, ETag');
+    reply.header('access-control-expose-headers', 'Content-Length, Content-Range, Accept-Ranges, ETag, Retry-After');
   });
 
   app.setErrorHandler((err, request, reply) => {
     if (isAppError(err)) {
-      // 503s mean the previews bucket is unreachable: operators need to see them.
-      if (err.status >= 500) request.log.warn({ err }, 'edge could not serve a preview');
+      // A 503: the previews store is unreachable (or the cache disk refused the copy).
+      // Players only see "try again"; operators need the warning.
+      if (err.status >= 500) {
+        const previewPath = EDGE_ROUTE.exec(request.url)?.[2];
+        request.log.warn({ err, previewPath }, 'edge could not fetch a preview into its cache');
+      }
       return sendError(reply, err);
     }
     const status = (err as { statusCode?: number }).statusCode;
@@ -102,7 +164,7 @@ export async function buildEdge(options: EdgeOptions): Promise<FastifyInstance> 
   });
   app.setNotFoundHandler((_request, reply) => sendError(reply, errors.notFound('route')));
 
-  app.get('/healthz', async () => ({ ok: true, hits: cache.stats.hits, misses: cache.stats.misses }));
+  app.get('/healthz', async () => ({ ok: true, ...cache.stats }));
 
   // Range, If-None-Match and If-Range are not all CORS-safelisted, so hls.js may preflight.
   app.options('/v/*', async (_request, reply) =>
@@ -122,6 +184,12 @@ export async function buildEdge(options: EdgeOptions): Promise<FastifyInstance> 
       const { token, previewPath } = rawTokenAndPath(request);
       authorise(token, previewPath, options.keys, now());
       const file = await cache.open(previewPath);
+      if (file.storeFailure) {
+        request.log.warn(
+          { err: file.storeFailure, previewPath },
+          'serving a stale playlist: the previews store did not confirm it',
+        );
+      }
 
       const plan = planFileResponse(
         { size: file.stats.size, mtimeMs: file.stats.mtimeMs },
@@ -133,10 +201,15 @@ export async function buildEdge(options: EdgeOptions): Promise<FastifyInstance> 
       );
       reply
         .header('etag', plan.etag)
-        .header('cache-control', cacheControlFor(previewPath))
+        .header('cache-control', cacheControlFor(previewPath, playlistRevalidateSeconds))
         .header('accept-ranges', 'bytes')
         .header('last-modified', file.stats.mtime.toUTCString())
-        .header('x-edge-cache', file.hit ? 'hit' : 'miss');
+        .header('x-edge-cache', file.outcome);
+      // Age counts from the store's last confirmation, so a browser or CDN keeps the playlist
+      // only for what is left of the edge's interval (RFC 9111 §4.2.3).
+      if (file.confirmedAtMs !== undefined && isPlaylist(previewPath)) {
+        reply.header('age', String(Math.max(0, Math.floor((now() - file.confirmedAtMs) / 1000))));
+      }
 
       if (plan.status === 304) return reply.code(304).send();
       if (plan.status === 416) {

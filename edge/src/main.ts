@@ -1,7 +1,8 @@
 /**
  * Standalone edge process. All settings come from the shared configuration
- * (EDGE_HOST, EDGE_PORT, EDGE_CACHE_DIR, EDGE_SIGNING_KEY, EDGE_SIGNING_KID and
- * the storage variables); edgeOptionsFromConfig is the only place that reads it.
+ * (EDGE_HOST, EDGE_PORT, EDGE_CACHE_DIR, EDGE_SIGNING_KEY, EDGE_SIGNING_KID, their
+ * _PREVIOUS pair while a key is rotated, EDGE_PLAYLIST_REVALIDATE_SECONDS and the
+ * storage variables); edgeOptionsFromConfig is the only place that reads it.
  */
 import type { FastifyInstance } from 'fastify';
 import { apiPublicUrl, loadConfigOrExit, type Config } from '@mediavault/core/config';
@@ -21,7 +22,12 @@ export function edgeOptionsFromConfig(
   return {
     cacheDir: config.edge.cacheDir,
     previews,
-    keys: [{ kid: config.edge.signingKid, secret: config.edge.signingKey }],
+    // The api signs with the current key only; the previous one is accepted until its URLs expire.
+    keys: [
+      { kid: config.edge.signingKid, secret: config.edge.signingKey },
+      ...(config.edge.previousSigningKey ? [config.edge.previousSigningKey] : []),
+    ],
+    playlistRevalidateSeconds: config.edge.playlistRevalidateSeconds,
     logger: overrides.logger ?? config.logLevel !== 'silent',
   };
 }

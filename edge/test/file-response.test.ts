@@ -80,6 +80,10 @@ test('content type and caching by extension', () => {
   assert.equal(contentTypeFor('thumbs/x/sprite.vtt'), 'text/vtt');
   assert.equal(contentTypeFor('waveform/x.json'), 'application/json');
   assert.equal(contentTypeFor('thumbs/x/unknown.bin'), 'application/octet-stream');
-  assert.equal(cacheControlFor('hls/x/v360/index.m3u8'), 'public, max-age=60');
-  assert.equal(cacheControlFor('hls/x/v360/seg_1.m4s'), 'public, max-age=31536000, immutable');
+  // Playlists live as long as the edge's revalidation interval; everything else is immutable.
+  assert.equal(cacheControlFor('hls/x/v360/index.m3u8', 10), 'public, max-age=10');
+  assert.equal(cacheControlFor('hls/x/MASTER.M3U8', 30), 'public, max-age=30');
+  assert.equal(cacheControlFor('hls/x/v360/seg_1.m4s', 10), 'public, max-age=31536000, immutable');
+  assert.equal(cacheControlFor('hls/x/v360/init.mp4', 10), 'public, max-age=31536000, immutable');
+  assert.equal(cacheControlFor(`mp4/x.mp4`, 10), 'public, max-age=31536000, immutable');
 });
