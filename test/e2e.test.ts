@@ -2,8 +2,8 @@
  * The walking skeleton end to end, as a new user drives it: `mediavault dev`,
  * a clip made with ffmpeg, `mediavault upload --promote`, `mediavault preview --wait`,
  * `mediavault playback`, the manifest and a segment through the edge with the signed
- * URL, and the bundled player in headless Chromium. Everything is real: embedded
- * PostgreSQL, fs storage, pg-boss, ffmpeg, the edge, Chromium.
+ * URL, and the bundled player in headless Chromium, with the labels the api signed into its
+ * link. Everything is real: embedded PostgreSQL, fs storage, pg-boss, ffmpeg, the edge, Chromium.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,8 +15,9 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { signEdgeToken } from '@mediavault/core/signer';
-import { playedPast, settled } from '../player/test/reviewer-page.ts';
+import { pageState, playedPast, settled } from '../player/test/reviewer-page.ts';
 import { launchBrowser, type TestBrowser } from './helpers/browser.ts';
+import { withEditedTitle } from './helpers/player-link.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -192,12 +193,16 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   );
   assert.equal((await fetch(`${ready.edge}/v/${expired}/hls/${file.sha256}/master.m3u8`)).status, 403);
 
-  // The bundled player plays it through the edge and shows the timecode.
+  // The bundled player plays it through the edge and shows the timecode, under the labels the
+  // api signed into the link; the page itself asks for no referrer.
+  assert.equal((await fetch(urls.playerUrl)).headers.get('referrer-policy'), 'no-referrer');
   browser = await launchBrowser();
   const page = await browser.newPage();
   await page.goto(urls.playerUrl);
   await page.click('#play');
   assert.equal(await playedPast(page, 1, 60_000), 'playing');
+  assert.equal(await page.textContent('h1'), 'A001_C002.mov');
+  assert.equal(await page.textContent('#rate'), '25 fps');
   const timecode = await page.locator('#timecode').textContent();
   assert.match(timecode ?? '', /^00:00:0\d:\d\d$/);
 
@@ -245,4 +250,48 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
     page.problems.filter((p) => !/favicon/.test(p)),
     [],
   );
+});
+
+/** Opens a player link and waits until the page shows its labels or has said why it cannot. */
+async function openPlayer(url: string) {
+  browser ??= await launchBrowser();
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.evaluate(() => window.mediavaultPlayer.ready);
+  return page;
+}
+
+/** `mediavault playback --json` of the asset named `name` in the project. */
+async function playbackByName(name: string): Promise<PlaybackSummary> {
+  const list = await cli('assets', 'list', '--project', ready.project, '--json');
+  assert.equal(list.code, 0, list.stderr);
+  const asset = list.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { event: string; id: string; name: string })
+    .find((event) => event.event === 'asset' && event.name === name);
+  assert.ok(asset, `${name} in\n${list.stdout}`);
+  const playback = await cli('playback', asset.id, '--json');
+  assert.equal(playback.code, 0, playback.stderr);
+  return lastJsonLine<PlaybackSummary>(playback.stdout);
+}
+
+test('an edited player link shows none of its edits', { timeout: 60_000 }, async () => {
+  const genuine = await playbackByName('A001_C002.mov');
+
+  // Labels written into the query, as links used to carry them, are not read.
+  const extra = new URL(genuine.playerUrl);
+  extra.searchParams.set('title', 'APPROVED FINAL');
+  extra.searchParams.set('tc', '10:00:00:00');
+  const ignored = await openPlayer(extra.href);
+  assert.equal(await ignored.textContent('h1'), 'A001_C002.mov');
+  assert.equal((await pageState(ignored)).error, null);
+  await ignored.close();
+
+  // The signed title rewritten (signature kept): the api refuses it and the page says so.
+  const refused = await openPlayer(withEditedTitle(genuine.playerUrl, 'APPROVED FINAL'));
+  assert.equal(await refused.textContent('[role=alert]'), 'This link has expired or is not valid.');
+  assert.equal(await refused.textContent('h1'), 'Review');
+  assert.equal(await refused.isDisabled('#play'), true);
+  await refused.close();
 });

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestContext } from '../plugins/auth.ts';
 import { Asset, AssetSummary, DateTime, errorResponses, Uuid } from '../schemas/common.ts';
 import { getAsset, getPlayback, listAssets } from '../services/assets.ts';
+import { PlayerLabels, PlayerLink, readPlayerLabels } from '../services/player-labels.ts';
 
 const tags = ['assets'];
 
@@ -81,7 +82,10 @@ export const assetRoutes: FastifyPluginAsyncTypebox = async (app) => {
             playerUrl: Type.String(),
             expiresAt: DateTime,
             frameRate: Type.Union([Type.Object({ num: Type.Integer(), den: Type.Integer() }), Type.Null()]),
-            startTimecode: Type.String(),
+            startTimecode: Type.String({
+              description: "Label of the first frame; ';' before the frames is drop-frame",
+            }),
+            dropFrame: Type.Boolean({ description: 'Timecode counts drop-frame (29.97 and 59.94 sources only)' }),
           }),
           ...errorResponses(401, 404, 409),
         },
@@ -89,5 +93,17 @@ export const assetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) =>
       getPlayback(deps, requestContext(request), request.params.assetId, request.query.versionId ?? null),
+  );
+
+  // The reviewer page reads its labels back through here (api/src/services/player-labels.ts).
+  // Like the page (routes/player.ts) it is not part of the public API, so it is not in the spec;
+  // it takes no bearer token: the signed link is the capability.
+  app.post(
+    '/player/labels',
+    { schema: { hide: true, body: PlayerLink, response: { 200: PlayerLabels } } },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+      return readPlayerLabels(deps.config, request.body);
+    },
   );
 };

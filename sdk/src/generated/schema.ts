@@ -2045,7 +2045,10 @@ export interface operations {
                             num: number;
                             den: number;
                         } | null;
+                        /** @description Label of the first frame; ';' before the frames is drop-frame */
                         startTimecode: string;
+                        /** @description Timecode counts drop-frame (29.97 and 59.94 sources only) */
+                        dropFrame: boolean;
                     };
                 };
             };
