@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { signEdgeToken } from '@mediavault/core/signer';
+import { frameToSeconds, frameToTimecode } from '@mediavault/core/timecode';
 import { pageState, playedPast, settled } from '../player/test/reviewer-page.ts';
 import { launchBrowser, type TestBrowser } from './helpers/browser.ts';
 import { withEditedTitle } from './helpers/player-link.ts';
@@ -55,6 +56,9 @@ interface PreviewSummary {
 interface PlaybackSummary {
   manifestUrl: string;
   playerUrl: string;
+  frameRate: { num: number; den: number } | null;
+  startTimecode: string;
+  dropFrame: boolean;
 }
 
 function lastJsonLine<Summary>(stdout: string): Summary {
@@ -294,4 +298,52 @@ test('an edited player link shows none of its edits', { timeout: 60_000 }, async
   assert.equal(await refused.textContent('h1'), 'Review');
   assert.equal(await refused.isDisabled('#play'), true);
   await refused.close();
+});
+
+test('29.97 drop-frame from 01:00:00;00: the api and the player agree at frame 17,982', {
+  timeout: 240_000,
+}, async () => {
+  // 601 s (frame 17,982 starts at 599.9994 s), 160x90, no sound: the preview of ten minutes
+  // stays a few seconds of work (EBU R128 true peak over ten minutes of sound would take ~40 s).
+  const folder = join(dir, 'ntsc');
+  await mkdir(folder, { recursive: true });
+  const clip = join(folder, 'B001_C001.mov');
+  await run('ffmpeg', [
+    ...['-y', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x90:rate=30000/1001:duration=601'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-timecode', '01:00:00;00', clip],
+  ]);
+  const upload = await cli('upload', clip, '--project', ready.project, '--promote', '--json');
+  assert.equal(upload.code, 0, `${upload.stdout}\n${upload.stderr}`);
+  const { sha256 } = lastJsonLine<UploadSummary>(upload.stdout).files[0]!;
+  const preview = await cli('preview', sha256, '--wait', '--json');
+  assert.equal(lastJsonLine<PreviewSummary>(preview.stdout).status, 'ready', preview.stderr);
+
+  // The api: the probe recorded the drop-frame start, and its labels count drop-frame.
+  const playback = await playbackByName('B001_C001.mov');
+  assert.deepEqual(
+    [playback.frameRate, playback.startTimecode, playback.dropFrame],
+    [{ num: 30000, den: 1001 }, '01:00:00;00', true],
+  );
+  const fromApi = frameToTimecode(17982, playback.frameRate!, playback);
+  assert.equal(fromApi, '01:10:00;00');
+
+  // The player, on frame 17,982 of the real preview through the edge.
+  const page = await openPlayer(playback.playerUrl);
+  assert.equal(await page.textContent('#rate'), '29.97 fps DF');
+  await page.click('#play');
+  assert.equal(await playedPast(page, 0.5, 60_000), 'playing');
+  await page.keyboard.press('Space');
+  const { firstFrameTime } = await settled(page);
+  const rate = playback.frameRate!;
+  await page.evaluate(
+    (time) => {
+      document.querySelector('video')!.currentTime = time;
+    },
+    firstFrameTime + frameToSeconds(17982, rate) + frameToSeconds(1, rate) / 2,
+  );
+  const atFrame = await settled(page, 60_000);
+  assert.equal(atFrame.frame, 17982);
+  assert.equal(atFrame.shown, fromApi);
+  assert.equal(atFrame.timecode, '01:10:00;00');
+  await page.close();
 });

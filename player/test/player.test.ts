@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { frameToTimecode, parseRate, secondsToFrame, timecodeToFrame } from '@mediavault/core/timecode';
+import { frameToSeconds, frameToTimecode, parseRate, secondsToFrame, timecodeToFrame } from '@mediavault/core/timecode';
 import type { Page } from 'playwright-core';
 import {
   signPlayerLink,
@@ -42,6 +42,14 @@ const startTimecode = '01:00:00:00';
 const BITS = 7; // 2^7 = 128 > 120 frames (4 s at 29.97)
 const labelsKey = { kid: 'k1', secret: 'player-test-labels-key-0123456789abcdef' };
 const reel: PlayerLabels = { title: 'Reel 1 v3', frameRate: { num: 25, den: 1 }, startTimecode, dropFrame: false };
+/** 29.97 drop-frame, starting two frames before a minute whose first two frame numbers are dropped. */
+const ntsc = parseRate('30000/1001');
+const dropFrameReel: PlayerLabels = {
+  title: 'Reel 4 v1',
+  frameRate: ntsc,
+  startTimecode: '00:00:59;28',
+  dropFrame: true,
+};
 const blockX = (bit: number) => 24 + bit * 88;
 const BLOCK_Y = 148;
 const BLOCK_SIZE = 64;
@@ -180,6 +188,7 @@ describe('reviewer page', { timeout: 60_000 }, () => {
     await Promise.all([
       buildPlayer(join(workDir, 'dist')),
       ...encodes.map((encode) => makeHls(join(workDir, 'hls', encode.name), encode.preset)),
+      makeHls(join(workDir, 'hls', 'ntsc'), 'veryfast', '30000/1001'),
     ]);
     server = await serve(join(workDir, 'dist'), join(workDir, 'hls'));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -321,6 +330,36 @@ describe('reviewer page', { timeout: 60_000 }, () => {
       await page.close();
     });
   }
+
+  test('29.97 drop-frame: the label skips ;00 and ;01 at the minute, on the frame on screen', async () => {
+    const labelOptions = { startTimecode: dropFrameReel.startTimecode, dropFrame: true };
+    const page = await open(await pageUrl(mediaUrl('ntsc'), dropFrameReel));
+    await page.evaluate(`window.pictureFrame = ${pictureFrame.toString()}`);
+    assert.equal(await page.textContent('h1'), 'Reel 4 v1');
+    assert.equal(await page.textContent('#rate'), '29.97 fps DF');
+    await page.click('#play');
+    assert.equal(await playedPast(page, 0.5), 'playing');
+    await page.keyboard.press('Space');
+    const { firstFrameTime } = await settled(page);
+
+    // Frame 1 by a seek to its middle, then one step across the minute.
+    await page.evaluate(
+      (time) => {
+        document.querySelector('video')!.currentTime = time;
+      },
+      firstFrameTime + frameToSeconds(1, ntsc) + frameToSeconds(1, ntsc) / 2,
+    );
+    const before = await settled(page);
+    assert.deepEqual([before.frame, before.shown], [1, '00:00:59;29']);
+    await waitForPicture(page, 1);
+    await page.click('#step-forward');
+    const across = await settled(page);
+    assert.deepEqual([across.frame, across.shown], [2, '00:01:00;02']);
+    assert.equal(across.shown, frameToTimecode(2, ntsc, labelOptions));
+    await waitForPicture(page, 2);
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  });
 
   test('an edited link: its own text is ignored, edited labels or another video are refused', async () => {
     const genuine = await pageUrl(mediaUrl('plain'));
