@@ -2,8 +2,8 @@
  * The walking skeleton end to end, as a new user drives it: `mediavault dev`,
  * a clip made with ffmpeg, `mediavault upload --promote`, `mediavault preview --wait`,
  * `mediavault playback`, the manifest and a segment through the edge with the signed
- * URL, and the bundled player in headless Chromium. Everything is real: embedded
- * PostgreSQL, fs storage, pg-boss, ffmpeg, the edge, Chromium.
+ * URL, and the bundled player in headless Chromium, with the labels the api signed into its
+ * link. Everything is real: embedded PostgreSQL, fs storage, pg-boss, ffmpeg, the edge, Chromium.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,8 +15,10 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { signEdgeToken } from '@mediavault/core/signer';
-import { playedPast, settled } from '../player/test/reviewer-page.ts';
+import { frameToSeconds, frameToTimecode } from '@mediavault/core/timecode';
+import { pageState, playedPast, settled } from '../player/test/reviewer-page.ts';
 import { launchBrowser, type TestBrowser } from './helpers/browser.ts';
+import { withEditedTitle } from './helpers/player-link.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -54,6 +56,9 @@ interface PreviewSummary {
 interface PlaybackSummary {
   manifestUrl: string;
   playerUrl: string;
+  frameRate: { num: number; den: number } | null;
+  startTimecode: string;
+  dropFrame: boolean;
 }
 
 function lastJsonLine<Summary>(stdout: string): Summary {
@@ -192,12 +197,16 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
   );
   assert.equal((await fetch(`${ready.edge}/v/${expired}/hls/${file.sha256}/master.m3u8`)).status, 403);
 
-  // The bundled player plays it through the edge and shows the timecode.
+  // The bundled player plays it through the edge and shows the timecode, under the labels the
+  // api signed into the link; the page itself asks for no referrer.
+  assert.equal((await fetch(urls.playerUrl)).headers.get('referrer-policy'), 'no-referrer');
   browser = await launchBrowser();
   const page = await browser.newPage();
   await page.goto(urls.playerUrl);
   await page.click('#play');
   assert.equal(await playedPast(page, 1, 60_000), 'playing');
+  assert.equal(await page.textContent('h1'), 'A001_C002.mov');
+  assert.equal(await page.textContent('#rate'), '25 fps');
   const timecode = await page.locator('#timecode').textContent();
   assert.match(timecode ?? '', /^00:00:0\d:\d\d$/);
 
@@ -245,4 +254,96 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
     page.problems.filter((p) => !/favicon/.test(p)),
     [],
   );
+});
+
+/** Opens a player link and waits until the page shows its labels or has said why it cannot. */
+async function openPlayer(url: string) {
+  browser ??= await launchBrowser();
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.evaluate(() => window.mediavaultPlayer.ready);
+  return page;
+}
+
+/** `mediavault playback --json` of the asset named `name` in the project. */
+async function playbackByName(name: string): Promise<PlaybackSummary> {
+  const list = await cli('assets', 'list', '--project', ready.project, '--json');
+  assert.equal(list.code, 0, list.stderr);
+  const asset = list.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { event: string; id: string; name: string })
+    .find((event) => event.event === 'asset' && event.name === name);
+  assert.ok(asset, `${name} in\n${list.stdout}`);
+  const playback = await cli('playback', asset.id, '--json');
+  assert.equal(playback.code, 0, playback.stderr);
+  return lastJsonLine<PlaybackSummary>(playback.stdout);
+}
+
+test('an edited player link shows none of its edits', { timeout: 60_000 }, async () => {
+  const genuine = await playbackByName('A001_C002.mov');
+
+  // Labels written into the query, as links used to carry them, are not read.
+  const extra = new URL(genuine.playerUrl);
+  extra.searchParams.set('title', 'APPROVED FINAL');
+  extra.searchParams.set('tc', '10:00:00:00');
+  const ignored = await openPlayer(extra.href);
+  assert.equal(await ignored.textContent('h1'), 'A001_C002.mov');
+  assert.equal((await pageState(ignored)).error, null);
+  await ignored.close();
+
+  // The signed title rewritten (signature kept): the api refuses it and the page says so.
+  const refused = await openPlayer(withEditedTitle(genuine.playerUrl, 'APPROVED FINAL'));
+  assert.equal(await refused.textContent('[role=alert]'), 'This link has expired or is not valid.');
+  assert.equal(await refused.textContent('h1'), 'Review');
+  assert.equal(await refused.isDisabled('#play'), true);
+  await refused.close();
+});
+
+test('29.97 drop-frame from 01:00:00;00: the api and the player agree at frame 17,982', {
+  timeout: 240_000,
+}, async () => {
+  // 601 s (frame 17,982 starts at 599.9994 s), 160x90, no sound: the preview of ten minutes
+  // stays a few seconds of work (EBU R128 true peak over ten minutes of sound would take ~40 s).
+  const folder = join(dir, 'ntsc');
+  await mkdir(folder, { recursive: true });
+  const clip = join(folder, 'B001_C001.mov');
+  await run('ffmpeg', [
+    ...['-y', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x90:rate=30000/1001:duration=601'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-timecode', '01:00:00;00', clip],
+  ]);
+  const upload = await cli('upload', clip, '--project', ready.project, '--promote', '--json');
+  assert.equal(upload.code, 0, `${upload.stdout}\n${upload.stderr}`);
+  const { sha256 } = lastJsonLine<UploadSummary>(upload.stdout).files[0]!;
+  const preview = await cli('preview', sha256, '--wait', '--json');
+  assert.equal(lastJsonLine<PreviewSummary>(preview.stdout).status, 'ready', preview.stderr);
+
+  // The api: the probe recorded the drop-frame start, and its labels count drop-frame.
+  const playback = await playbackByName('B001_C001.mov');
+  assert.deepEqual(
+    [playback.frameRate, playback.startTimecode, playback.dropFrame],
+    [{ num: 30000, den: 1001 }, '01:00:00;00', true],
+  );
+  const fromApi = frameToTimecode(17982, playback.frameRate!, playback);
+  assert.equal(fromApi, '01:10:00;00');
+
+  // The player, on frame 17,982 of the real preview through the edge.
+  const page = await openPlayer(playback.playerUrl);
+  assert.equal(await page.textContent('#rate'), '29.97 fps DF');
+  await page.click('#play');
+  assert.equal(await playedPast(page, 0.5, 60_000), 'playing');
+  await page.keyboard.press('Space');
+  const { firstFrameTime } = await settled(page);
+  const rate = playback.frameRate!;
+  await page.evaluate(
+    (time) => {
+      document.querySelector('video')!.currentTime = time;
+    },
+    firstFrameTime + frameToSeconds(17982, rate) + frameToSeconds(1, rate) / 2,
+  );
+  const atFrame = await settled(page, 60_000);
+  assert.equal(atFrame.frame, 17982);
+  assert.equal(atFrame.shown, fromApi);
+  assert.equal(atFrame.timecode, '01:10:00;00');
+  await page.close();
 });

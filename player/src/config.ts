@@ -1,6 +1,11 @@
 /**
- * What the reviewer page needs to know, read from its query string, and the
- * words it shows when playback fails. Pure (no DOM) so it is unit-tested in Node.
+ * What the reviewer page needs to know and the words it shows when playback fails. Pure (no
+ * DOM) so it is unit-tested in Node.
+ *
+ * The link carries the signed HLS manifest on the edge (`src`) and the labels the api signed
+ * for it (`labels`, a token the page cannot check). The page shows nothing read from the link's
+ * own text: it posts both parameters to the api, which answers the labels (title, frame rate,
+ * start timecode, drop-frame) only for a link it signed, unedited and unexpired.
  */
 import {
   formatRate,
@@ -20,6 +25,15 @@ export interface PlayerConfig extends StartTimecode {
   readonly title: string;
 }
 
+/** The link's two parameters, posted back to the api as they are. */
+export interface PlayerLink {
+  readonly src: string;
+  readonly labels: string;
+}
+
+/** Where the page asks for its labels, relative to the page (the api serves both under /player/). */
+export const labelsPath = 'labels';
+
 /** Thrown for a share link that cannot describe a playable video; the message is shown as-is. */
 export class PlayerConfigError extends Error {
   override readonly name = 'PlayerConfigError';
@@ -34,10 +48,12 @@ export const messages = {
   incomplete: 'This link is incomplete: it does not say which video to play.',
 } as const;
 
-export function readConfig(search: string): PlayerConfig {
+/** The link's parameters; anything else in the query (a `title`, a `tc`) is ignored. */
+export function readLink(search: string): PlayerLink {
   const params = new URLSearchParams(search);
   const src = params.get('src');
-  if (!src) throw new PlayerConfigError(messages.incomplete);
+  const labels = params.get('labels');
+  if (!src || !labels) throw new PlayerConfigError(messages.incomplete);
   let url: URL;
   try {
     url = new URL(src);
@@ -47,23 +63,36 @@ export function readConfig(search: string): PlayerConfig {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new PlayerConfigError(`${messages.incomplete} (the video address must be http or https)`);
   }
+  // As written, not normalised: the api compares it with the manifest it signed.
+  return { src, labels };
+}
 
+/**
+ * The labels as the api answered them (POST labels), checked as the page will use them: a rate
+ * the timecode rules accept (25 fps when the source has none, e.g. sound only), a start label read
+ * by core's one parser (its ';' means drop-frame), drop-frame only where the rate has it.
+ */
+export function readLabels(answer: unknown): Omit<PlayerConfig, 'src'> {
+  const {
+    title,
+    frameRate,
+    startTimecode: label,
+    dropFrame: dropFrameFlag,
+  } = (answer ?? {}) as Record<string, unknown>;
   let rate: FrameRate;
   try {
-    rate = parseRate(params.get('rate') ?? '25/1');
+    const given = frameRate as FrameRate | null | undefined;
+    rate = parseRate(given ? `${given.num}/${given.den}` : '25/1');
   } catch (err) {
     throw new PlayerConfigError(`This link has a bad frame rate: ${(err as Error).message}`);
   }
-  // `tc` is the start timecode the probe stored, read with the same parser: its separator
-  // says drop-frame. `df=1` asks for drop-frame on a link without a label.
-  const label = params.get('tc');
-  const start = label ? parseStartTimecode(label) : null;
-  if (label && !start) {
+  const start = label === undefined || label === null ? null : parseStartTimecode(label);
+  if (label !== undefined && label !== null && !start) {
     throw new PlayerConfigError(
       `This link has a bad start timecode: ${JSON.stringify(label)} is not HH:MM:SS:FF (HH:MM:SS;FF for drop-frame) within a day.`,
     );
   }
-  const dropFrame = start?.dropFrame === true || params.get('df') === '1';
+  const dropFrame = start?.dropFrame === true || dropFrameFlag === true;
   if (dropFrame && !isDropFrameRate(rate)) {
     throw new PlayerConfigError(
       `This link asks for drop-frame timecode, which does not exist at ${formatRate(rate)} fps.`,
@@ -75,7 +104,15 @@ export function readConfig(search: string): PlayerConfig {
   } catch (err) {
     throw new PlayerConfigError(`This link has a bad start timecode: ${(err as Error).message}`);
   }
-  return { src: url.href, rate, startTimecode, dropFrame, title: params.get('title')?.trim() || 'Review' };
+  return { rate, startTimecode, dropFrame, title: (typeof title === 'string' && title.trim()) || 'Review' };
+}
+
+/**
+ * The message for an api that would not give the labels: it refuses (403) a link it did not
+ * sign or that has expired, and a malformed one (400); anything else is worth a reload.
+ */
+export function messageForLabelsRefusal(httpStatus: number): string {
+  return httpStatus === 400 || httpStatus === 403 ? messages.expired : messages.network;
 }
 
 /** '25 fps', '29.97 fps DF', '23.976 fps'. */

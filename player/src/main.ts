@@ -10,10 +10,13 @@ import Hls, { ErrorTypes, Events, type ErrorData } from 'hls.js';
 import { frameToSeconds, frameToTimecode, secondsToFrame } from '@mediavault/core/timecode';
 import {
   describeRate,
+  labelsPath,
+  messageForLabelsRefusal,
   messageForLoadFailure,
   messages,
   PlayerConfigError,
-  readConfig,
+  readLabels,
+  readLink,
   type PlayerConfig,
 } from './config.ts';
 
@@ -30,7 +33,11 @@ interface PlayerState {
 
 declare global {
   interface Window {
-    mediavaultPlayer: { state(): PlayerState };
+    mediavaultPlayer: {
+      state(): PlayerState;
+      /** Settles once the page shows the link's labels and can play, or has said why it cannot. */
+      ready: Promise<void>;
+    };
   }
 }
 
@@ -53,7 +60,13 @@ const state: Omit<PlayerState, 'currentTime'> = {
   error: null,
   firstFrameTime: 0,
 };
-window.mediavaultPlayer = { state: () => ({ currentTime: video.currentTime, ...state }) };
+let labelled: () => void = () => {};
+window.mediavaultPlayer = {
+  state: () => ({ currentTime: video.currentTime, ...state }),
+  ready: new Promise((resolve) => {
+    labelled = resolve;
+  }),
+};
 
 function showError(message: string): void {
   state.error = message;
@@ -71,6 +84,8 @@ function start(config: PlayerConfig): void {
   document.title = `${config.title} · mediavault review`;
   element('title').textContent = config.title;
   element('rate').textContent = describeRate(rate, config.dropFrame);
+  // Disabled in index.html until the labels are known: nothing plays under a link not yet vouched for.
+  for (const button of [playButton, stepBackButton, stepForwardButton]) button.disabled = false;
 
   // Frame 0 of the preview is not always at media time 0: with B-frames its presentation
   // time is the encoder's reorder delay (0.08 s for libx264 veryfast at 25 fps), which
@@ -235,9 +250,33 @@ function attachSource(src: string, onFirstFragment: (startTime: number) => void)
   }
 }
 
-try {
-  start(readConfig(location.search));
-} catch (err) {
-  showError(err instanceof PlayerConfigError ? err.message : messages.decode);
-  if (!(err instanceof PlayerConfigError)) console.error(err);
+/**
+ * The link's labels, as the api vouches for them: the page cannot check their signature, so it
+ * shows only what the api answers for this very link (config.ts).
+ */
+async function loadConfig(): Promise<PlayerConfig> {
+  const link = readLink(location.search);
+  let answer: Response;
+  try {
+    answer = await fetch(new URL(labelsPath, location.href), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(link),
+      cache: 'no-store',
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+    });
+  } catch {
+    throw new PlayerConfigError(messages.network);
+  }
+  if (!answer.ok) throw new PlayerConfigError(messageForLabelsRefusal(answer.status));
+  return { src: link.src, ...readLabels(await answer.json()) };
 }
+
+loadConfig()
+  .then(start)
+  .catch((err: unknown) => {
+    showError(err instanceof PlayerConfigError ? err.message : messages.decode);
+    if (!(err instanceof PlayerConfigError)) console.error(err);
+  })
+  .finally(labelled);

@@ -6,6 +6,7 @@ import {
   buildProgressiveRemuxArgs,
   chooseVideoEncoder,
   describeEncoding,
+  hlsVariantStreamMap,
   isStillImage,
   planPoster,
   planPreview,
@@ -402,7 +403,7 @@ describe('buildPreviewArgs', () => {
         '-bufsize:v:1',
         '1800k',
         ...aac,
-        ...hlsTail('a:0,agroup:audio,name:audio v:0,agroup:audio,name:720p v:1,agroup:audio,name:360p'),
+        ...hlsTail('v:0,agroup:audio,name:720p v:1,agroup:audio,name:360p a:0,agroup:audio,name:audio'),
         ...posterOutput,
         ...spriteOutput,
         ...waveformOutput,
@@ -462,7 +463,7 @@ describe('buildPreviewArgs', () => {
         '-bufsize:v:1',
         '1800k',
         ...aac,
-        ...hlsTail('a:0,agroup:audio,name:audio v:0,agroup:audio,name:720p v:1,agroup:audio,name:360p'),
+        ...hlsTail('v:0,agroup:audio,name:720p v:1,agroup:audio,name:360p a:0,agroup:audio,name:audio'),
         ...posterOutput,
         ...spriteOutput,
         ...waveformOutput,
@@ -586,6 +587,23 @@ describe('buildPreviewArgs', () => {
         ...posterOutput,
       ],
     );
+  });
+});
+
+describe('hlsVariantStreamMap', () => {
+  const videoOnly: MediaSummary = { ...hdClip, audio: [] };
+  const audioOnly: MediaSummary = { ...hdClip, video: null };
+
+  it('lists the video renditions first, highest first, and the audio-only variant last', () => {
+    assert.equal(
+      hlsVariantStreamMap(planPreview(hdClip)),
+      'v:0,agroup:audio,name:720p v:1,agroup:audio,name:360p a:0,agroup:audio,name:audio',
+    );
+  });
+
+  it('has no audio group for a silent source and one audio variant for a sound-only one', () => {
+    assert.equal(hlsVariantStreamMap(planPreview(videoOnly)), 'v:0,name:720p v:1,name:360p');
+    assert.equal(hlsVariantStreamMap(planPreview(audioOnly)), 'a:0,name:audio');
   });
 });
 

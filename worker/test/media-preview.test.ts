@@ -28,6 +28,12 @@ function topLevelBoxes(bytes: Buffer): string[] {
   return types;
 }
 
+/** The variants of a master playlist in the order listed: the URI line after each #EXT-X-STREAM-INF. */
+function variantUris(master: string): string[] {
+  const lines = master.split('\n');
+  return lines.flatMap((line, i) => (line.startsWith('#EXT-X-STREAM-INF:') ? [lines[i + 1]!] : []));
+}
+
 function segmentDurations(playlist: string): string[] {
   return [...playlist.matchAll(/^#EXTINF:([\d.]+),/gm)].map((m) => m[1]!);
 }
@@ -112,6 +118,8 @@ describe('buildPreviewSet on a 3 s 1280x720 25 fps clip with a 1 kHz tone', () =
 
   it('writes a master playlist with the 720p and 360p renditions sharing one AAC group', async () => {
     const master = await readFile(join(out, 'hls/master.m3u8'), 'utf8');
+    // Players that start on the first variant (Safari, AVPlayer) must start with a picture.
+    assert.deepEqual(variantUris(master), ['720p/index.m3u8', '360p/index.m3u8', 'audio/index.m3u8']);
     assert.match(
       master,
       /#EXT-X-STREAM-INF:BANDWIDTH=\d+,RESOLUTION=1280x720,CODECS="avc1\.[0-9a-f]+,mp4a\.40\.2",AUDIO="group_audio"\n720p\/index\.m3u8/,
@@ -243,11 +251,11 @@ describe('buildPreviewSet edge cases', () => {
     );
     assert.deepEqual(set.files, [
       'hls/240p/index.m3u8',
-      'hls/240p/init_1.mp4',
+      'hls/240p/init_0.mp4',
       'hls/240p/seg_00000.m4s',
       'hls/240p/seg_00001.m4s',
       'hls/audio/index.m3u8',
-      'hls/audio/init_0.mp4',
+      'hls/audio/init_1.mp4',
       'hls/audio/seg_00000.m4s',
       'hls/audio/seg_00001.m4s',
       'hls/audio/seg_00002.m4s',

@@ -15,6 +15,7 @@ import {
   Uuid,
 } from '../schemas/common.ts';
 import { getAsset, getPlayback, listAssets } from '../services/assets.ts';
+import { PlayerLabels, PlayerLink, readPlayerLabels } from '../services/player-labels.ts';
 
 const tags = ['assets'];
 
@@ -93,7 +94,10 @@ export const assetRoutes: FastifyPluginAsyncTypebox = async (app) => {
             playerUrl: Url,
             expiresAt: DateTime,
             frameRate: Nullable(Type.Object({ num: Int(1, 1_000_000), den: Int(1, 1_000_000) })),
-            startTimecode: Text(16),
+            startTimecode: Text(16, {
+              description: "Label of the first frame; ';' before the frames is drop-frame",
+            }),
+            dropFrame: Type.Boolean({ description: 'Timecode counts drop-frame (29.97 and 59.94 sources only)' }),
           }),
           ...errorResponses(401, 404, 409),
         },
@@ -101,5 +105,17 @@ export const assetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) =>
       getPlayback(deps, requestContext(request), request.params.assetId, request.query.versionId ?? null),
+  );
+
+  // The reviewer page reads its labels back through here (api/src/services/player-labels.ts).
+  // Like the page (routes/player.ts) it is not part of the public API, so it is not in the spec;
+  // it takes no bearer token: the signed link is the capability.
+  app.post(
+    '/player/labels',
+    { schema: { hide: true, body: PlayerLink, response: { 200: PlayerLabels } } },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+      return readPlayerLabels(deps.config, request.body);
+    },
   );
 };

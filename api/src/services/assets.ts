@@ -13,6 +13,7 @@ import { findPlaybackVersion } from '@mediavault/core/catalogue/versions-store';
 import type { ApiDeps, RequestContext } from '../deps.ts';
 import { authorizeAsset, authorizeProject } from './access.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
+import { playbackLabels, playerLinkKeys, signPlayerLink } from './player-labels.ts';
 
 export async function getAsset(deps: ApiDeps, { caller }: RequestContext, assetId: string): Promise<AssetDetail> {
   await authorizeAsset(deps.pool, caller, assetId, 'asset.read');
@@ -44,6 +45,7 @@ export interface Playback {
   expiresAt: string;
   frameRate: { num: number; den: number } | null;
   startTimecode: string;
+  dropFrame: boolean;
 }
 
 /** Short-lived signed edge URLs for the preview of a version (the latest by default). */
@@ -69,13 +71,14 @@ export async function getPlayback(
     { kid: config.edge.signingKid, secret: config.edge.signingKey },
   );
   const manifestUrl = edgeUrl(urls.edge, token, previewKeys.hlsMaster(sha));
-  const frameRate = version.meta.video?.frameRate ?? null;
-  const startTimecode = version.meta.startTimecode ?? '00:00:00:00';
+  const labels = playbackLabels(version);
+  // The page shows only labels the api signed for this manifest (see player-labels.ts).
   const player = new URL(`${urls.api}/player/`);
   player.searchParams.set('src', manifestUrl);
-  if (frameRate) player.searchParams.set('rate', `${frameRate.num}/${frameRate.den}`);
-  player.searchParams.set('tc', startTimecode);
-  player.searchParams.set('title', version.originalName);
+  player.searchParams.set(
+    'labels',
+    await signPlayerLink({ src: manifestUrl, labels }, playerLinkKeys(config)[0]!, exp),
+  );
   return {
     assetId,
     versionId: version.id,
@@ -85,7 +88,8 @@ export async function getPlayback(
     posterUrl: edgeUrl(urls.edge, token, previewKeys.poster(sha)),
     playerUrl: player.toString(),
     expiresAt: new Date(exp * 1000).toISOString(),
-    frameRate,
-    startTimecode,
+    frameRate: labels.frameRate,
+    startTimecode: labels.startTimecode,
+    dropFrame: labels.dropFrame,
   };
 }

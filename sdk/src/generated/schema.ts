@@ -3766,7 +3766,10 @@ export interface operations {
                             /** Format: int32 */
                             den: number;
                         } | null;
+                        /** @description Label of the first frame; ';' before the frames is drop-frame */
                         startTimecode: string;
+                        /** @description Timecode counts drop-frame (29.97 and 59.94 sources only) */
+                        dropFrame: boolean;
                     };
                 };
             };

@@ -420,16 +420,6 @@ export function buildPreviewArgs(input: PreviewArgsInput): string[] {
     '-ar',
     String(previewAudioSettings.sampleRate),
   ];
-  const hlsStreamMap =
-    plan.renditions.length === 0
-      ? `a:0,name:${previewLayout.audioRendition}`
-      : [
-          ...(plan.audio ? [`a:0,agroup:audio,name:${previewLayout.audioRendition}`] : []),
-          ...plan.renditions.map((r, i) =>
-            plan.audio ? `v:${i},agroup:audio,name:${r.name}` : `v:${i},name:${r.name}`,
-          ),
-        ].join(' ');
-
   return [
     ...head,
 
@@ -464,7 +454,7 @@ export function buildPreviewArgs(input: PreviewArgsInput): string[] {
     '-master_pl_name',
     'master.m3u8',
     '-var_stream_map',
-    hlsStreamMap,
+    hlsVariantStreamMap(plan),
     join(outputDir, 'hls', '%v', 'index.m3u8'),
 
     ...(plan.poster ? posterOutput(outputDir) : []),
@@ -492,6 +482,24 @@ export function buildPreviewArgs(input: PreviewArgsInput): string[] {
       ? ['-map', '[wave]', '-c:a', 'pcm_s8', '-f', 's8', join(outputDir, previewLayout.waveformPcm)]
       : []),
   ];
+}
+
+/**
+ * ffmpeg's -var_stream_map, which also sets the order of the variants in master.m3u8: the
+ * video renditions first, highest first, then the audio-only variant. Apple's HLS authoring
+ * specification has playback start with the first variant listed, and Safari and AVPlayer do:
+ * listed first, the audio variant started them with no picture. The audio stays a variant of
+ * its own (last, for a player on a link too slow for any picture) and the AUDIO group every
+ * video variant plays its sound from.
+ */
+export function hlsVariantStreamMap(plan: Pick<PreviewPlan, 'renditions' | 'audio'>): string {
+  const audioName = previewLayout.audioRendition;
+  if (plan.renditions.length === 0) return `a:0,name:${audioName}`;
+  const group = plan.audio ? ',agroup:audio' : '';
+  return [
+    ...plan.renditions.map((r, i) => `v:${i}${group},name:${r.name}`),
+    ...(plan.audio ? [`a:0${group},name:${audioName}`] : []),
+  ].join(' ');
 }
 
 /**
