@@ -20,12 +20,12 @@ import { findPreview } from '@mediavault/core/catalogue/previews-store';
 import { startEmbeddedPostgres } from '@mediavault/core/db/embedded';
 import { defaultPreviewProfile } from '@mediavault/core/jobs';
 import { openRuntime } from '@mediavault/core/runtime';
-import { startWorker } from '../src/worker.ts';
 import {
   completedPreviewRuns,
   gapsBetweenRuns,
   generatePreviewMasters,
   queuePreviewBuilds,
+  runWorkerUntilBuilt,
 } from '../test/preview-backlog.ts';
 
 const { values } = parseArgs({
@@ -87,29 +87,7 @@ try {
   const shas = await queuePreviewBuilds(runtime, masters);
   console.log(`${shas.length} preview builds queued; one worker drains them…`);
 
-  let done = 0;
-  let settled: () => void = () => {};
-  let failed: (err: Error) => void = () => {};
-  const allSettled = new Promise<void>((resolve, reject) => {
-    settled = resolve;
-    failed = reject;
-  });
-  const worker = await startWorker({
-    ...runtime,
-    log: {
-      info: (o) => {
-        if ((o as { queue?: string }).queue === 'preview' && ++done === shas.length) settled();
-      },
-      warn() {},
-      error: (o) => failed(new Error(`a preview build failed: ${String((o as { err?: unknown }).err)}`)),
-    },
-  });
-  try {
-    await allSettled;
-  } finally {
-    // Waits for the last job to be settled, so every completion is recorded.
-    await worker.stop();
-  }
+  await runWorkerUntilBuilt(runtime, shas.length);
 
   const runs = await completedPreviewRuns(runtime.pool, shas);
   const gaps = gapsBetweenRuns(runs).sort((a, b) => a - b);

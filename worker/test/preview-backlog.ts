@@ -14,6 +14,7 @@ import type { Pool } from '@mediavault/core/db/pool';
 import { defaultPreviewProfile, queues, sendJobs } from '@mediavault/core/jobs';
 import { masterKey } from '@mediavault/core/keys';
 import type { Storage, StorageRole } from '@mediavault/core/storage/types';
+import { startWorker, type WorkerDeps } from '../src/worker.ts';
 import { generateClip } from './fixtures.ts';
 
 export interface BacklogDeps {
@@ -60,6 +61,45 @@ export async function queuePreviewBuilds({ pool, boss, storages }: BacklogDeps, 
     { priority: 'bulk' },
   );
   return shas;
+}
+
+/**
+ * Runs a worker until it has reported `builds` preview jobs done, waiting on its own reports; a
+ * failed build or the deadline (if any) rejects. Stopping it waits for the jobs in hand to be
+ * settled, so pg-boss has recorded every completion when this returns.
+ */
+export async function runWorkerUntilBuilt(
+  deps: Omit<WorkerDeps, 'log'>,
+  builds: number,
+  deadlineMs?: number,
+): Promise<void> {
+  let done = 0;
+  let built: () => void = () => {};
+  let failed: (err: Error) => void = () => {};
+  const allBuilt = new Promise<void>((resolve, reject) => {
+    built = resolve;
+    failed = reject;
+  });
+  const worker = await startWorker({
+    ...deps,
+    log: {
+      info: (o) => {
+        if ((o as { queue?: string }).queue === 'preview' && ++done === builds) built();
+      },
+      warn() {},
+      error: (o) => failed(new Error(`a preview build failed: ${String((o as { err?: unknown }).err)}`)),
+    },
+  });
+  const deadline =
+    deadlineMs === undefined
+      ? undefined
+      : setTimeout(() => failed(new Error(`${done} of ${builds} previews built in ${deadlineMs} ms`)), deadlineMs);
+  try {
+    await allBuilt;
+  } finally {
+    clearTimeout(deadline);
+    await worker.stop();
+  }
 }
 
 /** One preview job as pg-boss recorded it: when a worker took it and when it was settled. */

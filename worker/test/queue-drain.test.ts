@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '@mediavault/core/config';
 import { queues } from '@mediavault/core/jobs';
 import { openRuntime, type Runtime } from '@mediavault/core/runtime';
-import { startWorker, type WorkerLog } from '../src/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/database.ts';
 import {
   completedPreviewRuns,
@@ -20,6 +19,7 @@ import {
   generatePreviewMasters,
   mostAtOnce,
   queuePreviewBuilds,
+  runWorkerUntilBuilt,
 } from './preview-backlog.ts';
 
 let db: TestDatabase;
@@ -47,33 +47,14 @@ after(async () => {
 });
 
 /**
- * Queues builds of these masters, runs a worker until pg-boss has settled every one (waiting on
- * the worker's own reports, with a deadline only to fail), stops it and answers the runs.
+ * Queues builds of these masters and runs a worker until every one is settled (the deadline
+ * only fails the test: the broken drain waited 30 s between builds); answers pg-boss's runs.
  */
 async function drain(paths: string[], config: Config) {
   const shas = await queuePreviewBuilds(runtime, paths);
-  let done = 0;
-  let settled: () => void = () => {};
-  let failed: (err: Error) => void = () => {};
-  const allSettled = new Promise<void>((resolve, reject) => {
-    settled = resolve;
-    failed = reject;
-  });
-  const log: WorkerLog = {
-    info: (o) => {
-      if ((o as { queue?: string }).queue === 'preview' && ++done === shas.length) settled();
-    },
-    warn() {},
-    error: (o) => failed(new Error(`a preview job failed: ${String((o as { err?: unknown }).err)}`)),
-  };
-  const worker = await startWorker({ ...runtime, config, log });
-  const deadline = setTimeout(() => failed(new Error(`${done} of ${shas.length} previews built in 60 s`)), 60_000);
   try {
-    await allSettled;
+    await runWorkerUntilBuilt({ ...runtime, config }, shas.length, 60_000);
   } finally {
-    clearTimeout(deadline);
-    // Waits for the jobs in hand to be settled, so every completion is recorded.
-    await worker.stop();
     // What a failed drain left queued is not the next test's backlog.
     await runtime.boss.deleteQueuedJobs(queues.preview);
   }
