@@ -3,7 +3,13 @@ import cliPackage from '../package.json' with { type: 'json' };
 import { exitCodes } from './exit-codes.ts';
 
 interface DevCommand {
-  runDev(options: { dataDir?: string; apiPort?: number; edgePort?: number; json: boolean }): Promise<number>;
+  runDev(options: {
+    dataDir?: string;
+    apiPort?: number;
+    edgePort?: number;
+    json: boolean;
+    quiet: boolean;
+  }): Promise<number>;
 }
 
 function positiveInteger(name: string, max: number) {
@@ -42,9 +48,13 @@ export function buildProgram(done: (code: number) => void): Command {
     .description('mediavault: upload, promote and review media assets')
     .version(cliPackage.version)
     .addOption(new Option('--profile <name>', 'CLI profile to use').env('MEDIAVAULT_PROFILE'))
+    .option('-q, --quiet', 'no progress and no status lines: only results (lists, URLs) and errors')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  const global = () => program.opts<{ profile?: string }>();
+  const global = () => {
+    const { profile, quiet } = program.opts<{ profile?: string; quiet?: boolean }>();
+    return { profile, quiet: quiet ?? false };
+  };
   const json = () => new Option('--json', 'NDJSON output for scripts (last line: summary)');
 
   program
@@ -57,7 +67,15 @@ export function buildProgram(done: (code: number) => void): Command {
     .action(async (o: { dataDir?: string; apiPort?: number; edgePort?: number; json?: boolean }) => {
       // The dev stack pulls in api, worker and edge: loaded only for this command.
       const { runDev } = (await import('./dev/command.ts')) as DevCommand;
-      done(await runDev({ dataDir: o.dataDir, apiPort: o.apiPort, edgePort: o.edgePort, json: o.json ?? false }));
+      done(
+        await runDev({
+          dataDir: o.dataDir,
+          apiPort: o.apiPort,
+          edgePort: o.edgePort,
+          json: o.json ?? false,
+          quiet: global().quiet,
+        }),
+      );
     });
 
   program
@@ -68,16 +86,14 @@ export function buildProgram(done: (code: number) => void): Command {
     .option('--project <project>', 'default project (id or name) for upload and assets list')
     .addOption(json())
     .action(async (o: { url?: string; token?: string; project?: string; json?: boolean }) =>
-      done(await (await account()).runLogin({ ...o, profile: global().profile })),
+      done(await (await account()).runLogin({ ...o, ...global() })),
     );
 
   program
     .command('whoami')
     .description('Show the user, organization and projects of the current token')
     .addOption(json())
-    .action(async (o: { json?: boolean }) =>
-      done(await (await account()).runWhoami({ ...o, profile: global().profile })),
-    );
+    .action(async (o: { json?: boolean }) => done(await (await account()).runWhoami({ ...o, ...global() })));
 
   const collect = (value: string, previous: string[] = []) => [...previous, value];
   program
@@ -146,9 +162,7 @@ export function buildProgram(done: (code: number) => void): Command {
       ) => {
         if (o.partSize !== undefined && o.partSize < 5)
           throw new InvalidArgumentError('--part-size must be at least 5 (MiB)');
-        done(
-          await (await upload()).runUpload(paths, { ...o, dedup: o.dedup || o.hashFirst, profile: global().profile }),
-        );
+        done(await (await upload()).runUpload(paths, { ...o, dedup: o.dedup || o.hashFirst, ...global() }));
       },
     );
 
@@ -159,7 +173,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .option('--project <project>', "project id or name (default: the profile's project)")
     .addOption(json())
     .action(async (o: { project?: string; json?: boolean }) =>
-      done(await (await assetCommands()).runAssetsList({ ...o, profile: global().profile })),
+      done(await (await assetCommands()).runAssetsList({ ...o, ...global() })),
     );
   assets
     .command('show')
@@ -167,7 +181,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .argument('<assetId>')
     .addOption(json())
     .action(async (assetId: string, o: { json?: boolean }) =>
-      done(await (await assetCommands()).runAssetsShow(assetId, { ...o, profile: global().profile })),
+      done(await (await assetCommands()).runAssetsShow(assetId, { ...o, ...global() })),
     );
 
   program
@@ -182,23 +196,29 @@ export function buildProgram(done: (code: number) => void): Command {
         await (await assetCommands()).runPreview(sha, {
           ...o,
           timeout: o.timeout ? o.timeout * 1000 : undefined,
-          profile: global().profile,
+          ...global(),
         }),
       );
     });
 
   program
     .command('playback')
-    .description('Signed playback URLs of an asset: the reviewer page and the HLS manifest')
+    .description(
+      'Signed playback URLs of an asset: the reviewer page and the HLS manifest (a preview not built yet is requested)',
+    )
     .argument('<assetId>')
     .option('--version-id <versionId>', 'a specific version (default: the latest)')
+    .option('--wait', 'when the preview is not ready yet, wait for it, then print the URLs')
+    .option('--timeout <seconds>', 'give up waiting after this long', positiveInteger('--timeout', 86400))
     .addOption(json())
-    .action(async (assetId: string, o: { versionId?: string; json?: boolean }) =>
+    .action(async (assetId: string, o: { versionId?: string; wait?: boolean; timeout?: number; json?: boolean }) =>
       done(
         await (await assetCommands()).runPlayback(assetId, {
           json: o.json,
           version: o.versionId,
-          profile: global().profile,
+          wait: o.wait,
+          timeout: o.timeout ? o.timeout * 1000 : undefined,
+          ...global(),
         }),
       ),
     );

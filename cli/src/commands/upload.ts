@@ -37,6 +37,7 @@ export interface UploadOptions {
   /** commander's --no-resume: ignore (and replace) the resume journal. */
   resume?: boolean;
   json?: boolean;
+  quiet?: boolean;
   profile?: string;
 }
 
@@ -49,7 +50,7 @@ export interface UploadOptions {
  * a summary of what is done: run the same command again to go on.
  */
 export async function runUpload(paths: string[], options: UploadOptions): Promise<number> {
-  const output = createOutput(options.json ?? false);
+  const output = createOutput(options.json ?? false, options.quiet ?? false);
   let client: MediavaultClient | undefined;
   try {
     const connection = resolveConnection(options);
@@ -111,7 +112,7 @@ export async function runUpload(paths: string[], options: UploadOptions): Promis
       const files = plan.files.length + plan.problems.length;
       const done = summary.files.length;
       output.event('interrupted', { signal, files, done });
-      output.line(
+      output.info(
         `interrupted: ${done} of ${files} file${files === 1 ? '' : 's'} done; run the same command again to go on (parts and files already stored are not sent again)`,
       );
       report.summary(summary, plan.skipped.length);
