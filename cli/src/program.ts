@@ -38,6 +38,7 @@ const sha256 = (value: string): string => {
 const account = () => import('./commands/account.ts');
 const assetCommands = () => import('./commands/assets.ts');
 const upload = () => import('./commands/upload.ts');
+const tokenCommands = () => import('./commands/tokens.ts');
 
 /**
  * The `mediavault` program. Actions report their exit code through `done`;
@@ -221,6 +222,24 @@ export function buildProgram(done: (code: number) => void): Command {
           ...global(),
         }),
       ),
+    );
+
+  const tokens = program.command('tokens').description('Your API tokens');
+  tokens
+    .command('list')
+    .description('List your API tokens, revoked and expired ones too; the one in use is marked')
+    .option('--all', "every user's tokens (organization admins)")
+    .addOption(json())
+    .action(async (o: { all?: boolean; json?: boolean }) =>
+      done(await (await tokenCommands()).runTokensList({ ...o, ...global() })),
+    );
+  tokens
+    .command('revoke')
+    .description('Revoke a token: refused from its next request on, its event streams closed')
+    .argument('<tokenId>', 'the id `mediavault tokens list` shows')
+    .addOption(json())
+    .action(async (tokenId: string, o: { json?: boolean }) =>
+      done(await (await tokenCommands()).runTokensRevoke(tokenId, { ...o, ...global() })),
     );
 
   return program;
