@@ -116,8 +116,9 @@ export function buildProgram(done: (code: number) => void): Command {
     )
     .option(
       '--dedup',
-      'also hash files larger than one part before sending them (reads them twice) so bytes already stored are never sent',
+      'the default: bytes already archived are not sent; a file larger than one part is fingerprinted (first and last MiB) and hashed whole only when the archive may hold it',
     )
+    .option('--no-dedup', 'send files larger than one part without asking the archive first')
     .addOption(new Option('--hash-first', 'same as --dedup').hideHelp())
     .option(
       '--include <glob>',
@@ -163,7 +164,7 @@ export function buildProgram(done: (code: number) => void): Command {
       ) => {
         if (o.partSize !== undefined && o.partSize < 5)
           throw new InvalidArgumentError('--part-size must be at least 5 (MiB)');
-        done(await (await upload()).runUpload(paths, { ...o, dedup: o.dedup || o.hashFirst, ...global() }));
+        done(await (await upload()).runUpload(paths, { ...o, dedup: o.hashFirst || (o.dedup ?? true), ...global() }));
       },
     );
 

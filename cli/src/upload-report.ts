@@ -100,7 +100,7 @@ export class UploadReport {
   dryRunSummary(summary: DryRunSummary): void {
     this.#output.event('summary', { ...summary });
     this.#output.line(
-      `dry run: ${summary.files} file${summary.files === 1 ? '' : 's'} (${formatBytes(summary.bytes)} to send), ${summary.skipped} skipped, ${summary.failed} problem${summary.failed === 1 ? '' : 's'}; nothing was sent`,
+      `dry run: ${summary.files} file${summary.files === 1 ? '' : 's'} (${formatBytes(summary.bytes)} to send${summary.archived > 0 ? `, ${summary.archived} already archived` : ''}), ${summary.skipped} skipped, ${summary.failed} problem${summary.failed === 1 ? '' : 's'}; nothing was sent`,
     );
   }
 

@@ -23,7 +23,7 @@ export interface UploadOptions {
   concurrency: number;
   /** Files in flight. */
   parallel: number;
-  /** Hash every file before sending so bytes already stored are never sent (reads files above one part twice). */
+  /** false (--no-dedup): files above one part are sent without asking the archive first. Default true. */
   dedup?: boolean;
   /** Preferred part size in MiB; files up to one part are always hashed first (dedup at no extra read). */
   partSize?: number;
@@ -97,7 +97,7 @@ export async function runUpload(paths: string[], options: UploadOptions): Promis
       onProgress: () => report.progress(),
     });
     if (options.dryRun) {
-      const summary = ingest.dryRun();
+      const summary = await ingest.dryRun();
       report.dryRunSummary(summary);
       if (summary.failed === 0) return exitCodes.ok;
       return summary.files === 0 ? exitCodes.failed : exitCodes.partlyFailed;
