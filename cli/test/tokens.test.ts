@@ -59,7 +59,7 @@ describe('mediavault tokens', () => {
     const member = await createMemberWithToken(api.pool, {
       organizationId: api.org.organizationId,
       projectId: api.org.projectId,
-      email: 'editor@manners.test',
+      email: 'editor@tokens.test',
       role: 'editor',
     });
     const asMember = { MEDIAVAULT_TOKEN: member.token };

