@@ -24,6 +24,7 @@ import { playerRoutes } from './routes/player.ts';
 import { eventRoutes } from './routes/events.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { sidecarRoutes } from './routes/sidecars.ts';
+import { archiveRoutes } from './routes/archive.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -113,6 +114,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes);
   await app.register(jobRoutes);
   await app.register(sidecarRoutes);
+  await app.register(archiveRoutes);
   app.addHook('onClose', async () => deps.events.close());
   return app;
 }

@@ -220,6 +220,15 @@ const operations: Record<string, OperationRights> = {
     expect: readers(200),
   },
   listJobs: { request: () => ({ method: 'GET', path: '/api/jobs' }), expect: orgAdmins(200) },
+  matchArchivedContent: {
+    // Anyone may ask; each learns only of content in projects they can read (api/test/archive.test.ts).
+    request: (fx) => ({
+      method: 'POST',
+      path: '/api/archive/match',
+      body: { files: [{ size: 2048, fingerprint: fx.sha }] },
+    }),
+    expect: everyone(200),
+  },
   createSidecar: {
     request: (fx) => ({
       method: 'POST',

@@ -3,22 +3,34 @@ import { CliError, exitCodes, UsageError } from './exit-codes.ts';
 
 export { formatBytes };
 
-/** NDJSON to stdout with --json; human lines otherwise (results on stdout, problems on stderr). */
+/**
+ * NDJSON to stdout with --json; human lines otherwise: results on stdout, problems on stderr,
+ * and what only tells how things go (progress, a line per file, confirmations) on stdout unless
+ * --quiet. --json output is the same with --quiet: scripts asked for every event.
+ */
 export interface Output {
   readonly json: boolean;
+  readonly quiet: boolean;
   event(event: string, fields: Record<string, unknown>): void;
+  /** What the command exists to print (a list, URLs): shown with --quiet too. */
   line(text: string): void;
+  /** How it goes: not shown with --quiet. */
+  info(text: string): void;
   problem(text: string): void;
 }
 
-export function createOutput(json: boolean): Output {
+export function createOutput(json: boolean, quiet = false): Output {
   return {
     json,
+    quiet,
     event: (event, fields) => {
       if (json) process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
     },
     line: (text) => {
       if (!json) process.stdout.write(`${text}\n`);
+    },
+    info: (text) => {
+      if (!json && !quiet) process.stdout.write(`${text}\n`);
     },
     problem: (text) => {
       if (!json) process.stderr.write(`${text}\n`);

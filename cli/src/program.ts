@@ -3,7 +3,13 @@ import cliPackage from '../package.json' with { type: 'json' };
 import { exitCodes } from './exit-codes.ts';
 
 interface DevCommand {
-  runDev(options: { dataDir?: string; apiPort?: number; edgePort?: number; json: boolean }): Promise<number>;
+  runDev(options: {
+    dataDir?: string;
+    apiPort?: number;
+    edgePort?: number;
+    json: boolean;
+    quiet: boolean;
+  }): Promise<number>;
 }
 
 function positiveInteger(name: string, max: number) {
@@ -32,6 +38,7 @@ const sha256 = (value: string): string => {
 const account = () => import('./commands/account.ts');
 const assetCommands = () => import('./commands/assets.ts');
 const upload = () => import('./commands/upload.ts');
+const tokenCommands = () => import('./commands/tokens.ts');
 
 /**
  * The `mediavault` program. Actions report their exit code through `done`;
@@ -42,9 +49,13 @@ export function buildProgram(done: (code: number) => void): Command {
     .description('mediavault: upload, promote and review media assets')
     .version(cliPackage.version)
     .addOption(new Option('--profile <name>', 'CLI profile to use').env('MEDIAVAULT_PROFILE'))
+    .option('-q, --quiet', 'no progress and no status lines: only results (lists, URLs) and errors')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  const global = () => program.opts<{ profile?: string }>();
+  const global = () => {
+    const { profile, quiet } = program.opts<{ profile?: string; quiet?: boolean }>();
+    return { profile, quiet: quiet ?? false };
+  };
   const json = () => new Option('--json', 'NDJSON output for scripts (last line: summary)');
 
   program
@@ -57,7 +68,15 @@ export function buildProgram(done: (code: number) => void): Command {
     .action(async (o: { dataDir?: string; apiPort?: number; edgePort?: number; json?: boolean }) => {
       // The dev stack pulls in api, worker and edge: loaded only for this command.
       const { runDev } = (await import('./dev/command.ts')) as DevCommand;
-      done(await runDev({ dataDir: o.dataDir, apiPort: o.apiPort, edgePort: o.edgePort, json: o.json ?? false }));
+      done(
+        await runDev({
+          dataDir: o.dataDir,
+          apiPort: o.apiPort,
+          edgePort: o.edgePort,
+          json: o.json ?? false,
+          quiet: global().quiet,
+        }),
+      );
     });
 
   program
@@ -68,16 +87,14 @@ export function buildProgram(done: (code: number) => void): Command {
     .option('--project <project>', 'default project (id or name) for upload and assets list')
     .addOption(json())
     .action(async (o: { url?: string; token?: string; project?: string; json?: boolean }) =>
-      done(await (await account()).runLogin({ ...o, profile: global().profile })),
+      done(await (await account()).runLogin({ ...o, ...global() })),
     );
 
   program
     .command('whoami')
     .description('Show the user, organization and projects of the current token')
     .addOption(json())
-    .action(async (o: { json?: boolean }) =>
-      done(await (await account()).runWhoami({ ...o, profile: global().profile })),
-    );
+    .action(async (o: { json?: boolean }) => done(await (await account()).runWhoami({ ...o, ...global() })));
 
   const collect = (value: string, previous: string[] = []) => [...previous, value];
   program
@@ -99,8 +116,9 @@ export function buildProgram(done: (code: number) => void): Command {
     )
     .option(
       '--dedup',
-      'also hash files larger than one part before sending them (reads them twice) so bytes already stored are never sent',
+      'the default: bytes already archived are not sent; a file larger than one part is fingerprinted (first and last MiB) and hashed whole only when the archive may hold it',
     )
+    .option('--no-dedup', 'send files larger than one part without asking the archive first')
     .addOption(new Option('--hash-first', 'same as --dedup').hideHelp())
     .option(
       '--include <glob>',
@@ -146,9 +164,7 @@ export function buildProgram(done: (code: number) => void): Command {
       ) => {
         if (o.partSize !== undefined && o.partSize < 5)
           throw new InvalidArgumentError('--part-size must be at least 5 (MiB)');
-        done(
-          await (await upload()).runUpload(paths, { ...o, dedup: o.dedup || o.hashFirst, profile: global().profile }),
-        );
+        done(await (await upload()).runUpload(paths, { ...o, dedup: o.hashFirst || (o.dedup ?? true), ...global() }));
       },
     );
 
@@ -159,7 +175,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .option('--project <project>', "project id or name (default: the profile's project)")
     .addOption(json())
     .action(async (o: { project?: string; json?: boolean }) =>
-      done(await (await assetCommands()).runAssetsList({ ...o, profile: global().profile })),
+      done(await (await assetCommands()).runAssetsList({ ...o, ...global() })),
     );
   assets
     .command('show')
@@ -167,7 +183,7 @@ export function buildProgram(done: (code: number) => void): Command {
     .argument('<assetId>')
     .addOption(json())
     .action(async (assetId: string, o: { json?: boolean }) =>
-      done(await (await assetCommands()).runAssetsShow(assetId, { ...o, profile: global().profile })),
+      done(await (await assetCommands()).runAssetsShow(assetId, { ...o, ...global() })),
     );
 
   program
@@ -182,25 +198,49 @@ export function buildProgram(done: (code: number) => void): Command {
         await (await assetCommands()).runPreview(sha, {
           ...o,
           timeout: o.timeout ? o.timeout * 1000 : undefined,
-          profile: global().profile,
+          ...global(),
         }),
       );
     });
 
   program
     .command('playback')
-    .description('Signed playback URLs of an asset: the reviewer page and the HLS manifest')
+    .description(
+      'Signed playback URLs of an asset: the reviewer page and the HLS manifest (a preview not built yet is requested)',
+    )
     .argument('<assetId>')
     .option('--version-id <versionId>', 'a specific version (default: the latest)')
+    .option('--wait', 'when the preview is not ready yet, wait for it, then print the URLs')
+    .option('--timeout <seconds>', 'give up waiting after this long', positiveInteger('--timeout', 86400))
     .addOption(json())
-    .action(async (assetId: string, o: { versionId?: string; json?: boolean }) =>
+    .action(async (assetId: string, o: { versionId?: string; wait?: boolean; timeout?: number; json?: boolean }) =>
       done(
         await (await assetCommands()).runPlayback(assetId, {
           json: o.json,
           version: o.versionId,
-          profile: global().profile,
+          wait: o.wait,
+          timeout: o.timeout ? o.timeout * 1000 : undefined,
+          ...global(),
         }),
       ),
+    );
+
+  const tokens = program.command('tokens').description('Your API tokens');
+  tokens
+    .command('list')
+    .description('List your API tokens, revoked and expired ones too; the one in use is marked')
+    .option('--all', "every user's tokens (organization admins)")
+    .addOption(json())
+    .action(async (o: { all?: boolean; json?: boolean }) =>
+      done(await (await tokenCommands()).runTokensList({ ...o, ...global() })),
+    );
+  tokens
+    .command('revoke')
+    .description('Revoke a token: refused from its next request on, its event streams closed')
+    .argument('<tokenId>', 'the id `mediavault tokens list` shows')
+    .addOption(json())
+    .action(async (tokenId: string, o: { json?: boolean }) =>
+      done(await (await tokenCommands()).runTokensRevoke(tokenId, { ...o, ...global() })),
     );
 
   return program;

@@ -22,12 +22,16 @@ export class UploadReport {
     this.#dryRun = options.dryRun;
   }
 
-  /** On a terminal (and without --json), loads the ink view: ink and React load only when there is one to draw on. */
+  /**
+   * On a terminal (and without --json or --quiet), loads the ink view: ink and React load only
+   * when there is one to draw on. Colours only where the terminal has them and NO_COLOR is unset
+   * (Node's hasColors() reads NO_COLOR, FORCE_COLOR and TERM).
+   */
   async prepareView(progress: IngestProgress): Promise<void> {
-    if (this.#output.json || !process.stdout.isTTY) return;
+    if (this.#output.json || this.#output.quiet || !process.stdout.isTTY) return;
     this.#viewModule = await import('./views/upload-view.ts');
     const now = Date.now();
-    this.#view = { progress, startedAt: now, now, finishedLines: [] };
+    this.#view = { progress, startedAt: now, now, finishedLines: [], color: process.stdout.hasColors() };
   }
 
   /** The ingest's progress changed: redraw (the view throttles); the first call starts drawing. */
@@ -88,7 +92,7 @@ export class UploadReport {
   summary(summary: IngestSummary, skippedByPlan: number): void {
     this.#output.event('summary', { ...summary });
     const counted = summary.files.length + skippedByPlan;
-    this.#output.line(
+    this.#output.info(
       `${counted} file${counted === 1 ? '' : 's'}${summary.interrupted ? ' done' : ''}: ${summary.sent} sent, ${summary.deduplicated} deduplicated, ${summary.skipped} skipped, ${summary.failed} failed; ${formatBytes(summary.bytes)} sent in ${(summary.elapsedMs / 1000).toFixed(1)} s (${(summary.bytesPerSecond / 1e6).toFixed(1)} MB/s)`,
     );
   }
@@ -96,12 +100,12 @@ export class UploadReport {
   dryRunSummary(summary: DryRunSummary): void {
     this.#output.event('summary', { ...summary });
     this.#output.line(
-      `dry run: ${summary.files} file${summary.files === 1 ? '' : 's'} (${formatBytes(summary.bytes)} to send), ${summary.skipped} skipped, ${summary.failed} problem${summary.failed === 1 ? '' : 's'}; nothing was sent`,
+      `dry run: ${summary.files} file${summary.files === 1 ? '' : 's'} (${formatBytes(summary.bytes)} to send${summary.archived > 0 ? `, ${summary.archived} already archived` : ''}), ${summary.skipped} skipped, ${summary.failed} problem${summary.failed === 1 ? '' : 's'}; nothing was sent`,
     );
   }
 
   #say(line: string): void {
     if (this.#view) this.#view.finishedLines.push(line);
-    else this.#output.line(line);
+    else this.#output.info(line);
   }
 }

@@ -280,7 +280,7 @@ describe('preview and playback', () => {
 
     const playback = await mediavault(['playback', assetId], asAdmin());
     assert.equal(playback.code, 1);
-    assert.match(playback.stderr, /the preview is queued/);
+    assert.match(playback.stderr, /the preview of clip\.mov \(version 1\) is queued: not ready yet/);
 
     // What a worker would record when the build is published.
     await api.pool.query(`UPDATE previews SET status = 'ready' WHERE sha256 = $1`, [sha]);

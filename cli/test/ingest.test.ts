@@ -390,6 +390,7 @@ describe('dry run and memory', () => {
       dryRun: true,
       files: 2,
       bytes: 3000,
+      archived: 0,
       skipped: 2,
       failed: 0,
     });

@@ -9,6 +9,8 @@ export {
 } from './errors.ts';
 export { formatBytes } from './format-bytes.ts';
 export { hashFile, type ByteObserver } from './local-file.ts';
+export { fingerprintEndBytes, fingerprintFile, fingerprintOf, fingerprintRanges } from './fingerprint.ts';
+export { openEventStream, type EventStream } from './event-stream.ts';
 export { putWithRetry, sendsChecksumHeader } from './presigned-put.ts';
 export {
   defaultPartSize,

@@ -25,8 +25,12 @@ export interface FileOutcome {
   status: FileStatus;
 }
 
-/** What a dry run would do with a file: send it, resume its upload, or nothing (done by an earlier run). */
-export type DryRunAction = 'send' | 'resume' | 'already-uploaded' | 'already-promoted';
+/**
+ * What a dry run would do with a file: send it, resume its upload, or nothing: done by an earlier
+ * run, or already archived (a master of its size and fingerprint in a project the caller can
+ * read: the run hashes it whole and, the archive confirming, sends nothing).
+ */
+export type DryRunAction = 'send' | 'resume' | 'already-uploaded' | 'already-promoted' | 'already-archived';
 
 export type IngestEvent =
   /** Not sent: excluded, a symlink, an MHL document, not a file (from the plan). */
@@ -109,6 +113,8 @@ export interface DryRunSummary {
   files: number;
   /** Bytes that would be read and sent (files to send or resume). */
   bytes: number;
+  /** Files already archived (none asked with dedup off). */
+  archived: number;
   skipped: number;
   failed: number;
 }

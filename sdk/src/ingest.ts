@@ -18,7 +18,7 @@ import pLimit from 'p-limit';
 import { createMhlCheck, type MhlCheck, type MhlOutcome } from './ascmhl.ts';
 import { ByteBudget } from './byte-budget.ts';
 import type { MediavaultClient } from './client.ts';
-import { errorFields, MediavaultError, type ErrorFields } from './errors.ts';
+import { errorFields, MediavaultApiError, MediavaultError, type ErrorFields } from './errors.ts';
 import { formatBytes } from './format-bytes.ts';
 import type {
   ActiveFile,
@@ -31,11 +31,12 @@ import type {
   IngestSummary,
 } from './ingest-events.ts';
 import { planUpload, type MhlHistory, type PlannedFile, type PlanOptions, type UploadPlan } from './ingest-plan.ts';
-import { hashFile } from './local-file.ts';
+import { fingerprintFile } from './fingerprint.ts';
+import { hashFile, openFile } from './local-file.ts';
 import { createPromotionWatcher, type PromotionWatcher } from './promotion-watcher.ts';
 import { defaultPartSize, uploadFile, type UploadFileResult } from './upload.ts';
 import { maxBatchFileBytes, uploadFileBatch, type BatchFile } from './upload-batch.ts';
-import { UploadJournal, type JournalEntry } from './upload-journal.ts';
+import { UploadJournal, type JournalEntry, type JournalSubject } from './upload-journal.ts';
 
 export interface IngestOptions {
   projectId: string;
@@ -54,7 +55,13 @@ export interface IngestOptions {
   concurrency?: number;
   /** Files in flight (default 4). */
   parallel?: number;
-  /** Hash files larger than one part before sending them (a second read) so bytes already stored are never sent. */
+  /**
+   * Bytes already archived (in a project the caller can read) are not sent again (default true).
+   * Files up to one part are hashed before sending anyway; a larger file is fingerprinted (its
+   * first and last MiB), and only when the archive holds a master of that size and fingerprint
+   * is it hashed whole before presigning, which then answers "duplicate": one read either way.
+   * false: larger files are sent without asking.
+   */
   dedup?: boolean;
   /** Preferred part size in bytes (default 16 MiB); files up to one part are always hashed first. */
   partSize?: number;
@@ -141,6 +148,8 @@ export class Ingest {
   /** Bytes sent of the files (and batches) not finished yet; the tally counts a file's bytes when it is done. */
   readonly #bytesInFlight = new Map<ActiveFile, number>();
   #watcher: PromotionWatcher | null = null;
+  /** false once the api said it does not know matchArchivedContent. */
+  #archiveAnswers = true;
   #startedAt = Date.now();
 
   constructor(client: MediavaultClient, options: IngestOptions) {
@@ -208,22 +217,37 @@ export class Ingest {
     };
   }
 
-  /** What would be sent, resumed and skipped: nothing is sent and the journal is not touched. */
-  dryRun(): DryRunSummary {
+  /**
+   * What would be sent, resumed and skipped: nothing is sent and the journal is not touched. The
+   * archive is asked the same question a run asks (unless `dedup: false`): files it may already
+   * hold, by size and fingerprint, are listed as already archived.
+   */
+  async dryRun(): Promise<DryRunSummary> {
     this.#reportPlanned();
-    let bytes = 0;
+    const actions = new Map<PlannedFile, DryRunAction>();
     for (const file of this.plan.files) {
-      const entry = this.#options.resume === false ? null : this.#journal.read(this.#subject(file));
-      const current = entry && entry.size === file.size && entry.mtimeMs === file.mtimeMs ? entry : null;
-      const action: DryRunAction =
-        current?.state === 'promoted'
+      const entry = this.#peekJournal(file);
+      actions.set(
+        file,
+        entry?.state === 'promoted'
           ? 'already-promoted'
-          : current?.state === 'uploaded'
+          : entry?.state === 'uploaded'
             ? 'already-uploaded'
-            : current
+            : entry
               ? 'resume'
-              : 'send';
+              : 'send',
+      );
+    }
+    if (this.#options.dedup !== false) {
+      const toSend = this.plan.files.filter((file) => actions.get(file) === 'send');
+      for (const file of await this.#archivedAmong(toSend)) actions.set(file, 'already-archived');
+    }
+    let bytes = 0;
+    let archived = 0;
+    for (const file of this.plan.files) {
+      const action = actions.get(file)!;
       if (action === 'send' || action === 'resume') bytes += file.size;
+      if (action === 'already-archived') archived++;
       this.#emit(
         {
           event: 'would-send',
@@ -241,9 +265,42 @@ export class Ingest {
       dryRun: true,
       files: this.plan.files.length,
       bytes,
+      archived,
       skipped: this.plan.skipped.length,
       failed: this.plan.problems.length,
     };
+  }
+
+  /**
+   * The files the archive may already hold: a master of the same size and fingerprint in a
+   * project the caller can read (matchArchivedContent, 1,000 files a call). A file that cannot
+   * be read here counts as not held (the run reports it).
+   */
+  async #archivedAmong(files: PlannedFile[]): Promise<PlannedFile[]> {
+    const fingerprinted: { file: PlannedFile; fingerprint: string }[] = [];
+    await pLimit(8).map(files, async (file) => {
+      const fingerprint = await fingerprintOfFile(file).catch(() => null);
+      if (fingerprint) fingerprinted.push({ file, fingerprint });
+    });
+    const archived: PlannedFile[] = [];
+    for (let at = 0; at < fingerprinted.length && this.#archiveAnswers; at += maxMatchFiles) {
+      const chunk = fingerprinted.slice(at, at + maxMatchFiles);
+      let matches: boolean[];
+      try {
+        ({ matches } = await this.#client.matchArchivedContent({
+          body: { files: chunk.map(({ file, fingerprint }) => ({ size: file.size, fingerprint })) },
+        }));
+      } catch (err) {
+        // An api older than the question (no such route): files are sent as they were before it.
+        if (!(err instanceof MediavaultApiError && err.status === 404)) throw err;
+        this.#archiveAnswers = false;
+        break;
+      }
+      chunk.forEach(({ file }, i) => {
+        if (matches[i]) archived.push(file);
+      });
+    }
+    return archived;
   }
 
   #emit(event: IngestEvent, source: IngestEventSource): void {
@@ -264,32 +321,71 @@ export class Ingest {
       this.#emit({ event: 'error', path: problem.path, code: problem.code, message: problem.message }, fromPlan);
   }
 
-  #subject(file: PlannedFile) {
+  /** The journal key of the file's upload, which may be promoted anywhere in the project. */
+  #uploadSubject(file: PlannedFile): JournalSubject {
     return { apiUrl: this.#client.baseUrl, projectId: this.#options.projectId, path: file.absolutePath };
   }
 
-  /** Records how far a file got, for a later run. */
-  #remember(
-    file: PlannedFile,
-    entry: Omit<JournalEntry, 'version' | 'updatedAt' | 'apiUrl' | 'projectId' | 'path' | 'size' | 'mtimeMs' | 'parts'>,
-  ): void {
-    this.#journal.write({ ...this.#subject(file), size: file.size, mtimeMs: file.mtimeMs, parts: {}, ...entry });
+  /** The journal key of the file's promotion where this ingest promotes it: its collection, or the asset given. */
+  #promotedSubject(file: PlannedFile): JournalSubject {
+    const target = this.#options.versionOf
+      ? `asset:${this.#options.versionOf}`
+      : `collection:${file.collectionPath ?? ''}`;
+    return { ...this.#uploadSubject(file), target };
   }
 
   /**
-   * The journal's entry for a file, or null when there is none, the file changed since, or
-   * `resume: false`. An entry that says the file was promoted elsewhere than the asset it is now
-   * to be a version of is no answer either: that promotion is not the one asked for.
+   * Records how far a file got, for a later run. A promotion is recorded under its target, and
+   * under the asset it became a version of (so that --version-of that asset finds it done too);
+   * the upload it consumed is forgotten: promoted once, its bytes are in the archive.
    */
-  #journalEntryFor(file: PlannedFile): JournalEntry | null {
-    const subject = this.#subject(file);
-    const entry = this.#journal.read(subject);
-    if (entry && (this.#options.resume === false || entry.size !== file.size || entry.mtimeMs !== file.mtimeMs)) {
-      this.#journal.remove(subject);
-      return null;
+  #remember(
+    file: PlannedFile,
+    entry: Omit<
+      JournalEntry,
+      'version' | 'updatedAt' | 'apiUrl' | 'projectId' | 'target' | 'path' | 'size' | 'mtimeMs' | 'parts'
+    >,
+  ): void {
+    const promoted = entry.state === 'promoted';
+    const subject = promoted ? this.#promotedSubject(file) : this.#uploadSubject(file);
+    const write = (at: JournalSubject) =>
+      this.#journal.write({ ...at, size: file.size, mtimeMs: file.mtimeMs, parts: {}, ...entry });
+    write(subject);
+    if (!promoted) return;
+    const asAsset = { ...this.#uploadSubject(file), target: `asset:${entry.assetId}` };
+    if (entry.assetId && asAsset.target !== subject.target) write(asAsset);
+    this.#journal.remove(this.#uploadSubject(file));
+  }
+
+  /**
+   * The journal's entry for a file without changing the journal: its promotion where this ingest
+   * promotes it, else its upload. null when there is none, the file changed since, or
+   * `resume: false`. A promotion recorded under the path alone (before entries had targets) says
+   * nothing about where it went: no answer for a promoting ingest.
+   */
+  #peekJournal(file: PlannedFile, stale: JournalSubject[] = []): JournalEntry | null {
+    const current = (subject: JournalSubject) => {
+      const entry = this.#journal.read(subject);
+      if (entry && (this.#options.resume === false || entry.size !== file.size || entry.mtimeMs !== file.mtimeMs)) {
+        stale.push(subject);
+        return null;
+      }
+      return entry;
+    };
+    if (this.#promote) {
+      const promoted = current(this.#promotedSubject(file));
+      if (promoted?.state === 'promoted') return promoted;
     }
-    if (entry?.state === 'promoted' && this.#options.versionOf && entry.assetId !== this.#options.versionOf)
-      return null;
+    const upload = current(this.#uploadSubject(file));
+    if (upload?.state === 'promoted' && this.#promote) return null;
+    return upload;
+  }
+
+  /** As #peekJournal, and entries that no longer hold (the file changed, `resume: false`) are removed. */
+  #journalEntryFor(file: PlannedFile): JournalEntry | null {
+    const stale: JournalSubject[] = [];
+    const entry = this.#peekJournal(file, stale);
+    for (const subject of stale) this.#journal.remove(subject);
     return entry;
   }
 
@@ -366,7 +462,7 @@ export class Ingest {
     const client = this.#client;
     const options = this.#options;
     const journal = this.#journal;
-    const subject = this.#subject(file);
+    const subject = this.#uploadSubject(file);
     const active: ActiveFile = { path: file.path, size: file.size, bytesDone: 0, phase: 'reading' };
     progress.active.push(active);
     this.#changed();
@@ -410,7 +506,15 @@ export class Ingest {
 
       const mhlCheck: MhlCheck | null = file.mhl ? await createMhlCheck(file.mhl.entry) : null;
       let declaredSha: string | undefined;
-      if (options.dedup && file.size > this.#partSize && !entry?.uploadId) {
+      // Up to one part, uploadFile hashes the file before presigning anyway. Above, the archive is
+      // asked first, by size and fingerprint; only a file it may hold is hashed whole (the MHL
+      // checked on that read), so that presign answers "duplicate" and nothing is sent.
+      if (
+        options.dedup !== false &&
+        file.size > this.#partSize &&
+        !entry?.uploadId &&
+        (await this.#archivedAmong([file])).length > 0
+      ) {
         active.phase = 'hashing';
         this.#changed();
         declaredSha = (await hashFile(file.path, undefined, mhlCheck ? [mhlCheck] : [])).sha256;
@@ -647,7 +751,7 @@ export class Ingest {
       };
       switch (result.status) {
         case 'failed':
-          if (!result.uploadId) this.#journal.remove(this.#subject(file));
+          if (!result.uploadId) this.#journal.remove(this.#uploadSubject(file));
           this.#fail(file, result.sha256, errorFields(result.error));
           leave();
           break;
@@ -832,6 +936,18 @@ export class Ingest {
         }
       }
     }
+  }
+}
+
+/** Files matchArchivedContent takes per call. */
+const maxMatchFiles = 1000;
+
+async function fingerprintOfFile(file: PlannedFile): Promise<string> {
+  const opened = await openFile(file.absolutePath, { size: file.size, mtimeMs: file.mtimeMs });
+  try {
+    return await fingerprintFile(opened.handle, opened.size);
+  } finally {
+    await opened.handle.close();
   }
 }
 

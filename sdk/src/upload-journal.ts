@@ -3,7 +3,10 @@
  * `<dir>/<sha256(api url, project, absolute path)>.json`: the upload id (so a
  * re-run resumes the same multipart upload), the file's size and mtime when it
  * was started (a changed file starts over), the checksums of parts sent, and
- * once known the whole-file sha256. A file whose upload has settled (uploaded,
+ * once known the whole-file sha256. An upload can be promoted anywhere in its
+ * project, so its entry names no more; a promotion is kept under its target as
+ * well (`target`: the collection, or the asset it became a version of), so the
+ * same file promoted into another collection is not taken as done. A file whose upload has settled (uploaded,
  * promoted or deduplicated: no parts to remember) is instead appended as one
  * line to this run's log, `<dir>/settled-<time>-<pid>.ndjson`: creating a file
  * per settled file costs about a millisecond each on ext4, which thousands of
@@ -32,6 +35,8 @@ export interface JournalEntry {
   version: 1;
   apiUrl: string;
   projectId: string;
+  /** Where in the project a promotion went (a 'promoted' entry); absent for an upload. */
+  target?: string;
   path: string;
   size: number;
   mtimeMs: number;
@@ -49,6 +54,8 @@ export interface JournalEntry {
 export interface JournalSubject {
   apiUrl: string;
   projectId: string;
+  /** Where in the project the file is promoted to: part of the key when given. */
+  target?: string;
   path: string;
 }
 
@@ -96,8 +103,11 @@ export class UploadJournal {
   }
 
   idOf(subject: JournalSubject): string {
+    // Without a target, the key entries had before targets were: their uploads resume.
     return createHash('sha256')
-      .update(`${subject.apiUrl.replace(/\/+$/, '')}\n${subject.projectId}\n${resolve(subject.path)}`)
+      .update(
+        `${subject.apiUrl.replace(/\/+$/, '')}\n${subject.projectId}\n${subject.target ? `${subject.target}\n` : ''}${resolve(subject.path)}`,
+      )
       .digest('hex');
   }
 
@@ -113,6 +123,7 @@ export class UploadJournal {
     if (
       entry?.version !== 1 ||
       entry.path !== resolve(subject.path) ||
+      entry.target !== subject.target ||
       typeof entry.size !== 'number' ||
       typeof entry.mtimeMs !== 'number'
     )

@@ -76,14 +76,14 @@ test('ingest(): a folder becomes promoted versions, reported as typed events, li
     journalDir,
   });
   const wouldSend: IngestEvent[] = [];
-  const dry = new Ingest(client, {
+  const dry = await new Ingest(client, {
     projectId: api.org.projectId,
     plan: await planUpload([card]),
     promote: true,
     journalDir,
     onEvent: (event) => wouldSend.push(event),
   }).dryRun();
-  assert.deepEqual(dry, { dryRun: true, files: 2, bytes: 0, skipped: 1, failed: 0 });
+  assert.deepEqual(dry, { dryRun: true, files: 2, bytes: 0, archived: 0, skipped: 1, failed: 0 });
   assert.deepEqual(
     wouldSend.flatMap((e) => (e.event === 'would-send' ? [e.action] : [])),
     ['already-promoted', 'already-promoted'],

@@ -10,11 +10,12 @@ export interface LoginOptions {
   project?: string;
   profile?: string;
   json?: boolean;
+  quiet?: boolean;
 }
 
 /** `mediavault login`: checks the token with getMe, then saves the profile (never an unverified one). */
 export async function runLogin(options: LoginOptions): Promise<number> {
-  const output = createOutput(options.json ?? false);
+  const output = createOutput(options.json ?? false, options.quiet ?? false);
   let client: MediavaultClient | undefined;
   try {
     const url = options.url ?? process.env.MEDIAVAULT_URL;
@@ -45,7 +46,7 @@ export async function runLogin(options: LoginOptions): Promise<number> {
       project: project ?? null,
       path,
     });
-    output.line(
+    output.info(
       `logged in to ${client.baseUrl} as ${me.user.email} (${me.organization.name}); profile "${name}" saved to ${path}${project ? `, default project ${project}` : ''}`,
     );
     return exitCodes.ok;
@@ -57,8 +58,8 @@ export async function runLogin(options: LoginOptions): Promise<number> {
 }
 
 /** `mediavault whoami`: who the token belongs to, where, and the caller's projects. */
-export async function runWhoami(options: { profile?: string; json?: boolean }): Promise<number> {
-  const output = createOutput(options.json ?? false);
+export async function runWhoami(options: { profile?: string; json?: boolean; quiet?: boolean }): Promise<number> {
+  const output = createOutput(options.json ?? false, options.quiet ?? false);
   let client: MediavaultClient | undefined;
   try {
     const connection = resolveConnection(options);

@@ -1,18 +1,25 @@
-import { MediavaultApiError, waitForPreview, type MediavaultClient, type PreviewState } from '@mediavault/sdk';
+import {
+  MediavaultApiError,
+  waitForPreview,
+  type MediavaultClient,
+  type OperationOutput,
+  type PreviewState,
+} from '@mediavault/sdk';
 import { connect, resolveConnection, resolveProject } from '../connection.ts';
-import { exitCodes } from '../exit-codes.ts';
+import { CliError, exitCodes } from '../exit-codes.ts';
 import { createOutput, formatBytes, reportFailure, type Output } from '../output.ts';
 
-interface Common {
+export interface Common {
   profile?: string;
   json?: boolean;
+  quiet?: boolean;
 }
 
-async function withClient(
+export async function withClient(
   options: Common,
   body: (client: MediavaultClient, output: Output, connection: ReturnType<typeof resolveConnection>) => Promise<number>,
 ): Promise<number> {
-  const output = createOutput(options.json ?? false);
+  const output = createOutput(options.json ?? false, options.quiet ?? false);
   let client: MediavaultClient | undefined;
   try {
     const connection = resolveConnection(options);
@@ -48,7 +55,7 @@ export function runAssetsList(options: Common & { project?: string }): Promise<n
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     output.event('summary', { projectId: project.id, count });
-    if (count === 0) output.line(`no assets in project ${project.name}`);
+    if (count === 0) output.info(`no assets in project ${project.name}`);
     return exitCodes.ok;
   });
 }
@@ -78,7 +85,7 @@ export function runPreview(sha256: string, options: Common & { wait?: boolean; t
     }
     const show = (s: PreviewState) => {
       output.event('preview-state', { sha256: s.sha256, profile: s.profile, status: s.status });
-      output.line(`preview ${s.sha256.slice(0, 12)} (${s.profile}): ${s.status}`);
+      output.info(`preview ${s.sha256.slice(0, 12)} (${s.profile}): ${s.status}`);
     };
     show(state);
     if (options.wait && state.status !== 'ready') {
@@ -98,13 +105,43 @@ export function runPreview(sha256: string, options: Common & { wait?: boolean; t
   });
 }
 
-/** `mediavault playback <assetId>`: the reviewer page URL and the signed HLS manifest URL. */
-export function runPlayback(assetId: string, options: Common & { version?: string }): Promise<number> {
+type Version = OperationOutput<'getAsset'>['versions'][number];
+
+/**
+ * `mediavault playback <assetId>`: the reviewer page URL and the signed HLS manifest URL. A
+ * preview not built yet is said to be so (one never requested is requested now); with --wait
+ * the command waits for it on the api's event stream, then prints the URLs.
+ */
+export function runPlayback(
+  assetId: string,
+  options: Common & { version?: string; wait?: boolean; timeout?: number },
+): Promise<number> {
   return withClient(options, async (client, output) => {
-    const playback = await client.getPlayback({
-      params: { assetId },
-      query: options.version ? { versionId: options.version } : {},
-    });
+    const ask = () =>
+      client.getPlayback({ params: { assetId }, query: options.version ? { versionId: options.version } : {} });
+    let playback: OperationOutput<'getPlayback'>;
+    try {
+      playback = await ask();
+    } catch (err) {
+      if (!(err instanceof MediavaultApiError && err.code === 'preview_not_ready')) throw err;
+      const version = await versionOf(client, assetId, options.version);
+      const state = await previewUnderWay(client, output, version, err.details?.previewStatus);
+      if (!options.wait) {
+        output.problem(
+          `run \`mediavault playback ${assetId}${options.version ? ` --version-id ${options.version}` : ''} --wait\` to wait for it and get the URLs`,
+        );
+        throw new CliError(
+          'preview_not_ready',
+          `the preview of ${version.originalName} (version ${version.number}) is ${state}: not ready yet`,
+        );
+      }
+      output.info('waiting for the preview…');
+      await waitForPreview(client, version.sha256, {
+        timeoutMs: options.timeout ?? 30 * 60_000,
+        onState: (s) => output.event('preview-state', { sha256: s.sha256, profile: s.profile, status: s.status }),
+      });
+      playback = await ask();
+    }
     output.event('summary', playback);
     output.line(`player    ${playback.playerUrl}`);
     output.line(`manifest  ${playback.manifestUrl}`);
@@ -112,4 +149,51 @@ export function runPlayback(assetId: string, options: Common & { version?: strin
     output.line(`expires   ${playback.expiresAt}`);
     return exitCodes.ok;
   });
+}
+
+/** The version asked for, or the latest. */
+async function versionOf(client: MediavaultClient, assetId: string, versionId: string | undefined): Promise<Version> {
+  const asset = await client.getAsset({ params: { assetId } });
+  const version = versionId ? asset.versions.find((v) => v.id === versionId) : asset.versions[0];
+  if (!version) throw new CliError('version_not_found', `asset ${assetId} has no version ${versionId ?? ''}`.trim());
+  return version;
+}
+
+/**
+ * Says where the preview of a version stands, requesting it when nobody has; answers its state.
+ * Content that is not audio or video has none to build, and a failed build is reported: both fail.
+ */
+async function previewUnderWay(
+  client: MediavaultClient,
+  output: Output,
+  version: Version,
+  status: unknown,
+): Promise<string> {
+  const what = `${version.originalName} (version ${version.number})`;
+  if (status === 'failed')
+    throw new CliError(
+      'preview_failed',
+      `the preview build of ${what} failed; \`mediavault preview ${version.sha256}\` shows why`,
+    );
+  if (typeof status === 'string') {
+    output.event('preview-state', { sha256: version.sha256, status, requested: false });
+    output.info(`the preview of ${what} is being built (${status})`);
+    return status;
+  }
+  if (version.meta.content === 'other')
+    throw new CliError('no_preview', `${what} is not audio or video: it has no preview to play`);
+  let state: PreviewState;
+  try {
+    state = await client.requestPreview({ body: { sha256: version.sha256 } });
+  } catch (err) {
+    if (err instanceof MediavaultApiError && err.status === 403)
+      throw new CliError(
+        'preview_not_requested',
+        `no preview of ${what} has been requested, and your role cannot request one: ask an editor of the project`,
+      );
+    throw err;
+  }
+  output.event('preview-state', { sha256: state.sha256, status: state.status, requested: true });
+  output.info(`no preview of ${what} had been requested: requested it now (${state.status})`);
+  return state.status;
 }

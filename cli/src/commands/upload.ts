@@ -23,7 +23,7 @@ export interface UploadOptions {
   concurrency: number;
   /** Files in flight. */
   parallel: number;
-  /** Hash every file before sending so bytes already stored are never sent (reads files above one part twice). */
+  /** false (--no-dedup): files above one part are sent without asking the archive first. Default true. */
   dedup?: boolean;
   /** Preferred part size in MiB; files up to one part are always hashed first (dedup at no extra read). */
   partSize?: number;
@@ -37,6 +37,7 @@ export interface UploadOptions {
   /** commander's --no-resume: ignore (and replace) the resume journal. */
   resume?: boolean;
   json?: boolean;
+  quiet?: boolean;
   profile?: string;
 }
 
@@ -49,7 +50,7 @@ export interface UploadOptions {
  * a summary of what is done: run the same command again to go on.
  */
 export async function runUpload(paths: string[], options: UploadOptions): Promise<number> {
-  const output = createOutput(options.json ?? false);
+  const output = createOutput(options.json ?? false, options.quiet ?? false);
   let client: MediavaultClient | undefined;
   try {
     const connection = resolveConnection(options);
@@ -96,7 +97,7 @@ export async function runUpload(paths: string[], options: UploadOptions): Promis
       onProgress: () => report.progress(),
     });
     if (options.dryRun) {
-      const summary = ingest.dryRun();
+      const summary = await ingest.dryRun();
       report.dryRunSummary(summary);
       if (summary.failed === 0) return exitCodes.ok;
       return summary.files === 0 ? exitCodes.failed : exitCodes.partlyFailed;
@@ -111,7 +112,7 @@ export async function runUpload(paths: string[], options: UploadOptions): Promis
       const files = plan.files.length + plan.problems.length;
       const done = summary.files.length;
       output.event('interrupted', { signal, files, done });
-      output.line(
+      output.info(
         `interrupted: ${done} of ${files} file${files === 1 ? '' : 's'} done; run the same command again to go on (parts and files already stored are not sent again)`,
       );
       report.summary(summary, plan.skipped.length);

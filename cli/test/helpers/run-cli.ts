@@ -31,6 +31,8 @@ export function runCli(
     env: Record<string, string>;
     terminal?: boolean;
     onLine?: (line: Record<string, unknown>, child: ChildProcess) => void;
+    /** Every chunk of stdout as it arrives (human output too). */
+    onData?: (chunk: Buffer, child: ChildProcess) => void;
   },
 ): Promise<CliRun> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDIAVAULT_')));
@@ -52,7 +54,8 @@ export function runCli(
   const json = args.includes('--json');
   child.stdout!.on('data', (chunk: Buffer) => {
     stdout += chunk;
-    if (!json) return;
+    options.onData?.(chunk, child);
+    if (!json || child.stdout!.destroyed) return;
     pending += chunk;
     for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
       const text = pending.slice(0, newline);

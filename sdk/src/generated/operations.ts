@@ -29,6 +29,7 @@ export const operations = {
   getPlayback: { method: 'GET', path: '/api/assets/{assetId}/playback', tag: 'assets' },
   listJobs: { method: 'GET', path: '/api/jobs', tag: 'previews' },
   createSidecar: { method: 'POST', path: '/api/sidecars', tag: 'assets' },
+  matchArchivedContent: { method: 'POST', path: '/api/archive/match', tag: 'uploads' },
 } as const;
 
 export type OperationId = keyof typeof operations;
@@ -89,6 +90,8 @@ export interface OperationMethods {
   listJobs(input?: OperationInput<'listJobs'>, options?: RequestOptions): Promise<OperationOutput<'listJobs'>>;
   /** POST /api/sidecars — Attach a document (e.g. the ASC MHL an ingest was verified against) to versions */
   createSidecar(input: OperationInput<'createSidecar'>, options?: RequestOptions): Promise<OperationOutput<'createSidecar'>>;
+  /** POST /api/archive/match — Which files may already be archived, by size and fingerprint, before they are read whole */
+  matchArchivedContent(input: OperationInput<'matchArchivedContent'>, options?: RequestOptions): Promise<OperationOutput<'matchArchivedContent'>>;
 }
 
 /** The api's error codes (components.schemas.ErrorCode): `error.code` of every error answer. */

@@ -407,6 +407,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/archive/match": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Which files may already be archived, by size and fingerprint, before they are read whole
+         * @description The fingerprint of a file is the sha256 of its first and last MiB, or of the whole file when it is no larger than 2 MiB. A match is a master of the same size and fingerprint in a project the caller can read: hash the file whole and presign with its sha256 to learn for sure (the answer is then "duplicate" and nothing is sent). Content only other projects hold does not match.
+         */
+        post: operations["matchArchivedContent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4128,6 +4148,57 @@ export interface operations {
                 headers: {
                     /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
                     "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    matchArchivedContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    files: {
+                        size: number;
+                        /** @description lowercase hex sha256 */
+                        fingerprint: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description one per file asked about, in order: true when it matches */
+                        matches: boolean[];
+                    };
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,8 +1,11 @@
 import { recordActivity } from '@mediavault/core/catalogue/activity';
+import { findMastersWithoutFingerprint, setMasterFingerprints } from '@mediavault/core/catalogue/masters-store';
+import { forEachLimited } from '@mediavault/core/concurrency';
 import { findExpiredUploads, markAborted } from '@mediavault/core/catalogue/uploads-store';
 import { withTransaction } from '@mediavault/core/db/pool';
 import { isAppError } from '@mediavault/core/errors';
 import type { WorkerDeps } from '../worker.ts';
+import { fingerprintStored } from './promote.ts';
 
 /**
  * Uploads nobody finished before their expiry (UPLOAD_EXPIRY_HOURS) are aborted:
@@ -37,7 +40,39 @@ export async function abortExpiredUploads(deps: WorkerDeps, now = new Date(), ba
   return aborted;
 }
 
+/**
+ * Masters promoted before promotion recorded fingerprints get theirs: two ranged reads of 1 MiB
+ * each (none up to 2 MiB), at most `limit` a run, so a large archive is done over a few runs
+ * without one run reading for hours. A master that cannot be read is left for the next run
+ * (and for fixity to report); the others go on.
+ */
+export async function backfillFingerprints(deps: WorkerDeps, limit = 1000, batch = 100): Promise<number> {
+  let attempted = 0;
+  let fingerprinted = 0;
+  let after: string | null = null;
+  while (attempted < limit) {
+    const masters = await findMastersWithoutFingerprint(deps.pool, after, Math.min(batch, limit - attempted));
+    if (masters.length === 0) break;
+    after = masters.at(-1)!.sha256;
+    attempted += masters.length;
+    const found: { sha256: string; fingerprint: string }[] = [];
+    await forEachLimited(masters, 8, async (master) => {
+      try {
+        const fingerprint = await fingerprintStored(deps.storages.masters, master.storageKey, master);
+        found.push({ sha256: master.sha256, fingerprint });
+      } catch (err) {
+        deps.log.warn({ err, sha256: master.sha256 }, 'could not read a master to fingerprint it');
+      }
+    });
+    await setMasterFingerprints(deps.pool, found);
+    fingerprinted += found.length;
+  }
+  return fingerprinted;
+}
+
 export async function handleMaintenance(deps: WorkerDeps): Promise<void> {
   const aborted = await abortExpiredUploads(deps);
   if (aborted > 0) deps.log.info({ aborted }, 'aborted expired uploads');
+  const fingerprinted = await backfillFingerprints(deps);
+  if (fingerprinted > 0) deps.log.info({ fingerprinted }, 'fingerprinted masters promoted before fingerprints');
 }

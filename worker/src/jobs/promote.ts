@@ -15,6 +15,7 @@ import {
 } from '@mediavault/core/catalogue/uploads-store';
 import { markVersionsNotMedia } from '@mediavault/core/catalogue/versions-store';
 import { defaultPreviewProfile, sendJob, sendJobs, type PromoteJob } from '@mediavault/core/jobs';
+import { fingerprintIsSha256, fingerprintOf, fingerprintRanges } from '@mediavault/core/fingerprint';
 import { masterKey } from '@mediavault/core/keys';
 import { retainUntil } from '@mediavault/core/promotion';
 import { canCopyFrom } from '@mediavault/core/storage/copy';
@@ -61,6 +62,29 @@ async function stagedDigest(
   return sha256OfStream(await staging.get(upload.stagingKey));
 }
 
+/**
+ * The fingerprint of verified bytes (core/src/fingerprint.ts): up to 2 MiB it is their sha256,
+ * above that the sha256 of their first and last MiB, two ranged reads of `key` in `storage`.
+ */
+export async function fingerprintStored(
+  storage: Storage,
+  key: string,
+  object: { sha256: string; size: number },
+): Promise<string> {
+  if (fingerprintIsSha256(object.size)) return object.sha256;
+  const ends = await Promise.all(
+    fingerprintRanges(object.size).map(async ([start, end]) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await storage.get(key, { start, end: end - 1 })) chunks.push(chunk as Buffer);
+      const bytes = Buffer.concat(chunks);
+      if (bytes.length !== end - start)
+        throw new Error(`${key}: read ${bytes.length} bytes of the range ${start}-${end - 1}`);
+      return bytes;
+    }),
+  );
+  return fingerprintOf(ends);
+}
+
 /** A verified upload whose bytes are in masters, ready for its catalogue rows. */
 interface Verified {
   upload: Upload;
@@ -68,6 +92,7 @@ interface Verified {
   head: Buffer;
   masterKey: string;
   retainUntil: Date;
+  fingerprint: string;
 }
 
 /**
@@ -210,6 +235,8 @@ async function verifyAndCopy(deps: WorkerDeps, upload: Upload, requestId: string
     return null;
   }
 
+  // Two ranged reads of the bytes just verified (none up to 2 MiB): what clients ask about before reading a file whole.
+  const fingerprint = await fingerprintStored(storages.staging, upload.stagingKey, actual);
   const key = masterKey(declared);
   const existing = await storages.masters.head(key);
   const retain = existing?.retainUntil ?? retainUntil(new Date(), config.objectLockDefaultDays);
@@ -231,7 +258,7 @@ async function verifyAndCopy(deps: WorkerDeps, upload: Upload, requestId: string
       });
     }
   }
-  return { upload, size: actual.size, head: actual.head, masterKey: key, retainUntil: retain };
+  return { upload, size: actual.size, head: actual.head, masterKey: key, retainUntil: retain, fingerprint };
 }
 
 /** The masters rows, assets/versions, promoted uploads and activities of verified uploads, in the caller's transaction. */
@@ -247,6 +274,7 @@ async function recordPromoted(
       size: i.size,
       storageKey: i.masterKey,
       retainUntil: i.retainUntil,
+      fingerprint: i.fingerprint,
     })),
   );
   const mappings = items.map((i) => {

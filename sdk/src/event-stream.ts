@@ -1,0 +1,93 @@
+/**
+ * The api's event stream (GET /api/events, a WebSocket): state changes the caller may see, one
+ * JSON object per message, narrowed by `?sha256=`, `?uploadId=` or `?projectId=`. The api says
+ * `{"type":"ready"}` once it listens for the caller: state read after that cannot miss a change,
+ * which then arrives as an event. A waiter reads the state, and reads it again when an event
+ * comes (or, should the stream be unavailable, after a pause that grows).
+ */
+import { WebSocket } from 'undici';
+import type { MediavaultClient } from './client.ts';
+
+export interface EventStream {
+  /** Resolves true once the api listens for this stream; false when it cannot be opened, ends, or `ms` pass first. */
+  whenLive(ms: number): Promise<boolean>;
+  /** The api listens for this stream, and it has not ended since. */
+  readonly isLive: boolean;
+  /** Messages received so far (besides `ready`). */
+  readonly received: number;
+  /** Resolves when more than `count` messages were received, the stream ended, or `ms` passed. */
+  after(count: number, ms: number): Promise<void>;
+  close(): void;
+}
+
+export function openEventStream(
+  client: MediavaultClient,
+  filter: { sha256?: string; uploadId?: string; projectId?: string },
+): EventStream {
+  let received = 0;
+  let ended = false;
+  let ready = false;
+  const waiters = new Set<() => void>();
+  const wakeAll = () => {
+    for (const wake of [...waiters]) wake();
+  };
+  let setLive!: (live: boolean) => void;
+  const live = new Promise<boolean>((resolve) => (setLive = resolve));
+  const end = () => {
+    ended = true;
+    setLive(false);
+    wakeAll();
+  };
+  let socket: WebSocket | null = null;
+  try {
+    const url = new URL(`${client.baseUrl}/api/events`);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    for (const [name, value] of Object.entries(filter)) if (value) url.searchParams.set(name, value);
+    socket = new WebSocket(url, { headers: client.authHeaders() });
+    socket.addEventListener('message', (message) => {
+      if (/^\{"type":"ready"\}$/.test(String(message.data))) {
+        ready = true;
+        return setLive(true);
+      }
+      received++;
+      wakeAll();
+    });
+    socket.addEventListener('close', end);
+    socket.addEventListener('error', end);
+  } catch {
+    end();
+  }
+  return {
+    whenLive: async (ms) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+      try {
+        return await Promise.race([live, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    get isLive() {
+      return ready && !ended;
+    },
+    get received() {
+      return received;
+    },
+    after: (count, ms) =>
+      new Promise<void>((resolve) => {
+        if (received > count || ended) return resolve();
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        }
+        waiters.add(done);
+      }),
+    close: () => {
+      ended = true;
+      wakeAll();
+      socket?.close();
+    },
+  };
+}
