@@ -6,7 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { signEdgeToken, verifyEdgeToken } from '@mediavault/core/signer';
 import { frameToTimecode } from '@mediavault/core/timecode';
-import { playbackLabels, signPlayerLink, verifyPlayerLink, type PlayerLabels } from '../src/services/player-labels.ts';
+import { loadConfig } from '@mediavault/core/config';
+import {
+  playbackLabels,
+  playerLinkKeys,
+  signPlayerLink,
+  verifyPlayerLink,
+  type PlayerLabels,
+} from '../src/services/player-labels.ts';
 import { startTestApi, type TestApi } from '../../test/helpers/api.ts';
 import { withEditedClaims } from '../../test/helpers/player-link.ts';
 
@@ -161,4 +168,19 @@ describe('POST /player/labels', () => {
     const spec = await (await fetch(`${api.url}/openapi.json`)).json();
     assert.equal(spec.paths['/player/labels'], undefined);
   });
+});
+
+test('while the signing key rotates, the api reads links signed with the previous key', () => {
+  const config = loadConfig({
+    MEDIAVAULT_DATA_DIR: '/nonexistent',
+    EDGE_SIGNING_KEY: 'n'.repeat(40),
+    EDGE_SIGNING_KID: 'new',
+    EDGE_SIGNING_KEY_PREVIOUS: 'o'.repeat(40),
+    EDGE_SIGNING_KID_PREVIOUS: 'old',
+    STORAGE_SIGNING_KEY: 's'.repeat(40),
+  });
+  assert.deepEqual(
+    playerLinkKeys(config).map((k) => k.kid),
+    ['new', 'old'],
+  );
 });

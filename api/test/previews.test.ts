@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { previewPriority } from '@mediavault/core/backpressure';
 import { bearer, startTestApi, type TestApi } from '../../test/helpers/api.ts';
+import { queuePreviewBacklog } from '../../test/helpers/queue-backlog.ts';
+
+const boss = () => api.boss;
 
 let api: TestApi;
 before(async () => {
@@ -62,10 +65,8 @@ test('an interactive request moves a bulk-queued build up; a deep backlog length
     (await jobsFor(sha)).map((j) => j.priority),
     [previewPriority.interactive],
   );
-  await api.pool.query(
-    `UPDATE pgboss.job SET created_on = now() - interval '30 minutes' WHERE name = 'preview' AND data->>'sha256' = $1`,
-    [sha],
-  );
+  // 300 builds waiting at 4 s each (measured on 20 that ran): 20 minutes of work for one worker.
+  await queuePreviewBacklog(boss(), api.pool, { label: 'deep', waiting: 300, done: 20, buildSeconds: 4 });
   const busy = Number((await request({ sha256: sha })).headers.get('retry-after'));
   assert.ok(busy > calm, `Retry-After grows with the backlog (${calm} → ${busy})`);
 });

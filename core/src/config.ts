@@ -184,7 +184,7 @@ export const configVariables = {
     schema: Type.Integer({ minimum: 1, maximum: 86400 }),
     default: '120',
     description:
-      'When the oldest waiting preview job is older than this, the api answers with Retry-After and new builds drop non-critical outputs (sprites, waveform; past 3× also the MP4 and rungs above 720p), filled in later.',
+      'When the preview work waiting (queued builds × typical build time ÷ builds running) exceeds this many seconds, the api answers with a longer Retry-After and new builds drop non-critical outputs (sprites, waveform; past 3× also the MP4 and rungs above 720p), filled in later.',
   },
   WORKER_CONCURRENCY: {
     schema: Type.Integer({ minimum: 1, maximum: 64 }),

@@ -6,7 +6,9 @@
  * log goes through it.
  */
 
-const SECRET_PARAMS = /^(access_token|token|signature|sig|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
+// `labels` is the player link's signed document, which holds the edge token it vouches for.
+const SECRET_PARAMS =
+  /^(access_token|token|signature|sig|labels|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
 const EDGE_TOKEN_IN_PATH = /\/v\/[^/?#]+\//g;
 
 export const REDACTED = '[redacted]';

@@ -203,5 +203,6 @@ test('request URLs in logs carry no token, signature or signed edge path', async
   const player = redactUrl(`/player/?src=${encodeURIComponent('http://edge:8081/v/tok.en/hls/ab/master.m3u8')}&tc=01`);
   assert.doesNotMatch(player, /tok\.en/);
   assert.match(player, /tc=01$/);
+  assert.equal(redactUrl('/player/?labels=eyJhbGciOi.x.y&t=1'), '/player/?labels=%5Bredacted%5D&t=1');
   assert.equal(redactUrl('/api/assets/1?limit=5'), '/api/assets/1?limit=5');
 });

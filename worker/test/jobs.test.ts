@@ -26,6 +26,7 @@ import { handleDeadLetter } from '../src/jobs/dead-letter.ts';
 import type { WorkerDeps } from '../src/worker.ts';
 import { generateClip, truncatedCopy } from './fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/database.ts';
+import { queuePreviewBacklog } from '../../test/helpers/queue-backlog.ts';
 
 let db: TestDatabase;
 let dir: string;
@@ -167,13 +168,12 @@ describe('preview job', () => {
     const clip = await generateClip(dir, { name: 'busy.mp4', width: 480, height: 270, seconds: 2 });
     const { sha } = await promoteFile(clip);
     await claimPreview(pool, sha, 'default');
-    // A backlog: another preview waiting for 10 minutes (backdated instead of waited for).
-    const waiting = await boss.send(queues.preview, { sha256: 'f'.repeat(64), profile: 'default' }, { startAfter: 0 });
-    await pool.query(`UPDATE pgboss.job SET created_on = now() - interval '10 minutes' WHERE id = $1`, [waiting]);
+    // A backlog: 200 builds waiting at 2 s each (measured on 20 that ran) is 400 s of work for one worker.
+    await queuePreviewBacklog(boss, pool, { label: 'busy', waiting: 200, done: 20, buildSeconds: 2 });
     await handlePreview(deps(), { sha256: sha, profile: 'default' });
     const row = await previewRow(sha);
     assert.equal(row.status, 'ready');
-    // Ten minutes is past 3× the threshold: sprites, waveform and the MP4 go (a 270p source has no rungs above 720p to drop).
+    // 400 s is past 3× the threshold: sprites, waveform and the MP4 go (a 270p source has no rungs above 720p to drop).
     assert.deepEqual([...row.outputs.dropped].sort(), ['mp4', 'sprites', 'waveform']);
     assert.equal(await storages.previews.head(previewKeys.waveform(sha)), null);
     assert.ok(await storages.previews.head(previewKeys.hlsMaster(sha)), 'the HLS preview is there');
@@ -182,7 +182,7 @@ describe('preview job', () => {
       [sha],
     );
     assert.equal(fill.rows.length, 1, 'a fill job is queued');
-    await boss.deleteJob(queues.preview, waiting!);
+    await pool.query(`DELETE FROM pgboss.job WHERE name = 'preview' AND NOT (data->>'fill')::boolean IS TRUE`);
     const master = await storages.previews.head(previewKeys.hlsMaster(sha));
     await handlePreview(deps(), fill.rows[0].data);
     assert.ok(await storages.previews.head(previewKeys.waveform(sha)), 'the waveform is filled in');

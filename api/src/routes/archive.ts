@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requestContext } from '../plugins/auth.ts';
-import { errorResponses, Sha256 } from '../schemas/common.ts';
+import { ByteSize, errorResponses, Sha256 } from '../schemas/common.ts';
 import { matchArchivedContent } from '../services/archive.ts';
 
 /** Files asked about per call. */
@@ -24,7 +24,7 @@ export const archiveRoutes: FastifyPluginAsyncTypebox = async (app) => {
             files: Type.Array(
               Type.Object(
                 {
-                  size: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+                  size: ByteSize,
                   fingerprint: Sha256,
                 },
                 { additionalProperties: false },

@@ -60,7 +60,9 @@ export async function getPlayback(
   if (!version) throw errors.notFound('version');
   if (version.previewStatus !== 'ready') {
     throw errors.previewNotReady(
-      `the preview is ${version.previewStatus ?? 'not requested'}; request it with POST /api/preview and retry when ready`,
+      version.previewStatus
+        ? `the preview is ${version.previewStatus}; retry when it is ready (requestPreview answers when)`
+        : 'no preview has been requested for this version: ask for one with requestPreview, then retry',
       version.previewStatus,
     );
   }

@@ -84,7 +84,10 @@ function linkKey(key: SigningKey): Uint8Array {
 
 /** The keys the api signs and checks player links with: the edge's current key first. */
 export function playerLinkKeys(config: Config): SigningKey[] {
-  return [{ kid: config.edge.signingKid, secret: config.edge.signingKey }];
+  // While the signing key rotates, links signed with the previous key keep their labels, as
+  // their video URLs keep playing at the edge.
+  const previous = config.edge.previousSigningKey;
+  return [{ kid: config.edge.signingKid, secret: config.edge.signingKey }, ...(previous ? [previous] : [])];
 }
 
 /** A JWS (HS256, kid in the header) over the labels and `src`, valid until `exp` (unix seconds). */

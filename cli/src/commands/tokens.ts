@@ -55,7 +55,7 @@ export function runTokensRevoke(tokenId: string, options: Common): Promise<numbe
       throw new UsageError(`tokens revoke takes a token id (a UUID, see \`mediavault tokens list\`), not "${tokenId}"`);
     let token: ApiToken;
     try {
-      token = await client.revokeApiToken({ params: { tokenId: tokenId.toLowerCase() } });
+      token = await client.revokeApiToken({ params: { id: tokenId.toLowerCase() } });
     } catch (err) {
       if (err instanceof MediavaultApiError && err.status === 404)
         throw new CliError('token_not_found', `token ${tokenId} not found (or not yours to revoke)`);

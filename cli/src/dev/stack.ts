@@ -127,7 +127,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await api.listen({ host: config.api.host, port: apiPort });
     stoppers.push(() => api.close());
 
-    const edge = await createEdge(config, { previews: storages.previews, logger: false });
+    // The edge logs (store outages, its warnings) when the api does: with LOG_LEVEL set.
+    const edge = await createEdge(config, { previews: storages.previews, logger: Boolean(env.LOG_LEVEL) });
     await edge.listen({ host: config.edge.host, port: edgePort });
     stoppers.push(() => edge.close());
 

@@ -6,6 +6,7 @@
  */
 import type { Queryable } from '../db/pool.ts';
 import { microsecondsIso, selectColumns, type KeysetPosition } from './columns.ts';
+import type { Backlog } from '../backpressure.ts';
 import { jobTransitions, type JobState, type JobTransitionName } from '../transitions.ts';
 
 /** What a job works on, by kind: promote → upload id, probe → version id, preview → `sha256:profile`. */
@@ -139,15 +140,22 @@ export async function listJobRuns(
   };
 }
 
-/** How many jobs of a pg-boss queue wait to start, and how long the oldest has waited. */
-export async function queueBacklog(
-  db: Queryable,
-  queue: string,
-): Promise<{ queued: number; oldestAgeSeconds: number }> {
-  const { rows } = await db.query<{ queued: number; age: number | null }>(
-    `SELECT count(*)::int AS queued, extract(epoch FROM now() - min(created_on))::float8 AS age
-       FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry') AND start_after <= now()`,
+/**
+ * What the backpressure rules judge a pg-boss queue by (core/src/backpressure.ts): the jobs
+ * waiting to start, the jobs running on every worker, and the median time of the latest builds
+ * (over the last hour; null before any, when nothing is dropped).
+ */
+export async function queueBacklog(db: Queryable, queue: string): Promise<Required<Backlog>> {
+  const { rows } = await db.query<{ queued: number; running: number; typical: number | null }>(
+    `SELECT count(*) FILTER (WHERE state IN ('created', 'retry') AND start_after <= now())::int AS queued,
+            count(*) FILTER (WHERE state = 'active')::int AS running,
+            (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM completed_on - started_on))
+               FROM (SELECT started_on, completed_on FROM pgboss.job
+                      WHERE name = $1 AND state = 'completed' AND completed_on > now() - interval '1 hour'
+                      ORDER BY completed_on DESC LIMIT 20) AS latest)::float8 AS typical
+       FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')`,
     [queue],
   );
-  return { queued: rows[0]?.queued ?? 0, oldestAgeSeconds: rows[0]?.age ?? 0 };
+  const row = rows[0];
+  return { queued: row?.queued ?? 0, running: row?.running ?? 0, typicalBuildSeconds: row?.typical ?? null };
 }

@@ -4167,6 +4167,7 @@ export interface operations {
             content: {
                 "application/json": {
                     files: {
+                        /** Format: int64 */
                         size: number;
                         /** @description lowercase hex sha256 */
                         fingerprint: string;
@@ -4178,6 +4179,14 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4190,6 +4199,14 @@ export interface operations {
             /** @description invalid input; details.field names what to fix (bad_request) */
             400: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4199,6 +4216,44 @@ export interface operations {
             /** @description no valid bearer token (unauthenticated) */
             401: {
                 headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
