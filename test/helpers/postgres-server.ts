@@ -7,11 +7,13 @@
 import { startEmbeddedPostgres } from '@mediavault/core/db/embedded';
 
 const dataDir = process.argv[2];
-if (!dataDir) {
-  process.stderr.write('usage: postgres-server.ts <data dir>\n');
+const port = process.argv[3] ? Number(process.argv[3]) : undefined;
+if (!dataDir || (port !== undefined && !Number.isInteger(port))) {
+  process.stderr.write('usage: postgres-server.ts <data dir> [port]\n');
   process.exit(2);
 }
-const db = await startEmbeddedPostgres(dataDir);
+// A given port lets a test stop the server and start it again where its clients expect it.
+const db = await startEmbeddedPostgres(dataDir, port === undefined ? {} : { port });
 process.stdout.write(`${JSON.stringify({ adminUrl: db.adminUrl })}\n`);
 process.once('SIGTERM', () => {
   void db.stop().finally(() => process.exit(0));

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Pool } from '@mediavault/core/db/pool';
+import { isDatabaseUnavailable, type Pool } from '@mediavault/core/db/pool';
 import { errors } from '@mediavault/core/errors';
 import type { Caller } from '../services/access.ts';
 import type { RequestContext } from '../deps.ts';
@@ -10,6 +10,8 @@ import { findCallerByTokenHash } from '@mediavault/core/catalogue/tokens-store';
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller | null;
+    /** The database could not be asked who the caller is (a WebSocket closes with 1013 then). */
+    callerUnknowable: boolean;
   }
 }
 
@@ -31,6 +33,7 @@ export function registerAuth(
   countAuthFailure: (request: FastifyRequest) => Promise<{ exceeded: boolean; retryAfterSeconds: number }>,
 ): void {
   app.decorateRequest('caller', null);
+  app.decorateRequest('callerUnknowable', false);
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
     // Browsers cannot set headers on a WebSocket: the events stream also takes ?access_token=.
@@ -41,7 +44,16 @@ export function registerAuth(
     if (!header) return;
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw errors.unauthenticated('the Authorization header must be "Bearer <token>"');
-    const found = await findCallerByTokenHash(pool, hashToken(match[1]!));
+    let found: Awaited<ReturnType<typeof findCallerByTokenHash>>;
+    try {
+      found = await findCallerByTokenHash(pool, hashToken(match[1]!));
+    } catch (err) {
+      // An error thrown during a WebSocket upgrade drops the connection unexplained: the events
+      // handler closes it with "try again later" instead. Other requests get the 503.
+      if (!(request.url.startsWith('/api/events') && isDatabaseUnavailable(err))) throw err;
+      request.callerUnknowable = true;
+      return;
+    }
     if (!found) {
       // Guessing tokens is slowed down per address, whatever route it aims at.
       const failures = await countAuthFailure(request);

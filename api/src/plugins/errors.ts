@@ -1,5 +1,9 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isDatabaseUnavailable } from '@mediavault/core/db/pool';
 import { isAppError } from '@mediavault/core/errors';
+
+/** What a client waits before asking again while the database is away (restarts take seconds). */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 interface ValidationIssue {
   instancePath: string;
@@ -46,6 +50,14 @@ export function registerErrorHandler(app: FastifyInstance): void {
               ? 'not_found'
               : 'bad_request';
       return reply.status(err.statusCode).send({ error: { code, message: err.message } });
+    }
+    if (isDatabaseUnavailable(err)) {
+      // The catalogue is away (restarting, failing over): worth a retry, not a 500.
+      request.log.warn({ err: { message: err.message, code: err.code } }, 'database unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send({ error: { code: 'unavailable', message: 'the catalogue database is unreachable; retry shortly' } });
     }
     request.log.error({ err }, 'unhandled error');
     return reply

@@ -5,12 +5,19 @@ import { eventScope, type CatalogueEvent } from '../services/events.ts';
 /**
  * GET /api/events (WebSocket): upload, preview and job state changes the caller
  * may see, one JSON object per message. Optional filters: ?sha256=&uploadId=&projectId=.
- * Browsers, which cannot set headers on a WebSocket, pass ?access_token=.
+ * Browsers, which cannot set headers on a WebSocket, pass ?access_token=. A `{"type":"ready"}`
+ * message says the stream is live; `{"type":"ready","resumed":true}` says it is live again after
+ * the database was away, and that events of that time were missed.
  */
 export const eventRoutes: FastifyPluginAsync = async (app) => {
   await app.register(websocket, { options: { maxPayload: 4096 } });
   app.get('/api/events', { websocket: true, schema: { hide: true } }, (socket, request) => {
     const caller = request.caller;
+    if (request.callerUnknowable) {
+      // 1013: try again later (the database is away; the client reconnects after a while).
+      socket.close(1013, 'database unavailable; retry shortly');
+      return;
+    }
     if (!caller) {
       socket.close(4401, 'unauthenticated');
       return;
@@ -38,7 +45,14 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
         if (socket.readyState === socket.OPEN && (await allowed(event))) socket.send(JSON.stringify(event));
       });
     });
-    socket.on('close', unsubscribe);
+    // After the database came back: events of the outage are lost, so the client re-reads its state.
+    const stopResume = app.deps.events.onResume(() => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'ready', resumed: true }));
+    });
+    socket.on('close', () => {
+      unsubscribe();
+      stopResume();
+    });
     void app.deps.events.ready().then(
       () => socket.readyState === socket.OPEN && socket.send(JSON.stringify({ type: 'ready' })),
       () => socket.close(1011, 'event stream unavailable'),

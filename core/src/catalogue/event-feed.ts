@@ -34,32 +34,67 @@ export const eventsChannel = 'mediavault_events';
 
 type Listener = (event: CatalogueEvent) => void;
 
+/** Waits between attempts to listen again after the database went away: 0.5 s, doubling to 5 s. */
+const RECONNECT_MS = { first: 500, most: 5000 };
+
 /**
- * One LISTEN connection per api process, fanned out to every subscriber. The
- * connection is re-established after an error; events published while it was
- * down are lost, which subscribers tolerate by re-reading state on reconnect.
+ * One LISTEN connection per api process, fanned out to every subscriber. When the database
+ * goes away (a restart, a failover) the connection is opened again, with growing waits, for
+ * as long as anyone listens; nothing is thrown at subscribers. Events published while it was
+ * down are lost: `onResume` tells subscribers, who re-read the state they show.
  */
 export class EventHub {
   readonly #databaseUrl: string;
   readonly #listeners = new Set<Listener>();
+  readonly #resumeListeners = new Set<() => void>();
   #client: pg.Client | null = null;
   #closed = false;
   #connecting: Promise<void> | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #retryMs = RECONNECT_MS.first;
+  #lostConnection = false;
+  readonly #onError: (err: Error) => void;
 
-  constructor(databaseUrl: string) {
+  constructor(databaseUrl: string, options: { onError?: (err: Error) => void } = {}) {
     this.#databaseUrl = databaseUrl;
+    this.#onError = options.onError ?? (() => {});
   }
 
   subscribe(listener: Listener): () => void {
     this.#listeners.add(listener);
-    void this.#ensureConnected();
+    this.#ensureConnected().catch(() => this.#scheduleReconnect());
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Called each time the feed is listening again after losing its connection. */
+  onResume(listener: () => void): () => void {
+    this.#resumeListeners.add(listener);
+    return () => this.#resumeListeners.delete(listener);
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#retryTimer || this.#listeners.size === 0) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#ensureConnected().catch(() => this.#scheduleReconnect());
+    }, this.#retryMs);
+    this.#retryTimer.unref();
+    this.#retryMs = Math.min(RECONNECT_MS.most, this.#retryMs * 2);
+  }
+
+  #connectionLost(client: pg.Client, err?: Error): void {
+    if (this.#client === client) this.#client = null;
+    client.end().catch(() => {});
+    if (this.#closed) return;
+    if (err) this.#onError(err);
+    this.#lostConnection = true;
+    this.#scheduleReconnect();
   }
 
   async #ensureConnected(): Promise<void> {
     if (this.#client || this.#closed) return;
     this.#connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: this.#databaseUrl });
+      const client = new pg.Client({ connectionString: this.#databaseUrl, connectionTimeoutMillis: 5000 });
       client.on('notification', (msg) => {
         if (msg.channel !== eventsChannel || !msg.payload) return;
         let event: CatalogueEvent;
@@ -70,14 +105,25 @@ export class EventHub {
         }
         for (const listener of this.#listeners) listener(event);
       });
-      client.on('error', () => {
-        this.#client = null;
+      client.on('error', (err) => this.#connectionLost(client, err));
+      client.on('end', () => this.#connectionLost(client));
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${eventsChannel}`);
+      } catch (err) {
         client.end().catch(() => {});
-        if (!this.#closed && this.#listeners.size > 0) setTimeout(() => void this.#ensureConnected(), 1000).unref();
-      });
-      await client.connect();
-      await client.query(`LISTEN ${eventsChannel}`);
+        throw err;
+      }
+      if (this.#closed) {
+        await client.end().catch(() => {});
+        return;
+      }
       this.#client = client;
+      this.#retryMs = RECONNECT_MS.first;
+      if (this.#lostConnection) {
+        this.#lostConnection = false;
+        for (const listener of this.#resumeListeners) listener();
+      }
     })().finally(() => {
       this.#connecting = null;
     });
@@ -92,6 +138,8 @@ export class EventHub {
   async close(): Promise<void> {
     this.#closed = true;
     this.#listeners.clear();
+    this.#resumeListeners.clear();
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
     await this.#client?.end().catch(() => {});
     this.#client = null;
   }

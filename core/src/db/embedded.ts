@@ -45,13 +45,13 @@ function allowServerUserToReach(dataDir: string): void {
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
-  options: { database?: string; quiet?: boolean } = {},
+  options: { database?: string; quiet?: boolean; port?: number } = {},
 ): Promise<EmbeddedDatabase> {
   const database = options.database ?? 'mediavault';
   const asRoot = process.getuid?.() === 0;
   mkdirSync(dataDir, { recursive: true });
   if (asRoot) allowServerUserToReach(dataDir);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const password = 'mediavault';
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

@@ -17,7 +17,8 @@ export function createPool(
   databaseUrl: string,
   options: { max?: number; log?: (line: string, err: Error) => void } = {},
 ): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+  // A database host that drops packets must not hold a request for minutes: fail, answer 503.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10, connectionTimeoutMillis: 5000 });
   pool.on('error', (err) =>
     options.log?.(`database: an idle connection failed (${err.message}); the next query opens a new one`, err),
   );
@@ -46,4 +47,20 @@ export type Queryable = pg.Pool | pg.PoolClient;
 /** One round trip: throws when the database cannot answer (health checks). */
 export async function pingDatabase(db: Queryable): Promise<void> {
   await db.query('SELECT 1');
+}
+
+const UNREACHABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
+
+/**
+ * Whether err says the database cannot be reached or is going away (a restart, a failover,
+ * too many connections), rather than that a statement was wrong: requests failing so are
+ * worth retrying later (503), and nothing about them is a bug.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    // 08: connection exception; 57P01–57P03: shutdown, crash shutdown, cannot connect now; 53300: too many connections.
+    if (/^08/.test(code) || /^57P0[123]$/.test(code) || code === '53300' || UNREACHABLE_ERRNO.has(code)) return true;
+  }
+  return typeof message === 'string' && /^Connection terminated|timeout exceeded when trying to connect/.test(message);
 }
