@@ -242,6 +242,25 @@ const operations: Record<string, OperationRights> = {
     }),
     expect: writers(201),
   },
+  createReviewLink: {
+    request: (fx) => ({ method: 'POST', path: `/api/assets/${fx.assetId}/review-links`, body: {} }),
+    expect: readers(201),
+  },
+  startReviewSession: {
+    // The link's token is the credential, whoever sends it; a bearer token that is not valid is refused first.
+    request: async (fx) => {
+      const link = await api$(fx, 'POST', `/api/assets/${fx.assetId}/review-links`, fx.org.token, {});
+      return { method: 'POST', path: '/api/review-sessions', body: { token: new URL(link.body.url).hash.slice(1) } };
+    },
+    expect: { ...everyone(201), none: 201 },
+  },
+  // Without a review session cookie (every caller here) there is no session to show…
+  getReviewSession: { request: () => ({ method: 'GET', path: '/api/review-sessions/current' }), expect: everyone(401) },
+  // …and none to end: signing out is idempotent (api/test/review-sessions.test.ts signs out with a cookie).
+  endReviewSession: {
+    request: () => ({ method: 'DELETE', path: '/api/review-sessions/current' }),
+    expect: { ...everyone(204), none: 204 },
+  },
 };
 
 let fx: Fixture;

@@ -30,6 +30,10 @@ export const operations = {
   listJobs: { method: 'GET', path: '/api/jobs', tag: 'previews' },
   createSidecar: { method: 'POST', path: '/api/sidecars', tag: 'assets' },
   matchArchivedContent: { method: 'POST', path: '/api/archive/match', tag: 'uploads' },
+  createReviewLink: { method: 'POST', path: '/api/assets/{assetId}/review-links', tag: 'review' },
+  startReviewSession: { method: 'POST', path: '/api/review-sessions', tag: 'review' },
+  getReviewSession: { method: 'GET', path: '/api/review-sessions/current', tag: 'review' },
+  endReviewSession: { method: 'DELETE', path: '/api/review-sessions/current', tag: 'review' },
 } as const;
 
 export type OperationId = keyof typeof operations;
@@ -92,6 +96,14 @@ export interface OperationMethods {
   createSidecar(input: OperationInput<'createSidecar'>, options?: RequestOptions): Promise<OperationOutput<'createSidecar'>>;
   /** POST /api/archive/match — Which files may already be archived, by size and fingerprint, before they are read whole */
   matchArchivedContent(input: OperationInput<'matchArchivedContent'>, options?: RequestOptions): Promise<OperationOutput<'matchArchivedContent'>>;
+  /** POST /api/assets/{assetId}/review-links — A single-use link (valid 10 minutes) that opens the review page as you, without a token in the browser */
+  createReviewLink(input: OperationInput<'createReviewLink'>, options?: RequestOptions): Promise<OperationOutput<'createReviewLink'>>;
+  /** POST /api/review-sessions — Exchange a review link's token for a review session cookie (12 h) */
+  startReviewSession(input: OperationInput<'startReviewSession'>, options?: RequestOptions): Promise<OperationOutput<'startReviewSession'>>;
+  /** GET /api/review-sessions/current — The review session of this browser (its cookie): what it opened, as whom, until when */
+  getReviewSession(input?: OperationInput<'getReviewSession'>, options?: RequestOptions): Promise<OperationOutput<'getReviewSession'>>;
+  /** DELETE /api/review-sessions/current — Sign this browser's review session out: refused from now on, its event streams closed */
+  endReviewSession(input?: OperationInput<'endReviewSession'>, options?: RequestOptions): Promise<OperationOutput<'endReviewSession'>>;
 }
 
 /** The api's error codes (components.schemas.ErrorCode): `error.code` of every error answer. */
