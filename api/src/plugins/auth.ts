@@ -52,21 +52,6 @@ export async function countFailedCredential(request: FastifyRequest, reply: Fast
 
 const isMutation = (method: string) => method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
 
-/**
- * Whether a browser request comes from a page of the api's own origin (CSRF defence for requests
- * a cookie authenticates). Browsers send Origin with every POST, PUT, PATCH and DELETE and every
- * WebSocket handshake, and no page script can forge it. A page with `Referrer-Policy:
- * no-referrer` (the review page) may send `Origin: null` on its own same-origin requests; the
- * forbidden-to-scripts `Sec-Fetch-Site: same-origin` then vouches for it. Pure.
- */
-export function isSameOriginRequest(
-  headers: { origin?: string | undefined; 'sec-fetch-site'?: string | string[] | undefined },
-  publicOrigin: string,
-): boolean {
-  if (headers.origin === publicOrigin) return true;
-  return (headers.origin === undefined || headers.origin === 'null') && headers['sec-fetch-site'] === 'same-origin';
-}
-
 /** The review session cookie's value, if the request has one. */
 function reviewCookie(request: FastifyRequest): string | undefined {
   const header = request.headers.cookie;
@@ -140,7 +125,10 @@ export function registerAuth(app: FastifyInstance, pool: Pool, countAuthFailure:
       request.reviewSessionEnded = true;
       return;
     }
-    if ((isEventStream || isMutation(request.method)) && !isSameOriginRequest(request.headers, publicOrigin)) {
+    // CSRF: browsers send Origin with every POST, PUT, PATCH and DELETE of a script (Chromium
+    // too under the review page's no-referrer policy: player/test/review-session.test.ts) and with
+    // every WebSocket handshake, and no page can forge it. Scripts outside a browser use tokens.
+    if ((isEventStream || isMutation(request.method)) && request.headers.origin !== publicOrigin) {
       // The WebSocket handler refuses a stream without a caller (4401).
       if (isEventStream) return;
       throw errors.forbidden(

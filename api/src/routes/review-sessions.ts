@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { stringifySetCookie } from 'cookie';
 import { errors, isAppError } from '@mediavault/core/errors';
-import { countFailedCredential, isSameOriginRequest, requestContext } from '../plugins/auth.ts';
+import { countFailedCredential, requestContext } from '../plugins/auth.ts';
 import { DateTime, errorResponses, Label, Nullable, Text, Url, Uuid } from '../schemas/common.ts';
 import {
   createReviewLink,
@@ -30,25 +30,28 @@ const ReviewSession = Type.Object(reviewSessionFields, {
 /** The cookie as the spec documents it (@fastify/swagger emits a response schema's `headers`). */
 const setCookieHeader = (what: string) => ({
   'Set-Cookie': Text(512, {
-    description: `${reviewCookieName}=…; HttpOnly; SameSite=Strict; Path=/ (and Secure when the api is on https): ${what}`,
+    description: `${reviewCookieName}=…; HttpOnly; SameSite=Strict; Path=<api path>/api (and Secure when the api is on https): ${what}`,
   }),
 });
 
 /**
  * Review links and the review page's sessions (services/review-sessions.ts says why they are
  * built this way). The session cookie is HttpOnly (no page script reads it), SameSite=Strict
- * (no other site's page sends it) and, behind https, Secure.
+ * (no other site's page sends it), sent to the api's routes only and, behind https, Secure.
  */
 export const reviewSessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { deps } = app;
   const publicUrl = new URL(deps.urls.api);
+  // Only the api's routes get the cookie: not the page's static files, and not an edge on the
+  // same host (cookies ignore ports), whose media requests would otherwise carry it.
+  const cookiePath = `${publicUrl.pathname.replace(/\/+$/, '')}/api`;
   const cookie = (value: string, maxAge: number) =>
     stringifySetCookie({
       name: reviewCookieName,
       value,
       httpOnly: true,
       sameSite: 'strict',
-      path: '/',
+      path: cookiePath,
       maxAge,
       secure: publicUrl.protocol === 'https:',
     });
@@ -103,7 +106,7 @@ export const reviewSessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       // A page of another origin must not sign this browser in as someone else (login CSRF).
-      if (request.headers.origin !== undefined && !isSameOriginRequest(request.headers, publicUrl.origin))
+      if (request.headers.origin !== undefined && request.headers.origin !== publicUrl.origin)
         throw errors.forbidden(`review sessions start from a page of ${publicUrl.origin}`);
       let started: Awaited<ReturnType<typeof startReviewSession>>;
       try {
@@ -134,10 +137,8 @@ export const reviewSessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ReviewSession, ...errorResponses(401) },
       },
     },
-    async (request) => {
-      requestContext(request);
-      return getReviewSession(deps, request.reviewSessionId);
-    },
+    // Without a live session (no cookie, an ended one, or a bearer token) the answer is the same 401.
+    async (request) => getReviewSession(deps, request.reviewSessionId),
   );
 
   app.delete(

@@ -4492,7 +4492,7 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description seconds until the current minute ends */
                     "X-RateLimit-Reset"?: number;
-                    /** @description mv_review=…; HttpOnly; SameSite=Strict; Path=/ (and Secure when the api is on https): the session id, Max-Age=43200 */
+                    /** @description mv_review=…; HttpOnly; SameSite=Strict; Path=<api path>/api (and Secure when the api is on https): the session id, Max-Age=43200 */
                     "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
@@ -4700,7 +4700,7 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description seconds until the current minute ends */
                     "X-RateLimit-Reset"?: number;
-                    /** @description mv_review=…; HttpOnly; SameSite=Strict; Path=/ (and Secure when the api is on https): empty, Max-Age=0 */
+                    /** @description mv_review=…; HttpOnly; SameSite=Strict; Path=<api path>/api (and Secure when the api is on https): empty, Max-Age=0 */
                     "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
