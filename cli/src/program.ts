@@ -39,6 +39,7 @@ const account = () => import('./commands/account.ts');
 const assetCommands = () => import('./commands/assets.ts');
 const upload = () => import('./commands/upload.ts');
 const tokenCommands = () => import('./commands/tokens.ts');
+const reviewCommand = () => import('./commands/review.ts');
 
 /**
  * The `mediavault` program. Actions report their exit code through `done`;
@@ -51,10 +52,18 @@ export function buildProgram(done: (code: number) => void): Command {
     .addOption(new Option('--profile <name>', 'CLI profile to use').env('MEDIAVAULT_PROFILE'))
     .option('-q, --quiet', 'no progress and no status lines: only results (lists, URLs) and errors')
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // The program's options end at the command, so that a command can have its own `--version <n>`
+    // (review, comments); -q and --profile are given to every command as well (see the end).
+    .enablePositionalOptions();
+  /** The program's -q and --profile, or the running command's copies of them. */
+  let commandOptions: { profile?: string; quiet?: boolean } = {};
+  program.hook('preAction', (_program, command) => {
+    commandOptions = command.opts();
+  });
   const global = () => {
     const { profile, quiet } = program.opts<{ profile?: string; quiet?: boolean }>();
-    return { profile, quiet: quiet ?? false };
+    return { profile: commandOptions.profile ?? profile, quiet: (commandOptions.quiet || quiet) ?? false };
   };
   const json = () => new Option('--json', 'NDJSON output for scripts (last line: summary)');
 
@@ -225,6 +234,19 @@ export function buildProgram(done: (code: number) => void): Command {
       ),
     );
 
+  program
+    .command('review')
+    .description(
+      'A link that opens the review page signed in as you (once, within 10 minutes; then a 12 h browser session)',
+    )
+    .argument('<assetId>')
+    .option('--version <n>', 'a version by its number (default: the latest)', positiveInteger('--version', 2 ** 31 - 1))
+    .option('--open', 'open the link in your default browser too')
+    .addOption(json())
+    .action(async (assetId: string, o: { version?: number; open?: boolean; json?: boolean }) =>
+      done(await (await reviewCommand()).runReview(assetId, { ...o, ...global() })),
+    );
+
   const tokens = program.command('tokens').description('Your API tokens');
   tokens
     .command('list')
@@ -242,6 +264,12 @@ export function buildProgram(done: (code: number) => void): Command {
     .action(async (tokenId: string, o: { json?: boolean }) =>
       done(await (await tokenCommands()).runTokensRevoke(tokenId, { ...o, ...global() })),
     );
+
+  // -q and --profile after the command, as before the program's options became positional.
+  const leaves = (command: Command): Command[] =>
+    command.commands.length === 0 ? [command] : command.commands.flatMap(leaves);
+  for (const command of program.commands.flatMap(leaves))
+    command.addOption(new Option('--profile <name>').hideHelp()).addOption(new Option('-q, --quiet').hideHelp());
 
   return program;
 }
