@@ -49,14 +49,7 @@ CREATE INDEX review_sessions_expires_idx ON review_sessions (expires_at);
 CREATE INDEX review_sessions_user_idx ON review_sessions (user_id);
 
 -- Signing out closes the session's open event streams on every api process, the way a
--- revoked API token's are closed (migration 0006): the same internal event, carrying the
--- session's id, which is the credential id its callers carry.
-CREATE FUNCTION mediavault_notify_review_session_revoked() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF NEW.revoked_at IS NOT NULL AND OLD.revoked_at IS NULL THEN
-    PERFORM pg_notify('mediavault_events', json_build_object('type', 'token', 'id', NEW.id, 'revoked', true)::text);
-  END IF;
-  RETURN NEW;
-END $$;
+-- revoked API token's are closed: migration 0006's function announces the revocation of the
+-- row's id, which is the credential id the session's callers carry.
 CREATE TRIGGER review_sessions_notify_revoked AFTER UPDATE ON review_sessions
-  FOR EACH ROW EXECUTE FUNCTION mediavault_notify_review_session_revoked();
+  FOR EACH ROW EXECUTE FUNCTION mediavault_notify_token_revoked();
