@@ -375,3 +375,10 @@ test('unknown link tokens count against the address like unknown bearer tokens',
   }
   assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
 });
+
+test('a review session cannot mint API tokens: a 12-hour browser session must not outlive itself', async () => {
+  const { cookie } = await openSession();
+  const minted = await withCookie(cookie, 'POST', '/api/tokens', { name: 'from the browser' });
+  assert.deepEqual([minted.status, minted.body.error.code], [403, 'forbidden']);
+  assert.match(minted.body.error.message, /review session cannot create API tokens/);
+});

@@ -112,7 +112,7 @@ export function registerAuth(app: FastifyInstance, pool: Pool, countAuthFailure:
       if (isEventStream) return;
       throw errors.unauthenticated('the token is not valid (unknown, revoked or expired)');
     }
-    request.caller = found;
+    request.caller = { ...found, credential: 'token' };
   });
 
   async function authenticateSession(request: FastifyRequest, cookie: string, isEventStream: boolean): Promise<void> {
@@ -143,6 +143,7 @@ export function registerAuth(app: FastifyInstance, pool: Pool, countAuthFailure:
       organizationId: found.organizationId,
       isOrgAdmin: found.isOrgAdmin,
       tokenId: found.sessionId,
+      credential: 'review-session',
     };
   }
 }

@@ -27,7 +27,10 @@ export type CatalogueEvent =
       state: string;
       attempts: number;
     }
-  /** Internal (migration 0006): a token was revoked; the api closes its WebSockets and forwards nothing. */
+  /**
+   * Internal (migrations 0006, 0010): a token was revoked or a review session signed out (its id);
+   * the api closes the streams opened with it and forwards nothing.
+   */
   | { type: 'token'; id: string; revoked: true };
 
 export const eventsChannel = 'mediavault_events';
