@@ -1,11 +1,38 @@
 /**
- * The catalogue's change feed: triggers (migration 0002) publish every status change of
- * uploads, previews and jobs on one channel, whoever wrote it; each api process LISTENs
+ * The catalogue's change feed: triggers (migrations 0002, 0009) publish every status change of
+ * uploads, previews and jobs, and every change of review comments and approvals, on one channel,
+ * whoever wrote it; each api process LISTENs
  * once and fans the events out to its WebSocket subscribers.
  */
 import pg from 'pg';
 
-/** What the database triggers publish on the mediavault_events channel (migrations 0002, 0006). */
+export const commentChanges = ['created', 'updated', 'resolved', 'reopened', 'deleted'] as const;
+export type CommentChange = (typeof commentChanges)[number];
+
+/** A review comment changed (migration 0009). No text: clients read the comment (getComment). */
+export interface CommentEvent {
+  type: 'comment';
+  action: CommentChange;
+  id: string;
+  assetId: string;
+  versionId: string;
+  projectId: string;
+  organizationId: string;
+  /** Team-only comment: never sent to guests (issue 14). */
+  internal: boolean;
+}
+
+/** A version's approval was decided or cleared (migration 0009). */
+export interface ApprovalEvent {
+  type: 'approval';
+  assetId: string;
+  versionId: string;
+  projectId: string;
+  organizationId: string;
+  status: 'approved' | 'changes_requested' | 'none';
+}
+
+/** What the database triggers publish on the mediavault_events channel (migrations 0002, 0006, 0009). */
 export type CatalogueEvent =
   | {
       type: 'upload';
@@ -27,6 +54,8 @@ export type CatalogueEvent =
       state: string;
       attempts: number;
     }
+  | CommentEvent
+  | ApprovalEvent
   /** Internal (migration 0006): a token was revoked; the api closes its WebSockets and forwards nothing. */
   | { type: 'token'; id: string; revoked: true };
 
