@@ -25,6 +25,7 @@ import { eventRoutes } from './routes/events.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { sidecarRoutes } from './routes/sidecars.ts';
 import { archiveRoutes } from './routes/archive.ts';
+import { commentRoutes } from './routes/comments.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -80,6 +81,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         { name: 'uploads', description: 'Presigned multipart uploads and promotion into masters' },
         { name: 'assets', description: 'Assets, versions and playback' },
         { name: 'previews', description: 'Preview builds' },
+        { name: 'review', description: 'Comments pinned to frames of a version, and approvals' },
       ],
     },
     // Rate limits and the error handler wrap every operation: documented once, for all of them.
@@ -115,6 +117,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(jobRoutes);
   await app.register(sidecarRoutes);
   await app.register(archiveRoutes);
+  await app.register(commentRoutes);
   app.addHook('onClose', async () => deps.events.close());
   return app;
 }
