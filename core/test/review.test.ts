@@ -9,6 +9,7 @@ import {
   checkCommentText,
   versionTimebase,
   type Annotation,
+  type Shape,
 } from '@mediavault/core/review';
 
 const ntsc = { num: 30000, den: 1001 };
@@ -108,7 +109,7 @@ test('an anchor must lie inside the version, the end at or after the start', () 
 });
 
 test('a drawing has at most 50 shapes and 2,000 points in all', () => {
-  const arrow = { kind: 'arrow', from: [0, 0], to: [1, 1] } as const;
+  const arrow: Shape = { kind: 'arrow', from: [0, 0], to: [1, 1] };
   const stroke = (n: number) => ({
     kind: 'freehand' as const,
     points: Array.from({ length: n }, () => [0.5, 0.5] as [number, number]),
