@@ -5,6 +5,7 @@
  * into SMPTE timecode, from the version's start timecode and rate (core/src/review.ts). Every
  * change writes an activity in its transaction; the database publishes it as an event.
  */
+import type { Static } from '@sinclair/typebox';
 import { withTransaction } from '@mediavault/core/db/pool';
 import { errors } from '@mediavault/core/errors';
 import { can, type Action } from '@mediavault/core/roles';
@@ -34,38 +35,13 @@ import {
   type VersionTiming,
 } from '@mediavault/core/catalogue/comments-store';
 import type { ApiDeps, RequestContext } from '../deps.ts';
+import type { Approval as ApprovalSchema, Comment as CommentSchema } from '../schemas/common.ts';
 import { authorizeAsset, authorizeProject, type Caller } from './access.ts';
 import { playbackLabels } from './player-labels.ts';
 
-/** A comment as the api answers it (the `Comment` schema). */
-export interface Comment {
-  id: string;
-  assetId: string;
-  versionId: string;
-  versionNumber: number;
-  parentId: string | null;
-  frame: number;
-  endFrame: number | null;
-  timecode: string;
-  endTimecode: string | null;
-  text: string;
-  internal: boolean;
-  annotation: Annotation | null;
-  author: { userId: string | null; name: string; kind: 'member' | 'guest' };
-  resolved: boolean;
-  resolvedAt: Date | null;
-  resolvedBy: { userId: string; name: string } | null;
-  createdAt: Date;
-  editedAt: Date | null;
-  deleted: boolean;
-}
-
-export interface Approval {
-  versionId: string;
-  status: ApprovalStatus | 'none';
-  decidedBy: { userId: string; name: string } | null;
-  decidedAt: Date | null;
-}
+/** A comment and a decision as the api answers them (the `Comment` and `Approval` schemas). */
+export type Comment = Static<typeof CommentSchema>;
+export type Approval = Static<typeof ApprovalSchema>;
 
 /** How a version's frames are counted and labelled, as the player counts and labels them. */
 export function timebaseOf(timing: VersionTiming): Timebase {
