@@ -1,12 +1,77 @@
 /**
  * The api's event stream (GET /api/events, a WebSocket): state changes the caller may see, one
- * JSON object per message, narrowed by `?sha256=`, `?uploadId=` or `?projectId=`. The api says
- * `{"type":"ready"}` once it listens for the caller: state read after that cannot miss a change,
- * which then arrives as an event. A waiter reads the state, and reads it again when an event
- * comes (or, should the stream be unavailable, after a pause that grows).
+ * JSON object per message, narrowed by `?sha256=`, `?uploadId=`, `?projectId=` or `?assetId=`.
+ * The api says `{"type":"ready"}` once it listens for the caller: state read after that cannot
+ * miss a change, which then arrives as an event. A waiter reads the state, and reads it again
+ * when an event comes (or, should the stream be unavailable, after a pause that grows); a
+ * reviewer's page or tool takes each event as it comes (`onEvent`, typed).
  */
 import { WebSocket } from 'undici';
 import type { MediavaultClient } from './client.ts';
+
+export interface UploadEvent {
+  type: 'upload';
+  id: string;
+  organizationId: string;
+  projectId: string;
+  status: string;
+  assetId: string | null;
+  versionId: string | null;
+  error: string | null;
+}
+export interface PreviewEvent {
+  type: 'preview';
+  sha256: string;
+  profile: string;
+  status: string;
+  error: string | null;
+}
+/** Background job runs (organization admins only). */
+export interface JobEvent {
+  type: 'job';
+  id: string;
+  organizationId: string | null;
+  kind: string;
+  subject: string;
+  state: string;
+  attempts: number;
+}
+/** A review comment changed; read it with getComment (a deleted one answers its tombstone). */
+export interface CommentEvent {
+  type: 'comment';
+  action: 'created' | 'updated' | 'resolved' | 'reopened' | 'deleted';
+  id: string;
+  assetId: string;
+  versionId: string;
+  projectId: string;
+  organizationId: string;
+  /** Team only: never sent to guests of a share link. */
+  internal: boolean;
+}
+/** A version's approval was decided or cleared. */
+export interface ApprovalEvent {
+  type: 'approval';
+  assetId: string;
+  versionId: string;
+  projectId: string;
+  organizationId: string;
+  status: 'approved' | 'changes_requested' | 'none';
+}
+/** The stream is live again after the api lost its database: events of that time were missed, re-read what you show. */
+export interface ResumedEvent {
+  type: 'ready';
+  resumed: true;
+}
+/** Every message of the stream after its first `{"type":"ready"}`. */
+export type MediavaultEvent = UploadEvent | PreviewEvent | JobEvent | CommentEvent | ApprovalEvent | ResumedEvent;
+
+export interface EventFilter {
+  sha256?: string;
+  uploadId?: string;
+  projectId?: string;
+  /** Events of one asset: its uploads, comments and approvals. */
+  assetId?: string;
+}
 
 export interface EventStream {
   /** Resolves true once the api listens for this stream; false when it cannot be opened, ends, or `ms` pass first. */
@@ -22,7 +87,8 @@ export interface EventStream {
 
 export function openEventStream(
   client: MediavaultClient,
-  filter: { sha256?: string; uploadId?: string; projectId?: string },
+  filter: EventFilter,
+  options: { onEvent?: (event: MediavaultEvent) => void } = {},
 ): EventStream {
   let received = 0;
   let ended = false;
@@ -50,6 +116,7 @@ export function openEventStream(
         return setLive(true);
       }
       received++;
+      if (options.onEvent) options.onEvent(JSON.parse(String(message.data)) as MediavaultEvent);
       wakeAll();
     });
     socket.addEventListener('close', end);
