@@ -8,60 +8,20 @@
  */
 import { WebSocket } from 'undici';
 import type { MediavaultClient } from './client.ts';
+import type { components } from './generated/schema.ts';
 
-export interface UploadEvent {
-  type: 'upload';
-  id: string;
-  organizationId: string;
-  projectId: string;
-  status: string;
-  assetId: string | null;
-  versionId: string | null;
-  error: string | null;
-}
-export interface PreviewEvent {
-  type: 'preview';
-  sha256: string;
-  profile: string;
-  status: string;
-  error: string | null;
-}
+type Schemas = components['schemas'];
+/** Events as the api streams them; the types come from the spec (generated/schema.ts). */
+export type UploadEvent = Schemas['UploadEvent'];
+export type PreviewEvent = Schemas['PreviewEvent'];
 /** Background job runs (organization admins only). */
-export interface JobEvent {
-  type: 'job';
-  id: string;
-  organizationId: string | null;
-  kind: string;
-  subject: string;
-  state: string;
-  attempts: number;
-}
+export type JobEvent = Schemas['JobEvent'];
 /** A review comment changed; read it with getComment (a deleted one answers its tombstone). */
-export interface CommentEvent {
-  type: 'comment';
-  action: 'created' | 'updated' | 'resolved' | 'reopened' | 'deleted';
-  id: string;
-  assetId: string;
-  versionId: string;
-  projectId: string;
-  organizationId: string;
-  /** Team only: never sent to guests of a share link. */
-  internal: boolean;
-}
+export type CommentEvent = Schemas['CommentEvent'];
 /** A version's approval was decided or cleared. */
-export interface ApprovalEvent {
-  type: 'approval';
-  assetId: string;
-  versionId: string;
-  projectId: string;
-  organizationId: string;
-  status: 'approved' | 'changes_requested' | 'none';
-}
+export type ApprovalEvent = Schemas['ApprovalEvent'];
 /** The stream is live again after the api lost its database: events of that time were missed, re-read what you show. */
-export interface ResumedEvent {
-  type: 'ready';
-  resumed: true;
-}
+export type ResumedEvent = Schemas['StreamReady'] & { resumed: true };
 /** Every message of the stream after its first `{"type":"ready"}`. */
 export type MediavaultEvent = UploadEvent | PreviewEvent | JobEvent | CommentEvent | ApprovalEvent | ResumedEvent;
 

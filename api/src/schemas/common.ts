@@ -9,6 +9,7 @@ import {
 import { previewProfiles } from '@mediavault/core/jobs';
 import { uploadStatuses } from '@mediavault/core/transitions';
 import { annotationLimits, maxCommentText } from '@mediavault/core/review';
+import { streamEventSchemas } from '@mediavault/core/catalogue/event-feed';
 import { errorCodeList, errorCodes, type ErrorCode as ErrorCodeValue } from '@mediavault/core/errors';
 
 /**
@@ -318,6 +319,8 @@ export const sharedSchemas = [
   PartUrl,
   Annotation,
   Comment,
+  // Not taken or answered by an operation: what GET /api/events streams, listed for clients and the SDK.
+  ...streamEventSchemas,
 ];
 
 const statusDescriptions: Record<number, string> = {

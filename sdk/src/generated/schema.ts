@@ -808,6 +808,83 @@ export interface components {
             /** @description a tombstone: text and drawing emptied, kept for the thread and the audit */
             deleted: boolean;
         };
+        /** @description An upload changed status (migration 0002) */
+        UploadEvent: {
+            /** @enum {string} */
+            type: "upload";
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organizationId: string;
+            /** Format: uuid */
+            projectId: string;
+            status: "uploading" | "uploaded" | "promoting" | "promoted" | "failed" | "aborted";
+            assetId: string | null;
+            versionId: string | null;
+            error: string | null;
+        };
+        /** @description A preview set of content the caller may read changed status */
+        PreviewEvent: {
+            /** @enum {string} */
+            type: "preview";
+            sha256: string;
+            profile: string;
+            status: "queued" | "building" | "ready" | "failed";
+            error: string | null;
+        };
+        /** @description A background job run changed state (organization admins only) */
+        JobEvent: {
+            /** @enum {string} */
+            type: "job";
+            /** Format: uuid */
+            id: string;
+            organizationId: string | null;
+            kind: string;
+            /** @description what the job works on: an upload id, sha256:profile, … */
+            subject: string;
+            state: "queued" | "active" | "completed" | "failed" | "dead";
+            /** Format: int32 */
+            attempts: number;
+        };
+        /** @description A review comment changed (migration 0009). No text: read it with getComment (a tombstone once deleted) */
+        CommentEvent: {
+            /** @enum {string} */
+            type: "comment";
+            action: "created" | "updated" | "resolved" | "reopened" | "deleted";
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            assetId: string;
+            /** Format: uuid */
+            versionId: string;
+            /** Format: uuid */
+            projectId: string;
+            /** Format: uuid */
+            organizationId: string;
+            /** @description team only: never sent to guests of a share link */
+            internal: boolean;
+        };
+        /** @description A version's approval was decided or cleared (migration 0009) */
+        ApprovalEvent: {
+            /** @enum {string} */
+            type: "approval";
+            /** Format: uuid */
+            assetId: string;
+            /** Format: uuid */
+            versionId: string;
+            /** Format: uuid */
+            projectId: string;
+            /** Format: uuid */
+            organizationId: string;
+            status: "approved" | "changes_requested" | "none";
+        };
+        /** @description The stream listens: state read after the first one cannot miss a change. resumed: live again after the database was away; events of that time were missed, so re-read what you show */
+        StreamReady: {
+            /** @enum {string} */
+            type: "ready";
+            /** @enum {boolean} */
+            resumed?: true;
+        };
         Job: {
             /** Format: uuid */
             id: string;
