@@ -13,7 +13,7 @@
  * PostgreSQL's own (track_commit_timestamp, switched on in the embedded server; on another server
  * only if it has it, else the comment's created_at, the start of its transaction, is used and
  * said). With two cores or more and `taskset`, the api is pinned to core 1 and this process (the
- * clients and the writers) to core 0; PostgreSQL runs where the system puts it. Each round uses
+ * clients and the writers) to core 0 (unless --unpinned); PostgreSQL runs where the system puts it. Each round uses
  * a fresh asset and fresh connections; the summary gives the median of the rounds.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '3' },
+    unpinned: { type: 'boolean', default: false },
   },
 });
 const clients = Number(values.clients);
@@ -178,7 +179,7 @@ try {
   );
   const commitTimes = settings[0]?.commits === 'on';
 
-  const pin = canPin();
+  const pin = !values.unpinned && canPin();
   const api = startApiProcess(
     {
       DATABASE_URL: database.url,
@@ -197,7 +198,7 @@ try {
   if (pin) execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
   console.log(
     `${clients} clients on one asset, ${rate} comments/s for ${seconds} s, ${rounds} rounds; ` +
-      `api ${pin ? 'on core 1, clients and writers on core 0' : 'not pinned (needs 2 cores and taskset)'}; ` +
+      `api ${pin ? 'on core 1, clients and writers on core 0' : values.unpinned ? 'not pinned (--unpinned)' : 'not pinned (needs 2 cores and taskset)'}; ` +
       `PostgreSQL ${settings[0]?.version}; latency from ${commitTimes ? 'commit (track_commit_timestamp)' : "created_at (the transaction's start; track_commit_timestamp is off)"}`,
   );
 
