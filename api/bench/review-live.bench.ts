@@ -17,8 +17,9 @@
  * a fresh asset and fresh connections; the summary gives the median of the rounds.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -67,6 +68,21 @@ const median = (values: number[]) =>
     0.5,
   );
 const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+/** CPU seconds a process has used (Linux /proc; null elsewhere): how busy the api was. */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 a second).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+const ownCpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 
 function canPin(): boolean {
   if (availableParallelism() < 2) return false;
@@ -127,6 +143,7 @@ function startApiProcess(env: Record<string, string>, pin: boolean) {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     listening,
+    pid: child.pid,
     // Closing the IPC channel is the api's cue to close and exit (review-live-server.ts); a kill if it hangs.
     stop: async () => {
       if (child.connected) child.disconnect();
@@ -151,6 +168,9 @@ interface RoundResult {
   fromCommit: number[];
   fromReturn: number[];
   writeTimes: number[];
+  /** Share of one core the api and this process (clients and writers) used during the round. */
+  apiBusy: number | null;
+  clientsBusy: number;
 }
 
 const work = await mkdtemp(join(tmpdir(), 'mediavault-bench-review-'));
@@ -242,6 +262,7 @@ try {
     );
 
     const writes: Write[] = [];
+    const cpuBefore = { api: cpuSeconds(api.pid), clients: ownCpuSeconds(), at: now() };
     const start = now() + 100;
     await Promise.all(
       Array.from(
@@ -279,6 +300,8 @@ try {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([everyDelivery, new Promise<void>((resolve) => (timer = setTimeout(resolve, 10_000)))]);
     clearTimeout(timer);
+    const cpuAfter = { api: cpuSeconds(api.pid), clients: ownCpuSeconds(), at: now() };
+    const roundSeconds = (cpuAfter.at - cpuBefore.at) / 1000;
     for (const socket of sockets) socket.close();
 
     const { rows: committed } = await pool.query<{ id: string; at: number }>(
@@ -304,6 +327,8 @@ try {
       fromCommit: fromCommit.sort((a, b) => a - b),
       fromReturn: fromReturn.sort((a, b) => a - b),
       writeTimes: writes.map((w) => w.returnedAt - w.sentAt).sort((a, b) => a - b),
+      apiBusy: cpuAfter.api === null || cpuBefore.api === null ? null : (cpuAfter.api - cpuBefore.api) / roundSeconds,
+      clientsBusy: (cpuAfter.clients - cpuBefore.clients) / roundSeconds,
     };
   }
 
@@ -315,7 +340,8 @@ try {
       `round ${n}: ${r.written} comments at ${r.writesPerSecond.toFixed(1)}/s, ${r.delivered} of ${r.expected} deliveries (${r.expected - r.delivered} lost); ` +
         `commit → delivery p50 ${ms(percentile(r.fromCommit, 0.5))}, p99 ${ms(percentile(r.fromCommit, 0.99))}, max ${ms(r.fromCommit.at(-1) ?? Number.NaN)}; ` +
         `write returned → delivery p50 ${ms(percentile(r.fromReturn, 0.5))}, p99 ${ms(percentile(r.fromReturn, 0.99))}; ` +
-        `write p50 ${ms(percentile(r.writeTimes, 0.5))}, p99 ${ms(percentile(r.writeTimes, 0.99))}`,
+        `write p50 ${ms(percentile(r.writeTimes, 0.5))}, p99 ${ms(percentile(r.writeTimes, 0.99))}; ` +
+        `CPU: api ${r.apiBusy === null ? '?' : `${Math.round(r.apiBusy * 100)} %`} of a core, clients and writers ${Math.round(r.clientsBusy * 100)} %`,
     );
   }
   const of = (pick: (r: RoundResult) => number) => median(results.map(pick));
@@ -324,7 +350,8 @@ median of ${rounds} rounds
 deliveries lost          ${of((r) => r.expected - r.delivered)} of ${clients * Math.round(rate * seconds)} a round
 commit → delivery        p50 ${ms(of((r) => percentile(r.fromCommit, 0.5)))}, p99 ${ms(of((r) => percentile(r.fromCommit, 0.99)))}, max ${ms(of((r) => r.fromCommit.at(-1) ?? Number.NaN))}   (target: p99 < 200 ms)
 write returned → delivery p50 ${ms(of((r) => percentile(r.fromReturn, 0.5)))}, p99 ${ms(of((r) => percentile(r.fromReturn, 0.99)))}
-write (POST) time        p50 ${ms(of((r) => percentile(r.writeTimes, 0.5)))}, p99 ${ms(of((r) => percentile(r.writeTimes, 0.99)))}`);
+write (POST) time        p50 ${ms(of((r) => percentile(r.writeTimes, 0.5)))}, p99 ${ms(of((r) => percentile(r.writeTimes, 0.99)))}
+load average (1 min)     ${loadavg()[0]!.toFixed(2)} at the end, on ${cpus().length} cores (other processes share them)`);
 } finally {
   for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch((err) => console.error(String(err)));
   await rm(work, { recursive: true, force: true });
