@@ -26,6 +26,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { sidecarRoutes } from './routes/sidecars.ts';
 import { archiveRoutes } from './routes/archive.ts';
 import { reviewSessionRoutes } from './routes/review-sessions.ts';
+import { commentRoutes } from './routes/comments.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -90,7 +91,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         { name: 'uploads', description: 'Presigned multipart uploads and promotion into masters' },
         { name: 'assets', description: 'Assets, versions and playback' },
         { name: 'previews', description: 'Preview builds' },
-        { name: 'review', description: 'Comments, approvals and signing in to the review page' },
+        {
+          name: 'review',
+          description: 'Comments pinned to frames of a version, approvals, and signing in to the review page',
+        },
       ],
     },
     // Rate limits and the error handler wrap every operation: documented once, for all of them.
@@ -127,6 +131,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(sidecarRoutes);
   await app.register(archiveRoutes);
   await app.register(reviewSessionRoutes);
+  await app.register(commentRoutes);
   app.addHook('onClose', async () => deps.events.close());
   return app;
 }
