@@ -16,6 +16,17 @@ export type DownloadPolicy = (typeof downloadPolicies)[number];
 /** What a guest asks to download: the MP4 preview or the master. */
 export type DownloadRequest = 'proxy' | 'master';
 
+/**
+ * A share's watermark as its policy stores it: a template with {share}, {viewer} and {date}
+ * placeholders and where and how strongly to burn it in (core/src/watermark.ts checks it).
+ */
+export interface ShareWatermark {
+  template: string;
+  position: string;
+  opacity: number;
+  size: string;
+}
+
 /** A share's link token: this prefix, then 256 random bits in base64url (43 characters). */
 export const shareTokenPrefix = 'mvs_';
 const SHARE_TOKEN = /^mvs_[A-Za-z0-9_-]{43}$/;
