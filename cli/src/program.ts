@@ -33,12 +33,21 @@ const sha256 = (value: string): string => {
   return value;
 };
 
+/** An id argument (asset, comment): a UUID, refused as a usage error before anything is sent. */
+const uuid = (what: string) => (value: string) => {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
+    throw new InvalidArgumentError(`must be ${what} id (a UUID)`);
+  return value.toLowerCase();
+};
+
 // Command modules (and with them the SDK and undici) load only when their command runs:
 // --help and usage errors answer fast.
 const account = () => import('./commands/account.ts');
 const assetCommands = () => import('./commands/assets.ts');
 const upload = () => import('./commands/upload.ts');
 const tokenCommands = () => import('./commands/tokens.ts');
+const commentCommands = () => import('./commands/comments.ts');
+const approveCommand = () => import('./commands/approve.ts');
 
 /**
  * The `mediavault` program. Actions report their exit code through `done`;
@@ -47,7 +56,9 @@ const tokenCommands = () => import('./commands/tokens.ts');
 export function buildProgram(done: (code: number) => void): Command {
   const program = new Command('mediavault')
     .description('mediavault: upload, promote and review media assets')
-    .version(cliPackage.version)
+    // `-V` only: commands take `--version N` (a version of an asset), and commander reads the
+    // program's own options anywhere on the line. `mediavault --version` still answers (main).
+    .version(cliPackage.version, '-V', 'output the version number (also: --version before any command)')
     .addOption(new Option('--profile <name>', 'CLI profile to use').env('MEDIAVAULT_PROFILE'))
     .option('-q, --quiet', 'no progress and no status lines: only results (lists, URLs) and errors')
     .exitOverride()
@@ -243,6 +254,103 @@ export function buildProgram(done: (code: number) => void): Command {
       done(await (await tokenCommands()).runTokensRevoke(tokenId, { ...o, ...global() })),
     );
 
+  const versionNumber = () =>
+    new Option('--version <n>', 'version number (default: the latest)').argParser(
+      positiveInteger('--version', 2 ** 31 - 1),
+    );
+  const position =
+    "a timecode on the version's clock (01:00:10:05, or 01:00:10;05 drop-frame) or a frame number (0 is the first frame)";
+  const comments = program.command('comments').description('Review notes pinned to frames of versions');
+  comments
+    .command('list')
+    .description("An asset's notes: newest version first, then by frame, replies under their note")
+    .argument('<assetId>', 'asset id', uuid('an asset'))
+    .addOption(versionNumber().default(undefined, 'every version'))
+    .option('--open', 'only notes not resolved yet')
+    .addOption(json())
+    .action(async (assetId: string, o: { version?: number; open?: boolean; json?: boolean }) =>
+      done(await (await commentCommands()).runCommentsList(assetId, { ...o, ...global() })),
+    );
+  comments
+    .command('add')
+    .description('Pin a note to a frame, or a range of frames, of a version')
+    .argument('<assetId>', 'asset id', uuid('an asset'))
+    .option('--at <timecode|frame>', `the frame: ${position}`)
+    .option('--to <timecode|frame>', 'the last frame of a range (inclusive), written the same way')
+    .requiredOption('--text <text>', 'the note (up to 10,000 characters)')
+    .option(
+      '--reply-to <commentId>',
+      "reply to a note (a reply sits on its note's version and frame)",
+      uuid('a comment'),
+    )
+    .addOption(versionNumber())
+    .option('--internal', 'for the team only: never shown to guests of a share link')
+    .addOption(json())
+    .action(
+      async (
+        assetId: string,
+        o: {
+          at?: string;
+          to?: string;
+          text: string;
+          replyTo?: string;
+          version?: number;
+          internal?: boolean;
+          json?: boolean;
+        },
+      ) => done(await (await commentCommands()).runCommentsAdd(assetId, { ...o, ...global() })),
+    );
+  for (const [name, reopen] of [
+    ['resolve', false],
+    ['reopen', true],
+  ] as const) {
+    comments
+      .command(name)
+      .description(reopen ? "Reopen a resolved note's thread" : "Resolve a note's thread")
+      .argument('<commentId>', 'comment id (`mediavault comments list` shows them)', uuid('a comment'))
+      .addOption(json())
+      .action(async (commentId: string, o: { json?: boolean }) =>
+        done(await (await commentCommands()).runCommentsResolve(commentId, { ...o, reopen, ...global() })),
+      );
+  }
+  comments
+    .command('export')
+    .description(
+      "A version's notes as CSV, as a CMX3600 marker EDL (DaVinci Resolve: Timelines > Import > Timeline Markers from EDL; markers at the notes' source timecode) or as JSON",
+    )
+    .argument('<assetId>', 'asset id', uuid('an asset'))
+    .addOption(
+      new Option('--format <format>', 'csv, edl or json').choices(['csv', 'edl', 'json']).makeOptionMandatory(),
+    )
+    .addOption(versionNumber())
+    .option('--open', 'only notes not resolved yet')
+    .option('-o, --output <file>', 'write the export there (default: standard output)')
+    .addOption(json())
+    .action(
+      async (
+        assetId: string,
+        o: { format: 'csv' | 'edl' | 'json'; version?: number; open?: boolean; output?: string; json?: boolean },
+      ) => done(await (await commentCommands()).runCommentsExport(assetId, { ...o, ...global() })),
+    );
+
+  program
+    .command('approve')
+    .description('Record the review decision on a version: approved, changes requested, or none (withdrawn)')
+    .argument('<assetId>', 'asset id', uuid('an asset'))
+    .addOption(versionNumber())
+    .addOption(
+      new Option('--status <status>', 'the decision')
+        .choices(['approved', 'changes-requested', 'none'])
+        .makeOptionMandatory(),
+    )
+    .addOption(json())
+    .action(
+      async (
+        assetId: string,
+        o: { version?: number; status: 'approved' | 'changes-requested' | 'none'; json?: boolean },
+      ) => done(await (await approveCommand()).runApprove(assetId, { ...o, ...global() })),
+    );
+
   return program;
 }
 
@@ -253,7 +361,7 @@ export async function main(argv: string[]): Promise<number> {
     code = c;
   });
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(argv[0] === '--version' ? ['-V', ...argv.slice(1)] : argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
     throw err;
