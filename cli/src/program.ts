@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliPackage from '../package.json' with { type: 'json' };
+import type { AddOptions } from './commands/comments.ts';
 import { exitCodes } from './exit-codes.ts';
 
 interface DevCommand {
@@ -286,19 +287,8 @@ export function buildProgram(done: (code: number) => void): Command {
     .addOption(versionNumber())
     .option('--internal', 'for the team only: never shown to guests of a share link')
     .addOption(json())
-    .action(
-      async (
-        assetId: string,
-        o: {
-          at?: string;
-          to?: string;
-          text: string;
-          replyTo?: string;
-          version?: number;
-          internal?: boolean;
-          json?: boolean;
-        },
-      ) => done(await (await commentCommands()).runCommentsAdd(assetId, { ...o, ...global() })),
+    .action(async (assetId: string, o: Omit<AddOptions, 'profile' | 'quiet'>) =>
+      done(await (await commentCommands()).runCommentsAdd(assetId, { ...o, ...global() })),
     );
   for (const [name, reopen] of [
     ['resolve', false],

@@ -84,45 +84,22 @@ before(async () => {
 });
 
 const json = (run: { lines: Record<string, unknown>[] }) => run.lines.at(-1) as Record<string, unknown>;
+const addComment = (args: string[], extraEnv: Record<string, string> = {}) =>
+  mediavault(['comments', 'add', assetId, ...args], extraEnv);
 
 describe('mediavault comments add', () => {
   test('a timecode on the version clock or a frame number; ranges; the api labels them the same', async () => {
-    const dropFrame = await mediavault([
-      'comments',
-      'add',
-      assetId,
-      '--version',
-      '1',
-      '--at',
-      '01:01:00;02',
-      '--text',
-      'Logo too small',
-      '--json',
-    ]);
+    const dropFrame = await addComment(['--version', '1', '--at', '01:01:00;02', '--text', 'Logo too small', '--json']);
     assert.equal(dropFrame.code, 0, dropFrame.stderr);
     assert.deepEqual(
       [json(dropFrame).event, json(dropFrame).versionId, json(dropFrame).frame, json(dropFrame).timecode],
       ['summary', v1, 1800, '01:01:00;02'],
       'the first label of minute 1 is ;02 in drop-frame: frame 1800',
     );
-    const byFrame = await mediavault([
-      'comments',
-      'add',
-      assetId,
-      '--version',
-      '1',
-      '--at',
-      '1799',
-      '--text',
-      'Cut a frame earlier',
-      '--json',
-    ]);
+    const byFrame = await addComment(['--version', '1', '--at', '1799', '--text', 'Cut a frame earlier', '--json']);
     assert.equal(json(byFrame).timecode, '01:00:59;29');
 
-    const range = await mediavault([
-      'comments',
-      'add',
-      assetId,
+    const range = await addComment([
       '--at',
       '10:00:01:00',
       '--to',
@@ -160,7 +137,7 @@ describe('mediavault comments add', () => {
     ];
     const requests = await requestsDuring(async () => {
       for (const [args, message] of cases) {
-        const run = await mediavault(['comments', 'add', assetId, ...args, '--text', 'never sent']);
+        const run = await addComment([...args, '--text', 'never sent']);
         assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
         assert.match(run.stderr, message);
       }
@@ -171,7 +148,7 @@ describe('mediavault comments add', () => {
       [],
       `no comment was posted (requests: ${requests.join(', ')})`,
     );
-    const empty = await mediavault(['comments', 'add', assetId, '--at', '0', '--text', '   ']);
+    const empty = await addComment(['--at', '0', '--text', '   ']);
     assert.equal(empty.code, 2);
     assert.match(empty.stderr, /--text is empty/);
   });
@@ -179,16 +156,7 @@ describe('mediavault comments add', () => {
   test('a reply sits on its note; viewers may read but not comment', async () => {
     const list = await mediavault(['comments', 'list', assetId, '--version', '1', '--json']);
     const logo = list.lines.find((l) => l.text === 'Logo too small')!;
-    const reply = await mediavault([
-      'comments',
-      'add',
-      assetId,
-      '--reply-to',
-      String(logo.id),
-      '--text',
-      'Fixed in v2',
-      '--json',
-    ]);
+    const reply = await addComment(['--reply-to', String(logo.id), '--text', 'Fixed in v2', '--json']);
     assert.equal(reply.code, 0, reply.stderr);
     assert.deepEqual([json(reply).parentId, json(reply).versionId, json(reply).frame], [logo.id, v1, 1800]);
 
@@ -199,7 +167,7 @@ describe('mediavault comments add', () => {
       role: 'viewer',
     });
     const asViewer = { MEDIAVAULT_TOKEN: viewer.token };
-    const refused = await mediavault(['comments', 'add', assetId, '--at', '0', '--text', 'hi'], asViewer);
+    const refused = await addComment(['--at', '0', '--text', 'hi'], asViewer);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^mediavault: .+/);
     assert.equal((await mediavault(['comments', 'list', assetId], asViewer)).code, 0);
