@@ -47,6 +47,7 @@ const account = () => import('./commands/account.ts');
 const assetCommands = () => import('./commands/assets.ts');
 const upload = () => import('./commands/upload.ts');
 const tokenCommands = () => import('./commands/tokens.ts');
+const reviewCommand = () => import('./commands/review.ts');
 const commentCommands = () => import('./commands/comments.ts');
 const approveCommand = () => import('./commands/approve.ts');
 
@@ -57,16 +58,22 @@ const approveCommand = () => import('./commands/approve.ts');
 export function buildProgram(done: (code: number) => void): Command {
   const program = new Command('mediavault')
     .description('mediavault: upload, promote and review media assets')
-    // `-V` only: commands take `--version N` (a version of an asset), and commander reads the
-    // program's own options anywhere on the line. `mediavault --version` still answers (main).
-    .version(cliPackage.version, '-V', 'output the version number (also: --version before any command)')
+    .version(cliPackage.version)
     .addOption(new Option('--profile <name>', 'CLI profile to use').env('MEDIAVAULT_PROFILE'))
     .option('-q, --quiet', 'no progress and no status lines: only results (lists, URLs) and errors')
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // The program's options end at the command, so that a command can have its own `--version <n>`
+    // (review, comments); -q and --profile are given to every command as well (see the end).
+    .enablePositionalOptions();
+  /** The program's -q and --profile, or the running command's copies of them. */
+  let commandOptions: { profile?: string; quiet?: boolean } = {};
+  program.hook('preAction', (_program, command) => {
+    commandOptions = command.opts();
+  });
   const global = () => {
     const { profile, quiet } = program.opts<{ profile?: string; quiet?: boolean }>();
-    return { profile, quiet: quiet ?? false };
+    return { profile: commandOptions.profile ?? profile, quiet: (commandOptions.quiet || quiet) ?? false };
   };
   const json = () => new Option('--json', 'NDJSON output for scripts (last line: summary)');
 
@@ -237,6 +244,19 @@ export function buildProgram(done: (code: number) => void): Command {
       ),
     );
 
+  program
+    .command('review')
+    .description(
+      'A link that opens the review page signed in as you (once, within 10 minutes; then a 12 h browser session)',
+    )
+    .argument('<assetId>')
+    .option('--version <n>', 'a version by its number (default: the latest)', positiveInteger('--version', 2 ** 31 - 1))
+    .option('--open', 'open the link in your default browser too')
+    .addOption(json())
+    .action(async (assetId: string, o: { version?: number; open?: boolean; json?: boolean }) =>
+      done(await (await reviewCommand()).runReview(assetId, { ...o, ...global() })),
+    );
+
   const tokens = program.command('tokens').description('Your API tokens');
   tokens
     .command('list')
@@ -341,6 +361,12 @@ export function buildProgram(done: (code: number) => void): Command {
       ) => done(await (await approveCommand()).runApprove(assetId, { ...o, ...global() })),
     );
 
+  // -q and --profile after the command, as before the program's options became positional.
+  const leaves = (command: Command): Command[] =>
+    command.commands.length === 0 ? [command] : command.commands.flatMap(leaves);
+  for (const command of program.commands.flatMap(leaves))
+    command.addOption(new Option('--profile <name>').hideHelp()).addOption(new Option('-q, --quiet').hideHelp());
+
   return program;
 }
 
@@ -351,7 +377,7 @@ export async function main(argv: string[]): Promise<number> {
     code = c;
   });
   try {
-    await program.parseAsync(argv[0] === '--version' ? ['-V', ...argv.slice(1)] : argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
     throw err;
