@@ -6,16 +6,11 @@
  *
  * Everything is counted on the version's timeline (`versionTimeline`): frames from the version's
  * first frame at its rational rate, labels from its start timecode, drop-frame where the source
- * is, as the api counts a comment's `frame` and `timecode`. The math is core's
- * (core/src/timecode.ts), bundled into the published SDK.
+ * is, as the api counts a comment's `frame` and `timecode`: with the api's own rules
+ * (core/src/review.ts and timecode.ts), bundled into the published SDK.
  */
-import {
-  frameToTimecode,
-  isDropFrameRate,
-  parseStartTimecode,
-  secondsToFrame,
-  timecodeToFrame,
-} from '@mediavault/core/timecode';
+import { nominalRate, versionTimebase } from '@mediavault/core/review';
+import { frameToTimecode, isDropFrameRate, parseStartTimecode, timecodeToFrame } from '@mediavault/core/timecode';
 import { MediavaultError } from './errors.ts';
 
 /**
@@ -38,44 +33,30 @@ export interface VersionTimeline {
 }
 
 /** A version without a video frame rate (audio only) counts frames at 25/1 from 00:00:00:00. */
-export const audioOnlyFrameRate: FrameRate = { num: 25, den: 1 };
-
-const zeroTimecode = '00:00:00:00';
+export const audioOnlyFrameRate: FrameRate = nominalRate;
 
 /**
  * The timeline of a version from what its probe recorded (`version.meta` of `getAsset`): the
- * video frame rate, the start timecode (drop-frame kept only at 29.97 and 59.94, as the player
- * does) and the duration. A start label whose frames do not exist at the rate counts from zero.
+ * api's own timebase (core/src/review.ts) of the labels its player shows: the video frame rate,
+ * the start timecode with drop-frame kept only at 29.97 and 59.94, and the duration.
  */
 export function versionTimeline(meta: Readonly<Record<string, unknown>>): VersionTimeline {
-  const videoRate = videoFrameRate(meta.video);
-  const rate = videoRate ?? audioOnlyFrameRate;
-  const durationFrames = probedDurationFrames(meta.durationSeconds, rate);
-  const start = videoRate ? parseStartTimecode(meta.startTimecode) : null;
-  if (!start) return { rate, startTimecode: zeroTimecode, dropFrame: false, durationFrames };
-  const dropFrame = start.dropFrame && isDropFrameRate(rate);
+  // As api/src/services/player-labels.ts reads a version's labels from the same meta.
+  const rate = (meta.video as { frameRate?: FrameRate | null } | null | undefined)?.frameRate ?? null;
+  const frameRate = rate && Number.isSafeInteger(rate.num) && Number.isSafeInteger(rate.den) ? rate : null;
+  const start = parseStartTimecode(meta.startTimecode) ?? { startTimecode: '00:00:00:00', dropFrame: false };
+  const dropFrame = start.dropFrame && frameRate !== null && hasDropFrame(frameRate);
   const startTimecode = dropFrame ? start.startTimecode : start.startTimecode.replace(';', ':');
+  return versionTimebase({ frameRate, startTimecode, dropFrame }, meta.durationSeconds);
+}
+
+function hasDropFrame(rate: FrameRate): boolean {
   try {
-    frameToTimecode(0, rate, { startTimecode, dropFrame });
-    return { rate, startTimecode, dropFrame, durationFrames };
+    return isDropFrameRate(rate);
   } catch {
-    return { rate, startTimecode: zeroTimecode, dropFrame: false, durationFrames };
+    // A rate the timecode rules refuse counts as none at all (versionTimebase: 25/1).
+    return false;
   }
-}
-
-function videoFrameRate(video: unknown): FrameRate | null {
-  const rate = (video as { frameRate?: unknown } | null | undefined)?.frameRate as Partial<FrameRate> | null;
-  if (!rate || !Number.isSafeInteger(rate.num) || !Number.isSafeInteger(rate.den)) return null;
-  const { num, den } = rate as FrameRate;
-  // The rates core's timecode math counts in (1 to 1000 fps); anything else has no usable clock.
-  return den > 0 && num / den >= 1 && num / den <= 1000 ? { num, den } : null;
-}
-
-function probedDurationFrames(seconds: unknown, rate: FrameRate): number | null {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) return null;
-  // The frame that would start at the end is the count; secondsToFrame absorbs float rounding
-  // (10.01 s at 30000/1001 is 300 frames, not 299.99999…).
-  return secondsToFrame(seconds, rate);
 }
 
 /** The label of `frame` on the version's clock. */
