@@ -125,6 +125,14 @@ export function guestMayComment(policy: { comments: boolean }, guestName: string
   return guestName ? 'ok' : 'no_name';
 }
 
+/**
+ * Whether a watermark shows the viewer ({viewer}): then each guest's copy carries their name, so
+ * a guest gives one before playing or downloading (an unnamed copy would show no one).
+ */
+export function watermarkNeedsName(watermark: Pick<ShareWatermark, 'template'> | null): boolean {
+  return watermark !== null && watermark.template.includes('{viewer}');
+}
+
 /** A guest's display name: one clean line of 1 to 100 characters, or null when nothing is left. */
 export function cleanGuestName(name: string): string | null {
   const line = name

@@ -14,6 +14,7 @@ import {
   shareMediaExpiry,
   sharePathAllowed,
   shareState,
+  watermarkNeedsName,
 } from '@mediavault/core/share-policy';
 import { signEdgeToken, verifyEdgeToken, type ShareGrant } from '@mediavault/core/signer';
 
@@ -89,6 +90,12 @@ test('guests comment only where the share allows it, under a clean name', () => 
   assert.equal(cleanGuestName('  Ana\u202e  Lopez\n'), 'Ana Lopez');
   assert.equal(cleanGuestName(' \u200b '), null);
   assert.equal([...cleanGuestName('é'.repeat(300))!].length, 100);
+});
+
+test('a watermark that shows the viewer needs their name first', () => {
+  assert.equal(watermarkNeedsName(null), false);
+  assert.equal(watermarkNeedsName({ template: '{share} {date}' }), false);
+  assert.equal(watermarkNeedsName({ template: 'For {viewer} only' }), true);
 });
 
 test('a playing share token opens its sha’s stream files, never another sha nor the MP4', () => {

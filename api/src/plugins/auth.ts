@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseCookie } from 'cookie';
 import { isDatabaseUnavailable, type Pool } from '@mediavault/core/db/pool';
-import { errors } from '@mediavault/core/errors';
+import { AppError, errors } from '@mediavault/core/errors';
 import type { Caller } from '../services/access.ts';
 import type { RequestContext } from '../deps.ts';
 import { hashToken } from '../services/tokens.ts';
@@ -9,7 +9,11 @@ import { noSession, reviewCookieName } from '../services/review-sessions.ts';
 import { rateLimited } from './rate-limits.ts';
 import { findCallerByTokenHash } from '@mediavault/core/catalogue/tokens-store';
 import { findCallerBySessionHash } from '@mediavault/core/catalogue/review-sessions-store';
-import { findGuestBySessionHash, type GuestSession } from '@mediavault/core/catalogue/shares-store';
+import {
+  findGuestBySessionHash,
+  type GuestSession,
+  type GuestSessionEnd,
+} from '@mediavault/core/catalogue/shares-store';
 
 type AuthFailureCounter = (request: FastifyRequest) => Promise<{ exceeded: boolean; retryAfterSeconds: number }>;
 
@@ -27,6 +31,8 @@ declare module 'fastify' {
      * refuse it (requireCaller); only the share-session routes serve it (requireShareGuest).
      */
     shareGuest: GuestSession | null;
+    /** A share guest's cookie came, but its session no longer opens the share: why. */
+    shareGuestEnded: GuestSessionEnd | null;
   }
   interface FastifyInstance {
     /** Counts a request with a credential that is not valid against its address (token guessing). */
@@ -42,12 +48,24 @@ export function requireCaller(request: FastifyRequest): Caller {
   return request.caller;
 }
 
-/** The guest session of a share link; 401 without a live one (the share page then shows why). */
+const guestSessionEnds: Record<GuestSessionEnd | 'none', string> = {
+  share_revoked: 'this share link was revoked: ask its sender for a new one',
+  share_expired: 'this share link has expired: ask its sender for a new one',
+  session_ended: 'this share session has ended: open the link again',
+  none: 'no share session: open the share link',
+};
+
+/**
+ * The guest session of a share link; without a live one, 401 with details.reason (share_revoked,
+ * share_expired, session_ended, no_session), so the share page shows why.
+ */
 export function requireShareGuest(request: FastifyRequest): GuestSession {
-  if (!request.shareGuest)
-    throw errors.unauthenticated(
-      'no share session: it has ended, or the share was revoked or expired; open the link again',
-    );
+  if (!request.shareGuest) {
+    const reason = request.shareGuestEnded ?? 'none';
+    throw new AppError('unauthenticated', guestSessionEnds[reason], {
+      reason: reason === 'none' ? 'no_session' : reason,
+    });
+  }
   return request.shareGuest;
 }
 
@@ -89,6 +107,7 @@ export function registerAuth(app: FastifyInstance, pool: Pool, countAuthFailure:
   app.decorateRequest('reviewSessionId', null);
   app.decorateRequest('reviewSessionEnded', false);
   app.decorateRequest('shareGuest', null);
+  app.decorateRequest('shareGuestEnded', null);
 
   /** Asks the catalogue; a database away during a WebSocket upgrade marks the caller unknowable. */
   const lookUp = async <T>(request: FastifyRequest, find: () => Promise<T>): Promise<T | undefined> => {
@@ -156,11 +175,12 @@ export function registerAuth(app: FastifyInstance, pool: Pool, countAuthFailure:
     if (found === undefined) return;
     // Not a member's session: a share guest's, perhaps (never a caller, see requireCaller).
     const guest = found ? null : await lookUp(request, () => findGuestBySessionHash(pool, secretHash));
-    if (guest) {
+    if (guest && guest.ended === null) {
       refuseForeignOrigin(request, isEventStream);
       if (!isEventStream) request.shareGuest = guest;
       return;
     }
+    if (guest) request.shareGuestEnded = guest.ended;
     if (!found) {
       // An ended session is no guess (its id has 256 random bits): not counted as an auth
       // failure. The request goes on without a caller, so a page holding a stale cookie can

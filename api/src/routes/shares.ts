@@ -55,11 +55,11 @@ const WatermarkInput = Type.Object(
     }),
     position: Type.Optional(
       oneOf(['top-left', 'top-right', 'bottom-left', 'bottom-right', 'center', 'diagonal-tiled'] as const, {
-        default: 'bottom-right',
+        description: 'bottom-right when left out',
       }),
     ),
-    opacity: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1, default: 0.5 })),
-    size: Type.Optional(oneOf(['small', 'medium', 'large'] as const, { default: 'medium' })),
+    opacity: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1, description: '0.5 when left out' })),
+    size: Type.Optional(oneOf(['small', 'medium', 'large'] as const, { description: 'medium when left out' })),
   },
   { additionalProperties: false },
 );
@@ -127,9 +127,13 @@ const SessionSchema = Type.Object(
       id: Uuid,
       name: Label,
       kind: oneOf(shareKinds),
+      versionPolicy: oneOf(['latest', 'pinned'] as const),
       download: Download,
       comments: Type.Boolean(),
-      watermarked: Type.Boolean(),
+      watermarked: Type.Boolean({ description: 'plays and downloads only a watermarked rendition set' }),
+      watermarkNeedsName: Type.Boolean({
+        description: 'the watermark shows the viewer: give a name (setShareGuestName) before playback or download',
+      }),
       expiresAt: Nullable(DateTime),
     }),
     items: List(Type.Object({ assetId: Uuid, name: Label, collectionPath: Nullable(Label) }), 100_000),

@@ -48,6 +48,7 @@ import {
   type ShareMarker,
   type ShareState,
   type ShareWatermark,
+  watermarkNeedsName,
 } from '@mediavault/core/share-policy';
 import { edgeUrl, signEdgeToken, type ShareFiles } from '@mediavault/core/signer';
 import { recordActivity } from '@mediavault/core/catalogue/activity';
@@ -493,9 +494,12 @@ export interface ShareSessionInfo {
     id: string;
     name: string;
     kind: ShareRecord['kind'];
+    versionPolicy: ShareRecord['versionPolicy'];
     download: DownloadPolicy;
     comments: boolean;
     watermarked: boolean;
+    /** The watermark shows the viewer: the guest gives a name before playing or downloading. */
+    watermarkNeedsName: boolean;
     expiresAt: Date | null;
   };
   items: { assetId: string; name: string; collectionPath: string | null }[];
@@ -510,9 +514,11 @@ async function sessionInfo(db: Queryable, share: ShareRecord, guestName: string 
       id: share.id,
       name: share.name,
       kind: share.kind,
+      versionPolicy: share.versionPolicy,
       download: share.download,
       comments: share.comments,
       watermarked: share.watermark !== null,
+      watermarkNeedsName: watermarkNeedsName(share.watermark),
       expiresAt: share.expiresAt,
     },
     items: items.map((i) => ({ assetId: i.assetId, name: i.name, collectionPath: i.collectionPath })),

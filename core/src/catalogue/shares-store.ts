@@ -311,24 +311,29 @@ export async function insertGuestSession(
 }
 
 /** The live guest session behind a cookie's hash: not signed out, not expired, its share not revoked. */
-export async function findGuestBySessionHash(db: Queryable, secretHash: Buffer): Promise<GuestSession | null> {
-  const { rows } = await db.query<GuestSession>(
+/** Why a guest session no longer opens its share: the page shows the share's end, or asks for the link again. */
+export type GuestSessionEnd = 'share_revoked' | 'share_expired' | 'session_ended';
+
+/**
+ * The guest session a cookie's hash names: live (ended null), or why it ended (a revoked share
+ * first, then an expired one, then the session's own end: signed out, a new password, its
+ * lifetime). Null: no guest session has this hash.
+ */
+export async function findGuestBySessionHash(
+  db: Queryable,
+  secretHash: Buffer,
+): Promise<(GuestSession & { ended: GuestSessionEnd | null }) | null> {
+  const { rows } = await db.query<GuestSession & { ended: GuestSessionEnd | null }>(
     `SELECT r.id AS "sessionId", s.id AS "shareId", s.organization_id AS "organizationId", s.project_id AS "projectId",
-            r.guest_name AS "guestName", r.expires_at AS "expiresAt"
+            r.guest_name AS "guestName", r.expires_at AS "expiresAt",
+            CASE WHEN s.revoked_at IS NOT NULL THEN 'share_revoked'
+                 WHEN s.expires_at IS NOT NULL AND s.expires_at <= now() THEN 'share_expired'
+                 WHEN r.revoked_at IS NOT NULL OR r.expires_at <= now() THEN 'session_ended' END AS ended
        FROM review_sessions r JOIN shares s ON s.id = r.share_id
-      WHERE r.secret_hash = $1 AND r.kind = 'guest' AND r.revoked_at IS NULL AND r.expires_at > now()
-        AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now())`,
+      WHERE r.secret_hash = $1 AND r.kind = 'guest'`,
     [secretHash],
   );
   return rows[0] ?? null;
-}
-
-/** Whether a cookie's hash names a guest session at all, live or not (to say it has ended). */
-export async function isGuestSessionHash(db: Queryable, secretHash: Buffer): Promise<boolean> {
-  const { rowCount } = await db.query(`SELECT 1 FROM review_sessions WHERE secret_hash = $1 AND kind = 'guest'`, [
-    secretHash,
-  ]);
-  return rowCount === 1;
 }
 
 export async function setGuestName(db: Queryable, sessionId: string, name: string): Promise<void> {
