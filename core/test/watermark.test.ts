@@ -13,6 +13,7 @@ import {
   watermarkKeys,
   watermarkPathBelongsTo,
 } from '../src/keys.ts';
+import { jobs, readJobPayload, sendJob } from '../src/jobs.ts';
 import { loadConfig } from '../src/config.ts';
 import { canTransition, watermarkTransitions } from '../src/transitions.ts';
 import {
@@ -173,7 +174,7 @@ describe('watermarked set keys', () => {
   });
 });
 
-describe('watermark statuses', () => {
+describe('watermark statuses and job', () => {
   it('moves queued → building → ready | failed, and a failed set may be asked for again', () => {
     assert.ok(canTransition(watermarkTransitions.start, 'queued'));
     assert.ok(canTransition(watermarkTransitions.start, 'building'), 'a retried build starts again');
@@ -182,6 +183,26 @@ describe('watermark statuses', () => {
     assert.equal(canTransition(watermarkTransitions.fail, 'ready'), false, 'a published set stays published');
     assert.ok(canTransition(watermarkTransitions.requeue, 'failed'));
     assert.equal(canTransition(watermarkTransitions.requeue, 'ready'), false);
+  });
+
+  it('sends one job per watermark, ahead of bulk work, with a payload the dead-letter handler does not take for a preview', async () => {
+    const key = 'c'.repeat(32);
+    const sent: { queue: string; data: object; options: Record<string, unknown> }[] = [];
+    const boss = {
+      send: async (queue: string, data: object, options: Record<string, unknown>) => {
+        sent.push({ queue, data, options });
+        return 'id';
+      },
+      insert: async () => null,
+    };
+    await sendJob(boss as never, 'watermark', { sha256: sha, key });
+    assert.deepEqual(
+      sent.map((s) => [s.queue, s.data, s.options.singletonKey, s.options.priority]),
+      [['watermark', { sha256: sha, key }, `watermark:${key}`, 10]],
+    );
+    assert.equal(jobs.watermark.queueOptions.policy, 'stately');
+    assert.throws(() => readJobPayload('watermark', { sha256: sha, key: 'short' }), /key/);
+    assert.throws(() => readJobPayload('watermark', { sha256: sha, key, profile: 'default' }));
   });
 });
 
