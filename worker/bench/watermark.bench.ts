@@ -5,17 +5,15 @@
  * requestWatermarkedSet) to the set's master playlist published (its "ready" event, sent once
  * the playlist is written), against the same wait for the clean preview set of the same master
  * (claimed as a rebuild and queued at interactive priority, as a viewer's request does). One
- * worker (WORKER_CONCURRENCY=1) on real PostgreSQL (the embedded one, or DATABASE_URL's
- * server) and pg-boss, fs storage; a 1080p25 ProRes 422 HQ master with stereo PCM. Rounds are
- * interleaved (preview, corner watermark, tiled watermark) so machine noise spreads evenly;
- * each watermark round names another viewer, so each is a new set. Prints medians. Not a
- * test: nothing fails on a miss.
+ * worker (WORKER_CONCURRENCY=1) on an embedded PostgreSQL and pg-boss, fs storage; a 1080p25
+ * ProRes 422 HQ master with stereo PCM. Rounds are interleaved (preview, corner watermark,
+ * tiled watermark) so machine noise spreads evenly; each watermark round names another viewer,
+ * so each is a new set. Prints medians. Not a test: nothing fails on a miss.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { loadConfig } from '@mediavault/core/config';
 import { claimPreview } from '@mediavault/core/catalogue/previews-store';
 import { EventHub } from '@mediavault/core/catalogue/event-feed';
@@ -55,28 +53,10 @@ type ReadyEvent = { type: string; sha256?: string; profile?: string; key?: strin
 const work = await mkdtemp(join(tmpdir(), 'mediavault-bench-watermark-'));
 const cleanups: (() => Promise<unknown>)[] = [];
 try {
-  let databaseUrl: string;
-  if (process.env.DATABASE_URL) {
-    // A database of its own on that server, dropped at the end.
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    const name = `mv_bench_watermark_${process.pid}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    cleanups.push(async () => {
-      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    });
-  } else {
-    const database = await startEmbeddedPostgres(join(work, 'pg'));
-    cleanups.push(() => database.stop());
-    databaseUrl = database.url;
-  }
+  // Its own embedded PostgreSQL: the bench measures a worker, not a shared server's load.
+  const database = await startEmbeddedPostgres(join(work, 'pg'));
+  cleanups.push(() => database.stop());
+  const databaseUrl = database.url;
   const config = loadConfig({
     MEDIAVAULT_DATA_DIR: work,
     DATABASE_URL: databaseUrl,

@@ -7,23 +7,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { PgBoss } from 'pg-boss';
 import { loadConfig, type Config } from '@mediavault/core/config';
-import { createPool, type Pool } from '@mediavault/core/db/pool';
-import { createBoss, ensureQueues } from '@mediavault/core/queue';
-import { claimPreview } from '@mediavault/core/catalogue/previews-store';
-import { recordMasters } from '@mediavault/core/catalogue/masters-store';
 import { findWatermarkedSet } from '@mediavault/core/catalogue/watermarks-store';
 import { AppError } from '@mediavault/core/errors';
-import { masterKey, previewKeys, watermarkKeys } from '@mediavault/core/keys';
+import { previewKeys, watermarkKeys } from '@mediavault/core/keys';
 import { queues, watermarkSingletonKey } from '@mediavault/core/jobs';
-import { createStoragesFromConfig } from '@mediavault/core/storage/from-config';
-import type { Storage, StorageRole } from '@mediavault/core/storage/types';
+import { openRuntime, type Runtime } from '@mediavault/core/runtime';
 import { renderWatermark, type WatermarkSpec } from '@mediavault/core/watermark';
 import { requestWatermarkedSet } from '@mediavault/api/services/watermarks';
 import { handlePreview } from '../src/jobs/preview.ts';
@@ -32,16 +26,15 @@ import { runFfmpeg } from '../src/media/run.ts';
 import { estimatedEms, planBurnIn } from '../src/media/watermark-args.ts';
 import type { WorkerDeps } from '../src/worker.ts';
 import { generateClip } from './fixtures.ts';
+import { queuePreviewBuilds } from './preview-backlog.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/database.ts';
 
 let db: TestDatabase;
 let dir: string;
+let runtime: Runtime;
 let config: Config;
-let pool: Pool;
-let boss: PgBoss;
-let storages: Record<StorageRole, Storage>;
 const log = { info() {}, warn() {}, error() {} };
-const deps = (overrides: Partial<WorkerDeps> = {}): WorkerDeps => ({ config, pool, boss, storages, log, ...overrides });
+const deps = (overrides: Partial<WorkerDeps> = {}): WorkerDeps => ({ ...runtime, config, log, ...overrides });
 
 before(async () => {
   db = await createTestDatabase();
@@ -52,40 +45,26 @@ before(async () => {
     EDGE_SIGNING_KEY: 'e'.repeat(32),
     STORAGE_SIGNING_KEY: 's'.repeat(32),
   });
-  pool = createPool(db.url);
-  boss = createBoss(db.url);
-  // after() drops the database while pg-boss may still hold a connection; pg-boss reports that as 'error'.
-  boss.on('error', () => {});
-  await boss.start();
-  await ensureQueues(boss);
-  storages = createStoragesFromConfig(config, 'http://127.0.0.1:1');
+  runtime = await openRuntime(config, { databaseUrl: db.url, apiUrl: 'http://127.0.0.1:1' });
 });
 after(async () => {
-  await boss?.stop({ graceful: false, timeout: 1000 }).catch(() => {});
-  await pool?.end();
+  await runtime?.close();
   await db?.drop();
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Puts a file into masters and the catalogue, as a promotion leaves it. */
+/** Puts a file into masters and the catalogue as a promotion leaves it (its preview claimed, its build queued). */
 async function putMaster(path: string): Promise<string> {
-  const bytes = await readFile(path);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const retainUntil = new Date(Date.now() + 86_400_000);
-  await storages.masters.put(masterKey(sha256), createReadStream(path), {
-    retainUntil,
-    checksumSha256: Buffer.from(sha256, 'hex').toString('base64'),
-  });
-  await recordMasters(pool, [{ sha256, size: bytes.length, storageKey: masterKey(sha256), retainUntil }]);
-  return sha256;
+  const [sha256] = await queuePreviewBuilds(runtime, [path]);
+  return sha256!;
 }
 
 /** Every object of the previews store under a prefix, with the sha256 of its bytes. */
 async function snapshot(prefix: string): Promise<Map<string, string>> {
   const objects = new Map<string, string>();
-  for await (const object of storages.previews.list(prefix)) {
+  for await (const object of runtime.storages.previews.list(prefix)) {
     const hash = createHash('sha256');
-    for await (const chunk of await storages.previews.get(object.key)) hash.update(chunk);
+    for await (const chunk of await runtime.storages.previews.get(object.key)) hash.update(chunk);
     objects.set(object.key, hash.digest('hex'));
   }
   return objects;
@@ -94,7 +73,7 @@ async function snapshot(prefix: string): Promise<Map<string, string>> {
 /** One frame of a published MP4 at `seconds`, as 8-bit grey pixels of its own size. */
 async function greyFrame(key: string, seconds: number, size: { width: number; height: number }): Promise<Buffer> {
   const local = join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 12)}.mp4`);
-  await pipeline(await storages.previews.get(key), createWriteStream(local));
+  await pipeline(await runtime.storages.previews.get(key), createWriteStream(local));
   const raw = `${local}.${seconds}.gray`;
   await runFfmpeg([
     ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-ss', String(seconds), '-i', local],
@@ -125,7 +104,6 @@ describe('watermarked rendition set', () => {
     const size = { width: 1280, height: 720 };
     const clip = await generateClip(dir, { name: 'burn.mp4', ...size, seconds: 3 });
     const sha = await putMaster(clip);
-    await claimPreview(pool, sha, 'default');
     await handlePreview(deps(), { sha256: sha, profile: 'default' });
     const clean = await snapshot('');
     assert.ok(clean.has(previewKeys.mp4(sha)) && clean.has(previewKeys.hlsMaster(sha)), 'the clean preview is built');
@@ -136,12 +114,12 @@ describe('watermarked rendition set', () => {
       opacity: 1,
       size: 'large',
     };
-    const asked = await requestWatermarkedSet({ pool, boss }, sha, spec, values);
+    const asked = await requestWatermarkedSet(runtime, sha, spec, values);
     assert.equal(asked.status, 'queued');
     assert.equal(asked.outputs, undefined);
     await handleWatermark(deps(), { sha256: sha, key: asked.key });
 
-    const set = await findWatermarkedSet(pool, asked.key);
+    const set = await findWatermarkedSet(runtime.pool, asked.key);
     assert.ok(set?.outputs, 'the set is recorded with its outputs');
     assert.equal(set.status, 'ready');
     assert.equal(set.encoder?.name, 'libx264');
@@ -156,7 +134,7 @@ describe('watermarked rendition set', () => {
       ['720p', '360p'],
       'the same ladder as the clean preview',
     );
-    const again = await requestWatermarkedSet({ pool, boss }, sha, spec, values);
+    const again = await requestWatermarkedSet(runtime, sha, spec, values);
     assert.deepEqual(again, { status: 'ready', key: asked.key, outputs: set.outputs });
 
     // The clean preview's objects are all there, byte for byte; everything new is under the set's prefix.
@@ -214,7 +192,6 @@ describe('watermarked rendition set', () => {
     const size = { width: 640, height: 360 };
     const clip = await generateClip(dir, { name: 'tiled.mp4', ...size, seconds: 2 });
     const sha = await putMaster(clip);
-    await claimPreview(pool, sha, 'default');
     await handlePreview(deps(), { sha256: sha, profile: 'default' });
     const spec: WatermarkSpec = {
       template: '{share} / {viewer}',
@@ -223,9 +200,9 @@ describe('watermarked rendition set', () => {
       size: 'medium',
     };
     const hostile = { ...values, share: `it's 50% off: \\ "x"`, viewer: '%{localtime} [a];b,c' };
-    const { key } = await requestWatermarkedSet({ pool, boss }, sha, spec, hostile);
+    const { key } = await requestWatermarkedSet(runtime, sha, spec, hostile);
     await handleWatermark(deps(), { sha256: sha, key });
-    const set = await findWatermarkedSet(pool, key);
+    const set = await findWatermarkedSet(runtime.pool, key);
     assert.equal(set?.status, 'ready', JSON.stringify(set?.error));
     assert.equal(set?.watermark.text, `it's 50% off: \\ "x" / %{localtime} [a];b,c`);
 
@@ -252,57 +229,57 @@ describe('watermarked rendition set', () => {
     const sha = await putMaster(clip);
     const spec: WatermarkSpec = { template: '{viewer}', position: 'center', opacity: 0.4, size: 'small' };
     const answers = await Promise.all(
-      Array.from({ length: 8 }, () => requestWatermarkedSet({ pool, boss }, sha, spec, values)),
+      Array.from({ length: 8 }, () => requestWatermarkedSet(runtime, sha, spec, values)),
     );
     const key = answers[0]!.key;
     assert.deepEqual(new Set(answers.map((a) => `${a.key} ${a.status}`)), new Set([`${key} queued`]));
-    const { rows } = await pool.query(
+    const { rows } = await runtime.pool.query(
       `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND singleton_key = $2`,
       [queues.watermark, watermarkSingletonKey(key)],
     );
     assert.equal(rows[0].n, 1, 'one build queued');
-    const other = await requestWatermarkedSet({ pool, boss }, sha, spec, { ...values, viewer: 'joe@client.example' });
+    const other = await requestWatermarkedSet(runtime, sha, spec, { ...values, viewer: 'joe@client.example' });
     assert.notEqual(other.key, key);
-    await boss.deleteAllJobs(queues.watermark);
+    await runtime.boss.deleteAllJobs(queues.watermark);
   });
 
   test('a master without a picture fails once with a clear error, and may be asked for again', async () => {
     const clip = await generateClip(dir, { name: 'sound.m4a', video: false, seconds: 1 });
     const sha = await putMaster(clip);
     const spec: WatermarkSpec = { template: '{share}', position: 'top-left', opacity: 0.5, size: 'small' };
-    const { key } = await requestWatermarkedSet({ pool, boss }, sha, spec, values);
+    const { key } = await requestWatermarkedSet(runtime, sha, spec, values);
     await handleWatermark(deps(), { sha256: sha, key }); // resolves: no throw, so pg-boss does not retry
-    const set = await findWatermarkedSet(pool, key);
+    const set = await findWatermarkedSet(runtime.pool, key);
     assert.equal(set?.status, 'failed');
     assert.equal(set?.error?.code, 'unprocessable');
     assert.match(String(set?.error?.message), /only sound/);
-    const again = await requestWatermarkedSet({ pool, boss }, sha, spec, values);
+    const again = await requestWatermarkedSet(runtime, sha, spec, values);
     assert.equal(again.status, 'queued', 'a failed set is built again when asked for');
-    await boss.deleteAllJobs(queues.watermark);
+    await runtime.boss.deleteAllJobs(queues.watermark);
   });
 
   test('a missing font is the worker’s to fix: the attempt fails and is retried, the set is not failed', async () => {
     const clip = await generateClip(dir, { name: 'nofont.mp4', width: 352, height: 198, seconds: 1 });
     const sha = await putMaster(clip);
     const spec: WatermarkSpec = { template: '{share}', position: 'top-left', opacity: 0.5, size: 'small' };
-    const { key } = await requestWatermarkedSet({ pool, boss }, sha, spec, values);
+    const { key } = await requestWatermarkedSet(runtime, sha, spec, values);
     const withoutFont = { ...config, watermarkFontFile: join(dir, 'no-such-font.ttf') };
     await assert.rejects(handleWatermark(deps({ config: withoutFont }), { sha256: sha, key }), /WATERMARK_FONT_FILE/);
-    const set = await findWatermarkedSet(pool, key);
+    const set = await findWatermarkedSet(runtime.pool, key);
     assert.equal(set?.status, 'queued');
     assert.equal(set?.error?.retrying, true);
     assert.equal(set?.error?.code, 'unavailable');
-    await boss.deleteAllJobs(queues.watermark);
+    await runtime.boss.deleteAllJobs(queues.watermark);
   });
 
   test('refuses a spec it cannot burn and content that is not archived', async () => {
     const spec: WatermarkSpec = { template: '{client}', position: 'top-left', opacity: 0.5, size: 'small' };
     await assert.rejects(
-      requestWatermarkedSet({ pool, boss }, 'f'.repeat(64), spec, values),
+      requestWatermarkedSet(runtime, 'f'.repeat(64), spec, values),
       (err: unknown) => err instanceof AppError && err.code === 'bad_request',
     );
     await assert.rejects(
-      requestWatermarkedSet({ pool, boss }, 'f'.repeat(64), { ...spec, template: '{share}' }, values),
+      requestWatermarkedSet(runtime, 'f'.repeat(64), { ...spec, template: '{share}' }, values),
       (err: unknown) => err instanceof AppError && err.code === 'not_found',
     );
   });
