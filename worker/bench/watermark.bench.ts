@@ -10,7 +10,7 @@
  * tiled watermark) so machine noise spreads evenly; each watermark round names another viewer,
  * so each is a new set. Prints medians. Not a test: nothing fails on a miss.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,6 +45,22 @@ function median(list: number[]): number {
   const sorted = [...list].sort((x, y) => x - y);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * CPU seconds of this process and of the children it has reaped, the worker's ffmpeg runs
+ * (Linux: cutime and cstime of /proc/self/stat, in ticks of 1/100 s). On a machine shared with
+ * other work, the wait grows with the load; the CPU a build costs does not.
+ */
+async function cpuSeconds(): Promise<number> {
+  const own = process.cpuUsage();
+  const afterName = (await readFile('/proc/self/stat', 'utf8')).split(') ').at(-1)!.split(' ');
+  return (own.user + own.system) / 1e6 + (Number(afterName[13]) + Number(afterName[14])) / 100;
+}
+
+interface Wait {
+  seconds: number;
+  cpuSeconds: number;
 }
 
 /** What the catalogue publishes that this bench waits on (a 'watermark' event comes from migration 0011). */
@@ -143,33 +159,45 @@ try {
     return wait.settled;
   };
 
-  const template = '{share} · {viewer} · {date}';
-  const columns = {
-    preview: [] as number[],
-    corner: [] as number[],
-    tiled: [] as number[],
+  const measure = async (wait: () => Promise<number>): Promise<Wait> => {
+    const cpuBefore = await cpuSeconds();
+    const ms = await wait();
+    return { seconds: ms / 1000, cpuSeconds: (await cpuSeconds()) - cpuBefore };
   };
+  const template = '{share} · {viewer} · {date}';
+  const kinds = [
+    { name: 'clean preview set (rebuild)', wait: () => previewWait() },
+    {
+      name: 'watermarked set, bottom-right',
+      wait: (round: number) =>
+        watermarkWait({ template, position: 'bottom-right', opacity: 0.5, size: 'medium' }, round),
+    },
+    {
+      name: 'watermarked set, diagonal-tiled',
+      wait: (round: number) =>
+        watermarkWait({ template, position: 'diagonal-tiled', opacity: 0.3, size: 'medium' }, rounds + round),
+    },
+  ];
+  const waits: Wait[][] = kinds.map(() => []);
+  const s = (w: Wait) => `${w.seconds.toFixed(1)} s (CPU ${w.cpuSeconds.toFixed(1)} s)`;
   for (let round = 1; round <= rounds; round++) {
-    columns.preview.push(await previewWait());
-    columns.corner.push(
-      await watermarkWait({ template, position: 'bottom-right', opacity: 0.5, size: 'medium' }, round),
-    );
-    columns.tiled.push(
-      await watermarkWait({ template, position: 'diagonal-tiled', opacity: 0.3, size: 'medium' }, rounds + round),
-    );
-    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    console.log(
-      `round ${round}: preview ${s(columns.preview.at(-1)!)}, watermark bottom-right ${s(columns.corner.at(-1)!)}, diagonal-tiled ${s(columns.tiled.at(-1)!)}`,
-    );
+    for (const [i, kind] of kinds.entries()) waits[i]!.push(await measure(() => kind.wait(round)));
+    console.log(`round ${round}: ${kinds.map((k, i) => `${k.name} ${s(waits[i]!.at(-1)!)}`).join(', ')}`);
   }
-  const p = median(columns.preview);
-  const row = (name: string, list: number[]) =>
-    `${name.padEnd(34)} ${(median(list) / 1000).toFixed(1).padStart(6)} s   ${(median(list) / p).toFixed(2)}× the preview`;
+  const medians = waits.map((list) => ({
+    seconds: median(list.map((w) => w.seconds)),
+    cpuSeconds: median(list.map((w) => w.cpuSeconds)),
+  }));
+  const clean = medians[0]!;
   console.log(`
 first viewer's wait, request → master playlist published (median of ${rounds}, ${seconds} s 1080p25 master, one worker)
-${row('clean preview set (rebuild)', columns.preview)}
-${row('watermarked set, bottom-right', columns.corner)}
-${row('watermarked set, diagonal-tiled', columns.tiled)}`);
+${'set'.padEnd(34)} ${'wait'.padStart(8)} ${'vs preview'.padStart(11)} ${'CPU'.padStart(9)} ${'vs preview'.padStart(11)}
+${kinds
+  .map(
+    (kind, i) =>
+      `${kind.name.padEnd(34)} ${`${medians[i]!.seconds.toFixed(1)} s`.padStart(8)} ${`${(medians[i]!.seconds / clean.seconds).toFixed(2)}×`.padStart(11)} ${`${medians[i]!.cpuSeconds.toFixed(1)} s`.padStart(9)} ${`${(medians[i]!.cpuSeconds / clean.cpuSeconds).toFixed(2)}×`.padStart(11)}`,
+  )
+  .join('\n')}`);
 } finally {
   for (const cleanup of cleanups) await cleanup().catch((err) => console.error(String(err)));
   if (values.keep) console.log(`kept ${work}`);
