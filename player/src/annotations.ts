@@ -25,7 +25,7 @@ export function pictureRect(
   const scale = Math.min(box.width / picture.width, box.height / picture.height);
   const width = picture.width * scale;
   const height = picture.height * scale;
-  return { left: (box.width - width) / 2, top: (box.height - height) / 2, width, height };
+  return { left: Math.max(0, (box.width - width) / 2), top: Math.max(0, (box.height - height) / 2), width, height };
 }
 
 /** A point of the box as a normalised point of the picture, clamped to it, to 1/10,000. */

@@ -31,7 +31,7 @@ export interface Comment {
   author: { userId: string | null; name: string; kind: 'member' | 'guest' };
   resolved: boolean;
   resolvedAt: string | null;
-  resolvedBy: string | null;
+  resolvedBy: { userId: string; name: string } | null;
   createdAt: string;
   editedAt: string | null;
   deleted: boolean;
