@@ -32,15 +32,20 @@ export function createCompare(
     const target = Math.min(primary.frame, secondary.lastFrame);
     if (primary.paused) {
       if (!media.paused) media.pause();
-      if (secondary.frame !== target || media.seeking) secondary.seekToFrame(target);
+      // Aimed at the middle of the frame, as every seek of the page (currentTime 0 may be before frame 0).
+      if (secondary.frame !== target || Math.abs(media.currentTime - secondary.timeOfFrame(target)) > 1e-3) {
+        secondary.seekToFrame(target);
+      }
     } else if (Math.abs(secondary.frame - target) > 1 && !media.seeking) {
       secondary.seekToFrame(target);
       secondary.play();
     }
   };
   primary.onFrame(follow);
-  // Once the second version can seek, it catches up; a seek on the first that ends after it is followed too.
-  media.addEventListener('loadedmetadata', follow);
+  // Once the second version knows its length it catches up (hls.js may give the duration after
+  // the metadata), and a seek that lands it elsewhere (hls.js's own to the start) is corrected.
+  for (const event of ['loadedmetadata', 'durationchange', 'loadeddata', 'seeked'])
+    media.addEventListener(event, follow);
   primary.element.addEventListener('play', () => {
     if (!active) return;
     media.playbackRate = primary.element.playbackRate;

@@ -6,8 +6,9 @@
  * `window.mediavaultPlayer` lets tests (and curious reviewers) read what the page shows.
  */
 import type { FrameVideo } from './frame-video.ts';
+import { messages, PlayerConfigError } from './config.ts';
 import { startLinkPlayer } from './link-player.ts';
-import { startReview } from './review.ts';
+import { startReview, type ReviewTarget } from './review.ts';
 
 interface PlayerState {
   currentTime: number;
@@ -30,6 +31,14 @@ declare global {
   }
 }
 
+/** The asset the address names (`?asset=…&version=…`), the review session's cookie going with every call. */
+async function addressedTarget(): Promise<ReviewTarget> {
+  const params = new URLSearchParams(location.search);
+  const assetId = params.get('asset');
+  if (!assetId) throw new PlayerConfigError(messages.noReviewTarget);
+  return { assetId, versionId: params.get('version') };
+}
+
 let video: FrameVideo | null = null;
 const setVideo = (shown: FrameVideo) => {
   video = shown;
@@ -50,5 +59,7 @@ window.mediavaultPlayer = {
     error: shownError(),
     firstFrameTime: video?.firstFrameTime ?? 0,
   }),
-  ready: (isReview ? startReview(setVideo) : startLinkPlayer(setVideo)).catch((err: unknown) => console.error(err)),
+  ready: (isReview ? startReview(setVideo, addressedTarget) : startLinkPlayer(setVideo)).catch((err: unknown) =>
+    console.error(err),
+  ),
 };

@@ -38,12 +38,10 @@ import { showWaveform, type WaveformView } from './waveform.ts';
 const soundOnlyRate: FrameRate = { num: 25, den: 1 };
 const rolesThatComment = new Set(['reviewer', 'editor', 'admin']);
 
-/** The asset (and version) to review, from the page's own URL (`?asset=…&version=…`). */
-function reviewTarget(): { assetId: string; versionId: string | null } {
-  const params = new URLSearchParams(location.search);
-  const assetId = params.get('asset');
-  if (!assetId) throw new PlayerConfigError(messages.noReviewTarget);
-  return { assetId, versionId: params.get('version') };
+/** What the page reviews, as the sign-in answers it (review-session.ts). */
+export interface ReviewTarget {
+  assetId: string;
+  versionId: string | null;
 }
 
 /** Keeps the asset and version in the address, so a reload (the session cookie stays) comes back here. */
@@ -60,7 +58,8 @@ function labelsOf(playback: Playback): FrameLabels {
 }
 
 function messageFor(err: unknown): string {
-  if (err instanceof PlayerConfigError) return err.message;
+  if (err instanceof PlayerConfigError || (err instanceof Error && err.name === 'ReviewSignInError'))
+    return err.message;
   if (err instanceof ApiError) {
     if (err.status === 401) return messages.sessionEnded;
     if (err.status === 404) return messages.noSuchAsset;
@@ -69,12 +68,20 @@ function messageFor(err: unknown): string {
   return messages.decode;
 }
 
-export async function startReview(setVideo: (video: FrameVideo) => void): Promise<void> {
-  let target: { assetId: string; versionId: string | null };
+/**
+ * Signs in (`signIn`: the link's token exchanged for the session cookie, or the cookie's session
+ * after a reload), then shows the asset it names. Resolves once the page shows it, or has said why
+ * it cannot.
+ */
+export async function startReview(
+  setVideo: (video: FrameVideo) => void,
+  signIn: () => Promise<ReviewTarget>,
+): Promise<void> {
+  let target: ReviewTarget;
   let asset: Asset;
   let me: Me;
   try {
-    target = reviewTarget();
+    target = await signIn();
     [asset, me] = await Promise.all([reviewApi.getAsset(target.assetId), reviewApi.getMe()]);
   } catch (err) {
     showPageError(messageFor(err));
@@ -381,7 +388,8 @@ export async function startReview(setVideo: (video: FrameVideo) => void): Promis
     const soundOnly = playback.frameRate === null;
     element('stage').classList.toggle('sound-only', soundOnly);
     element('primary-label').textContent = `v${playback.versionNumber}`;
-    video.element.addEventListener('loadedmetadata', () => video.seekToFrame(Math.min(atFrame, frameCount() - 1)), {
+    // Once there is a picture: hls.js seeks to the start itself when the metadata comes.
+    video.element.addEventListener('loadeddata', () => video.seekToFrame(Math.min(atFrame, frameCount() - 1)), {
       once: true,
     });
     video.load(playback.manifestUrl, labels);
