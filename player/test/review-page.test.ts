@@ -336,6 +336,55 @@ describe('reviewer page on the whole platform', { timeout: 600_000 }, () => {
     assert.deepEqual([range.frame, range.endFrame, range.endTimecode], [10, 25, '10:00:01:00']);
     assert.equal(await page.locator('.timeline-span').count(), 1);
 
+    // Loop in to out (P): played past the out frame, the playhead comes back to the in frame.
+    await page.fill('#goto-input', '#10');
+    await page.press('#goto-input', 'Enter');
+    await settled(page);
+    await page.keyboard.press('i');
+    await page.fill('#goto-input', '#20');
+    await page.press('#goto-input', 'Enter');
+    await settled(page);
+    await page.keyboard.press('o');
+    const looped = page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const video = document.querySelector('video')!;
+          let reachedOut = false;
+          const onFrame = () => {
+            const { frame } = window.mediavaultPlayer.state();
+            if (frame >= 20) reachedOut = true;
+            else if (reachedOut && frame <= 11) return resolve();
+            video.requestVideoFrameCallback(onFrame);
+          };
+          video.requestVideoFrameCallback(onFrame);
+        }),
+    );
+    await page.keyboard.press('p');
+    await within(page, 15_000, 'looping from 20 back to 10', looped);
+    await page.keyboard.press('p');
+    await page.keyboard.press('Space');
+    await settled(page);
+    await page.keyboard.press('x');
+    assert.equal(await page.textContent('#range'), '');
+
+    // An internal note, edited, then deleted by its author.
+    await page.check('#composer-internal');
+    const internal = await addComment(page, assetId, 'Client must not see this');
+    assert.equal(internal.internal, true);
+    const entry = page.locator('#comment-list article', { hasText: 'Client must not see this' });
+    assert.equal(await entry.locator('.badge.internal').count(), 1);
+    await entry.getByRole('button', { name: 'Edit' }).click();
+    await page.fill('[data-form-for^="edit:"]', 'Client must not see this (rev 2)');
+    await page.press('[data-form-for^="edit:"]', 'Control+Enter');
+    await page.locator('#comment-list article', { hasText: '(rev 2)' }).locator('.edited').waitFor();
+    const edited = page.locator('#comment-list article', { hasText: '(rev 2)' });
+    await edited.getByRole('button', { name: 'Delete' }).click();
+    await edited.getByRole('button', { name: 'Delete for good?' }).click();
+    await edited.waitFor({ state: 'detached' });
+    const tombstone = await stack.api<Comment>('GET', `/api/comments/${internal.id}`);
+    assert.deepEqual([tombstone.body.deleted, tombstone.body.text], [true, '']);
+    await page.uncheck('#composer-internal');
+
     // A rectangle and an arrow on frame 60, stored normalised, shown on that frame only.
     await page.fill('#goto-input', '#60');
     await page.press('#goto-input', 'Enter');
