@@ -540,6 +540,21 @@ export async function startReview(
       does: 'Compare side by side / as a wipe',
       run: () => setCompareMode(compareMode.value === 'wipe' ? 'side' : 'wipe'),
     },
+    {
+      keys: ['f'],
+      does: 'Full screen (again to leave)',
+      run: () => {
+        if (document.fullscreenElement) void document.exitFullscreen();
+        else void element('stage').requestFullscreen?.();
+      },
+    },
+    {
+      keys: ['m'],
+      does: 'Sound off / on',
+      run: () => {
+        video.element.muted = !video.element.muted;
+      },
+    },
     { keys: ['?'], does: 'This list', run: () => (sheet.open ? sheet.close() : sheet.showModal()) },
     { keys: ['Escape'], shown: 'Esc', does: 'Stop drawing', run: () => setDrawing(false) },
   ];
