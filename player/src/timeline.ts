@@ -5,6 +5,7 @@
  *
  * Geometry is pure (frame ↔ fraction of the width) and tested without a browser.
  */
+import { make } from './dom.ts';
 import type { Comment } from './review-api.ts';
 
 /** Left edge of `frame`'s cell, as a fraction of the timeline (frame `count` is the right end). */
@@ -60,23 +61,13 @@ const percent = (fraction: number) => `${(fraction * 100).toFixed(4)}%`;
 
 export function createTimeline(root: HTMLElement, options: TimelineOptions): TimelineView {
   let frameCount = 0;
-  const track = document.createElement('div');
-  track.className = 'timeline-track';
-  const inOut = document.createElement('div');
-  inOut.className = 'timeline-inout';
-  inOut.hidden = true;
-  const marks = document.createElement('div');
-  marks.className = 'timeline-marks';
-  const playhead = document.createElement('div');
-  playhead.className = 'timeline-playhead';
-  const hover = document.createElement('div');
-  hover.className = 'timeline-hover';
-  hover.hidden = true;
-  const thumb = document.createElement('div');
-  thumb.className = 'timeline-thumb';
-  const hoverLabel = document.createElement('span');
-  hover.append(thumb, hoverLabel);
-  track.append(inOut, marks, playhead);
+  const inOut = make('div', { className: 'timeline-inout', hidden: true });
+  const marks = make('div', { className: 'timeline-marks' });
+  const playhead = make('div', { className: 'timeline-playhead' });
+  const track = make('div', { className: 'timeline-track' }, [inOut, marks, playhead]);
+  const thumb = make('div', { className: 'timeline-thumb' });
+  const hoverLabel = make('span');
+  const hover = make('div', { className: 'timeline-hover', hidden: true }, [thumb, hoverLabel]);
   root.append(track, hover);
 
   const frameAtPointer = (event: PointerEvent) => {
@@ -108,9 +99,7 @@ export function createTimeline(root: HTMLElement, options: TimelineOptions): Tim
 
   const mark = (comment: Comment, selected: boolean, lane: number | undefined) => {
     const range = comment.endFrame !== null && comment.endFrame > comment.frame;
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = range ? 'timeline-span' : 'timeline-marker';
+    const button = make('button', { type: 'button', className: range ? 'timeline-span' : 'timeline-marker' });
     button.classList.toggle('resolved', comment.resolved);
     button.classList.toggle('selected', selected);
     button.dataset.commentId = comment.id;
