@@ -25,6 +25,8 @@ import { eventRoutes } from './routes/events.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { sidecarRoutes } from './routes/sidecars.ts';
 import { archiveRoutes } from './routes/archive.ts';
+import { reviewSessionRoutes } from './routes/review-sessions.ts';
+import { commentRoutes } from './routes/comments.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -71,15 +73,28 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         description: 'Media-asset platform: uploads, verified immutable masters, previews, signed playback.',
       },
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API token (mvt_...)' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API token (mvt_...)' },
+          reviewSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'mv_review',
+            description:
+              "The review page: a session from startReviewSession, acting as its member; requests that change something must carry the api's Origin",
+          },
+        },
       },
-      security: [{ bearer: [] }],
+      security: [{ bearer: [] }, { reviewSession: [] }],
       tags: [
         { name: 'organization', description: 'The caller, their organization, users and API tokens' },
         { name: 'projects', description: 'Clients, projects and members' },
         { name: 'uploads', description: 'Presigned multipart uploads and promotion into masters' },
         { name: 'assets', description: 'Assets, versions and playback' },
         { name: 'previews', description: 'Preview builds' },
+        {
+          name: 'review',
+          description: 'Comments pinned to frames of a version, approvals, and signing in to the review page',
+        },
       ],
     },
     // Rate limits and the error handler wrap every operation: documented once, for all of them.
@@ -115,6 +130,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(jobRoutes);
   await app.register(sidecarRoutes);
   await app.register(archiveRoutes);
+  await app.register(reviewSessionRoutes);
+  await app.register(commentRoutes);
   app.addHook('onClose', async () => deps.events.close());
   return app;
 }

@@ -71,6 +71,8 @@ const readers = (status: number) => ({
 });
 /** Writing in P1 (upload.create, asset.promote, preview.request): editors and admins; readers 403. */
 const writers = (status: number) => ({ ...readers(status), reviewer: 403, viewer: 403 });
+/** Commenting and deciding on P1's versions (comment.write, version.approve): reviewers and above. */
+const commenters = (status: number) => ({ ...readers(status), viewer: 403 });
 /** Managing P1's members: its admins. */
 const admins = (status: number) => ({ ...writers(status), editor: 403 });
 
@@ -79,6 +81,16 @@ const unique = (prefix: string) => `${prefix}-${++counter}`;
 
 const api$ = (fx: Fixture, method: string, path: string, token: string, body?: unknown) =>
   callApi(fx.api.url, method, path, token, body);
+
+/** A comment of the organization admin's on P1's asset (resolved when asked). */
+async function freshComment(fx: Fixture, resolved = false): Promise<string> {
+  const created = await api$(fx, 'POST', `/api/assets/${fx.assetId}/comments`, fx.org.token, {
+    frame: 0,
+    text: unique('note'),
+  });
+  if (resolved) await api$(fx, 'POST', `/api/comments/${created.body.id}/resolve`, fx.org.token);
+  return created.body.id;
+}
 
 /** A multipart upload in P1 started by the organization admin, optionally with its one part stored. */
 async function freshUpload(fx: Fixture, stored: boolean) {
@@ -241,6 +253,63 @@ const operations: Record<string, OperationRights> = {
       },
     }),
     expect: writers(201),
+  },
+  createReviewLink: {
+    request: (fx) => ({ method: 'POST', path: `/api/assets/${fx.assetId}/review-links`, body: {} }),
+    expect: readers(201),
+  },
+  startReviewSession: {
+    // The link's token is the credential, whoever sends it; a bearer token that is not valid is refused first.
+    request: async (fx) => {
+      const link = await api$(fx, 'POST', `/api/assets/${fx.assetId}/review-links`, fx.org.token, {});
+      return { method: 'POST', path: '/api/review-sessions', body: { token: new URL(link.body.url).hash.slice(1) } };
+    },
+    expect: { ...everyone(201), none: 201 },
+  },
+  // Without a review session cookie (every caller here) there is no session to show…
+  getReviewSession: { request: () => ({ method: 'GET', path: '/api/review-sessions/current' }), expect: everyone(401) },
+  // …and none to end: signing out is idempotent (api/test/review-sessions.test.ts signs out with a cookie).
+  endReviewSession: {
+    request: () => ({ method: 'DELETE', path: '/api/review-sessions/current' }),
+    expect: { ...everyone(204), none: 204 },
+  },
+  listComments: {
+    request: (fx) => ({ method: 'GET', path: `/api/assets/${fx.assetId}/comments` }),
+    expect: readers(200),
+  },
+  createComment: {
+    request: (fx) => ({ method: 'POST', path: `/api/assets/${fx.assetId}/comments`, body: { frame: 0, text: 'n' } }),
+    expect: commenters(201),
+  },
+  getComment: {
+    request: async (fx) => ({ method: 'GET', path: `/api/comments/${await freshComment(fx)}` }),
+    expect: readers(200),
+  },
+  updateComment: {
+    // The organization admin's comment: only its author edits it.
+    request: async (fx) => ({ method: 'PATCH', path: `/api/comments/${await freshComment(fx)}`, body: { text: 'e' } }),
+    expect: { ...readers(403), orgAdmin: 200 },
+  },
+  deleteComment: {
+    // The organization admin's comment: its author, or a project admin (comment.moderate).
+    request: async (fx) => ({ method: 'DELETE', path: `/api/comments/${await freshComment(fx)}` }),
+    expect: { ...readers(403), orgAdmin: 200, projectAdmin: 200 },
+  },
+  resolveComment: {
+    request: async (fx) => ({ method: 'POST', path: `/api/comments/${await freshComment(fx)}/resolve` }),
+    expect: commenters(200),
+  },
+  reopenComment: {
+    request: async (fx) => ({ method: 'POST', path: `/api/comments/${await freshComment(fx, true)}/reopen` }),
+    expect: commenters(200),
+  },
+  setApproval: {
+    request: (fx) => ({
+      method: 'PUT',
+      path: `/api/assets/${fx.assetId}/versions/${fx.versionId}/approval`,
+      body: { status: 'approved' },
+    }),
+    expect: commenters(200),
   },
 };
 

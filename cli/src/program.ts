@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliPackage from '../package.json' with { type: 'json' };
+import type { AddOptions } from './commands/comments.ts';
 import { exitCodes } from './exit-codes.ts';
 
 interface DevCommand {
@@ -33,12 +34,22 @@ const sha256 = (value: string): string => {
   return value;
 };
 
+/** An id argument (asset, comment): a UUID, refused as a usage error before anything is sent. */
+const uuid = (what: string) => (value: string) => {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
+    throw new InvalidArgumentError(`must be ${what} id (a UUID)`);
+  return value.toLowerCase();
+};
+
 // Command modules (and with them the SDK and undici) load only when their command runs:
 // --help and usage errors answer fast.
 const account = () => import('./commands/account.ts');
 const assetCommands = () => import('./commands/assets.ts');
 const upload = () => import('./commands/upload.ts');
 const tokenCommands = () => import('./commands/tokens.ts');
+const reviewCommand = () => import('./commands/review.ts');
+const commentCommands = () => import('./commands/comments.ts');
+const approveCommand = () => import('./commands/approve.ts');
 
 /**
  * The `mediavault` program. Actions report their exit code through `done`;
@@ -51,10 +62,18 @@ export function buildProgram(done: (code: number) => void): Command {
     .addOption(new Option('--profile <name>', 'CLI profile to use').env('MEDIAVAULT_PROFILE'))
     .option('-q, --quiet', 'no progress and no status lines: only results (lists, URLs) and errors')
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // The program's options end at the command, so that a command can have its own `--version <n>`
+    // (review, comments); -q and --profile are given to every command as well (see the end).
+    .enablePositionalOptions();
+  /** The program's -q and --profile, or the running command's copies of them. */
+  let commandOptions: { profile?: string; quiet?: boolean } = {};
+  program.hook('preAction', (_program, command) => {
+    commandOptions = command.opts();
+  });
   const global = () => {
     const { profile, quiet } = program.opts<{ profile?: string; quiet?: boolean }>();
-    return { profile, quiet: quiet ?? false };
+    return { profile: commandOptions.profile ?? profile, quiet: (commandOptions.quiet || quiet) ?? false };
   };
   const json = () => new Option('--json', 'NDJSON output for scripts (last line: summary)');
 
@@ -225,6 +244,19 @@ export function buildProgram(done: (code: number) => void): Command {
       ),
     );
 
+  program
+    .command('review')
+    .description(
+      'A link that opens the review page signed in as you (once, within 10 minutes; then a 12 h browser session)',
+    )
+    .argument('<assetId>')
+    .option('--version <n>', 'a version by its number (default: the latest)', positiveInteger('--version', 2 ** 31 - 1))
+    .option('--open', 'open the link in your default browser too')
+    .addOption(json())
+    .action(async (assetId: string, o: { version?: number; open?: boolean; json?: boolean }) =>
+      done(await (await reviewCommand()).runReview(assetId, { ...o, ...global() })),
+    );
+
   const tokens = program.command('tokens').description('Your API tokens');
   tokens
     .command('list')
@@ -242,6 +274,98 @@ export function buildProgram(done: (code: number) => void): Command {
     .action(async (tokenId: string, o: { json?: boolean }) =>
       done(await (await tokenCommands()).runTokensRevoke(tokenId, { ...o, ...global() })),
     );
+
+  const versionNumber = () =>
+    new Option('--version <n>', 'version number (default: the latest)').argParser(
+      positiveInteger('--version', 2 ** 31 - 1),
+    );
+  const position =
+    "a timecode on the version's clock (01:00:10:05, or 01:00:10;05 drop-frame) or a frame number (0 is the first frame)";
+  const comments = program.command('comments').description('Review notes pinned to frames of versions');
+  comments
+    .command('list')
+    .description("An asset's notes: newest version first, then by frame, replies under their note")
+    .argument('<assetId>', 'asset id', uuid('an asset'))
+    .addOption(versionNumber().default(undefined, 'every version'))
+    .option('--open', 'only notes not resolved yet')
+    .addOption(json())
+    .action(async (assetId: string, o: { version?: number; open?: boolean; json?: boolean }) =>
+      done(await (await commentCommands()).runCommentsList(assetId, { ...o, ...global() })),
+    );
+  comments
+    .command('add')
+    .description('Pin a note to a frame, or a range of frames, of a version')
+    .argument('<assetId>', 'asset id', uuid('an asset'))
+    .option('--at <timecode|frame>', `the frame: ${position}`)
+    .option('--to <timecode|frame>', 'the last frame of a range (inclusive), written the same way')
+    .requiredOption('--text <text>', 'the note (up to 10,000 characters)')
+    .option(
+      '--reply-to <commentId>',
+      "reply to a note (a reply sits on its note's version and frame)",
+      uuid('a comment'),
+    )
+    .addOption(versionNumber())
+    .option('--internal', 'for the team only: never shown to guests of a share link')
+    .addOption(json())
+    .action(async (assetId: string, o: Omit<AddOptions, 'profile' | 'quiet'>) =>
+      done(await (await commentCommands()).runCommentsAdd(assetId, { ...o, ...global() })),
+    );
+  for (const [name, reopen] of [
+    ['resolve', false],
+    ['reopen', true],
+  ] as const) {
+    comments
+      .command(name)
+      .description(reopen ? "Reopen a resolved note's thread" : "Resolve a note's thread")
+      .argument('<commentId>', 'comment id (`mediavault comments list` shows them)', uuid('a comment'))
+      .addOption(json())
+      .action(async (commentId: string, o: { json?: boolean }) =>
+        done(await (await commentCommands()).runCommentsResolve(commentId, { ...o, reopen, ...global() })),
+      );
+  }
+  comments
+    .command('export')
+    .description(
+      "A version's notes as CSV, as a CMX3600 marker EDL (DaVinci Resolve: Timelines > Import > Timeline Markers from EDL; markers at the notes' source timecode) or as JSON",
+    )
+    .argument('<assetId>', 'asset id', uuid('an asset'))
+    .addOption(
+      new Option('--format <format>', 'csv, edl or json').choices(['csv', 'edl', 'json']).makeOptionMandatory(),
+    )
+    .addOption(versionNumber())
+    .option('--open', 'only notes not resolved yet')
+    .option('-o, --output <file>', 'write the export there (default: standard output)')
+    .addOption(json())
+    .action(
+      async (
+        assetId: string,
+        o: { format: 'csv' | 'edl' | 'json'; version?: number; open?: boolean; output?: string; json?: boolean },
+      ) => done(await (await commentCommands()).runCommentsExport(assetId, { ...o, ...global() })),
+    );
+
+  program
+    .command('approve')
+    .description('Record the review decision on a version: approved, changes requested, or none (withdrawn)')
+    .argument('<assetId>', 'asset id', uuid('an asset'))
+    .addOption(versionNumber())
+    .addOption(
+      new Option('--status <status>', 'the decision')
+        .choices(['approved', 'changes-requested', 'none'])
+        .makeOptionMandatory(),
+    )
+    .addOption(json())
+    .action(
+      async (
+        assetId: string,
+        o: { version?: number; status: 'approved' | 'changes-requested' | 'none'; json?: boolean },
+      ) => done(await (await approveCommand()).runApprove(assetId, { ...o, ...global() })),
+    );
+
+  // -q and --profile after the command, as before the program's options became positional.
+  const leaves = (command: Command): Command[] =>
+    command.commands.length === 0 ? [command] : command.commands.flatMap(leaves);
+  for (const command of program.commands.flatMap(leaves))
+    command.addOption(new Option('--profile <name>').hideHelp()).addOption(new Option('-q, --quiet').hideHelp());
 
   return program;
 }

@@ -12,6 +12,9 @@ export const actions = [
   'asset.read',
   'playback',
   'comment.write',
+  'version.approve',
+  /** Delete anyone's comment (authors delete their own with comment.write). */
+  'comment.moderate',
   'upload.create',
   'asset.promote',
   'preview.request',
@@ -22,12 +25,13 @@ export type Action = (typeof actions)[number];
 
 const matrix: Record<ProjectRole, readonly Action[]> = {
   viewer: ['project.read', 'asset.read', 'playback'],
-  reviewer: ['project.read', 'asset.read', 'playback', 'comment.write'],
+  reviewer: ['project.read', 'asset.read', 'playback', 'comment.write', 'version.approve'],
   editor: [
     'project.read',
     'asset.read',
     'playback',
     'comment.write',
+    'version.approve',
     'upload.create',
     'asset.promote',
     'preview.request',

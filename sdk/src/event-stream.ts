@@ -1,12 +1,37 @@
 /**
  * The api's event stream (GET /api/events, a WebSocket): state changes the caller may see, one
- * JSON object per message, narrowed by `?sha256=`, `?uploadId=` or `?projectId=`. The api says
- * `{"type":"ready"}` once it listens for the caller: state read after that cannot miss a change,
- * which then arrives as an event. A waiter reads the state, and reads it again when an event
- * comes (or, should the stream be unavailable, after a pause that grows).
+ * JSON object per message, narrowed by `?sha256=`, `?uploadId=`, `?projectId=` or `?assetId=`.
+ * The api says `{"type":"ready"}` once it listens for the caller: state read after that cannot
+ * miss a change, which then arrives as an event. A waiter reads the state, and reads it again
+ * when an event comes (or, should the stream be unavailable, after a pause that grows); a
+ * reviewer's page or tool takes each event as it comes (`onEvent`, typed).
  */
 import { WebSocket } from 'undici';
 import type { MediavaultClient } from './client.ts';
+import type { components } from './generated/schema.ts';
+
+type Schemas = components['schemas'];
+/** Events as the api streams them; the types come from the spec (generated/schema.ts). */
+export type UploadEvent = Schemas['UploadEvent'];
+export type PreviewEvent = Schemas['PreviewEvent'];
+/** Background job runs (organization admins only). */
+export type JobEvent = Schemas['JobEvent'];
+/** A review comment changed; read it with getComment (a deleted one answers its tombstone). */
+export type CommentEvent = Schemas['CommentEvent'];
+/** A version's approval was decided or cleared. */
+export type ApprovalEvent = Schemas['ApprovalEvent'];
+/** The stream is live again after the api lost its database: events of that time were missed, re-read what you show. */
+export type ResumedEvent = Schemas['StreamReady'] & { resumed: true };
+/** Every message of the stream after its first `{"type":"ready"}`. */
+export type MediavaultEvent = UploadEvent | PreviewEvent | JobEvent | CommentEvent | ApprovalEvent | ResumedEvent;
+
+export interface EventFilter {
+  sha256?: string;
+  uploadId?: string;
+  projectId?: string;
+  /** Events of one asset: its uploads, comments and approvals. */
+  assetId?: string;
+}
 
 export interface EventStream {
   /** Resolves true once the api listens for this stream; false when it cannot be opened, ends, or `ms` pass first. */
@@ -22,7 +47,8 @@ export interface EventStream {
 
 export function openEventStream(
   client: MediavaultClient,
-  filter: { sha256?: string; uploadId?: string; projectId?: string },
+  filter: EventFilter,
+  options: { onEvent?: (event: MediavaultEvent) => void } = {},
 ): EventStream {
   let received = 0;
   let ended = false;
@@ -50,6 +76,7 @@ export function openEventStream(
         return setLive(true);
       }
       received++;
+      if (options.onEvent) options.onEvent(JSON.parse(String(message.data)) as MediavaultEvent);
       wakeAll();
     });
     socket.addEventListener('close', end);

@@ -10,7 +10,18 @@ export {
 export { formatBytes } from './format-bytes.ts';
 export { hashFile, type ByteObserver } from './local-file.ts';
 export { fingerprintEndBytes, fingerprintFile, fingerprintOf, fingerprintRanges } from './fingerprint.ts';
-export { openEventStream, type EventStream } from './event-stream.ts';
+export {
+  type ApprovalEvent,
+  type CommentEvent,
+  type EventFilter,
+  type EventStream,
+  type JobEvent,
+  type MediavaultEvent,
+  openEventStream,
+  type PreviewEvent,
+  type ResumedEvent,
+  type UploadEvent,
+} from './event-stream.ts';
 export { putWithRetry, sendsChecksumHeader } from './presigned-put.ts';
 export {
   defaultPartSize,

@@ -98,6 +98,19 @@ export const assetRoutes: FastifyPluginAsyncTypebox = async (app) => {
               description: "Label of the first frame; ';' before the frames is drop-frame",
             }),
             dropFrame: Type.Boolean({ description: 'Timecode counts drop-frame (29.97 and 59.94 sources only)' }),
+            versionNumber: Int(1, 2 ** 31 - 1),
+            durationFrames: Nullable(
+              Int(0, 2 ** 31 - 1, {
+                description:
+                  'frames in the version (duration × rate, rounded down), counted as comments count them: at a nominal 25/1 without a video frame rate; null while not known',
+              }),
+            ),
+            spritesVttUrl: Nullable(Url, {
+              description: "WebVTT index of the sprite sheet's thumbnails (#xywh= tiles), when the preview has one",
+            }),
+            waveformUrl: Nullable(Url, {
+              description: 'waveform peaks (audiowaveform JSON, as peaks.js reads it), when the preview has them',
+            }),
           }),
           ...errorResponses(401, 404, 409),
         },

@@ -3,8 +3,9 @@ import websocket from '@fastify/websocket';
 import { eventScope, type CatalogueEvent } from '../services/events.ts';
 
 /**
- * GET /api/events (WebSocket): upload, preview and job state changes the caller
- * may see, one JSON object per message. Optional filters: ?sha256=&uploadId=&projectId=.
+ * GET /api/events (WebSocket): upload, preview and job state changes, and review comment and
+ * approval changes, the caller may see, one JSON object per message. Optional filters:
+ * ?sha256=&uploadId=&projectId=&assetId= (the last two keep events of that project or asset).
  * Browsers, which cannot set headers on a WebSocket, pass ?access_token=. A `{"type":"ready"}`
  * message says the stream is live; `{"type":"ready","resumed":true}` says it is live again after
  * the database was away, and that events of that time were missed.
@@ -22,7 +23,7 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
       socket.close(4401, 'unauthenticated');
       return;
     }
-    const query = request.query as { sha256?: string; uploadId?: string; projectId?: string };
+    const query = request.query as { sha256?: string; uploadId?: string; projectId?: string; assetId?: string };
     const allowed = eventScope(app.deps.pool, caller);
     const matchesFilter = (event: CatalogueEvent) =>
       (!query.sha256 ||
@@ -31,7 +32,8 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
       (!query.uploadId ||
         (event.type === 'upload' && event.id === query.uploadId) ||
         (event.type === 'job' && event.subject === query.uploadId)) &&
-      (!query.projectId || (event.type === 'upload' && event.projectId === query.projectId));
+      (!query.projectId || ('projectId' in event && event.projectId === query.projectId)) &&
+      (!query.assetId || ('assetId' in event && event.assetId === query.assetId));
     // Events are delivered in order per connection even though the rights check is async.
     let chain = Promise.resolve();
     const unsubscribe = app.deps.events.subscribe((event) => {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
 const distDir = fileURLToPath(new URL('../../../player/dist/', import.meta.url));
 const files: Record<string, string> = {
@@ -11,11 +11,15 @@ const files: Record<string, string> = {
 };
 
 /**
- * The bundled reviewer page. It holds no credentials: the signed edge URL in its
- * query string is the capability, so the page must never leak it in a Referer.
+ * The bundled reviewer page, at two addresses:
+ * - /player/?src=…&labels=…: the signed edge URL in its query string is the capability;
+ * - /review/#<token>: a review link, whose token the page exchanges for a session cookie
+ *   (routes/review-sessions.ts) and then drops from its address.
+ * Either way the page's URL held a secret, so it must never leak in a Referer
+ * (`Referrer-Policy: no-referrer`), and the HTML is never cached.
  */
 export const playerRoutes: FastifyPluginAsync = async (app) => {
-  const serve = async (name: string, reply: import('fastify').FastifyReply) => {
+  const serve = async (name: string, reply: FastifyReply) => {
     const type = files[name];
     if (!type) return reply.status(404).send({ error: { code: 'not_found', message: `no player file ${name}` } });
     let body: Buffer;
@@ -33,11 +37,13 @@ export const playerRoutes: FastifyPluginAsync = async (app) => {
       .header('cache-control', name === 'index.html' ? 'no-store' : 'public, max-age=300')
       .send(body);
   };
-  app.get('/player', { schema: { hide: true } }, async (request, reply) =>
-    reply.redirect(`/player/${request.url.slice('/player'.length)}`),
-  );
-  app.get('/player/', { schema: { hide: true } }, async (_request, reply) => serve('index.html', reply));
-  app.get<{ Params: { file: string } }>('/player/:file', { schema: { hide: true } }, async (request, reply) =>
-    serve(request.params.file, reply),
-  );
+  for (const base of ['/player', '/review']) {
+    app.get(base, { schema: { hide: true } }, async (request, reply) =>
+      reply.redirect(`${base}/${request.url.slice(base.length)}`),
+    );
+    app.get(`${base}/`, { schema: { hide: true } }, async (_request, reply) => serve('index.html', reply));
+    app.get<{ Params: { file: string } }>(`${base}/:file`, { schema: { hide: true } }, async (request, reply) =>
+      serve(request.params.file, reply),
+    );
+  }
 };

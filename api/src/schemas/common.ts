@@ -1,6 +1,15 @@
-import { type ArrayOptions, type IntegerOptions, type StringOptions, Type, type TSchema } from '@sinclair/typebox';
+import {
+  type ArrayOptions,
+  type IntegerOptions,
+  type SchemaOptions,
+  type StringOptions,
+  Type,
+  type TSchema,
+} from '@sinclair/typebox';
 import { previewProfiles } from '@mediavault/core/jobs';
 import { uploadStatuses } from '@mediavault/core/transitions';
+import { annotationLimits, maxCommentText } from '@mediavault/core/review';
+import { streamEventSchemas } from '@mediavault/core/catalogue/event-feed';
 import { errorCodeList, errorCodes, type ErrorCode as ErrorCodeValue } from '@mediavault/core/errors';
 
 /**
@@ -36,7 +45,8 @@ export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
 export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$', maxLength: 64, description: 'lowercase hex sha256' });
 /** A point in time: services hand the catalogue's Dates through, the response has them as ISO 8601 text. */
 export const DateTime = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time', maxLength: 40 });
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const Nullable = <T extends TSchema>(schema: T, options: SchemaOptions = {}) =>
+  Type.Union([schema, Type.Null()], options);
 
 export const ErrorCode = Type.Unsafe<ErrorCodeValue>({
   $id: 'ErrorCode',
@@ -111,6 +121,19 @@ export const PreviewState = Type.Object(
   { $id: 'Preview' },
 );
 
+export const Approval = Type.Object(
+  {
+    versionId: Uuid,
+    status: Type.Union([Type.Literal('approved'), Type.Literal('changes_requested'), Type.Literal('none')]),
+    decidedBy: Nullable(Type.Object({ userId: Uuid, name: Label })),
+    decidedAt: Nullable(DateTime),
+  },
+  {
+    $id: 'Approval',
+    description: 'The review decision on a version; none: no decision (decidedBy and decidedAt null)',
+  },
+);
+
 export const Version = Type.Object(
   {
     id: Uuid,
@@ -147,6 +170,7 @@ export const Version = Type.Object(
     ),
     createdAt: DateTime,
     preview: Nullable(Type.Ref(PreviewState)),
+    approval: Nullable(Type.Ref(Approval, { description: 'the review decision; null: none taken' })),
   },
   { $id: 'Version' },
 );
@@ -213,6 +237,67 @@ export const Upload = Type.Object(
   { $id: 'Upload' },
 );
 
+/** A point of a drawing, normalised to the picture: [x, y], 0–1 from the top left corner. */
+const Point = Type.Unsafe<[number, number]>(
+  List(Type.Number({ minimum: 0, maximum: 1 }), 2, { minItems: 2, description: '[x, y], each 0–1' }),
+);
+const Shape = Type.Union([
+  Type.Object(
+    { kind: Type.Literal('freehand'), points: List(Point, annotationLimits.points, { minItems: 1 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object({ kind: Type.Literal('arrow'), from: Point, to: Point }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('rect'), from: Point, to: Point }, { additionalProperties: false }),
+]);
+export const Annotation = Type.Object(
+  {
+    shapes: List(Shape, annotationLimits.shapes, { minItems: 1 }),
+    color: Type.Optional(Text(7, { pattern: '^#[0-9a-fA-F]{6}$', description: '#rrggbb' })),
+  },
+  {
+    $id: 'Annotation',
+    additionalProperties: false,
+    description: `A drawing on the commented frame, in coordinates normalised to the picture: at most ${annotationLimits.shapes} shapes and ${annotationLimits.points} points in all (an arrow or a rectangle counts 2)`,
+  },
+);
+
+const frameDescription =
+  "counted from the version's first frame (0) at its rational frame rate; a version without a video frame rate (audio only) counts at a nominal 25/1 from 00:00:00:00";
+/** A frame of a version: 24 hours at 1000 fps fits in 32 bits. */
+export const Frame = Int(0, 2 ** 31 - 1, { description: `frame ${frameDescription}` });
+
+export const Comment = Type.Object(
+  {
+    id: Uuid,
+    assetId: Uuid,
+    versionId: Uuid,
+    versionNumber: Int(1, 2 ** 31 - 1),
+    parentId: Nullable(Uuid, { description: 'the thread a reply belongs to; null for a thread’s first comment' }),
+    frame: Frame,
+    endFrame: Nullable(Int(0, 2 ** 31 - 1, { description: 'last frame of a range (inclusive); null: one frame' })),
+    timecode: Text(16, {
+      description:
+        "SMPTE label of the frame from the version's start timecode; ';' before the frames is drop-frame (29.97 and 59.94 sources)",
+    }),
+    endTimecode: Nullable(Text(16)),
+    text: Text(maxCommentText, { description: 'empty when deleted' }),
+    internal: Type.Boolean({ description: 'team only: never shown to guests of a share link' }),
+    annotation: Nullable(Type.Ref(Annotation)),
+    author: Type.Object({
+      userId: Nullable(Uuid),
+      name: Label,
+      kind: Type.Union([Type.Literal('member'), Type.Literal('guest')]),
+    }),
+    resolved: Type.Boolean({ description: "the thread's state: a reply reports its first comment's" }),
+    resolvedAt: Nullable(DateTime),
+    resolvedBy: Nullable(Type.Object({ userId: Uuid, name: Label })),
+    createdAt: DateTime,
+    editedAt: Nullable(DateTime),
+    deleted: Type.Boolean({ description: 'a tombstone: text and drawing emptied, kept for the thread and the audit' }),
+  },
+  { $id: 'Comment', description: `A review note pinned to a frame of one version; the ${frameDescription}` },
+);
+
 export const PartUrl = Type.Object({ partNumber: Int(1, 10_000), url: Url }, { $id: 'PartUrl' });
 
 export const sharedSchemas = [
@@ -226,11 +311,16 @@ export const sharedSchemas = [
   Project,
   Member,
   PreviewState,
+  Approval,
   Version,
   Asset,
   AssetSummary,
   Upload,
   PartUrl,
+  Annotation,
+  Comment,
+  // Not taken or answered by an operation: what GET /api/events streams, listed for clients and the SDK.
+  ...streamEventSchemas,
 ];
 
 const statusDescriptions: Record<number, string> = {

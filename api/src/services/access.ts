@@ -13,7 +13,16 @@ export interface Caller {
   userId: string;
   organizationId: string;
   isOrgAdmin: boolean;
+  /** The API token's id, or the review session's (rate limits and stream closing key on it). */
   tokenId: string;
+  /** How the caller proved who they are: an API token, or a browser's review session cookie. */
+  credential: 'token' | 'review-session';
+}
+
+/** Minting long-lived credentials takes a token: a browser session (12 h) must not outlive itself. */
+export function requireTokenCredential(caller: Caller): void {
+  if (caller.credential !== 'token')
+    throw errors.forbidden('a review session cannot create API tokens; use an API token (mediavault login)');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -8,18 +8,31 @@ import {
   listProjectAssets,
   type AssetDetail,
   type AssetSummary,
+  type VersionDetail,
 } from '@mediavault/core/catalogue/assets-store';
+import { listAssetApprovals } from '@mediavault/core/catalogue/approvals-store';
+import { findReviewVersion } from '@mediavault/core/catalogue/comments-store';
+import { findPreview } from '@mediavault/core/catalogue/previews-store';
 import { findPlaybackVersion } from '@mediavault/core/catalogue/versions-store';
 import type { ApiDeps, RequestContext } from '../deps.ts';
 import { authorizeAsset, authorizeProject } from './access.ts';
+import { timebaseOf, type Approval } from './comments.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
 import { playbackLabels, playerLinkKeys, signPlayerLink } from './player-labels.ts';
 
-export async function getAsset(deps: ApiDeps, { caller }: RequestContext, assetId: string): Promise<AssetDetail> {
+/** An asset with its versions, each with its review decision. */
+export async function getAsset(
+  deps: ApiDeps,
+  { caller }: RequestContext,
+  assetId: string,
+): Promise<Omit<AssetDetail, 'versions'> & { versions: (VersionDetail & { approval: Approval | null })[] }> {
   await authorizeAsset(deps.pool, caller, assetId, 'asset.read');
-  const asset = await findAssetDetail(deps.pool, assetId, defaultPreviewProfile);
+  const [asset, approvals] = await Promise.all([
+    findAssetDetail(deps.pool, assetId, defaultPreviewProfile),
+    listAssetApprovals(deps.pool, assetId),
+  ]);
   if (!asset) throw errors.notFound('asset');
-  return asset;
+  return { ...asset, versions: asset.versions.map((v) => ({ ...v, approval: approvals.get(v.id) ?? null })) };
 }
 
 export async function listAssets(
@@ -46,6 +59,13 @@ export interface Playback {
   frameRate: { num: number; den: number } | null;
   startTimecode: string;
   dropFrame: boolean;
+  versionNumber: number;
+  /** Frames in the version at its rate (25/1 without a video rate), as comments count them; null: not known. */
+  durationFrames: number | null;
+  /** The sprite sheet's WebVTT index (scrubbing thumbnails), when the preview has one. */
+  spritesVttUrl: string | null;
+  /** Waveform peaks (audiowaveform JSON), when the preview has them. */
+  waveformUrl: string | null;
 }
 
 /** Short-lived signed edge URLs for the preview of a version (the latest by default). */
@@ -67,6 +87,11 @@ export async function getPlayback(
     );
   }
   const sha = version.sha256;
+  const [review, preview] = await Promise.all([
+    findReviewVersion(pool, assetId, version.id),
+    findPreview(pool, sha, defaultPreviewProfile),
+  ]);
+  if (!review) throw errors.notFound('version');
   const exp = Math.floor(Date.now() / 1000) + config.previewTtlSeconds;
   const token = signEdgeToken(
     { sha, exp, scope: 'preview' },
@@ -93,5 +118,9 @@ export async function getPlayback(
     frameRate: labels.frameRate,
     startTimecode: labels.startTimecode,
     dropFrame: labels.dropFrame,
+    versionNumber: review.number,
+    durationFrames: timebaseOf(review.timing).durationFrames,
+    spritesVttUrl: preview?.outputs?.sprites ? edgeUrl(urls.edge, token, preview.outputs.sprites.vtt) : null,
+    waveformUrl: preview?.outputs?.waveform ? edgeUrl(urls.edge, token, preview.outputs.waveform) : null,
   };
 }

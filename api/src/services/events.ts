@@ -7,8 +7,8 @@ export { EventHub, type CatalogueEvent } from '@mediavault/core/catalogue/event-
 
 /**
  * Decides, per event, whether this caller may see it: the same rules as the
- * REST routes (project role for uploads, a readable version for a sha256,
- * organization admins for jobs). Answers are cached briefly per subscriber.
+ * REST routes (project role for uploads, comments and approvals, a readable
+ * version for a sha256, organization admins for jobs). Answers are cached briefly per subscriber.
  */
 export function eventScope(pool: Pool, caller: Caller) {
   const cache = new Map<string, { allowed: boolean; at: number }>();
@@ -26,6 +26,10 @@ export function eventScope(pool: Pool, caller: Caller) {
   return async (event: CatalogueEvent): Promise<boolean> => {
     switch (event.type) {
       case 'upload':
+      // Review changes reach whoever may read the asset's project, as its REST routes do. Internal
+      // comments are for members, and every caller here is one: guests (issue 14) get their own scope.
+      case 'comment':
+      case 'approval':
         return event.organizationId === caller.organizationId && (await readsProject(event.projectId));
       case 'preview':
         return readsContent(event.sha256);

@@ -20,7 +20,7 @@ import {
   revokeApiToken,
 } from '@mediavault/core/catalogue/tokens-store';
 import type { ApiDeps, RequestContext } from '../deps.ts';
-import { requireOrgAdmin } from './access.ts';
+import { requireOrgAdmin, requireTokenCredential } from './access.ts';
 import { generateToken } from './tokens.ts';
 
 export async function getMe(
@@ -79,6 +79,7 @@ export async function createApiToken(
   { caller, requestId }: RequestContext,
   input: { name: string; userId?: string; expiresInDays?: number },
 ): Promise<{ id: string; token: string; prefix: string; userId: string }> {
+  requireTokenCredential(caller);
   const userId = input.userId ?? caller.userId;
   if (userId !== caller.userId) requireOrgAdmin(caller);
   return withTransaction(pool, async (db) => {

@@ -1,33 +1,118 @@
 /**
- * The catalogue's change feed: triggers (migration 0002) publish every status change of
- * uploads, previews and jobs on one channel, whoever wrote it; each api process LISTENs
- * once and fans the events out to its WebSocket subscribers.
+ * The catalogue's change feed: triggers (migrations 0002, 0009) publish every status change of
+ * uploads, previews and jobs, and every change of review comments and approvals, on one channel,
+ * whoever wrote it; each api process LISTENs once and fans the events out to its WebSocket
+ * subscribers.
  */
 import pg from 'pg';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { jobStates, previewStatuses, uploadStatuses } from '../transitions.ts';
 
-/** What the database triggers publish on the mediavault_events channel (migrations 0002, 0006). */
+/*
+ * The events as the api streams them (GET /api/events), one schema each: the OpenAPI document
+ * lists them as components (the api registers them), so the SDK's event types are generated
+ * from the same definitions as these.
+ */
+const Id = Type.String({ format: 'uuid', maxLength: 36 });
+const orNull = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const oneOf = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+/** A failure as recorded for clients: a message without server paths. */
+const ErrorText = orNull(Type.String({ maxLength: 4096 }));
+
+export const UploadEvent = Type.Object(
+  {
+    type: Type.Literal('upload'),
+    id: Id,
+    organizationId: Id,
+    projectId: Id,
+    status: oneOf(uploadStatuses),
+    assetId: orNull(Id),
+    versionId: orNull(Id),
+    error: ErrorText,
+  },
+  { $id: 'UploadEvent', description: 'An upload changed status (migration 0002)' },
+);
+
+export const PreviewEvent = Type.Object(
+  {
+    type: Type.Literal('preview'),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$', maxLength: 64 }),
+    profile: Type.String({ maxLength: 64 }),
+    status: oneOf(previewStatuses),
+    error: ErrorText,
+  },
+  { $id: 'PreviewEvent', description: 'A preview set of content the caller may read changed status' },
+);
+
+export const JobEvent = Type.Object(
+  {
+    type: Type.Literal('job'),
+    id: Id,
+    organizationId: orNull(Id),
+    kind: Type.String({ maxLength: 64 }),
+    subject: Type.String({ maxLength: 200, description: 'what the job works on: an upload id, sha256:profile, …' }),
+    state: oneOf(jobStates),
+    attempts: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, format: 'int32' }),
+  },
+  { $id: 'JobEvent', description: 'A background job run changed state (organization admins only)' },
+);
+
+export const commentChanges = ['created', 'updated', 'resolved', 'reopened', 'deleted'] as const;
+export type CommentChange = (typeof commentChanges)[number];
+
+export const CommentEvent = Type.Object(
+  {
+    type: Type.Literal('comment'),
+    action: oneOf(commentChanges),
+    id: Id,
+    assetId: Id,
+    versionId: Id,
+    projectId: Id,
+    organizationId: Id,
+    internal: Type.Boolean({ description: 'team only: never sent to guests of a share link' }),
+  },
+  {
+    $id: 'CommentEvent',
+    description:
+      'A review comment changed (migration 0009). No text: read it with getComment (a tombstone once deleted)',
+  },
+);
+
+export const ApprovalEvent = Type.Object(
+  {
+    type: Type.Literal('approval'),
+    assetId: Id,
+    versionId: Id,
+    projectId: Id,
+    organizationId: Id,
+    status: oneOf(['approved', 'changes_requested', 'none'] as const),
+  },
+  { $id: 'ApprovalEvent', description: "A version's approval was decided or cleared (migration 0009)" },
+);
+
+export const StreamReady = Type.Object(
+  { type: Type.Literal('ready'), resumed: Type.Optional(Type.Literal(true)) },
+  {
+    $id: 'StreamReady',
+    description:
+      'The stream listens: state read after the first one cannot miss a change. resumed: live again after the database was away; events of that time were missed, so re-read what you show',
+  },
+);
+
+/** Every schema of the event stream, for the api to register (and the spec to list). */
+export const streamEventSchemas = [UploadEvent, PreviewEvent, JobEvent, CommentEvent, ApprovalEvent, StreamReady];
+
+/** What the database triggers publish on the mediavault_events channel (migrations 0002, 0006, 0009). */
 export type CatalogueEvent =
-  | {
-      type: 'upload';
-      id: string;
-      organizationId: string;
-      projectId: string;
-      status: string;
-      assetId: string | null;
-      versionId: string | null;
-      error: string | null;
-    }
-  | { type: 'preview'; sha256: string; profile: string; status: string; error: string | null }
-  | {
-      type: 'job';
-      id: string;
-      organizationId: string | null;
-      kind: string;
-      subject: string;
-      state: string;
-      attempts: number;
-    }
-  /** Internal (migration 0006): a token was revoked; the api closes its WebSockets and forwards nothing. */
+  | Static<typeof UploadEvent>
+  | Static<typeof PreviewEvent>
+  | Static<typeof JobEvent>
+  | Static<typeof CommentEvent>
+  | Static<typeof ApprovalEvent>
+  /**
+   * Internal (migrations 0006, 0010): a token was revoked or a review session signed out (its id);
+   * the api closes the streams opened with it and forwards nothing.
+   */
   | { type: 'token'; id: string; revoked: true };
 
 export const eventsChannel = 'mediavault_events';

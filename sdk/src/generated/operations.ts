@@ -30,6 +30,18 @@ export const operations = {
   listJobs: { method: 'GET', path: '/api/jobs', tag: 'previews' },
   createSidecar: { method: 'POST', path: '/api/sidecars', tag: 'assets' },
   matchArchivedContent: { method: 'POST', path: '/api/archive/match', tag: 'uploads' },
+  createReviewLink: { method: 'POST', path: '/api/assets/{assetId}/review-links', tag: 'review' },
+  startReviewSession: { method: 'POST', path: '/api/review-sessions', tag: 'review' },
+  getReviewSession: { method: 'GET', path: '/api/review-sessions/current', tag: 'review' },
+  endReviewSession: { method: 'DELETE', path: '/api/review-sessions/current', tag: 'review' },
+  listComments: { method: 'GET', path: '/api/assets/{assetId}/comments', tag: 'review' },
+  createComment: { method: 'POST', path: '/api/assets/{assetId}/comments', tag: 'review' },
+  getComment: { method: 'GET', path: '/api/comments/{commentId}', tag: 'review' },
+  deleteComment: { method: 'DELETE', path: '/api/comments/{commentId}', tag: 'review' },
+  updateComment: { method: 'PATCH', path: '/api/comments/{commentId}', tag: 'review' },
+  resolveComment: { method: 'POST', path: '/api/comments/{commentId}/resolve', tag: 'review' },
+  reopenComment: { method: 'POST', path: '/api/comments/{commentId}/reopen', tag: 'review' },
+  setApproval: { method: 'PUT', path: '/api/assets/{assetId}/versions/{versionId}/approval', tag: 'review' },
 } as const;
 
 export type OperationId = keyof typeof operations;
@@ -92,6 +104,30 @@ export interface OperationMethods {
   createSidecar(input: OperationInput<'createSidecar'>, options?: RequestOptions): Promise<OperationOutput<'createSidecar'>>;
   /** POST /api/archive/match — Which files may already be archived, by size and fingerprint, before they are read whole */
   matchArchivedContent(input: OperationInput<'matchArchivedContent'>, options?: RequestOptions): Promise<OperationOutput<'matchArchivedContent'>>;
+  /** POST /api/assets/{assetId}/review-links — A single-use link (valid 10 minutes) that opens the review page as you, without a token in the browser */
+  createReviewLink(input: OperationInput<'createReviewLink'>, options?: RequestOptions): Promise<OperationOutput<'createReviewLink'>>;
+  /** POST /api/review-sessions — Exchange a review link's token for a review session cookie (12 h) */
+  startReviewSession(input: OperationInput<'startReviewSession'>, options?: RequestOptions): Promise<OperationOutput<'startReviewSession'>>;
+  /** GET /api/review-sessions/current — The review session of this browser (its cookie): what it opened, as whom, until when */
+  getReviewSession(input?: OperationInput<'getReviewSession'>, options?: RequestOptions): Promise<OperationOutput<'getReviewSession'>>;
+  /** DELETE /api/review-sessions/current — Sign this browser's review session out: refused from now on, its event streams closed */
+  endReviewSession(input?: OperationInput<'endReviewSession'>, options?: RequestOptions): Promise<OperationOutput<'endReviewSession'>>;
+  /** GET /api/assets/{assetId}/comments — An asset's comments across its versions: newest version first, then by frame, replies after their thread; paged */
+  listComments(input: OperationInput<'listComments'>, options?: RequestOptions): Promise<OperationOutput<'listComments'>>;
+  /** POST /api/assets/{assetId}/comments — Comment on a frame or a range of frames of a version (the latest by default), or reply to a thread */
+  createComment(input: OperationInput<'createComment'>, options?: RequestOptions): Promise<OperationOutput<'createComment'>>;
+  /** GET /api/comments/{commentId} — One comment (a deleted one as its tombstone) */
+  getComment(input: OperationInput<'getComment'>, options?: RequestOptions): Promise<OperationOutput<'getComment'>>;
+  /** DELETE /api/comments/{commentId} — Delete a comment (its author, or a project admin): it stays as a tombstone, audited */
+  deleteComment(input: OperationInput<'deleteComment'>, options?: RequestOptions): Promise<OperationOutput<'deleteComment'>>;
+  /** PATCH /api/comments/{commentId} — Edit a comment's text or drawing (its author only) */
+  updateComment(input: OperationInput<'updateComment'>, options?: RequestOptions): Promise<OperationOutput<'updateComment'>>;
+  /** POST /api/comments/{commentId}/resolve — Resolve a thread (through its first comment) */
+  resolveComment(input: OperationInput<'resolveComment'>, options?: RequestOptions): Promise<OperationOutput<'resolveComment'>>;
+  /** POST /api/comments/{commentId}/reopen — Open a resolved thread again */
+  reopenComment(input: OperationInput<'reopenComment'>, options?: RequestOptions): Promise<OperationOutput<'reopenComment'>>;
+  /** PUT /api/assets/{assetId}/versions/{versionId}/approval — Approve a version, ask for changes, or clear the decision (none) */
+  setApproval(input: OperationInput<'setApproval'>, options?: RequestOptions): Promise<OperationOutput<'setApproval'>>;
 }
 
 /** The api's error codes (components.schemas.ErrorCode): `error.code` of every error answer. */

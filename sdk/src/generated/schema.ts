@@ -427,6 +427,155 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/assets/{assetId}/review-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A single-use link (valid 10 minutes) that opens the review page as you, without a token in the browser
+         * @description The token is in the fragment (`/review/#<token>`), which browsers send to no server and in no Referer; the page exchanges it once for a session cookie (startReviewSession).
+         */
+        post: operations["createReviewLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a review link's token for a review session cookie (12 h)
+         * @description No bearer token: the link is the credential, and works once. A used, expired or unknown token is 401. From a browser, the request must come from a page of the api itself (Origin).
+         */
+        post: operations["startReviewSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review-sessions/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The review session of this browser (its cookie): what it opened, as whom, until when */
+        get: operations["getReviewSession"];
+        put?: never;
+        post?: never;
+        /**
+         * Sign this browser's review session out: refused from now on, its event streams closed
+         * @description Idempotent: without a live session there is nothing to end, and the cookie is cleared anyway.
+         */
+        delete: operations["endReviewSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/{assetId}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An asset's comments across its versions: newest version first, then by frame, replies after their thread; paged */
+        get: operations["listComments"];
+        put?: never;
+        /** Comment on a frame or a range of frames of a version (the latest by default), or reply to a thread */
+        post: operations["createComment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/comments/{commentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One comment (a deleted one as its tombstone) */
+        get: operations["getComment"];
+        put?: never;
+        post?: never;
+        /** Delete a comment (its author, or a project admin): it stays as a tombstone, audited */
+        delete: operations["deleteComment"];
+        options?: never;
+        head?: never;
+        /** Edit a comment's text or drawing (its author only) */
+        patch: operations["updateComment"];
+        trace?: never;
+    };
+    "/api/comments/{commentId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve a thread (through its first comment) */
+        post: operations["resolveComment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/comments/{commentId}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open a resolved thread again */
+        post: operations["reopenComment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/{assetId}/versions/{versionId}/approval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Approve a version, ask for changes, or clear the decision (none) */
+        put: operations["setApproval"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -521,6 +670,18 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        /** @description The review decision on a version; none: no decision (decidedBy and decidedAt null) */
+        Approval: {
+            /** Format: uuid */
+            versionId: string;
+            status: "approved" | "changes_requested" | "none";
+            decidedBy: {
+                /** Format: uuid */
+                userId: string;
+                name: string;
+            } | null;
+            decidedAt: string | null;
+        };
         Version: {
             /** Format: uuid */
             id: string;
@@ -560,6 +721,7 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             preview: components["schemas"]["Preview"] | null;
+            approval: components["schemas"]["Approval"] | null;
         };
         Asset: {
             /** Format: uuid */
@@ -637,6 +799,152 @@ export interface components {
             partNumber: number;
             /** Format: uri */
             url: string;
+        };
+        /** @description A drawing on the commented frame, in coordinates normalised to the picture: at most 50 shapes and 2000 points in all (an arrow or a rectangle counts 2) */
+        Annotation: {
+            shapes: ({
+                /** @enum {string} */
+                kind: "freehand";
+                points: number[][];
+            } | {
+                /** @enum {string} */
+                kind: "arrow";
+                /** @description [x, y], each 0–1 */
+                from: number[];
+                /** @description [x, y], each 0–1 */
+                to: number[];
+            } | {
+                /** @enum {string} */
+                kind: "rect";
+                /** @description [x, y], each 0–1 */
+                from: number[];
+                /** @description [x, y], each 0–1 */
+                to: number[];
+            })[];
+            /** @description #rrggbb */
+            color?: string;
+        };
+        /** @description A review note pinned to a frame of one version; the counted from the version's first frame (0) at its rational frame rate; a version without a video frame rate (audio only) counts at a nominal 25/1 from 00:00:00:00 */
+        Comment: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            assetId: string;
+            /** Format: uuid */
+            versionId: string;
+            /** Format: int32 */
+            versionNumber: number;
+            /** @description the thread a reply belongs to; null for a thread’s first comment */
+            parentId: string | null;
+            /**
+             * Format: int32
+             * @description frame counted from the version's first frame (0) at its rational frame rate; a version without a video frame rate (audio only) counts at a nominal 25/1 from 00:00:00:00
+             */
+            frame: number;
+            endFrame: number | null;
+            /** @description SMPTE label of the frame from the version's start timecode; ';' before the frames is drop-frame (29.97 and 59.94 sources) */
+            timecode: string;
+            endTimecode: string | null;
+            /** @description empty when deleted */
+            text: string;
+            /** @description team only: never shown to guests of a share link */
+            internal: boolean;
+            annotation: components["schemas"]["Annotation"] | null;
+            author: {
+                userId: string | null;
+                name: string;
+                kind: "member" | "guest";
+            };
+            /** @description the thread's state: a reply reports its first comment's */
+            resolved: boolean;
+            resolvedAt: string | null;
+            resolvedBy: {
+                /** Format: uuid */
+                userId: string;
+                name: string;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+            editedAt: string | null;
+            /** @description a tombstone: text and drawing emptied, kept for the thread and the audit */
+            deleted: boolean;
+        };
+        /** @description An upload changed status (migration 0002) */
+        UploadEvent: {
+            /** @enum {string} */
+            type: "upload";
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organizationId: string;
+            /** Format: uuid */
+            projectId: string;
+            status: "uploading" | "uploaded" | "promoting" | "promoted" | "failed" | "aborted";
+            assetId: string | null;
+            versionId: string | null;
+            error: string | null;
+        };
+        /** @description A preview set of content the caller may read changed status */
+        PreviewEvent: {
+            /** @enum {string} */
+            type: "preview";
+            sha256: string;
+            profile: string;
+            status: "queued" | "building" | "ready" | "failed";
+            error: string | null;
+        };
+        /** @description A background job run changed state (organization admins only) */
+        JobEvent: {
+            /** @enum {string} */
+            type: "job";
+            /** Format: uuid */
+            id: string;
+            organizationId: string | null;
+            kind: string;
+            /** @description what the job works on: an upload id, sha256:profile, … */
+            subject: string;
+            state: "queued" | "active" | "completed" | "failed" | "dead";
+            /** Format: int32 */
+            attempts: number;
+        };
+        /** @description A review comment changed (migration 0009). No text: read it with getComment (a tombstone once deleted) */
+        CommentEvent: {
+            /** @enum {string} */
+            type: "comment";
+            action: "created" | "updated" | "resolved" | "reopened" | "deleted";
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            assetId: string;
+            /** Format: uuid */
+            versionId: string;
+            /** Format: uuid */
+            projectId: string;
+            /** Format: uuid */
+            organizationId: string;
+            /** @description team only: never sent to guests of a share link */
+            internal: boolean;
+        };
+        /** @description A version's approval was decided or cleared (migration 0009) */
+        ApprovalEvent: {
+            /** @enum {string} */
+            type: "approval";
+            /** Format: uuid */
+            assetId: string;
+            /** Format: uuid */
+            versionId: string;
+            /** Format: uuid */
+            projectId: string;
+            /** Format: uuid */
+            organizationId: string;
+            status: "approved" | "changes_requested" | "none";
+        };
+        /** @description The stream listens: state read after the first one cannot miss a change. resumed: live again after the database was away; events of that time were missed, so re-read what you show */
+        StreamReady: {
+            /** @enum {string} */
+            type: "ready";
+            /** @enum {boolean} */
+            resumed?: true;
         };
         Job: {
             /** Format: uuid */
@@ -3790,6 +4098,13 @@ export interface operations {
                         startTimecode: string;
                         /** @description Timecode counts drop-frame (29.97 and 59.94 sources only) */
                         dropFrame: boolean;
+                        /** Format: int32 */
+                        versionNumber: number;
+                        durationFrames: number | null;
+                        /** @description WebVTT index of the sprite sheet's thumbnails (#xywh= tiles), when the preview has one */
+                        spritesVttUrl: string | null;
+                        /** @description waveform peaks (audiowaveform JSON, as peaks.js reads it), when the preview has them */
+                        waveformUrl: string | null;
                     };
                 };
             };
@@ -4215,6 +4530,1527 @@ export interface operations {
             };
             /** @description no valid bearer token (unauthenticated) */
             401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createReviewLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description default: the latest version
+                     */
+                    versionId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uri */
+                        url: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    startReviewSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the session started; its cookie is set */
+            201: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description mv_review=…; HttpOnly; SameSite=Strict; Path=<api path>/api (and Secure when the api is on https): the session id, Max-Age=43200 */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        assetId: string;
+                        versionId: string | null;
+                        user: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                        };
+                        /** Format: date-time */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getReviewSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the review page opens, as whom, until when */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        assetId: string;
+                        versionId: string | null;
+                        user: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                        };
+                        /** Format: date-time */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    endReviewSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description signed out */
+            204: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description mv_review=…; HttpOnly; SameSite=Strict; Path=<api path>/api (and Secure when the api is on https): empty, Max-Age=0 */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listComments: {
+        parameters: {
+            query?: {
+                versionId?: string;
+                /** @description only resolved (true) or open (false) threads */
+                resolved?: boolean;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Comment"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        /** @description frame is required, except in a reply: a reply (parentId: a thread's first comment, of the same asset) takes its thread's version, frame and end frame, and values given for them are not used */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    versionId?: string;
+                    /**
+                     * Format: int32
+                     * @description frame counted from the version's first frame (0) at its rational frame rate; a version without a video frame rate (audio only) counts at a nominal 25/1 from 00:00:00:00
+                     */
+                    frame?: number;
+                    /**
+                     * Format: int32
+                     * @description last frame of a range (inclusive)
+                     */
+                    endFrame?: number;
+                    text: string;
+                    /** Format: uuid */
+                    parentId?: string;
+                    /** @description team only: never shown to guests of a share link */
+                    internal?: boolean;
+                    annotation?: components["schemas"]["Annotation"];
+                };
+            };
+        };
+        responses: {
+            /** @description A review note pinned to a frame of one version; the counted from the version's first frame (0) at its rational frame rate; a version without a video frame rate (audio only) counts at a nominal 25/1 from 00:00:00:00 */
+            201: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
+            409: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                commentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A review note pinned to a frame of one version; the counted from the version's first frame (0) at its rational frame rate; a version without a video frame rate (audio only) counts at a nominal 25/1 from 00:00:00:00 */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                commentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A review note pinned to a frame of one version; the counted from the version's first frame (0) at its rational frame rate; a version without a video frame rate (audio only) counts at a nominal 25/1 from 00:00:00:00 */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                commentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    text?: string;
+                    /** @description null removes the drawing */
+                    annotation?: components["schemas"]["Annotation"] | null;
+                };
+            };
+        };
+        responses: {
+            /** @description A review note pinned to a frame of one version; the counted from the version's first frame (0) at its rational frame rate; a version without a video frame rate (audio only) counts at a nominal 25/1 from 00:00:00:00 */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
+            409: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    resolveComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                commentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A review note pinned to a frame of one version; the counted from the version's first frame (0) at its rational frame rate; a version without a video frame rate (audio only) counts at a nominal 25/1 from 00:00:00:00 */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
+            409: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    reopenComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                commentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A review note pinned to a frame of one version; the counted from the version's first frame (0) at its rational frame rate; a version without a video frame rate (audio only) counts at a nominal 25/1 from 00:00:00:00 */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
+            409: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    setApproval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assetId: string;
+                versionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    status: "approved" | "changes_requested" | "none";
+                };
+            };
+        };
+        responses: {
+            /** @description The review decision on a version; none: no decision (decidedBy and decidedAt null) */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Approval"];
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
                 headers: {
                     /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
                     "Access-Control-Allow-Origin"?: string;
