@@ -1,13 +1,14 @@
 /**
  * Drawings on the paused frame: freehand, arrows and rectangles, kept as shapes in coordinates
  * normalised to the picture (0…1 across its width and height, whatever size it is shown at), and
- * drawn over the picture whenever the playhead is on a commented frame. The api takes at most 50
- * shapes and 2,000 points in all; the geometry and those limits are pure.
+ * drawn over the picture whenever the playhead is on a commented frame. The geometry and the api's
+ * limits (shapes, points in all) are pure.
  */
+import { annotationLimits } from '@mediavault/core/review';
 import type { Annotation, CommentShape } from './review-api.ts';
 
-export const maxShapes = 50;
-export const maxPoints = 2000;
+/** The api's limits (core/src/review.ts), so that the page never draws what it cannot send. */
+export const { shapes: maxShapes, points: maxPoints } = annotationLimits;
 /** Freehand points closer than this (a fraction of the picture) to the last one kept add nothing. */
 const freehandStep = 0.004;
 
@@ -48,9 +49,9 @@ export function fits(shapes: readonly CommentShape[], points: number): boolean {
 }
 
 /** Adds `point` to a freehand stroke unless it is within a step of the last one. */
-export function extendStroke(points: Point[], point: Point): boolean {
+export function extendStroke(points: number[][], point: Point): boolean {
   const last = points[points.length - 1];
-  if (last && Math.hypot(point[0] - last[0], point[1] - last[1]) < freehandStep) return false;
+  if (last && Math.hypot(point[0] - last[0]!, point[1] - last[1]!) < freehandStep) return false;
   points.push(point);
   return true;
 }
@@ -61,7 +62,11 @@ export function paint(
   annotation: Annotation,
   rect: { left: number; top: number; width: number; height: number },
 ): void {
-  const at = ([x, y]: Point): Point => [rect.left + x * rect.width, rect.top + y * rect.height];
+  // The spec types a point as number[]; the api only stores pairs.
+  const at = (point: readonly number[]): Point => [
+    rect.left + point[0]! * rect.width,
+    rect.top + point[1]! * rect.height,
+  ];
   context.strokeStyle = annotation.color ?? annotationColors[0];
   context.lineWidth = Math.max(2, rect.width / 300);
   context.lineCap = 'round';

@@ -1,14 +1,14 @@
 /**
- * The reviewer page, one bundle with two entries: `/review/` (members signed in by a review link:
- * comments, approvals, compare, live updates; review.ts) and the player link
+ * The reviewer page, one bundle with two entries: `/review/` (members signed in by a review link,
+ * review-session.ts: comments, approvals, compare, live updates; review.ts) and the player link
  * `/player/?src=…&labels=…` (one preview with its timecode; link-player.ts).
  *
  * `window.mediavaultPlayer` lets tests (and curious reviewers) read what the page shows.
  */
 import type { FrameVideo } from './frame-video.ts';
-import { messages, PlayerConfigError } from './config.ts';
 import { startLinkPlayer } from './link-player.ts';
-import { startReview, type ReviewTarget } from './review.ts';
+import { startReview } from './review.ts';
+import { openReviewSession } from './review-session.ts';
 
 interface PlayerState {
   currentTime: number;
@@ -31,14 +31,6 @@ declare global {
   }
 }
 
-/** The asset the address names (`?asset=…&version=…`), the review session's cookie going with every call. */
-async function addressedTarget(): Promise<ReviewTarget> {
-  const params = new URLSearchParams(location.search);
-  const assetId = params.get('asset');
-  if (!assetId) throw new PlayerConfigError(messages.noReviewTarget);
-  return { assetId, versionId: params.get('version') };
-}
-
 let video: FrameVideo | null = null;
 const setVideo = (shown: FrameVideo) => {
   video = shown;
@@ -59,7 +51,7 @@ window.mediavaultPlayer = {
     error: shownError(),
     firstFrameTime: video?.firstFrameTime ?? 0,
   }),
-  ready: (isReview ? startReview(setVideo, addressedTarget) : startLinkPlayer(setVideo)).catch((err: unknown) =>
-    console.error(err),
+  ready: (isReview ? startReview(setVideo, () => openReviewSession()) : startLinkPlayer(setVideo)).catch(
+    (err: unknown) => console.error(err),
   ),
 };

@@ -3,89 +3,19 @@
  * goes with each (same origin), and every mutation carries the page's Origin, which the api
  * checks for cookie callers. Shapes are the spec's (sdk/src/generated via `npm run gen`).
  */
-import type { FrameRate } from '@mediavault/core/timecode';
+import type { components, OperationInput, OperationOutput } from '@mediavault/sdk';
 
-export type CommentShape =
-  | { kind: 'freehand'; points: [number, number][] }
-  | { kind: 'arrow'; from: [number, number]; to: [number, number] }
-  | { kind: 'rect'; from: [number, number]; to: [number, number] };
-
-export interface Annotation {
-  shapes: CommentShape[];
-  color?: string;
-}
-
-export interface Comment {
-  id: string;
-  assetId: string;
-  versionId: string;
-  versionNumber: number;
-  parentId: string | null;
-  frame: number;
-  endFrame: number | null;
-  timecode: string;
-  endTimecode: string | null;
-  text: string;
-  internal: boolean;
-  annotation: Annotation | null;
-  author: { userId: string | null; name: string; kind: 'member' | 'guest' };
-  resolved: boolean;
-  resolvedAt: string | null;
-  resolvedBy: { userId: string; name: string } | null;
-  createdAt: string;
-  editedAt: string | null;
-  deleted: boolean;
-}
-
-export type ApprovalStatus = 'approved' | 'changes_requested' | 'none';
-
-export interface Approval {
-  versionId: string;
-  status: ApprovalStatus;
-  decidedBy: { userId: string; name: string } | null;
-  decidedAt: string | null;
-}
-
-export interface AssetVersion {
-  id: string;
-  number: number;
-  originalName: string;
-  createdAt: string;
-  meta: Record<string, unknown>;
-  preview: { status: 'queued' | 'building' | 'ready' | 'failed' } | null;
-  approval?: Approval | null;
-}
-
-export interface Asset {
-  id: string;
-  projectId: string;
-  name: string;
-  versions: AssetVersion[];
-}
-
-export interface Playback {
-  assetId: string;
-  versionId: string;
-  versionNumber: number;
-  manifestUrl: string;
-  posterUrl: string;
-  frameRate: FrameRate | null;
-  startTimecode: string;
-  dropFrame: boolean;
-  spritesVttUrl: string | null;
-  waveformUrl: string | null;
-  durationFrames: number | null;
-}
-
-export interface NewComment {
-  versionId: string;
-  frame: number;
-  endFrame?: number;
-  text: string;
-  parentId?: string;
-  internal?: boolean;
-  annotation?: Annotation;
-}
+// The spec's shapes, as `npm run gen` writes them for the SDK (types only: nothing of the SDK is bundled).
+export type Comment = components['schemas']['Comment'];
+export type Annotation = components['schemas']['Annotation'];
+export type CommentShape = Annotation['shapes'][number];
+export type Approval = components['schemas']['Approval'];
+export type ApprovalStatus = Approval['status'];
+export type Asset = components['schemas']['Asset'];
+export type AssetVersion = components['schemas']['Version'];
+export type Playback = OperationOutput<'getPlayback'>;
+export type Me = OperationOutput<'getMe'>;
+export type NewComment = OperationInput<'createComment'>['body'];
 
 /** An answer other than 2xx: the api's `{"error":{code,message}}`, or what the network said. */
 export class ApiError extends Error {
@@ -122,11 +52,6 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 }
 
 const id = encodeURIComponent;
-
-export interface Me {
-  user: { id: string; name: string; email: string };
-  memberships: { projectId: string; role: 'admin' | 'editor' | 'reviewer' | 'viewer' }[];
-}
 
 export const reviewApi = {
   getMe: () => call<Me>('GET', '/api/me'),

@@ -7,15 +7,17 @@
  * This module wires the parts (each in its own module) to the api and to each other; the
  * state it keeps is what the reviewer is looking at.
  */
-import { parseRate, type FrameRate } from '@mediavault/core/timecode';
+import { nominalRate } from '@mediavault/core/review';
+import { parseRate } from '@mediavault/core/timecode';
 import { annotationColors, createAnnotationLayer, type Tool } from './annotations.ts';
 import { annotationsAt } from './comment-threads.ts';
 import { createCommentsPanel } from './comments-panel.ts';
 import { createCompare } from './compare.ts';
-import { messages, PlayerConfigError } from './config.ts';
+import { messages } from './config.ts';
 import { element, make } from './dom.ts';
 import { FrameVideo, type FrameLabels } from './frame-video.ts';
 import { followAsset, type ReviewEvent } from './live.ts';
+import { ReviewSignInError, signOutOfReview } from './review-session.ts';
 import {
   ApiError,
   reviewApi,
@@ -34,8 +36,6 @@ import { bindTransport, showPageError } from './transport.ts';
 import { fillVersionSelect, showApproval, versionLabel } from './versions.ts';
 import { showWaveform, type WaveformView } from './waveform.ts';
 
-/** Frames of a version without picture are counted at this nominal rate (the api does the same). */
-const soundOnlyRate: FrameRate = { num: 25, den: 1 };
 const rolesThatComment = new Set(['reviewer', 'editor', 'admin']);
 
 /** What the page reviews, as the sign-in answers it (review-session.ts). */
@@ -53,13 +53,12 @@ function rememberTarget(assetId: string, versionId: string): void {
 }
 
 function labelsOf(playback: Playback): FrameLabels {
-  const rate = playback.frameRate ? parseRate(`${playback.frameRate.num}/${playback.frameRate.den}`) : soundOnlyRate;
+  const rate = playback.frameRate ? parseRate(`${playback.frameRate.num}/${playback.frameRate.den}`) : nominalRate;
   return { rate, startTimecode: playback.startTimecode, dropFrame: playback.dropFrame };
 }
 
 function messageFor(err: unknown): string {
-  if (err instanceof PlayerConfigError || (err instanceof Error && err.name === 'ReviewSignInError'))
-    return err.message;
+  if (err instanceof ReviewSignInError) return err.message;
   if (err instanceof ApiError) {
     if (err.status === 401) return messages.sessionEnded;
     if (err.status === 404) return messages.noSuchAsset;
@@ -138,7 +137,7 @@ export async function startReview(
   // The timeline scrubs and the bar plays: the browser's own controls would only cover the picture.
   element<HTMLVideoElement>('video').controls = false;
   const video = new FrameVideo(element<HTMLVideoElement>('video'), {
-    rate: soundOnlyRate,
+    rate: nominalRate,
     startTimecode: '00:00:00:00',
     dropFrame: false,
   });
@@ -558,7 +557,7 @@ export async function startReview(
     { keys: ['?'], does: 'This list', run: () => (sheet.open ? sheet.close() : sheet.showModal()) },
     { keys: ['Escape'], shown: 'Esc', does: 'Stop drawing', run: () => setDrawing(false) },
   ];
-  listenForShortcuts(shortcuts);
+  const stopShortcuts = listenForShortcuts(shortcuts);
   fillShortcutSheet(element('shortcut-list'), shortcuts);
   element('help').addEventListener('click', () => sheet.showModal());
 
@@ -592,15 +591,39 @@ export async function startReview(
       });
   };
   const liveStatus = element('live-status');
-  followAsset(asset.id, {
-    onEvent,
-    onResync: () => {
-      Promise.all([refreshComments(), refreshAsset()]).catch(report);
-    },
-    onStatus: (live) => {
-      liveStatus.textContent = live ? 'live' : 'offline';
-      liveStatus.classList.toggle('on', live);
-    },
+  const follow = () =>
+    followAsset(asset.id, {
+      onEvent,
+      onResync: () => {
+        Promise.all([refreshComments(), refreshAsset()]).catch(report);
+      },
+      onStatus: (live) => {
+        liveStatus.textContent = live ? 'live' : 'offline';
+        liveStatus.classList.toggle('on', live);
+      },
+    });
+  let live = follow();
+
+  // Signed out, nothing of the review stays on screen or listening: it belonged to the session.
+  const signOut = element<HTMLButtonElement>('sign-out');
+  signOut.addEventListener('click', () => {
+    signOut.disabled = true;
+    // Closed first: the api ends the session's streams, and a reconnection would only be refused.
+    live.close();
+    signOutOfReview()
+      .then(() => {
+        stopShortcuts();
+        if (compare.active) compare.close();
+        video.unload();
+        element('review-header').hidden = true;
+        document.querySelector<HTMLElement>('.workspace')!.hidden = true;
+        showPageError(messages.signedOut);
+      })
+      .catch((err: unknown) => {
+        signOut.disabled = false;
+        live = follow();
+        report(err);
+      });
   });
 
   try {

@@ -20,8 +20,12 @@ function isTyping(target: EventTarget | null): boolean {
   return target instanceof HTMLInputElement && !['button', 'checkbox', 'radio', 'range'].includes(target.type);
 }
 
-/** Handles the table's keys on the whole page (before controls see them, as a video element would). */
-export function listenForShortcuts(shortcuts: readonly Shortcut[]): void {
+/**
+ * Handles the table's keys on the whole page (before controls see them, as a video element would)
+ * until the answered function is called.
+ */
+export function listenForShortcuts(shortcuts: readonly Shortcut[]): () => void {
+  const listening = new AbortController();
   window.addEventListener(
     'keydown',
     (event) => {
@@ -35,8 +39,9 @@ export function listenForShortcuts(shortcuts: readonly Shortcut[]): void {
       event.preventDefault();
       shortcut.run(event);
     },
-    { capture: true },
+    { capture: true, signal: listening.signal },
   );
+  return () => listening.abort();
 }
 
 const keyNames: Record<string, string> = { ' ': 'Space', ArrowLeft: '←', ArrowRight: '→', Escape: 'Esc' };

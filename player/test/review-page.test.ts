@@ -522,6 +522,26 @@ describe('reviewer page on the whole platform', { timeout: 600_000 }, () => {
     assert.deepEqual(page.problems, []);
   });
 
+  test('signing out ends the session: the page stops, and a reload asks for a new link', async () => {
+    const page = await openReview(await reviewLink(soundOnly.assetId));
+    await page.click('#sign-out');
+    await page.locator('#error', { hasText: 'signed out' }).waitFor();
+    assert.equal(await page.isDisabled('#play'), true);
+    // Nothing of the review is left to see or to press.
+    for (const part of ['#comments', '#stage', '#review-header']) assert.equal(await page.isVisible(part), false, part);
+    await page.keyboard.press('?');
+    assert.equal(await page.evaluate(() => document.querySelector<HTMLDialogElement>('#shortcut-sheet')!.open), false);
+    await page.reload();
+    await page.evaluate(() => window.mediavaultPlayer.ready);
+    assert.match((await pageState(page)).error ?? '', /open a new review link/i);
+    // The 401 of the reload's session check is the page's expected answer, not a problem.
+    assert.deepEqual(
+      page.problems.filter((problem) => !/401/.test(problem)),
+      [],
+    );
+    await page.close();
+  });
+
   test('screenshots: desktop, and a phone in portrait', async () => {
     const shots = process.env.MEDIAVAULT_SCREENSHOTS ?? join(workDir, 'screenshots');
     await mkdir(shots, { recursive: true });
