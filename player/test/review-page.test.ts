@@ -272,6 +272,10 @@ describe('reviewer page on the whole platform', { timeout: 600_000 }, () => {
       const shown = await pictureShows(page, '#video', comment.frame);
       assert.equal(shown.timecode, comment.timecode);
       assert.equal(back.shown, comment.timecode);
+      process.stderr.write(
+        `review frame accuracy, ${clip.name}: comment at frame ${comment.frame} ${comment.timecode}, ` +
+          `reloaded and clicked, picture reads frame ${shown.frame} ${shown.timecode}\n`,
+      );
       assert.deepEqual(page.problems, []);
       await page.close();
     });
