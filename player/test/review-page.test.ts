@@ -551,6 +551,7 @@ describe('reviewer page on the whole platform', { timeout: 600_000 }, () => {
     await mkdir(shots, { recursive: true });
     const { assetId } = assets.get('25 fps')!;
     const page = await openReview(await reviewLink(assetId));
+    await page.setViewportSize({ width: 1440, height: 900 });
     const drawn = page.locator('#comment-list article', { hasText: 'Crop to this box' });
     await drawn.locator('.comment-timecode').click();
     await settled(page);
