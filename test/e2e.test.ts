@@ -7,43 +7,25 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { signEdgeToken } from '@mediavault/core/signer';
 import { frameToSeconds, frameToTimecode } from '@mediavault/core/timecode';
+import { lastJsonLine, startDevStack, type DevStack } from '../player/test/dev-stack.ts';
 import { pageState, playedPast, settled } from '../player/test/reviewer-page.ts';
 import { launchBrowser, type TestBrowser } from './helpers/browser.ts';
 import { withEditedTitle } from './helpers/player-link.ts';
 
 const run = promisify(execFile);
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'cli/src/bin.ts');
 
+let stack: DevStack;
 let dir: string;
-let dev: ChildProcess;
-let ready: { api: string; edge: string; token: string; project: string };
-let env: NodeJS.ProcessEnv;
+let ready: DevStack['ready'];
 let browser: TestBrowser | undefined;
 const timings: Record<string, number> = {};
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
-      env,
-      cwd: dir,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (...args: string[]) => stack.cli(...args);
 
 /** What this test reads of the CLI's last `--json` line (the summary object). */
 interface UploadSummary {
@@ -61,48 +43,16 @@ interface PlaybackSummary {
   dropFrame: boolean;
 }
 
-function lastJsonLine<Summary>(stdout: string): Summary {
-  const lines = stdout.trim().split('\n').filter(Boolean);
-  return JSON.parse(lines[lines.length - 1]!) as Summary;
-}
-
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mediavault-e2e-'));
-  env = {
-    ...process.env,
-    MEDIAVAULT_CONFIG_DIR: join(dir, 'config'),
-    MEDIAVAULT_URL: '',
-    MEDIAVAULT_TOKEN: '',
-    DATABASE_URL: '',
-  };
-  delete env.MEDIAVAULT_URL;
-  delete env.MEDIAVAULT_TOKEN;
-  delete env.DATABASE_URL;
   const started = Date.now();
-  dev = spawn(
-    process.execPath,
-    [bin, 'dev', '--data-dir', join(dir, 'data'), '--api-port', '0', '--edge-port', '0', '--json'],
-    { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  dev.stderr!.on('data', (d) => (stderr += d));
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: dev.stdout! }).once('line', resolve);
-    dev.once('exit', (code) => reject(new Error(`mediavault dev exited with ${code}: ${stderr}`)));
-  });
-  ready = JSON.parse(firstLine);
-  assert.ok(ready.api, `mediavault dev did not start: ${firstLine} ${stderr}`);
+  stack = await startDevStack();
+  ({ dir, ready } = stack);
   timings.devReadyMs = Date.now() - started;
 });
 
 after(async () => {
   await browser?.close();
-  if (dev && dev.exitCode === null) {
-    const exited = new Promise((resolve) => dev.once('exit', resolve));
-    dev.kill('SIGTERM');
-    await exited;
-  }
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stack?.close();
   process.stderr.write(`e2e timings: ${JSON.stringify(timings)}\n`);
 });
 
@@ -222,7 +172,7 @@ test('upload, promote, preview and play a clip through the edge', { timeout: 240
     Buffer.from(await (await fetch(new URL(segment!, base))).arrayBuffer()),
   ]);
   const headPath = join(dir, 'head.mp4');
-  await (await import('node:fs/promises')).writeFile(headPath, head);
+  await writeFile(headPath, head);
   const firstPts = Number(
     (
       await run('ffprobe', [

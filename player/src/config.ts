@@ -46,6 +46,9 @@ export const messages = {
   decode: 'This video could not be played in this browser.',
   unsupported: 'This browser cannot play this video. Try a recent Chrome, Edge, Firefox or Safari.',
   incomplete: 'This link is incomplete: it does not say which video to play.',
+  sessionEnded: 'Your review session has ended or this link was already used. Ask for a new review link.',
+  noSuchAsset: 'This asset does not exist, or you may not see it.',
+  signedOut: 'You have signed out of this review. Open a new review link to come back.',
 } as const;
 
 /** The link's parameters; anything else in the query (a `title`, a `tc`) is ignored. */
