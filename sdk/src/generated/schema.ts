@@ -1153,7 +1153,10 @@ export interface components {
             /** @enum {string} */
             type: "share";
             event: "create" | "update" | "revoke" | "open" | "password_failed" | "password_throttled" | "play" | "download" | "comment";
-            /** @description the audit row's id */
+            /**
+             * Format: int64
+             * @description the audit row's id
+             */
             id: number;
             /** Format: uuid */
             shareId: string;
