@@ -381,7 +381,7 @@ export function buildProgram(done: (code: number) => void): Command {
     )
     .option('--comments', 'guests may comment (under a name they give)')
     .option('--watermark <text>', 'burn this text in: {share}, {viewer} (the guest) and {date} are filled in')
-    .option('--name <name>', 'what guests see (default: the collection path, or "Shared asset")')
+    .option('--name <name>', 'what guests see (default: the collection path, or the asset names)')
     .addOption(new Option('--json', 'one line: {"id","url"}'))
     .action(async (assetIds: string[], o: Omit<ShareCreateOptions, 'profile' | 'quiet'>) =>
       done(await (await shareCommands()).runShareCreate(assetIds, { ...o, ...global() })),

@@ -121,6 +121,13 @@ export function guestMayComment(policy: { comments: boolean }, guestName: string
   return guestName ? 'ok' : 'no_name';
 }
 
+/** A share's name when its creator gives none: its asset's name, or the first and how many more. */
+export function defaultShareName(assetNames: readonly string[]): string {
+  const [first, ...rest] = assetNames;
+  if (first === undefined) return 'Shared assets';
+  return rest.length === 0 ? first : `${first} and ${rest.length} more`;
+}
+
 /**
  * Whether a watermark shows the viewer ({viewer}): then each guest's copy carries their name, so
  * a guest gives one before playing or downloading (an unnamed copy would show no one).

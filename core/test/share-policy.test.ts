@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   cleanGuestName,
+  defaultShareName,
   downloadGranted,
   edgePathAllowed,
   guestMayComment,
@@ -159,4 +160,10 @@ test('markers: revoked refuses every token, notBefore those issued earlier; garb
   assert.deepEqual(parseShareMarker('{"revoked":false,"notBefore":12}'), { revoked: false, notBefore: 12 });
   assert.deepEqual(parseShareMarker('not json'), { revoked: true, notBefore: 0 });
   assert.deepEqual(parseShareMarker('{"revoked":"no"}'), { revoked: true, notBefore: 0 });
+});
+
+test('a share without a name is called after its asset, or its first asset and how many more', () => {
+  assert.equal(defaultShareName(['cut_v3.mov']), 'cut_v3.mov');
+  assert.equal(defaultShareName(['reel1.mov', 'reel2.mov', 'reel3.mov']), 'reel1.mov and 2 more');
+  assert.equal(defaultShareName([]), 'Shared assets');
 });

@@ -37,6 +37,7 @@ import {
   guestSessionExpiry,
   isShareToken,
   maxShareItems,
+  defaultShareName,
   passwordThrottle,
   passwordWait,
   shareMarkerKey,
@@ -239,16 +240,18 @@ export async function createShare(
   let projectId: string;
   let collection: { id: string; path: string } | null = null;
   let items: { assetId: string; versionId: string | null }[] = [];
+  let assetNames: string[] = [];
   if (input.collection) {
     projectId = input.collection.projectId;
     await authorizeProject(deps.pool, caller, projectId, 'share.create');
     collection = await findCollectionByPath(deps.pool, projectId, input.collection.path.replace(/^\/+|\/+$/g, ''));
     if (!collection) throw errors.notFound('collection');
   } else {
-    const projects = await findAssetProjects(deps.pool, caller.organizationId, assetIds);
-    const missing = assetIds.find((id) => !projects.has(id));
+    const found = await findAssetProjects(deps.pool, caller.organizationId, assetIds);
+    const missing = assetIds.find((id) => !found.has(id));
     if (missing) throw errors.notFound(`asset ${missing}`);
-    const distinct = new Set(projects.values());
+    assetNames = assetIds.map((id) => found.get(id)!.name);
+    const distinct = new Set([...found.values()].map((asset) => asset.projectId));
     if (distinct.size > 1)
       throw errors.badRequest('the assets of a share belong to one project', { field: 'body.assetIds' });
     projectId = [...distinct][0]!;
@@ -261,9 +264,8 @@ export async function createShare(
   const watermark = watermarkOf(input.watermark);
   const passwordHash = input.password === undefined ? null : await argon2Hash(input.password, argon2Options);
   const kind = collection ? 'collection' : assetIds.length === 1 ? 'asset' : 'assets';
-  const name =
-    input.name?.trim() ||
-    (collection ? collection.path : kind === 'asset' ? 'Shared asset' : `${assetIds.length} shared assets`);
+  // What the guest sees, and {share} in a watermark: the collection, or the assets by name.
+  const name = input.name?.trim() || (collection ? collection.path : defaultShareName(assetNames));
 
   const { token, hash } = generateToken(shareTokenPrefix);
   const shareId = await withTransaction(deps.pool, async (db) => {

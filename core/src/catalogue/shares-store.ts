@@ -266,12 +266,12 @@ export async function findAssetProjects(
   db: Queryable,
   organizationId: string,
   assetIds: string[],
-): Promise<Map<string, string>> {
-  const { rows } = await db.query<{ id: string; projectId: string }>(
-    'SELECT id, project_id AS "projectId" FROM assets WHERE id = ANY($1::uuid[]) AND organization_id = $2',
+): Promise<Map<string, { projectId: string; name: string }>> {
+  const { rows } = await db.query<{ id: string; projectId: string; name: string }>(
+    'SELECT id, project_id AS "projectId", name FROM assets WHERE id = ANY($1::uuid[]) AND organization_id = $2',
     [assetIds, organizationId],
   );
-  return new Map(rows.map((r) => [r.id, r.projectId]));
+  return new Map(rows.map((r) => [r.id, { projectId: r.projectId, name: r.name }]));
 }
 
 /** A collection of the project by its path. */
