@@ -27,6 +27,7 @@ import { sidecarRoutes } from './routes/sidecars.ts';
 import { archiveRoutes } from './routes/archive.ts';
 import { reviewSessionRoutes } from './routes/review-sessions.ts';
 import { commentRoutes } from './routes/comments.ts';
+import { shareRoutes } from './routes/shares.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -95,6 +96,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
           name: 'review',
           description: 'Comments pinned to frames of a version, approvals, and signing in to the review page',
         },
+        {
+          name: 'shares',
+          description: "Share links for clients: policy, revocation, audit, and the guest page's session",
+        },
       ],
     },
     // Rate limits and the error handler wrap every operation: documented once, for all of them.
@@ -132,6 +137,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(archiveRoutes);
   await app.register(reviewSessionRoutes);
   await app.register(commentRoutes);
+  await app.register(shareRoutes);
   app.addHook('onClose', async () => deps.events.close());
   return app;
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { createMemberWithToken } from '@mediavault/api/bootstrap';
 import { handleProbe } from '@mediavault/worker/jobs/probe';
-import { exportComments, versionTimeline } from '../../sdk/src/comment-export.ts';
+import { exportComments, versionTimeline } from '@mediavault/sdk';
 import { startPromoter, startTestApiWithDir } from '../../sdk/test/helpers/api-server.ts';
 import { callApi } from '../../test/helpers/api.ts';
 import { generateClip } from '../../worker/test/fixtures.ts';

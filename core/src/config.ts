@@ -191,6 +191,12 @@ export const configVariables = {
     default: '1',
     description: 'Preview jobs one worker runs at once.',
   },
+  WATERMARK_FONT_FILE: {
+    schema: Type.String({ minLength: 1 }),
+    default: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+    description:
+      "TrueType or OpenType font the worker burns share watermarks in (Debian's `fonts-dejavu-core` by default). Checked when a watermark job runs; use a font with the scripts your viewers' names are written in.",
+  },
   CORS_ORIGINS: {
     schema: Type.String({ pattern: '^(https?://[^\\s,]+)(,https?://[^\\s,]+)*$' }),
     default: undefined,
@@ -270,6 +276,7 @@ export interface Config {
   };
   previewBacklogSeconds: number;
   workerConcurrency: number;
+  watermarkFontFile: string;
   logLevel: string;
   rateLimits: { readsPerMinute: number; writesPerMinute: number; authFailuresPerMinute: number };
   /** Origins allowed to call the api from a browser (CORS); empty: none. */
@@ -419,6 +426,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     previewBacklogSeconds: get<number>('PREVIEW_BACKLOG_SECONDS'),
     workerConcurrency: get<number>('WORKER_CONCURRENCY'),
+    watermarkFontFile: resolve(get<string>('WATERMARK_FONT_FILE')),
     logLevel: get<string>('LOG_LEVEL'),
     corsOrigins: (get<string>('CORS_ORIGINS') ?? '').split(',').filter(Boolean),
     rateLimits: {

@@ -113,6 +113,29 @@ export const jobs = {
             expireInSeconds: 4 * 3600,
           },
   }),
+  /**
+   * A watermarked rendition set burnt from a master for shares (worker/src/jobs/watermark.ts).
+   * A viewer waits for it: interactive priority, and a queue of its own, so it never waits
+   * behind a bulk backlog of previews.
+   */
+  watermark: defineJob({
+    queue: 'watermark',
+    // No `profile`: the dead-letter handler takes sha256 + profile for a preview's payload.
+    payload: Type.Object(
+      { sha256: Sha256Hex, key: Type.String({ pattern: '^[0-9a-f]{32}$' }) },
+      { additionalProperties: false },
+    ),
+    // stately: one build waiting and one running per watermark, however many viewers ask.
+    queueOptions: { policy: 'stately', deadLetter: deadLetterQueue, heartbeatSeconds, notify: true },
+    sendOptions: ({ key }) => ({
+      singletonKey: watermarkSingletonKey(key),
+      priority: previewPriority.interactive,
+      retryLimit: 2,
+      retryDelay: 10,
+      retryBackoff: true,
+      expireInSeconds: 4 * 3600,
+    }),
+  }),
   /** Housekeeping on a timer: aborts expired uploads (worker/src/jobs/maintenance.ts). */
   maintenance: defineJob({
     queue: 'maintenance',
@@ -142,6 +165,7 @@ type ContextArgs<N extends JobName> = SendContext<N> extends undefined ? [] : [c
 export type PromoteJob = JobPayload<'promote'>;
 export type ProbeJob = JobPayload<'probe'>;
 export type PreviewJob = JobPayload<'preview'>;
+export type WatermarkJob = JobPayload<'watermark'>;
 
 /** Queue name of every job, for tests and tools that read pg-boss directly. */
 export const queues = Object.fromEntries(Object.entries(jobs).map(([name, job]) => [name, job.queue])) as {
@@ -150,6 +174,10 @@ export const queues = Object.fromEntries(Object.entries(jobs).map(([name, job]) 
 
 export function previewSingletonKey(sha256: string, profile: string): string {
   return `preview:${sha256}:${profile}`;
+}
+
+export function watermarkSingletonKey(key: string): string {
+  return `watermark:${key}`;
 }
 
 /** A payload that does not match its job's schema: a bug in the sender, never retried. */

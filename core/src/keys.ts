@@ -1,7 +1,8 @@
 /**
  * Object key layout. Masters are content-addressed by sha256 so the same bytes
  * always land on the same key, whatever project they were uploaded to; previews
- * live under per-kind prefixes keyed by the master's sha256.
+ * live under per-kind prefixes keyed by the master's sha256, and watermarked sets
+ * under a prefix of their own keyed by the master's sha256 and the watermark's key.
  */
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -86,4 +87,47 @@ export function previewPathBelongsTo(path: string, sha: string): boolean {
     path.startsWith(`thumbs/${sha}/`) ||
     path === `waveform/${sha}.json`
   );
+}
+
+const WATERMARK_KEY = /^[0-9a-f]{32}$/;
+
+/** A watermarked set's key (core/src/watermark.ts, watermarkKey): 32 lowercase hex digits. */
+export function isWatermarkKey(value: string): boolean {
+  return WATERMARK_KEY.test(value);
+}
+
+function assertWatermarkKey(key: string): string {
+  if (!isWatermarkKey(key)) throw new Error(`not a watermark key: ${JSON.stringify(key)}`);
+  return key;
+}
+
+/**
+ * A watermarked rendition set: watermarks/<sha>/<key>/ holding hls/ (master.m3u8 and a folder
+ * per rendition), preview.mp4 and poster.jpg, the same relative layout as the worker builds.
+ * Nothing of a clean preview lives under it, and nothing of it under a clean preview's prefixes.
+ */
+export const watermarkKeys = {
+  prefix: (sha: string, key: string) => `watermarks/${assertSha(sha)}/${assertWatermarkKey(key)}/`,
+  hlsMaster: (sha: string, key: string) => `${watermarkKeys.prefix(sha, key)}hls/master.m3u8`,
+  mp4: (sha: string, key: string) => `${watermarkKeys.prefix(sha, key)}preview.mp4`,
+  poster: (sha: string, key: string) => `${watermarkKeys.prefix(sha, key)}poster.jpg`,
+  /** A file of the set by its path inside the set (`hls/720p/seg_00001.m4s`). */
+  file: (sha: string, key: string, relativePath: string) => {
+    if (!isPlainRelativePath(relativePath)) throw new Error(`not a path inside a set: ${JSON.stringify(relativePath)}`);
+    return `${watermarkKeys.prefix(sha, key)}${relativePath}`;
+  },
+};
+
+function isPlainRelativePath(path: string): boolean {
+  return path !== '' && !path.startsWith('/') && !path.includes('..') && !path.includes('//') && !path.includes('\\');
+}
+
+/**
+ * Every edge-servable path of one watermarked set, relative to the previews root: a token
+ * scoped to that set reaches its files and nothing else (not the clean preview, not another
+ * watermark of the same content). previewPathBelongsTo never answers true for these paths.
+ */
+export function watermarkPathBelongsTo(path: string, sha: string, key: string): boolean {
+  const prefix = watermarkKeys.prefix(sha, key);
+  return path.startsWith(prefix) && isPlainRelativePath(path.slice(prefix.length));
 }

@@ -1,5 +1,5 @@
 /**
- * The lifecycles of uploads, preview sets and background jobs: every status change
+ * The lifecycles of uploads, preview sets, watermarked sets and background jobs: every status change
  * is one named transition that lists the states it may start from. Pure data; the
  * catalogue stores apply a transition with `WHERE status = ANY(from)`, so a change
  * asked in the wrong state changes nothing and the caller learns the state it met
@@ -49,6 +49,25 @@ export const previewTransitions = {
   fail: { from: ['queued', 'building'], to: 'failed' },
 } as const satisfies Record<string, Transition<PreviewStatus>>;
 export type PreviewTransitionName = keyof typeof previewTransitions;
+
+export const watermarkStatuses = ['queued', 'building', 'ready', 'failed'] as const;
+export type WatermarkStatus = (typeof watermarkStatuses)[number];
+
+/**
+ * A watermarked rendition set: a preview set's lifecycle without rebuilds or fills (a set is
+ * built whole from the master, and a changed watermark is another set).
+ */
+export const watermarkTransitions = {
+  /** Asked for again after a failure. */
+  requeue: { from: ['failed'], to: 'queued' },
+  /** A worker starts building; a retried build starts again. */
+  start: { from: ['queued', 'building'], to: 'building' },
+  /** Every file is published, the master playlist last. */
+  publish: { from: ['building'], to: 'ready' },
+  /** The master cannot make a watermarked set (no picture, corrupt), or the job ran out of retries. */
+  fail: { from: ['queued', 'building'], to: 'failed' },
+} as const satisfies Record<string, Transition<WatermarkStatus>>;
+export type WatermarkTransitionName = keyof typeof watermarkTransitions;
 
 /**
  * A job row records one run of a queue job for a subject. A transition that does not

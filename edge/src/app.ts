@@ -2,7 +2,9 @@
  * The edge: serves preview files (HLS, mp4, thumbnails, waveforms) to players
  * from local disk, authorised by a signed token in the URL path
  * (`/v/<token>/hls/<sha>/master.m3u8`) so relative segment URLs inherit it.
- * It never calls the api; the token alone says which sha may be read and until when.
+ * It never calls the api; the token alone says which sha may be read and until when. A share
+ * session's token (scope `share`) opens only its grant's files, and only while the share's
+ * revocation marker in the previews store allows it (share-markers.ts).
  */
 import { createReadStream } from 'node:fs';
 import Fastify, {
@@ -12,17 +14,20 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { AppError, errors, isAppError } from '@mediavault/core/errors';
-import { previewPathBelongsTo } from '@mediavault/core/keys';
+import { edgePathAllowed, markerRefusal } from '@mediavault/core/share-policy';
 import { verifyEdgeToken, type EdgeClaims, type EdgeTokenCheck, type SigningKey } from '@mediavault/core/signer';
 import type { Storage } from '@mediavault/core/storage/types';
 import { cacheControlFor, contentTypeFor, isPlaylist } from './media-headers.ts';
 import { planFileResponse } from './file-response.ts';
 import { createPreviewCache, type PreviewCache } from './preview-cache.ts';
+import { createShareMarkers, type ShareMarkers } from './share-markers.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The edge's disk cache: hit/miss counters and events. */
     previewCache: PreviewCache;
+    /** What the edge last read of each share's revocation marker. */
+    shareMarkers: ShareMarkers;
   }
 }
 
@@ -73,10 +78,22 @@ function authorise(token: string, previewPath: string, keys: readonly SigningKey
   const segments = previewPath.split('/');
   const wellFormed =
     PREVIEW_PATH_CHARS.test(previewPath) && segments.every((segment) => segment !== '' && segment !== '.');
-  if (!wellFormed || !previewPathBelongsTo(previewPath, check.claims.sha)) {
+  if (!wellFormed || !edgePathAllowed(previewPath, check.claims)) {
     throw errors.forbidden('the playback token does not grant access to this path');
   }
   return check.claims;
+}
+
+const shareRefusals = {
+  revoked: 'this share link was revoked',
+  superseded: "this share's policy changed since this URL was issued; ask the api for a new one",
+} as const;
+
+/** A share token's request goes on only while the share's marker allows it. */
+async function checkShare(claims: EdgeClaims, markers: ShareMarkers): Promise<void> {
+  if (!claims.share) return;
+  const refusal = markerRefusal(claims.share, await markers.current(claims.share.id));
+  if (refusal) throw errors.forbidden(shareRefusals[refusal]);
 }
 
 function singleHeader(value: string | string[] | undefined): string | undefined {
@@ -139,6 +156,16 @@ export async function buildEdge(options: EdgeOptions): Promise<FastifyInstance> 
   // Tokens (~150 chars) exceed the router's default 100-char parameter limit (which answers 414).
   const app = Fastify({ logger: loggerOptions(options.logger), routerOptions: { maxParamLength: 2048 } });
   app.decorate('previewCache', cache);
+  app.decorate(
+    'shareMarkers',
+    createShareMarkers({
+      previews: options.previews,
+      now,
+      storeAnswerTimeoutMs: options.storeAnswerTimeoutMs ?? defaultStoreAnswerTimeoutMs,
+      onStoreFailure: (err, shareId) =>
+        app.log.warn({ err, shareId }, "could not read a share's revocation marker; its last known state stands"),
+    }),
+  );
 
   // The player runs on the api's origin and fetches media with hls.js XHR, so every
   // answer (errors included, so the player can read why) carries CORS headers.
@@ -182,7 +209,8 @@ export async function buildEdge(options: EdgeOptions): Promise<FastifyInstance> 
     exposeHeadRoute: false,
     handler: async (request, reply) => {
       const { token, previewPath } = rawTokenAndPath(request);
-      authorise(token, previewPath, options.keys, now());
+      const claims = authorise(token, previewPath, options.keys, now());
+      await checkShare(claims, app.shareMarkers);
       const file = await cache.open(previewPath);
       if (file.storeFailure) {
         request.log.warn(

@@ -91,3 +91,17 @@ export {
 export { operations, type ErrorCode, type OperationId, type OperationMethods } from './generated/operations.ts';
 export type { OperationInput, OperationOutput, RequestOptions } from './operation-types.ts';
 export type { components, operations as OperationSchemas, paths } from './generated/schema.ts';
+export {
+  audioOnlyFrameRate,
+  type ExportableComment,
+  type ExportFormat,
+  exportComments,
+  exportFormats,
+  type ExportSubject,
+  type FrameRate,
+  maxEdlEvents,
+  parseFramePosition,
+  timecodeOf,
+  type VersionTimeline,
+  versionTimeline,
+} from './comment-export.ts';

@@ -8,6 +8,7 @@ import type { Storage, StorageRole } from '@mediavault/core/storage/types';
 import { promoteUploads } from './jobs/promote.ts';
 import { handleProbe } from './jobs/probe.ts';
 import { handlePreview } from './jobs/preview.ts';
+import { handleWatermark } from './jobs/watermark.ts';
 import { handleDeadLetter } from './jobs/dead-letter.ts';
 import { handleMaintenance } from './jobs/maintenance.ts';
 
@@ -54,6 +55,7 @@ export const jobHandlers: { [N in JobName]: JobHandler<N> } = {
   promote: { batch: promoteUploads, batchSize: () => 64 },
   probe: { each: handleProbe, slots: () => 4 },
   preview: { each: handlePreview, slots: (config) => config.workerConcurrency },
+  watermark: { each: handleWatermark, slots: (config) => config.workerConcurrency },
   maintenance: { each: (deps) => handleMaintenance(deps), slots: () => 1 },
   // Rare, and a few catalogue writes each.
   deadLetter: { each: handleDeadLetter, slots: () => 1 },

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseCookie } from 'cookie';
 import { isDatabaseUnavailable, type Pool } from '@mediavault/core/db/pool';
-import { errors } from '@mediavault/core/errors';
+import { AppError, errors } from '@mediavault/core/errors';
 import type { Caller } from '../services/access.ts';
 import type { RequestContext } from '../deps.ts';
 import { hashToken } from '../services/tokens.ts';
@@ -9,6 +9,11 @@ import { noSession, reviewCookieName } from '../services/review-sessions.ts';
 import { rateLimited } from './rate-limits.ts';
 import { findCallerByTokenHash } from '@mediavault/core/catalogue/tokens-store';
 import { findCallerBySessionHash } from '@mediavault/core/catalogue/review-sessions-store';
+import {
+  findGuestBySessionHash,
+  type GuestSession,
+  type GuestSessionEnd,
+} from '@mediavault/core/catalogue/shares-store';
 
 type AuthFailureCounter = (request: FastifyRequest) => Promise<{ exceeded: boolean; retryAfterSeconds: number }>;
 
@@ -21,6 +26,13 @@ declare module 'fastify' {
     reviewSessionId: string | null;
     /** A review session cookie came, but its session has ended (expired or signed out). */
     reviewSessionEnded: boolean;
+    /**
+     * A share link's guest session (the same cookie, kind 'guest'): not a caller. Member routes
+     * refuse it (requireCaller); only the share-session routes serve it (requireShareGuest).
+     */
+    shareGuest: GuestSession | null;
+    /** A share guest's cookie came, but its session no longer opens the share: why. */
+    shareGuestEnded: GuestSessionEnd | null;
   }
   interface FastifyInstance {
     /** Counts a request with a credential that is not valid against its address (token guessing). */
@@ -30,8 +42,31 @@ declare module 'fastify' {
 
 /** The authenticated caller; routes call this and get a 401 when there is none. */
 export function requireCaller(request: FastifyRequest): Caller {
+  if (request.shareGuest)
+    throw errors.forbidden("a share link's session opens only its share (the /api/share-sessions/current routes)");
   if (!request.caller) throw request.reviewSessionEnded ? noSession() : errors.unauthenticated();
   return request.caller;
+}
+
+const guestSessionEnds: Record<GuestSessionEnd | 'none', string> = {
+  share_revoked: 'this share link was revoked: ask its sender for a new one',
+  share_expired: 'this share link has expired: ask its sender for a new one',
+  session_ended: 'this share session has ended: open the link again',
+  none: 'no share session: open the share link',
+};
+
+/**
+ * The guest session of a share link; without a live one, 401 with details.reason (share_revoked,
+ * share_expired, session_ended, no_session), so the share page shows why.
+ */
+export function requireShareGuest(request: FastifyRequest): GuestSession {
+  if (!request.shareGuest) {
+    const reason = request.shareGuestEnded ?? 'none';
+    throw new AppError('unauthenticated', guestSessionEnds[reason], {
+      reason: reason === 'none' ? 'no_session' : reason,
+    });
+  }
+  return request.shareGuest;
 }
 
 /** Who asks and the request id: what every service call takes. */
@@ -71,6 +106,8 @@ export function registerAuth(app: FastifyInstance, pool: Pool, countAuthFailure:
   app.decorateRequest('callerUnknowable', false);
   app.decorateRequest('reviewSessionId', null);
   app.decorateRequest('reviewSessionEnded', false);
+  app.decorateRequest('shareGuest', null);
+  app.decorateRequest('shareGuestEnded', null);
 
   /** Asks the catalogue; a database away during a WebSocket upgrade marks the caller unknowable. */
   const lookUp = async <T>(request: FastifyRequest, find: () => Promise<T>): Promise<T | undefined> => {
@@ -115,9 +152,35 @@ export function registerAuth(app: FastifyInstance, pool: Pool, countAuthFailure:
     request.caller = { ...found, credential: 'token' };
   });
 
+  /**
+   * CSRF: browsers send Origin with every POST, PUT, PATCH and DELETE of a script (Chromium
+   * too under the review page's no-referrer policy: player/test/review-session.test.ts) and with
+   * every WebSocket handshake, and no page can forge it. Scripts outside a browser use tokens.
+   * Answers false for an event stream of another origin (its handler refuses it: no caller).
+   */
+  function refuseForeignOrigin(request: FastifyRequest, isEventStream: boolean): boolean {
+    if ((isEventStream || isMutation(request.method)) && request.headers.origin !== publicOrigin) {
+      // The WebSocket handler refuses a stream without a caller (4401).
+      if (isEventStream) return false;
+      throw errors.forbidden(
+        `a request authenticated by the review session cookie must come from a page of ${publicOrigin}`,
+      );
+    }
+    return true;
+  }
+
   async function authenticateSession(request: FastifyRequest, cookie: string, isEventStream: boolean): Promise<void> {
-    const found = await lookUp(request, () => findCallerBySessionHash(pool, hashToken(cookie)));
+    const secretHash = hashToken(cookie);
+    const found = await lookUp(request, () => findCallerBySessionHash(pool, secretHash));
     if (found === undefined) return;
+    // Not a member's session: a share guest's, perhaps (never a caller, see requireCaller).
+    const guest = found ? null : await lookUp(request, () => findGuestBySessionHash(pool, secretHash));
+    if (guest && guest.ended === null) {
+      refuseForeignOrigin(request, isEventStream);
+      if (!isEventStream) request.shareGuest = guest;
+      return;
+    }
+    if (guest) request.shareGuestEnded = guest.ended;
     if (!found) {
       // An ended session is no guess (its id has 256 random bits): not counted as an auth
       // failure. The request goes on without a caller, so a page holding a stale cookie can
@@ -125,16 +188,7 @@ export function registerAuth(app: FastifyInstance, pool: Pool, countAuthFailure:
       request.reviewSessionEnded = true;
       return;
     }
-    // CSRF: browsers send Origin with every POST, PUT, PATCH and DELETE of a script (Chromium
-    // too under the review page's no-referrer policy: player/test/review-session.test.ts) and with
-    // every WebSocket handshake, and no page can forge it. Scripts outside a browser use tokens.
-    if ((isEventStream || isMutation(request.method)) && request.headers.origin !== publicOrigin) {
-      // The WebSocket handler refuses a stream without a caller (4401).
-      if (isEventStream) return;
-      throw errors.forbidden(
-        `a request authenticated by the review session cookie must come from a page of ${publicOrigin}`,
-      );
-    }
+    if (!refuseForeignOrigin(request, isEventStream)) return;
     request.reviewSessionId = found.sessionId;
     // The session's id stands where a token's id does: rate limits count per session, and the
     // session's event streams close when it is signed out (migration 0010's trigger).

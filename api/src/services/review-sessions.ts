@@ -7,8 +7,9 @@
  * HttpOnly, SameSite=Strict cookie, valid 12 hours, acting as the member who minted the link,
  * exactly like their API token. Only sha256 hashes of the token and of the cookie are stored.
  *
- * Issue 14's share links reuse the exchange: their tokens carry another prefix and open a
- * guest session (the same table, kind 'guest', scoped to one share and to no user).
+ * Issue 14's share links open guest sessions the same way (services/shares.ts): the same table
+ * (kind 'guest', scoped to one share and to no user) and the same cookie, through their own
+ * exchange (POST /api/share-sessions), which also takes the share's password.
  *
  * Revoking an API token does not end the review sessions its owner opened with it, and signing
  * out of a session revokes no token. They are separate credentials: revoking every token of a
@@ -16,6 +17,7 @@
  * is short (12 h) and ends on its own. Ending a member's access altogether is a membership
  * change, which both credentials obey on their next request.
  */
+import { stringifySetCookie } from 'cookie';
 import { errors } from '@mediavault/core/errors';
 import { withTransaction } from '@mediavault/core/db/pool';
 import { recordActivity } from '@mediavault/core/catalogue/activity';
@@ -43,6 +45,25 @@ export const reviewSessionTtlSeconds = 12 * 60 * 60;
 export const reviewCookieName = 'mv_review';
 /** Review link tokens start with this; issue 14's share tokens will have their own. */
 export const reviewLinkPrefix = 'mvr_';
+
+/**
+ * The Set-Cookie value of a review or share session (an empty value and 0 sign out): HttpOnly
+ * (no page script reads it), SameSite=Strict (no other site's page sends it), Secure behind
+ * https, and sent to the api's routes only: not to the page's static files, nor to an edge on
+ * the same host (cookies ignore ports), whose media requests would otherwise carry it.
+ */
+export function sessionCookie(publicApiUrl: string, value: string, maxAgeSeconds: number): string {
+  const publicUrl = new URL(publicApiUrl);
+  return stringifySetCookie({
+    name: reviewCookieName,
+    value,
+    httpOnly: true,
+    sameSite: 'strict',
+    path: `${publicUrl.pathname.replace(/\/+$/, '')}/api`,
+    maxAge: maxAgeSeconds,
+    secure: publicUrl.protocol === 'https:',
+  });
+}
 
 export interface ReviewLink {
   url: string;

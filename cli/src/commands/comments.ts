@@ -1,12 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { MediavaultClient, OperationInput, OperationOutput } from '@mediavault/sdk';
 // The SDK's review exports, from its sources until sdk/src/index.ts exports them (then: '@mediavault/sdk').
-import {
-  exportComments,
-  parseFramePosition,
-  versionTimeline,
-  type ExportFormat,
-} from '../../../sdk/src/comment-export.ts';
+import { exportComments, parseFramePosition, versionTimeline, type ExportFormat } from '@mediavault/sdk';
 import { CliError, exitCodes, UsageError } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { withClient, type Common } from './assets.ts';

@@ -21,6 +21,9 @@ export interface CliRun {
   lines: Record<string, unknown>[];
 }
 
+/** What Node's `hasColors()` and chalk read besides TERM (`CI` without a known CI's name means no colour). */
+const colourDecidingVariables = new Set(['CI', 'FORCE_COLOR', 'NO_COLOR', 'NODE_DISABLE_COLORS']);
+
 const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 
 /** With `terminal`, the CLI runs on a pseudo-terminal (util-linux `script`), as a user at a shell runs it. */
@@ -35,7 +38,11 @@ export function runCli(
     onData?: (chunk: Buffer, child: ChildProcess) => void;
   },
 ): Promise<CliRun> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEDIAVAULT_')));
+  // A terminal run is a user at an interactive shell: the colour choices of the environment the
+  // tests run in (CI=true, FORCE_COLOR=0, NO_COLOR) are not inherited; options.env may set them.
+  const inherited = (name: string) =>
+    !name.startsWith('MEDIAVAULT_') && !(options.terminal && colourDecidingVariables.has(name));
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => inherited(name)));
   const [command, commandArgs] = options.terminal
     ? ([
         'script',
