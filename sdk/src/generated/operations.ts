@@ -42,6 +42,21 @@ export const operations = {
   resolveComment: { method: 'POST', path: '/api/comments/{commentId}/resolve', tag: 'review' },
   reopenComment: { method: 'POST', path: '/api/comments/{commentId}/reopen', tag: 'review' },
   setApproval: { method: 'PUT', path: '/api/assets/{assetId}/versions/{versionId}/approval', tag: 'review' },
+  listShares: { method: 'GET', path: '/api/shares', tag: 'shares' },
+  createShare: { method: 'POST', path: '/api/shares', tag: 'shares' },
+  getShare: { method: 'GET', path: '/api/shares/{shareId}', tag: 'shares' },
+  updateShare: { method: 'PATCH', path: '/api/shares/{shareId}', tag: 'shares' },
+  revokeShare: { method: 'POST', path: '/api/shares/{shareId}/revoke', tag: 'shares' },
+  listShareAudit: { method: 'GET', path: '/api/shares/{shareId}/audit', tag: 'shares' },
+  exportShareAudit: { method: 'GET', path: '/api/shares/{shareId}/audit.csv', tag: 'shares' },
+  startShareSession: { method: 'POST', path: '/api/share-sessions', tag: 'shares' },
+  getShareSession: { method: 'GET', path: '/api/share-sessions/current', tag: 'shares' },
+  endShareSession: { method: 'DELETE', path: '/api/share-sessions/current', tag: 'shares' },
+  setShareGuestName: { method: 'PUT', path: '/api/share-sessions/current/name', tag: 'shares' },
+  getSharePlayback: { method: 'POST', path: '/api/share-sessions/current/assets/{assetId}/playback', tag: 'shares' },
+  downloadShareAsset: { method: 'GET', path: '/api/share-sessions/current/assets/{assetId}/download', tag: 'shares' },
+  listShareComments: { method: 'GET', path: '/api/share-sessions/current/assets/{assetId}/comments', tag: 'shares' },
+  createShareComment: { method: 'POST', path: '/api/share-sessions/current/assets/{assetId}/comments', tag: 'shares' },
 } as const;
 
 export type OperationId = keyof typeof operations;
@@ -128,6 +143,36 @@ export interface OperationMethods {
   reopenComment(input: OperationInput<'reopenComment'>, options?: RequestOptions): Promise<OperationOutput<'reopenComment'>>;
   /** PUT /api/assets/{assetId}/versions/{versionId}/approval — Approve a version, ask for changes, or clear the decision (none) */
   setApproval(input: OperationInput<'setApproval'>, options?: RequestOptions): Promise<OperationOutput<'setApproval'>>;
+  /** GET /api/shares — Shares of a project, or of every project where you may create them; newest first, paged */
+  listShares(input?: OperationInput<'listShares'>, options?: RequestOptions): Promise<OperationOutput<'listShares'>>;
+  /** POST /api/shares — Share one asset (a pinned version or always the latest), a list of assets, or a collection: a link for a client */
+  createShare(input: OperationInput<'createShare'>, options?: RequestOptions): Promise<OperationOutput<'createShare'>>;
+  /** GET /api/shares/{shareId} — A share, its policy and its assets */
+  getShare(input: OperationInput<'getShare'>, options?: RequestOptions): Promise<OperationOutput<'getShare'>>;
+  /** PATCH /api/shares/{shareId} — Change a share's policy (audited) */
+  updateShare(input: OperationInput<'updateShare'>, options?: RequestOptions): Promise<OperationOutput<'updateShare'>>;
+  /** POST /api/shares/{shareId}/revoke — Revoke a share: its link, its guest sessions and (within a second, on every edge) its media URLs */
+  revokeShare(input: OperationInput<'revokeShare'>, options?: RequestOptions): Promise<OperationOutput<'revokeShare'>>;
+  /** GET /api/shares/{shareId}/audit — A share's audit trail in the order it happened: changes, opens, plays, downloads, comments, password tries */
+  listShareAudit(input: OperationInput<'listShareAudit'>, options?: RequestOptions): Promise<OperationOutput<'listShareAudit'>>;
+  /** GET /api/shares/{shareId}/audit.csv — A share's whole audit trail as CSV (RFC 4180, a header line first) */
+  exportShareAudit(input: OperationInput<'exportShareAudit'>, options?: RequestOptions): Promise<OperationOutput<'exportShareAudit'>>;
+  /** POST /api/share-sessions — Exchange a share link's token (and its password) for a guest session cookie (4 h at most) */
+  startShareSession(input: OperationInput<'startShareSession'>, options?: RequestOptions): Promise<OperationOutput<'startShareSession'>>;
+  /** GET /api/share-sessions/current — This browser's share session: the share's policy and assets (the page after a reload) */
+  getShareSession(input?: OperationInput<'getShareSession'>, options?: RequestOptions): Promise<OperationOutput<'getShareSession'>>;
+  /** DELETE /api/share-sessions/current — Sign this browser's share session out */
+  endShareSession(input?: OperationInput<'endShareSession'>, options?: RequestOptions): Promise<OperationOutput<'endShareSession'>>;
+  /** PUT /api/share-sessions/current/name — The guest's display name: on their comments and, when the watermark asks, burnt in */
+  setShareGuestName(input: OperationInput<'setShareGuestName'>, options?: RequestOptions): Promise<OperationOutput<'setShareGuestName'>>;
+  /** POST /api/share-sessions/current/assets/{assetId}/playback — Edge URLs to play an asset of the share: five minutes, its content only; call again while playing to renew */
+  getSharePlayback(input: OperationInput<'getSharePlayback'>, options?: RequestOptions): Promise<OperationOutput<'getSharePlayback'>>;
+  /** GET /api/share-sessions/current/assets/{assetId}/download — Download an asset of the share as its policy allows (audited): the MP4 (a redirect) or the master */
+  downloadShareAsset(input: OperationInput<'downloadShareAsset'>, options?: RequestOptions): Promise<OperationOutput<'downloadShareAsset'>>;
+  /** GET /api/share-sessions/current/assets/{assetId}/comments — The comments a guest sees on the version the share opens (never internal ones) */
+  listShareComments(input: OperationInput<'listShareComments'>, options?: RequestOptions): Promise<OperationOutput<'listShareComments'>>;
+  /** POST /api/share-sessions/current/assets/{assetId}/comments — A guest's comment on a frame of the version the share opens, or a reply to a visible thread */
+  createShareComment(input: OperationInput<'createShareComment'>, options?: RequestOptions): Promise<OperationOutput<'createShareComment'>>;
 }
 
 /** The api's error codes (components.schemas.ErrorCode): `error.code` of every error answer. */

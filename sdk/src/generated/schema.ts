@@ -576,6 +576,215 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shares of a project, or of every project where you may create them; newest first, paged */
+        get: operations["listShares"];
+        put?: never;
+        /**
+         * Share one asset (a pinned version or always the latest), a list of assets, or a collection: a link for a client
+         * @description Editors and admins of the project (share.create). The answer's url holds the link's token in its fragment: shown this once, stored hashed.
+         */
+        post: operations["createShare"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shares/{shareId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A share, its policy and its assets */
+        get: operations["getShare"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a share's policy (audited)
+         * @description A new password ends the open guest sessions. Changes to the password, downloads, watermark or expiry make every edge refuse the media URLs issued before them.
+         */
+        patch: operations["updateShare"];
+        trace?: never;
+    };
+    "/api/shares/{shareId}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a share: its link, its guest sessions and (within a second, on every edge) its media URLs
+         * @description Idempotent: revoking a revoked share changes nothing.
+         */
+        post: operations["revokeShare"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shares/{shareId}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A share's audit trail in the order it happened: changes, opens, plays, downloads, comments, password tries */
+        get: operations["listShareAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shares/{shareId}/audit.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A share's whole audit trail as CSV (RFC 4180, a header line first) */
+        get: operations["exportShareAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/share-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a share link's token (and its password) for a guest session cookie (4 h at most)
+         * @description No bearer token: the link is the credential. 401: an unknown token, or a password needed (details.reason password_required) or wrong (password_incorrect; details.retryAfterSeconds); 429 with Retry-After: wrong passwords wait longer each time; 403 with details.reason share_revoked or share_expired. Every try is audited.
+         */
+        post: operations["startShareSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/share-sessions/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This browser's share session: the share's policy and assets (the page after a reload) */
+        get: operations["getShareSession"];
+        put?: never;
+        post?: never;
+        /** Sign this browser's share session out */
+        delete: operations["endShareSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/share-sessions/current/name": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** The guest's display name: on their comments and, when the watermark asks, burnt in */
+        put: operations["setShareGuestName"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/share-sessions/current/assets/{assetId}/playback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Edge URLs to play an asset of the share: five minutes, its content only; call again while playing to renew
+         * @description The first call for a version in a session is its play start in the audit trail. 'preparing': the preview (or watermarked set) is being built.
+         */
+        post: operations["getSharePlayback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/share-sessions/current/assets/{assetId}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download an asset of the share as its policy allows (audited): the MP4 (a redirect) or the master */
+        get: operations["downloadShareAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/share-sessions/current/assets/{assetId}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The comments a guest sees on the version the share opens (never internal ones) */
+        get: operations["listShareComments"];
+        put?: never;
+        /**
+         * A guest's comment on a frame of the version the share opens, or a reply to a visible thread
+         * @description When the share takes comments, and after the guest gave a name; marked guest, audited.
+         */
+        post: operations["createShareComment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -6051,6 +6260,2316 @@ export interface operations {
             };
             /** @description unknown, or not visible to the caller (not_found) */
             404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listShares: {
+        parameters: {
+            query?: {
+                projectId?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            /** Format: uuid */
+                            projectId: string;
+                            /**
+                             * @description asset: one asset; assets: a list; collection: a collection, read live
+                             * @enum {string}
+                             */
+                            kind: "asset" | "assets" | "collection";
+                            /** @enum {string} */
+                            versionPolicy: "latest" | "pinned";
+                            collectionPath: string | null;
+                            /**
+                             * @description none; proxy: the MP4 preview; master: the master too (a watermarked share: its watermarked MP4)
+                             * @enum {string}
+                             */
+                            download: "none" | "proxy" | "master";
+                            /** @description guests may comment */
+                            comments: boolean;
+                            watermark: {
+                                template: string;
+                                position: string;
+                                opacity: number;
+                                size: string;
+                            } | null;
+                            hasPassword: boolean;
+                            expiresAt: string | null;
+                            /** @enum {string} */
+                            state: "active" | "expired" | "revoked";
+                            createdBy: {
+                                userId: string | null;
+                                name: string | null;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            revokedAt: string | null;
+                            /** @description the assets, in order (single reads only) */
+                            items?: {
+                                /** Format: uuid */
+                                assetId: string;
+                                name: string;
+                                collectionPath: string | null;
+                                /** @description the pinned version; null: the latest */
+                                versionId: string | null;
+                            }[];
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createShare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description assetIds or collection, one of them */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description shown to guests and in {share} of a watermark */
+                    name?: string;
+                    /** @description of one project */
+                    assetIds?: string[];
+                    /**
+                     * Format: uuid
+                     * @description pins a one-asset share to this version
+                     */
+                    versionId?: string;
+                    collection?: {
+                        /** Format: uuid */
+                        projectId: string;
+                        path: string;
+                    };
+                    /** Format: date-time */
+                    expiresAt?: string;
+                    /** @description kept as its argon2id hash only */
+                    password?: string;
+                    /**
+                     * @description none; proxy: the MP4 preview; master: the master too (a watermarked share: its watermarked MP4)
+                     * @enum {string}
+                     */
+                    download?: "none" | "proxy" | "master";
+                    /** @default false */
+                    comments?: boolean;
+                    watermark?: {
+                        /** @description the text burnt in; {share}, {viewer} (the guest) and {date} are filled in */
+                        template: string;
+                        /**
+                         * @description bottom-right when left out
+                         * @enum {string}
+                         */
+                        position?: "top-left" | "top-right" | "bottom-left" | "bottom-right" | "center" | "diagonal-tiled";
+                        /** @description 0.5 when left out */
+                        opacity?: number;
+                        /**
+                         * @description medium when left out
+                         * @enum {string}
+                         */
+                        size?: "small" | "medium" | "large";
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A share link and its policy (never its token or password) */
+                        share: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            /** Format: uuid */
+                            projectId: string;
+                            /**
+                             * @description asset: one asset; assets: a list; collection: a collection, read live
+                             * @enum {string}
+                             */
+                            kind: "asset" | "assets" | "collection";
+                            /** @enum {string} */
+                            versionPolicy: "latest" | "pinned";
+                            collectionPath: string | null;
+                            /**
+                             * @description none; proxy: the MP4 preview; master: the master too (a watermarked share: its watermarked MP4)
+                             * @enum {string}
+                             */
+                            download: "none" | "proxy" | "master";
+                            /** @description guests may comment */
+                            comments: boolean;
+                            watermark: {
+                                template: string;
+                                position: string;
+                                opacity: number;
+                                size: string;
+                            } | null;
+                            hasPassword: boolean;
+                            expiresAt: string | null;
+                            /** @enum {string} */
+                            state: "active" | "expired" | "revoked";
+                            createdBy: {
+                                userId: string | null;
+                                name: string | null;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            revokedAt: string | null;
+                            /** @description the assets, in order (single reads only) */
+                            items?: {
+                                /** Format: uuid */
+                                assetId: string;
+                                name: string;
+                                collectionPath: string | null;
+                                /** @description the pinned version; null: the latest */
+                                versionId: string | null;
+                            }[];
+                        };
+                        /** Format: uri */
+                        url: string;
+                    };
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getShare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shareId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A share link and its policy (never its token or password) */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        /** Format: uuid */
+                        projectId: string;
+                        /**
+                         * @description asset: one asset; assets: a list; collection: a collection, read live
+                         * @enum {string}
+                         */
+                        kind: "asset" | "assets" | "collection";
+                        /** @enum {string} */
+                        versionPolicy: "latest" | "pinned";
+                        collectionPath: string | null;
+                        /**
+                         * @description none; proxy: the MP4 preview; master: the master too (a watermarked share: its watermarked MP4)
+                         * @enum {string}
+                         */
+                        download: "none" | "proxy" | "master";
+                        /** @description guests may comment */
+                        comments: boolean;
+                        watermark: {
+                            template: string;
+                            position: string;
+                            opacity: number;
+                            size: string;
+                        } | null;
+                        hasPassword: boolean;
+                        expiresAt: string | null;
+                        /** @enum {string} */
+                        state: "active" | "expired" | "revoked";
+                        createdBy: {
+                            userId: string | null;
+                            name: string | null;
+                        };
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        revokedAt: string | null;
+                        /** @description the assets, in order (single reads only) */
+                        items?: {
+                            /** Format: uuid */
+                            assetId: string;
+                            name: string;
+                            collectionPath: string | null;
+                            /** @description the pinned version; null: the latest */
+                            versionId: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateShare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shareId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    /** @description null: never */
+                    expiresAt?: string | null;
+                    /** @description null removes it */
+                    password?: string | null;
+                    /**
+                     * @description none; proxy: the MP4 preview; master: the master too (a watermarked share: its watermarked MP4)
+                     * @enum {string}
+                     */
+                    download?: "none" | "proxy" | "master";
+                    comments?: boolean;
+                    /** @description null removes it */
+                    watermark?: {
+                        /** @description the text burnt in; {share}, {viewer} (the guest) and {date} are filled in */
+                        template: string;
+                        /**
+                         * @description bottom-right when left out
+                         * @enum {string}
+                         */
+                        position?: "top-left" | "top-right" | "bottom-left" | "bottom-right" | "center" | "diagonal-tiled";
+                        /** @description 0.5 when left out */
+                        opacity?: number;
+                        /**
+                         * @description medium when left out
+                         * @enum {string}
+                         */
+                        size?: "small" | "medium" | "large";
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description A share link and its policy (never its token or password) */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        /** Format: uuid */
+                        projectId: string;
+                        /**
+                         * @description asset: one asset; assets: a list; collection: a collection, read live
+                         * @enum {string}
+                         */
+                        kind: "asset" | "assets" | "collection";
+                        /** @enum {string} */
+                        versionPolicy: "latest" | "pinned";
+                        collectionPath: string | null;
+                        /**
+                         * @description none; proxy: the MP4 preview; master: the master too (a watermarked share: its watermarked MP4)
+                         * @enum {string}
+                         */
+                        download: "none" | "proxy" | "master";
+                        /** @description guests may comment */
+                        comments: boolean;
+                        watermark: {
+                            template: string;
+                            position: string;
+                            opacity: number;
+                            size: string;
+                        } | null;
+                        hasPassword: boolean;
+                        expiresAt: string | null;
+                        /** @enum {string} */
+                        state: "active" | "expired" | "revoked";
+                        createdBy: {
+                            userId: string | null;
+                            name: string | null;
+                        };
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        revokedAt: string | null;
+                        /** @description the assets, in order (single reads only) */
+                        items?: {
+                            /** Format: uuid */
+                            assetId: string;
+                            name: string;
+                            collectionPath: string | null;
+                            /** @description the pinned version; null: the latest */
+                            versionId: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
+            409: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    revokeShare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shareId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A share link and its policy (never its token or password) */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        name: string;
+                        /** Format: uuid */
+                        projectId: string;
+                        /**
+                         * @description asset: one asset; assets: a list; collection: a collection, read live
+                         * @enum {string}
+                         */
+                        kind: "asset" | "assets" | "collection";
+                        /** @enum {string} */
+                        versionPolicy: "latest" | "pinned";
+                        collectionPath: string | null;
+                        /**
+                         * @description none; proxy: the MP4 preview; master: the master too (a watermarked share: its watermarked MP4)
+                         * @enum {string}
+                         */
+                        download: "none" | "proxy" | "master";
+                        /** @description guests may comment */
+                        comments: boolean;
+                        watermark: {
+                            template: string;
+                            position: string;
+                            opacity: number;
+                            size: string;
+                        } | null;
+                        hasPassword: boolean;
+                        expiresAt: string | null;
+                        /** @enum {string} */
+                        state: "active" | "expired" | "revoked";
+                        createdBy: {
+                            userId: string | null;
+                            name: string | null;
+                        };
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        revokedAt: string | null;
+                        /** @description the assets, in order (single reads only) */
+                        items?: {
+                            /** Format: uuid */
+                            assetId: string;
+                            name: string;
+                            collectionPath: string | null;
+                            /** @description the pinned version; null: the latest */
+                            versionId: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listShareAudit: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                shareId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: int64 */
+                            id: number;
+                            /** Format: date-time */
+                            at: string;
+                            /** @enum {string} */
+                            event: "create" | "update" | "revoke" | "open" | "password_failed" | "password_throttled" | "play" | "download" | "comment";
+                            /** @description the member (create, update, revoke) */
+                            actor: {
+                                /** Format: uuid */
+                                userId: string;
+                                name: string;
+                            } | null;
+                            /** @description the guest's session */
+                            sessionId: string | null;
+                            guestName: string | null;
+                            assetId: string | null;
+                            assetName: string | null;
+                            versionId: string | null;
+                            versionNumber: number | null;
+                            clientAddress: string | null;
+                            userAgent: string | null;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    exportShareAudit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shareId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/csv */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    startShareSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                    password?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the session started; its cookie (mv_review, HttpOnly, SameSite=Strict) is set */
+            201: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        share: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            kind: "asset" | "assets" | "collection";
+                            /** @enum {string} */
+                            versionPolicy: "latest" | "pinned";
+                            /**
+                             * @description none; proxy: the MP4 preview; master: the master too (a watermarked share: its watermarked MP4)
+                             * @enum {string}
+                             */
+                            download: "none" | "proxy" | "master";
+                            comments: boolean;
+                            /** @description plays and downloads only a watermarked rendition set */
+                            watermarked: boolean;
+                            /** @description the watermark shows the viewer: give a name (setShareGuestName) before playback or download */
+                            watermarkNeedsName: boolean;
+                            expiresAt: string | null;
+                        };
+                        items: {
+                            /** Format: uuid */
+                            assetId: string;
+                            name: string;
+                            collectionPath: string | null;
+                        }[];
+                        guestName: string | null;
+                        /** Format: date-time */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error (rate_limited) */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getShareSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the share page shows: the share's policy, its assets, the guest's name, the session's end */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        share: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            kind: "asset" | "assets" | "collection";
+                            /** @enum {string} */
+                            versionPolicy: "latest" | "pinned";
+                            /**
+                             * @description none; proxy: the MP4 preview; master: the master too (a watermarked share: its watermarked MP4)
+                             * @enum {string}
+                             */
+                            download: "none" | "proxy" | "master";
+                            comments: boolean;
+                            /** @description plays and downloads only a watermarked rendition set */
+                            watermarked: boolean;
+                            /** @description the watermark shows the viewer: give a name (setShareGuestName) before playback or download */
+                            watermarkNeedsName: boolean;
+                            expiresAt: string | null;
+                        };
+                        items: {
+                            /** Format: uuid */
+                            assetId: string;
+                            name: string;
+                            collectionPath: string | null;
+                        }[];
+                        guestName: string | null;
+                        /** Format: date-time */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    endShareSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    setShareGuestName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description What the share page shows: the share's policy, its assets, the guest's name, the session's end */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        share: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            kind: "asset" | "assets" | "collection";
+                            /** @enum {string} */
+                            versionPolicy: "latest" | "pinned";
+                            /**
+                             * @description none; proxy: the MP4 preview; master: the master too (a watermarked share: its watermarked MP4)
+                             * @enum {string}
+                             */
+                            download: "none" | "proxy" | "master";
+                            comments: boolean;
+                            /** @description plays and downloads only a watermarked rendition set */
+                            watermarked: boolean;
+                            /** @description the watermark shows the viewer: give a name (setShareGuestName) before playback or download */
+                            watermarkNeedsName: boolean;
+                            expiresAt: string | null;
+                        };
+                        items: {
+                            /** Format: uuid */
+                            assetId: string;
+                            name: string;
+                            collectionPath: string | null;
+                        }[];
+                        guestName: string | null;
+                        /** Format: date-time */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getSharePlayback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready";
+                        /** Format: uuid */
+                        assetId: string;
+                        /** Format: uuid */
+                        versionId: string;
+                        /** Format: int32 */
+                        versionNumber: number;
+                        /** Format: uri */
+                        manifestUrl: string;
+                        /** Format: uri */
+                        posterUrl: string;
+                        spritesVttUrl: string | null;
+                        waveformUrl: string | null;
+                        frameRate: {
+                            /** Format: int32 */
+                            num: number;
+                            /** Format: int32 */
+                            den: number;
+                        } | null;
+                        startTimecode: string;
+                        dropFrame: boolean;
+                        durationFrames: number | null;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        /**
+                         * Format: int32
+                         * @description call again after this long while playing: the URLs live 5 min
+                         */
+                        renewAfterSeconds: number;
+                    } | {
+                        /** @enum {string} */
+                        status: "preparing";
+                        /** Format: uuid */
+                        assetId: string;
+                        /** Format: uuid */
+                        versionId: string;
+                        /** Format: int32 */
+                        retryAfterSeconds: number;
+                    };
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
+            409: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    downloadShareAsset: {
+        parameters: {
+            query: {
+                kind: "proxy" | "master";
+            };
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the master (application/octet-stream) */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description to a one-file edge URL of the MP4 (five minutes) */
+            302: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
+            409: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listShareComments: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Comment"][];
+                    };
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description an unexpected failure (internal); the x-request-id header names it in the logs */
+            500: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createShareComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: int32
+                     * @description frame counted from the version's first frame (0) at its rational frame rate; a version without a video frame rate (audio only) counts at a nominal 25/1 from 00:00:00:00
+                     */
+                    frame?: number;
+                    /** Format: int32 */
+                    endFrame?: number;
+                    text: string;
+                    /** Format: uuid */
+                    parentId?: string;
+                    annotation?: components["schemas"]["Annotation"];
+                };
+            };
+        };
+        responses: {
+            /** @description A review note pinned to a frame of one version; the counted from the version's first frame (0) at its rational frame rate; a version without a video frame rate (audio only) counts at a nominal 25/1 from 00:00:00:00 */
+            201: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description invalid input; details.field names what to fix (bad_request) */
+            400: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no valid bearer token (unauthenticated) */
+            401: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the role does not allow this (forbidden) */
+            403: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description unknown, or not visible to the caller (not_found) */
+            404: {
+                headers: {
+                    /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description requests allowed in the current minute, for this token (or address) */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description requests left in the current minute */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description seconds until the current minute ends */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the resource is not in a state this request can start from; details.status is its state (invalid_state, conflict, upload_incomplete, already_exists, preview_not_ready) */
+            409: {
                 headers: {
                     /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
                     "Access-Control-Allow-Origin"?: string;
