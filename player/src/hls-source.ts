@@ -8,14 +8,39 @@ import { messageForLoadFailure, messages } from './config.ts';
 export interface SourceHandlers {
   /** The presentation start of the preview's first video fragment (where frame 0 is). */
   onFirstFragment(startTime: number): void;
-  /** A failure the reviewer must be told about; playback has stopped. */
-  onFailure(message: string): void;
+  /**
+   * A failure the reviewer must be told about; playback has stopped. `httpStatus`: what the
+   * server answered when a request was refused (hls.js only).
+   */
+  onFailure(message: string, httpStatus?: number): void;
+}
+
+export interface SourceOptions {
+  /**
+   * The address each request of hls.js actually goes to, asked just before it is sent (it may
+   * wait, e.g. for a fresh token). The share page swaps an expiring edge token for a new one here.
+   */
+  requestUrl?(url: string): string | Promise<string>;
 }
 
 /** Plays `src` in `video`; the returned function lets the source go (before another is attached). */
-export function attachSource(video: HTMLVideoElement, src: string, handlers: SourceHandlers): () => void {
+export function attachSource(
+  video: HTMLVideoElement,
+  src: string,
+  handlers: SourceHandlers,
+  options: SourceOptions = {},
+): () => void {
   if (Hls.isSupported()) {
-    const hls = new Hls({ enableWorker: true });
+    const { requestUrl } = options;
+    const hls = new Hls({
+      enableWorker: true,
+      ...(requestUrl
+        ? {
+            // hls.js opens the request itself only when this has not (readyState 0).
+            xhrSetup: async (xhr: XMLHttpRequest, url: string) => xhr.open('GET', await requestUrl(url), true),
+          }
+        : {}),
+    });
     let recoveredMediaError = false;
     hls.on(Events.FRAG_PARSED, (_event, { frag }) => {
       // The main playlist's first fragment: its picture, or its sound when it has no picture. A
@@ -35,7 +60,8 @@ export function attachSource(video: HTMLVideoElement, src: string, handlers: Sou
       }
       hls.destroy();
       const status = data.response?.code;
-      handlers.onFailure(data.type === ErrorTypes.NETWORK_ERROR ? messageForLoadFailure(status) : messages.decode);
+      if (data.type === ErrorTypes.NETWORK_ERROR) handlers.onFailure(messageForLoadFailure(status), status);
+      else handlers.onFailure(messages.decode);
     });
     hls.loadSource(src);
     hls.attachMedia(video);
