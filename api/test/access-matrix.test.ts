@@ -92,6 +92,12 @@ async function freshComment(fx: Fixture, resolved = false): Promise<string> {
   return created.body.id;
 }
 
+/** A share of P1's asset made by the organization admin: its id and its link's token. */
+async function freshShare(fx: Fixture): Promise<{ id: string; token: string }> {
+  const created = await api$(fx, 'POST', '/api/shares', fx.org.token, { assetIds: [fx.assetId], comments: true });
+  return { id: created.body.share.id, token: new URL(created.body.url).hash.slice(1) };
+}
+
 /** A multipart upload in P1 started by the organization admin, optionally with its one part stored. */
 async function freshUpload(fx: Fixture, stored: boolean) {
   const bytes = randomBytes(64);
@@ -310,6 +316,79 @@ const operations: Record<string, OperationRights> = {
       body: { status: 'approved' },
     }),
     expect: commenters(200),
+  },
+  // Share links: managed by whoever may create them in the share's project (share.create: editors, admins).
+  createShare: {
+    request: (fx) => ({ method: 'POST', path: '/api/shares', body: { assetIds: [fx.assetId] } }),
+    expect: writers(201),
+  },
+  // Lists the shares of the projects where the caller may create them (none: an empty list).
+  listShares: { request: () => ({ method: 'GET', path: '/api/shares' }), expect: everyone(200) },
+  getShare: {
+    request: async (fx) => ({ method: 'GET', path: `/api/shares/${(await freshShare(fx)).id}` }),
+    expect: writers(200),
+  },
+  updateShare: {
+    request: async (fx) => ({
+      method: 'PATCH',
+      path: `/api/shares/${(await freshShare(fx)).id}`,
+      body: { name: unique('renamed') },
+    }),
+    expect: writers(200),
+  },
+  revokeShare: {
+    request: async (fx) => ({ method: 'POST', path: `/api/shares/${(await freshShare(fx)).id}/revoke` }),
+    expect: writers(200),
+  },
+  listShareAudit: {
+    request: async (fx) => ({ method: 'GET', path: `/api/shares/${(await freshShare(fx)).id}/audit` }),
+    expect: writers(200),
+  },
+  exportShareAudit: {
+    request: async (fx) => ({ method: 'GET', path: `/api/shares/${(await freshShare(fx)).id}/audit.csv` }),
+    expect: writers(200),
+  },
+  startShareSession: {
+    // The link's token is the credential, whoever sends it; a bearer token that is not valid is refused first.
+    request: async (fx) => ({
+      method: 'POST',
+      path: '/api/share-sessions',
+      body: { token: (await freshShare(fx)).token },
+    }),
+    expect: { ...everyone(201), none: 201 },
+  },
+  // The guest routes serve a share session's cookie only: no caller here has one (api/test/shares.test.ts does).
+  getShareSession: {
+    request: () => ({ method: 'GET', path: '/api/share-sessions/current' }),
+    expect: { ...everyone(401), none: 401 },
+  },
+  endShareSession: {
+    request: () => ({ method: 'DELETE', path: '/api/share-sessions/current' }),
+    expect: { ...everyone(204), none: 204 },
+  },
+  setShareGuestName: {
+    request: () => ({ method: 'PUT', path: '/api/share-sessions/current/name', body: { name: 'Guest' } }),
+    expect: { ...everyone(401), none: 401 },
+  },
+  getSharePlayback: {
+    request: (fx) => ({ method: 'POST', path: `/api/share-sessions/current/assets/${fx.assetId}/playback` }),
+    expect: { ...everyone(401), none: 401 },
+  },
+  downloadShareAsset: {
+    request: (fx) => ({ method: 'GET', path: `/api/share-sessions/current/assets/${fx.assetId}/download` }),
+    expect: { ...everyone(401), none: 401 },
+  },
+  listShareComments: {
+    request: (fx) => ({ method: 'GET', path: `/api/share-sessions/current/assets/${fx.assetId}/comments` }),
+    expect: { ...everyone(401), none: 401 },
+  },
+  createShareComment: {
+    request: (fx) => ({
+      method: 'POST',
+      path: `/api/share-sessions/current/assets/${fx.assetId}/comments`,
+      body: { frame: 0, text: 'n' },
+    }),
+    expect: { ...everyone(401), none: 401 },
   },
 };
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliPackage from '../package.json' with { type: 'json' };
 import type { AddOptions } from './commands/comments.ts';
+import type { ShareCreateOptions } from './commands/share.ts';
 import { exitCodes } from './exit-codes.ts';
 
 interface DevCommand {
@@ -50,6 +51,7 @@ const tokenCommands = () => import('./commands/tokens.ts');
 const reviewCommand = () => import('./commands/review.ts');
 const commentCommands = () => import('./commands/comments.ts');
 const approveCommand = () => import('./commands/approve.ts');
+const shareCommands = () => import('./commands/share.ts');
 
 /**
  * The `mediavault` program. Actions report their exit code through `done`;
@@ -359,6 +361,55 @@ export function buildProgram(done: (code: number) => void): Command {
         assetId: string,
         o: { version?: number; status: 'approved' | 'changes-requested' | 'none'; json?: boolean },
       ) => done(await (await approveCommand()).runApprove(assetId, { ...o, ...global() })),
+    );
+
+  const share = program.command('share').description('Share links for clients: a page to watch, comment, download');
+  share
+    .command('create')
+    .description(
+      'Share assets (one: its latest version; several: a list) or a collection (a playlist); prints the link, shown once',
+    )
+    .argument('[assetIds...]', 'asset ids (of one project)')
+    .option('--collection <path>', 'share a collection, read live, instead of assets (with --project)')
+    .option('--project <project>', "the collection's project (id or name; default: the profile's)")
+    .option('--expires <when>', 'a duration (30m, 12h, 7d, 2w) or a date (2027-01-31); default: never')
+    .option('--password-stdin', 'read a password (8+ characters) from standard input; guests must give it')
+    .addOption(
+      new Option('--download <policy>', 'none; proxy: the MP4; master: the original too')
+        .choices(['none', 'proxy', 'master'])
+        .default('none'),
+    )
+    .option('--comments', 'guests may comment (under a name they give)')
+    .option('--watermark <text>', 'burn this text in: {share}, {viewer} (the guest) and {date} are filled in')
+    .option('--name <name>', 'what guests see (default: the collection path, or "Shared asset")')
+    .addOption(new Option('--json', 'one line: {"id","url"}'))
+    .action(async (assetIds: string[], o: Omit<ShareCreateOptions, 'profile' | 'quiet'>) =>
+      done(await (await shareCommands()).runShareCreate(assetIds, { ...o, ...global() })),
+    );
+  share
+    .command('list')
+    .description('The shares you may manage, newest first: state, kind, policy')
+    .option('--project <project>', 'only this project (id or name)')
+    .addOption(json())
+    .action(async (o: { project?: string; json?: boolean }) =>
+      done(await (await shareCommands()).runShareList({ ...o, ...global() })),
+    );
+  share
+    .command('revoke')
+    .description("End a share now: its link, its guests' sessions, and (within a second) its media URLs")
+    .argument('<shareId>', 'share id (`mediavault share list` shows them)', uuid('a share'))
+    .addOption(json())
+    .action(async (shareId: string, o: { json?: boolean }) =>
+      done(await (await shareCommands()).runShareRevoke(shareId, { ...o, ...global() })),
+    );
+  share
+    .command('audit')
+    .description("A share's audit trail: changes, opens, plays, downloads, comments, password tries")
+    .argument('<shareId>', 'share id', uuid('a share'))
+    .option('--csv', 'the whole trail as CSV (RFC 4180) on standard output')
+    .addOption(json())
+    .action(async (shareId: string, o: { csv?: boolean; json?: boolean }) =>
+      done(await (await shareCommands()).runShareAudit(shareId, { ...o, ...global() })),
     );
 
   // -q and --profile after the command, as before the program's options became positional.

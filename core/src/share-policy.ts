@@ -4,8 +4,9 @@
  * download, and how the edge reads a share's revocation marker. No I/O: the api's shares
  * service and the edge apply them.
  */
-import { previewPathBelongsTo } from './keys.ts';
+import { previewPathBelongsTo, watermarkKeys, watermarkPathBelongsTo } from './keys.ts';
 import type { EdgeClaims, ShareGrant } from './signer.ts';
+import type { WatermarkSpec } from './watermark.ts';
 
 export const shareKinds = ['asset', 'assets', 'collection'] as const;
 export type ShareKind = (typeof shareKinds)[number];
@@ -20,12 +21,7 @@ export type DownloadRequest = 'proxy' | 'master';
  * A share's watermark as its policy stores it: a template with {share}, {viewer} and {date}
  * placeholders and where and how strongly to burn it in (core/src/watermark.ts checks it).
  */
-export interface ShareWatermark {
-  template: string;
-  position: string;
-  opacity: number;
-  size: string;
-}
+export type ShareWatermark = WatermarkSpec;
 
 /** A share's link token: this prefix, then 256 random bits in base64url (43 characters). */
 export const shareTokenPrefix = 'mvs_';
@@ -130,7 +126,7 @@ export function guestMayComment(policy: { comments: boolean }, guestName: string
  * a guest gives one before playing or downloading (an unnamed copy would show no one).
  */
 export function watermarkNeedsName(watermark: Pick<ShareWatermark, 'template'> | null): boolean {
-  return watermark !== null && watermark.template.includes('{viewer}');
+  return watermark?.template.includes('{viewer}') ?? false;
 }
 
 /** A guest's display name: one clean line of 1 to 100 characters, or null when nothing is left. */
@@ -144,11 +140,6 @@ export function cleanGuestName(name: string): string | null {
   return chars.length === 0 ? null : chars.slice(0, 100).join('');
 }
 
-/** The folder of a watermarked set in the previews store (the watermark engineer's key layout). */
-function watermarkedSetPrefix(sha: string, key: string): string {
-  return `watermarks/${sha}/${key}/`;
-}
-
 /**
  * Whether a share session's edge token opens this preview path. Playing opens the clean
  * preview's playlists, segments, thumbnails and waveform, or, watermarked, only the watermarked
@@ -158,9 +149,11 @@ function watermarkedSetPrefix(sha: string, key: string): string {
 export function sharePathAllowed(path: string, sha: string, grant: ShareGrant): boolean {
   if (path.includes('..') || path.includes('//') || path.includes('\\')) return false;
   if (grant.wm) {
-    const prefix = watermarkedSetPrefix(sha, grant.wm);
-    if (grant.files === 'download') return path === `${prefix}preview.mp4`;
-    return path.startsWith(`${prefix}hls/`) || path === `${prefix}poster.jpg`;
+    if (!watermarkPathBelongsTo(path, sha, grant.wm)) return false;
+    if (grant.files === 'download') return path === watermarkKeys.mp4(sha, grant.wm);
+    return (
+      path.startsWith(`${watermarkKeys.prefix(sha, grant.wm)}hls/`) || path === watermarkKeys.poster(sha, grant.wm)
+    );
   }
   if (grant.files === 'download') return path === `mp4/${sha}.mp4`;
   return previewPathBelongsTo(path, sha) && path !== `mp4/${sha}.mp4`;

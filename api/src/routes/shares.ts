@@ -4,6 +4,12 @@ import type { FastifyRequest } from 'fastify';
 import { errors, isAppError } from '@mediavault/core/errors';
 import { maxCommentText } from '@mediavault/core/review';
 import { shareAuditEvents } from '@mediavault/core/catalogue/share-audit-store';
+import {
+  watermarkOpacityRange,
+  watermarkPositions,
+  watermarkSizes,
+  watermarkTemplateMaxLength,
+} from '@mediavault/core/watermark';
 import { downloadPolicies, guestSessionTtlSeconds, maxShareItems, shareKinds } from '@mediavault/core/share-policy';
 import { countFailedCredential, requestContext, requireShareGuest } from '../plugins/auth.ts';
 import {
@@ -49,25 +55,25 @@ const Download = oneOf(downloadPolicies, {
 });
 const WatermarkInput = Type.Object(
   {
-    template: Text(200, {
+    template: Text(watermarkTemplateMaxLength, {
       minLength: 1,
       description: 'the text burnt in; {share}, {viewer} (the guest) and {date} are filled in',
     }),
     position: Type.Optional(
-      oneOf(['top-left', 'top-right', 'bottom-left', 'bottom-right', 'center', 'diagonal-tiled'] as const, {
+      oneOf(watermarkPositions, {
         description: 'bottom-right when left out',
       }),
     ),
-    opacity: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1, description: '0.5 when left out' })),
-    size: Type.Optional(oneOf(['small', 'medium', 'large'] as const, { description: 'medium when left out' })),
+    opacity: Type.Optional(Type.Number({ ...watermarkOpacityRange, description: '0.5 when left out' })),
+    size: Type.Optional(oneOf(watermarkSizes, { description: 'medium when left out' })),
   },
   { additionalProperties: false },
 );
 const Watermark = Type.Object({
-  template: Text(200),
-  position: Text(32),
-  opacity: Type.Number({ minimum: 0, maximum: 1 }),
-  size: Text(32),
+  template: Text(watermarkTemplateMaxLength),
+  position: oneOf(watermarkPositions),
+  opacity: Type.Number(watermarkOpacityRange),
+  size: oneOf(watermarkSizes),
 });
 const Password = Text(256, { minLength: 8, description: 'kept as its argon2id hash only' });
 

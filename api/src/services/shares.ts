@@ -19,9 +19,10 @@ import type { Readable } from 'node:stream';
 import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { stringify } from 'csv-stringify/sync';
 import { withTransaction, type Queryable } from '@mediavault/core/db/pool';
-import { AppError, errors } from '@mediavault/core/errors';
+import { AppError, errors, isAppError } from '@mediavault/core/errors';
 import { defaultPreviewProfile } from '@mediavault/core/jobs';
-import { masterKey, previewKeys } from '@mediavault/core/keys';
+import { masterKey, previewKeys, watermarkKeys } from '@mediavault/core/keys';
+import { normaliseWatermarkSpec } from '@mediavault/core/watermark';
 import {
   anchorTimecodes,
   checkAnchor,
@@ -94,6 +95,7 @@ import { decodeCursor, encodeCursor } from './page-cursor.ts';
 import { playbackLabels } from './player-labels.ts';
 import { generateToken, hashToken } from './tokens.ts';
 import { rateLimited } from '../plugins/rate-limits.ts';
+import { requestWatermarkedSet } from './watermarks.ts';
 
 /** OWASP's argon2id parameters: 19 MiB of memory, two passes, one lane. */
 const argon2Options = { algorithm: 2 as Algorithm.Argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 };
@@ -187,16 +189,16 @@ export interface WatermarkInput {
   size?: string;
 }
 
+/** The watermark a share stores: checked and normalised (core/src/watermark.ts), defaults filled in. */
 function watermarkOf(input: WatermarkInput | null | undefined): ShareWatermark | null {
   if (!input) return null;
-  const template = input.template.trim();
-  if (template === '') throw errors.badRequest('the watermark template is empty', { field: 'body.watermark.template' });
-  return {
-    template,
-    position: input.position ?? defaultWatermark.position,
-    opacity: input.opacity ?? defaultWatermark.opacity,
-    size: input.size ?? defaultWatermark.size,
-  };
+  try {
+    return normaliseWatermarkSpec({ ...defaultWatermark, ...input } as ShareWatermark);
+  } catch (err) {
+    if (isAppError(err) && err.code === 'bad_request')
+      throw errors.badRequest(err.message, { field: `body.watermark.${err.details?.field ?? 'template'}` });
+    throw err;
+  }
 }
 
 function futureDate(value: string | Date | null | undefined, field: string): Date | null {
@@ -658,13 +660,24 @@ function signShareToken(deps: ApiDeps, share: ShareRecord, sha: string, files: S
   );
 }
 
-/** A watermarked share's media are not served until the watermark engineer's build lands. */
-function watermarkedMediaUnavailable(): AppError {
-  return errors.previewNotReady(
-    'this share is watermarked; its watermarked rendition set is being prepared: retry shortly',
-    'queued',
-  );
+/**
+ * The watermarked set this guest's copy of a version is: built once per rendered watermark
+ * (the share's name, the guest's when the template shows the viewer, today's date), claimed
+ * here when first asked for. A watermark that shows the viewer waits for the guest's name.
+ */
+async function watermarkedSet(deps: ApiDeps, ctx: GuestContext, share: ShareRecord, sha: string) {
+  const spec = share.watermark!;
+  if (watermarkNeedsName(spec) && !ctx.guest.guestName)
+    throw errors.invalidState(
+      "this share's watermark shows the viewer's name: give it first (PUT /api/share-sessions/current/name)",
+      'unnamed',
+      { reason: 'name_required' },
+    );
+  return requestWatermarkedSet(deps, sha, spec, { share: share.name, viewer: ctx.guest.guestName, date: new Date() });
 }
+
+/** Ask again after this long while a preview or watermarked set is being built. */
+const preparingRetrySeconds = 5;
 
 export type SharePlayback =
   | {
@@ -694,19 +707,36 @@ export type SharePlayback =
 export async function getSharePlayback(deps: ApiDeps, ctx: GuestContext, assetId: string): Promise<SharePlayback> {
   const share = await liveShare(deps, ctx.guest);
   const { version } = await sharedVersion(deps, share, assetId);
-  if (share.watermark) throw watermarkedMediaUnavailable();
-  if (version.previewStatus !== 'ready') {
-    if (version.previewStatus === 'queued' || version.previewStatus === 'building')
-      return { status: 'preparing', assetId, versionId: version.id, retryAfterSeconds: 5 };
-    throw errors.previewNotReady('this asset has no preview to play yet', version.previewStatus);
-  }
   const sha = version.sha256;
+  const preparing = {
+    status: 'preparing' as const,
+    assetId,
+    versionId: version.id,
+    retryAfterSeconds: preparingRetrySeconds,
+  };
+  // A watermarked share plays its watermarked set only (built from the master): never the clean preview.
+  let media: { manifest: string; poster: string; wm?: string };
+  if (share.watermark) {
+    const set = await watermarkedSet(deps, ctx, share, sha);
+    if (set.status !== 'ready') return preparing;
+    media = {
+      manifest: watermarkKeys.hlsMaster(sha, set.key),
+      poster: watermarkKeys.poster(sha, set.key),
+      wm: set.key,
+    };
+  } else {
+    if (version.previewStatus !== 'ready') {
+      if (version.previewStatus === 'queued' || version.previewStatus === 'building') return preparing;
+      throw errors.previewNotReady('this asset has no preview to play yet', version.previewStatus);
+    }
+    media = { manifest: previewKeys.hlsMaster(sha), poster: previewKeys.poster(sha) };
+  }
   const [review, preview] = await Promise.all([
     findReviewVersion(deps.pool, assetId, version.id),
-    findPreview(deps.pool, sha, defaultPreviewProfile),
+    media.wm ? null : findPreview(deps.pool, sha, defaultPreviewProfile),
   ]);
   if (!review) throw errors.notFound('version');
-  const token = signShareToken(deps, share, sha, 'play');
+  const token = signShareToken(deps, share, sha, 'play', media.wm);
   const url = (path: string) => edgeUrl(deps.urls.edge, token, path);
   if (!(await hasPlayed(deps.pool, ctx.guest.sessionId, version.id))) {
     await recordShareAudit(deps.pool, guestAudit(ctx, share, 'play', { assetId, versionId: version.id }));
@@ -718,8 +748,8 @@ export async function getSharePlayback(deps: ApiDeps, ctx: GuestContext, assetId
     assetId,
     versionId: version.id,
     versionNumber: review.number,
-    manifestUrl: url(previewKeys.hlsMaster(sha)),
-    posterUrl: url(previewKeys.poster(sha)),
+    manifestUrl: url(media.manifest),
+    posterUrl: url(media.poster),
     spritesVttUrl: preview?.outputs?.sprites ? url(preview.outputs.sprites.vtt) : null,
     waveformUrl: preview?.outputs?.waveform ? url(preview.outputs.waveform) : null,
     frameRate: labels.frameRate,
@@ -773,12 +803,22 @@ export async function downloadShareAsset(
     throw errors.forbidden(
       share.download === 'none' ? 'this share allows no downloads' : 'this share does not allow downloading masters',
     );
-  if (granted === 'watermarked') throw watermarkedMediaUnavailable();
   const audit = guestAudit(ctx, share, 'download', {
     assetId,
     versionId: version.id,
     details: { kind: granted },
   });
+  if (granted === 'watermarked') {
+    const set = await watermarkedSet(deps, ctx, share, version.sha256);
+    if (set.status !== 'ready')
+      throw errors.previewNotReady(
+        "this share's watermarked MP4 is being prepared: retry shortly",
+        set.status === 'failed' ? 'failed' : set.status,
+      );
+    await recordShareAudit(deps.pool, audit);
+    const token = signShareToken(deps, share, version.sha256, 'download', set.key);
+    return { redirect: edgeUrl(deps.urls.edge, token, watermarkKeys.mp4(version.sha256, set.key)) };
+  }
   if (granted === 'proxy') {
     if (version.previewStatus !== 'ready')
       throw errors.previewNotReady('the MP4 of this asset is not built yet', version.previewStatus);

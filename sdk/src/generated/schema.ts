@@ -6358,9 +6358,11 @@ export interface operations {
                             comments: boolean;
                             watermark: {
                                 template: string;
-                                position: string;
+                                /** @enum {string} */
+                                position: "top-left" | "top-right" | "bottom-left" | "bottom-right" | "center" | "diagonal-tiled";
                                 opacity: number;
-                                size: string;
+                                /** @enum {string} */
+                                size: "small" | "medium" | "large";
                             } | null;
                             hasPassword: boolean;
                             expiresAt: string | null;
@@ -6584,9 +6586,11 @@ export interface operations {
                             comments: boolean;
                             watermark: {
                                 template: string;
-                                position: string;
+                                /** @enum {string} */
+                                position: "top-left" | "top-right" | "bottom-left" | "bottom-right" | "center" | "diagonal-tiled";
                                 opacity: number;
-                                size: string;
+                                /** @enum {string} */
+                                size: "small" | "medium" | "large";
                             } | null;
                             hasPassword: boolean;
                             expiresAt: string | null;
@@ -6764,9 +6768,11 @@ export interface operations {
                         comments: boolean;
                         watermark: {
                             template: string;
-                            position: string;
+                            /** @enum {string} */
+                            position: "top-left" | "top-right" | "bottom-left" | "bottom-right" | "center" | "diagonal-tiled";
                             opacity: number;
-                            size: string;
+                            /** @enum {string} */
+                            size: "small" | "medium" | "large";
                         } | null;
                         hasPassword: boolean;
                         expiresAt: string | null;
@@ -6957,9 +6963,11 @@ export interface operations {
                         comments: boolean;
                         watermark: {
                             template: string;
-                            position: string;
+                            /** @enum {string} */
+                            position: "top-left" | "top-right" | "bottom-left" | "bottom-right" | "center" | "diagonal-tiled";
                             opacity: number;
-                            size: string;
+                            /** @enum {string} */
+                            size: "small" | "medium" | "large";
                         } | null;
                         hasPassword: boolean;
                         expiresAt: string | null;
@@ -7151,9 +7159,11 @@ export interface operations {
                         comments: boolean;
                         watermark: {
                             template: string;
-                            position: string;
+                            /** @enum {string} */
+                            position: "top-left" | "top-right" | "bottom-left" | "bottom-right" | "center" | "diagonal-tiled";
                             opacity: number;
-                            size: string;
+                            /** @enum {string} */
+                            size: "small" | "medium" | "large";
                         } | null;
                         hasPassword: boolean;
                         expiresAt: string | null;
