@@ -21,6 +21,16 @@ export interface SourceOptions {
    * wait, e.g. for a fresh token). The share page swaps an expiring edge token for a new one here.
    */
   requestUrl?(url: string): string | Promise<string>;
+  /**
+   * At most this much media is fetched ahead of the playhead. hls.js otherwise fills its 60 MB
+   * buffer, which holds a whole low-bitrate preview: a revoked share would keep playing it.
+   */
+  bufferAheadSeconds?: number;
+  /**
+   * A server refused a request (4xx), told at once, before hls.js has tried the other renditions
+   * and given up (onFailure), which can take many seconds of buffered picture.
+   */
+  onRefused?(httpStatus: number): void;
 }
 
 /** Plays `src` in `video`; the returned function lets the source go (before another is attached). */
@@ -31,9 +41,10 @@ export function attachSource(
   options: SourceOptions = {},
 ): () => void {
   if (Hls.isSupported()) {
-    const { requestUrl } = options;
+    const { requestUrl, bufferAheadSeconds } = options;
     const hls = new Hls({
       enableWorker: true,
+      ...(bufferAheadSeconds ? { maxBufferLength: bufferAheadSeconds, maxMaxBufferLength: bufferAheadSeconds } : {}),
       ...(requestUrl
         ? {
             // hls.js opens the request itself only when this has not (readyState 0).
@@ -51,6 +62,9 @@ export function attachSource(
       if (typeof start === 'number') handlers.onFirstFragment(start);
     });
     hls.on(Events.ERROR, (_event, data: ErrorData) => {
+      const status = data.response?.code;
+      if (data.type === ErrorTypes.NETWORK_ERROR && status !== undefined && status >= 400 && status < 500)
+        options.onRefused?.(status);
       if (!data.fatal) return;
       if (data.type === ErrorTypes.MEDIA_ERROR && !recoveredMediaError) {
         // One decode hiccup (e.g. a buffer stall after a seek) is usually recoverable.
@@ -59,7 +73,6 @@ export function attachSource(
         return;
       }
       hls.destroy();
-      const status = data.response?.code;
       if (data.type === ErrorTypes.NETWORK_ERROR) handlers.onFailure(messageForLoadFailure(status), status);
       else handlers.onFailure(messages.decode);
     });

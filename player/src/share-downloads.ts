@@ -20,8 +20,9 @@ export function downloadChoices(policy: Pick<SharePolicy, 'download' | 'watermar
 
 /**
  * Shows the buttons for the asset in view. They are plain links to the api (the cookie goes with
- * them); the MP4 comes from the edge after a redirect, which a browser shows rather than saves
- * when it is another origin, so the links open a new tab and the page keeps playing.
+ * them), opened in a new tab so the page keeps playing: the original comes as an attachment (the
+ * browser saves it); the MP4 comes from the edge after a redirect, another origin, where a
+ * `download` attribute does not apply, so the browser shows it and offers to save it.
  */
 export function showDownloads(policy: Pick<SharePolicy, 'download' | 'watermarked'>, assetId: string): void {
   const root = element('share-downloads');
@@ -34,7 +35,6 @@ export function showDownloads(policy: Pick<SharePolicy, 'download' | 'watermarke
         href: downloadUrl(assetId, choice.kind),
         target: '_blank',
         rel: 'noopener noreferrer',
-        download: '',
         textContent: choice.label,
         dataset: { kind: choice.kind },
       }),

@@ -41,6 +41,11 @@ export interface ShareMedia {
 }
 
 const refusedByEdge = new Set([401, 403, 410]);
+/**
+ * Fetched ahead of the playhead: enough to ride out a slow network, short enough that a revoked
+ * link stops within this much of the picture (the edge refuses the next segment).
+ */
+const bufferAheadSeconds = 20;
 
 function labelsOf(playback: ReadyPlayback): FrameLabels {
   const rate = playback.frameRate ? parseRate(`${playback.frameRate.num}/${playback.frameRate.den}`) : nominalRate;
@@ -130,27 +135,36 @@ export function createShareMedia(video: FrameVideo, hooks: ShareMediaHooks): Sha
     return playing?.token ? withEdgeToken(url, playing.token) : url;
   };
 
-  video.onFailure((_message, httpStatus) => {
+  /** The edge refused a request: the session is asked why (once at a time). */
+  let askingWhy = false;
+  const onRefused = (httpStatus: number | undefined) => {
     const current = playing;
-    if (!current || httpStatus === undefined || !refusedByEdge.has(httpStatus)) return;
+    if (!current || httpStatus === undefined || !refusedByEdge.has(httpStatus) || askingWhy) return;
+    askingWhy = true;
     const mine = generation;
     const frame = video.frame;
-    shareApi.current().then(
-      () => {
-        if (mine !== generation || recoveredFromRefusal) return;
-        // The session lives: the share's policy changed and older URLs are refused. Once.
-        recoveredFromRefusal = true;
-        void open(current.assetId, frame);
-      },
-      (err: unknown) => {
-        if (mine !== generation) return;
-        if (sessionGone(err)) {
-          stop();
-          hooks.gone(err);
-        }
-      },
-    );
-  });
+    shareApi
+      .current()
+      .then(
+        () => {
+          if (mine !== generation || recoveredFromRefusal) return;
+          // The session lives: the share's policy changed and older URLs are refused. Once.
+          recoveredFromRefusal = true;
+          void open(current.assetId, frame);
+        },
+        (err: unknown) => {
+          if (mine !== generation) return;
+          if (sessionGone(err)) {
+            stop();
+            hooks.gone(err);
+          }
+        },
+      )
+      .finally(() => {
+        askingWhy = false;
+      });
+  };
+  video.onFailure((_message, httpStatus) => onRefused(httpStatus));
 
   const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -203,7 +217,7 @@ export function createShareMedia(video: FrameVideo, hooks: ShareMediaHooks): Sha
       if (atFrame > 0) {
         video.element.addEventListener('loadeddata', () => video.seekToFrame(atFrame), { once: true });
       }
-      video.load(answer.manifestUrl, labelsOf(answer), { requestUrl });
+      video.load(answer.manifestUrl, labelsOf(answer), { requestUrl, bufferAheadSeconds, onRefused });
       scheduleRenewal();
       hooks.ready(answer);
       return;
