@@ -5,6 +5,9 @@
  */
 
 const css = `
+.review.sharing {
+  align-self: start;
+}
 .sharing .share-header {
   display: flex;
   flex-wrap: wrap;
@@ -38,9 +41,6 @@ const css = `
 .share-gate p {
   margin: 0;
   color: var(--muted);
-}
-.share-gate[data-gate="password"] h2::before {
-  content: "\\1F512\\FE0E  ";
 }
 .share-password {
   display: grid;

@@ -319,10 +319,17 @@ describe('share links: the guest page on the whole platform', { timeout: 900_000
     assert.equal(await guest.locator('#comment-list article', { hasText: 'Team only' }).count(), 0);
 
     // A download: the api answers the edge's MP4 (a new tab), and records it.
+    // Waited for on the whole context, from before the click: the new tab may get it at once.
     const opened = guest.context().waitForEvent('page', { timeout: 15_000 });
+    const edgeAnswer = guest
+      .context()
+      .waitForEvent('response', {
+        predicate: (r) => r.url().startsWith(stack.ready.edge) && /\.mp4$/.test(r.url()),
+        timeout: 15_000,
+      });
     await guest.click('#share-downloads a[data-kind="proxy"]');
     const tab = await opened;
-    const mp4 = await tab.waitForResponse((r) => r.url().startsWith(stack.ready.edge), { timeout: 15_000 });
+    const mp4 = await edgeAnswer;
     assert.ok([200, 206].includes(mp4.status()), `the MP4: ${mp4.status()}`);
     assert.match(mp4.url(), /\/mp4\/[0-9a-f]{64}\.mp4$/);
     await tab.close();
