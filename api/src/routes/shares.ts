@@ -375,7 +375,7 @@ export const shareRoutes: FastifyPluginAsyncTypebox = async (app) => {
           201: Type.Object(SessionSchema.properties, {
             description: `the session started; its cookie (${reviewCookieName}, HttpOnly, SameSite=Strict) is set`,
           }),
-          ...errorResponses(400, 401, 403, 429),
+          ...errorResponses(400, 401, 403),
         },
       },
     },
@@ -482,6 +482,7 @@ export const shareRoutes: FastifyPluginAsyncTypebox = async (app) => {
           200: Type.Unsafe<unknown>({
             type: 'string',
             format: 'binary',
+            maxLength: Number.MAX_SAFE_INTEGER,
             description: 'the master (application/octet-stream)',
           }),
           302: Type.Null({ description: 'to a one-file edge URL of the MP4 (five minutes)' }),

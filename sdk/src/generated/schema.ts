@@ -7657,7 +7657,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description error (rate_limited) */
+            /** @description too many requests (rate_limited): wait Retry-After seconds */
             429: {
                 headers: {
                     /** @description the calling page's origin, when CORS_ORIGINS allows it; absent otherwise */
@@ -7668,6 +7668,8 @@ export interface operations {
                     "X-RateLimit-Remaining"?: number;
                     /** @description seconds until the current minute ends */
                     "X-RateLimit-Reset"?: number;
+                    /** @description seconds to wait before asking again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
