@@ -15,6 +15,8 @@ import { createMemberWithToken } from '@mediavault/api/bootstrap';
 import { promoteUploads } from '@mediavault/worker/jobs/promote';
 import { shareMarkerKey } from '@mediavault/core/share-policy';
 import { verifyEdgeToken } from '@mediavault/core/signer';
+import { createClient } from '../../sdk/src/client.ts';
+import { openEventStream, type ShareEvent } from '../../sdk/src/event-stream.ts';
 import { callApi, startTestApi, type TestApi } from '../../test/helpers/api.ts';
 import { startEdge } from '../../edge/test/helpers/edge.ts';
 
@@ -182,25 +184,31 @@ test('a guest session opens its share only: member routes refuse it', async () =
   assert.equal((await exchange(`mvs_${'A'.repeat(43)}`)).status, 401);
 });
 
-/** Listens to the api's event hub; `arrived(shareId, n)` waits for that share's first n 'share' events. */
+/**
+ * A project member's event stream (/api/events through the SDK, as a tool or page watches);
+ * `arrived(shareId, n)` waits for that share's first n 'share' events.
+ */
 async function shareEvents(t: import('node:test').TestContext) {
-  const hub = api.app.deps.events;
-  const seen: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  t.after(
-    hub.subscribe((event) => {
-      const e = event as unknown as Record<string, unknown>;
-      if (e.type !== 'share') return;
-      seen.push(e);
-      for (const wake of waiters) wake();
-      waiters.clear();
-    }),
+  const seen: ShareEvent[] = [];
+  const stream = openEventStream(
+    createClient({ baseUrl: api.url, token: reviewer.token }),
+    {},
+    {
+      onEvent: (event) => {
+        if (event.type === 'share') seen.push(event);
+      },
+    },
   );
-  await hub.ready();
+  t.after(() => stream.close());
+  assert.ok(await stream.whenLive(10_000), 'the stream is live');
   return {
     async arrived(shareId: string, count: number) {
       const mine = () => seen.filter((e) => e.shareId === shareId);
-      while (mine().length < count) await new Promise<void>((resolve) => waiters.add(resolve));
+      const deadline = Date.now() + 10_000;
+      while (mine().length < count) {
+        if (Date.now() > deadline || !stream.isLive) throw new Error(`got ${JSON.stringify(seen)}`);
+        await stream.after(stream.received, deadline - Date.now());
+      }
       return mine();
     },
   };
@@ -228,7 +236,7 @@ test('playback: five-minute edge URLs scoped to the share, renewed; the first is
   assert.equal(renewed.status, 200);
   assert.equal(renewed.body.renewAfterSeconds, 240);
   assert.deepEqual(await auditEvents(share.id), ['create', 'open', 'play']);
-  // Every audit row is also an event for the project's members.
+  // Every audit row is also an event for the project's members, on their /api/events stream.
   const published = await events.arrived(share.id, 3);
   assert.deepEqual(
     published.map((e) => [e.event, e.projectId, e.assetId]),

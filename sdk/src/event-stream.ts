@@ -20,10 +20,22 @@ export type JobEvent = Schemas['JobEvent'];
 export type CommentEvent = Schemas['CommentEvent'];
 /** A version's approval was decided or cleared. */
 export type ApprovalEvent = Schemas['ApprovalEvent'];
+/** Something happened with a share link: its audit trail live (open, play, download, comment, password_failed…); read the row with listShareAudit. */
+export type ShareEvent = Schemas['ShareEvent'];
+/** A watermarked rendition set for share links changed state. */
+export type WatermarkEvent = Schemas['WatermarkEvent'];
 /** The stream is live again after the api lost its database: events of that time were missed, re-read what you show. */
 export type ResumedEvent = Schemas['StreamReady'] & { resumed: true };
 /** Every message of the stream after its first `{"type":"ready"}`. */
-export type MediavaultEvent = UploadEvent | PreviewEvent | JobEvent | CommentEvent | ApprovalEvent | ResumedEvent;
+export type MediavaultEvent =
+  | UploadEvent
+  | PreviewEvent
+  | JobEvent
+  | CommentEvent
+  | ApprovalEvent
+  | ShareEvent
+  | WatermarkEvent
+  | ResumedEvent;
 
 export interface EventFilter {
   sha256?: string;

@@ -20,7 +20,9 @@ export {
   openEventStream,
   type PreviewEvent,
   type ResumedEvent,
+  type ShareEvent,
   type UploadEvent,
+  type WatermarkEvent,
 } from './event-stream.ts';
 export { putWithRetry, sendsChecksumHeader } from './presigned-put.ts';
 export {

@@ -238,9 +238,7 @@ export async function doneElsewhere(
     upload && ['uploaded', 'promoting', 'promoted'].includes(upload.status) ? upload : null;
   const now = await read().catch(() => null);
   if (now?.status !== 'uploading') return settled(now);
-  const underWay =
-    (refusal.operation === 'uploadPart' && refusal.status === 404) || refusal.operation === 'completeUpload';
-  if (!underWay) return null;
+  if (!mayBeCompletionUnderWay(refusal)) return null;
   return pollUntil(
     `another run's completion of upload ${uploadId}`,
     async () => {
@@ -249,6 +247,16 @@ export async function doneElsewhere(
     },
     { timeoutMs: completionWaitMs, signal },
   ).then(settled, () => null);
+}
+
+/**
+ * Whether a refusal met while the catalogue still has the upload as uploading may be another
+ * run's completion under way: the store no longer knows the upload's parts (a part PUT, or the
+ * api asked for a part URL, answered 404: the parts are being assembled), or a completion failed.
+ */
+export function mayBeCompletionUnderWay(refusal: MediavaultApiError): boolean {
+  if (refusal.operation === 'completeUpload') return true;
+  return refusal.status === 404 && (refusal.operation === 'uploadPart' || refusal.operation === 'presignUploadParts');
 }
 
 /** Completes an upload; when another run completed or promoted it first, answers its state all the same. */

@@ -7,7 +7,7 @@ export { EventHub, type CatalogueEvent } from '@mediavault/core/catalogue/event-
 
 /**
  * Decides, per event, whether this caller may see it: the same rules as the
- * REST routes (project role for uploads, comments and approvals, a readable
+ * REST routes (project role for uploads, comments, approvals and share audit, a readable
  * version for a sha256, organization admins for jobs). Answers are cached briefly per subscriber.
  */
 export function eventScope(pool: Pool, caller: Caller) {
@@ -30,8 +30,12 @@ export function eventScope(pool: Pool, caller: Caller) {
       // comments are for members, and every caller here is one: guests (issue 14) get their own scope.
       case 'comment':
       case 'approval':
+      // A share's audit trail (opens, plays, downloads, failed passwords) is for its project's members,
+      // as listShareAudit is; guests have no event stream.
+      case 'share':
         return event.organizationId === caller.organizationId && (await readsProject(event.projectId));
       case 'preview':
+      case 'watermark':
         return readsContent(event.sha256);
       case 'job':
         if (event.organizationId) return event.organizationId === caller.organizationId && caller.isOrgAdmin;

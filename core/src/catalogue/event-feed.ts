@@ -6,7 +6,8 @@
  */
 import pg from 'pg';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { jobStates, previewStatuses, uploadStatuses } from '../transitions.ts';
+import { jobStates, previewStatuses, uploadStatuses, watermarkStatuses } from '../transitions.ts';
+import { ShareEvent } from './share-audit-store.ts';
 
 /*
  * The events as the api streams them (GET /api/events), one schema each: the OpenAPI document
@@ -18,6 +19,7 @@ const orNull = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()
 const oneOf = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
 /** A failure as recorded for clients: a message without server paths. */
 const ErrorText = orNull(Type.String({ maxLength: 4096 }));
+const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$', maxLength: 64 });
 
 export const UploadEvent = Type.Object(
   {
@@ -36,7 +38,7 @@ export const UploadEvent = Type.Object(
 export const PreviewEvent = Type.Object(
   {
     type: Type.Literal('preview'),
-    sha256: Type.String({ pattern: '^[0-9a-f]{64}$', maxLength: 64 }),
+    sha256: Sha256,
     profile: Type.String({ maxLength: 64 }),
     status: oneOf(previewStatuses),
     error: ErrorText,
@@ -90,6 +92,23 @@ export const ApprovalEvent = Type.Object(
   { $id: 'ApprovalEvent', description: "A version's approval was decided or cleared (migration 0009)" },
 );
 
+export const WatermarkEvent = Type.Object(
+  {
+    type: Type.Literal('watermark'),
+    sha256: Sha256,
+    key: Type.String({ pattern: '^[0-9a-f]{32}$', maxLength: 32, description: 'names the watermarked set' }),
+    status: oneOf(watermarkStatuses),
+    error: ErrorText,
+  },
+  {
+    $id: 'WatermarkEvent',
+    description:
+      "A watermarked rendition set for share links changed state (migration 0011); for whoever may read the content. The watermark's text is not sent: it may name a viewer",
+  },
+);
+
+export { ShareEvent };
+
 export const StreamReady = Type.Object(
   { type: Type.Literal('ready'), resumed: Type.Optional(Type.Literal(true)) },
   {
@@ -100,15 +119,26 @@ export const StreamReady = Type.Object(
 );
 
 /** Every schema of the event stream, for the api to register (and the spec to list). */
-export const streamEventSchemas = [UploadEvent, PreviewEvent, JobEvent, CommentEvent, ApprovalEvent, StreamReady];
+export const streamEventSchemas = [
+  UploadEvent,
+  PreviewEvent,
+  JobEvent,
+  CommentEvent,
+  ApprovalEvent,
+  ShareEvent,
+  WatermarkEvent,
+  StreamReady,
+];
 
-/** What the database triggers publish on the mediavault_events channel (migrations 0002, 0006, 0009). */
+/** What the database triggers publish on the mediavault_events channel (migrations 0002, 0006, 0009, 0011, 0012). */
 export type CatalogueEvent =
   | Static<typeof UploadEvent>
   | Static<typeof PreviewEvent>
   | Static<typeof JobEvent>
   | Static<typeof CommentEvent>
   | Static<typeof ApprovalEvent>
+  | Static<typeof ShareEvent>
+  | Static<typeof WatermarkEvent>
   /**
    * Internal (migrations 0006, 0010): a token was revoked or a review session signed out (its id);
    * the api closes the streams opened with it and forwards nothing.

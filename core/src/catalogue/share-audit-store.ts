@@ -28,7 +28,12 @@ export const ShareEvent = Type.Object(
   {
     type: Type.Literal('share'),
     event: Type.Union(shareAuditEvents.map((e) => Type.Literal(e))),
-    id: Type.Integer({ minimum: 1, description: "the audit row's id" }),
+    id: Type.Integer({
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      format: 'int64',
+      description: "the audit row's id",
+    }),
     shareId: Type.String({ format: 'uuid', maxLength: 36 }),
     projectId: Type.String({ format: 'uuid', maxLength: 36 }),
     organizationId: Type.String({ format: 'uuid', maxLength: 36 }),

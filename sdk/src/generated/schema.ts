@@ -1148,6 +1148,37 @@ export interface components {
             organizationId: string;
             status: "approved" | "changes_requested" | "none";
         };
+        /** @description Something happened with a share link (migration 0012): its audit trail, live */
+        ShareEvent: {
+            /** @enum {string} */
+            type: "share";
+            event: "create" | "update" | "revoke" | "open" | "password_failed" | "password_throttled" | "play" | "download" | "comment";
+            /**
+             * Format: int64
+             * @description the audit row's id
+             */
+            id: number;
+            /** Format: uuid */
+            shareId: string;
+            /** Format: uuid */
+            projectId: string;
+            /** Format: uuid */
+            organizationId: string;
+            assetId: string | null;
+            versionId: string | null;
+            /** Format: date-time */
+            at: string;
+        };
+        /** @description A watermarked rendition set for share links changed state (migration 0011); for whoever may read the content. The watermark's text is not sent: it may name a viewer */
+        WatermarkEvent: {
+            /** @enum {string} */
+            type: "watermark";
+            sha256: string;
+            /** @description names the watermarked set */
+            key: string;
+            status: "queued" | "building" | "ready" | "failed";
+            error: string | null;
+        };
         /** @description The stream listens: state read after the first one cannot miss a change. resumed: live again after the database was away; events of that time were missed, so re-read what you show */
         StreamReady: {
             /** @enum {string} */
