@@ -322,7 +322,7 @@ describe('share links: the guest page on the whole platform', { timeout: 900_000
     // Waited for on the whole context, from before the click: the new tab may get it at once.
     const opened = guest.context().waitForEvent('page', { timeout: 15_000 });
     const edgeAnswer = guest.context().waitForEvent('response', {
-      predicate: (r) => r.url().startsWith(stack.ready.edge) && /\.mp4$/.test(r.url()),
+      predicate: (r) => r.url().startsWith(stack.ready.edge) && /\/mp4\/[0-9a-f]{64}\.mp4$/.test(r.url()),
       timeout: 15_000,
     });
     await guest.click('#share-downloads a[data-kind="proxy"]');
