@@ -15,6 +15,8 @@ export interface CommentsPanelOptions {
   select(comment: Comment): void;
   reply(parent: Comment, text: string): Promise<void>;
   setResolved(comment: Comment, resolved: boolean): Promise<void>;
+  /** Whether Resolve / Reopen is offered (share guests cannot resolve); yes by default. */
+  mayResolve?: boolean;
   edit(comment: Comment, text: string): Promise<void>;
   remove(comment: Comment): Promise<void>;
   /** Failures of the actions above, said to the reviewer. */
@@ -102,6 +104,7 @@ export function createCommentsPanel(list: HTMLElement, options: CommentsPanelOpt
       if (comment.versionId !== currentVersionId)
         head.append(make('span', { className: 'badge', textContent: `v${comment.versionNumber}` }));
     }
+    if (comment.author.kind === 'guest') head.append(make('span', { className: 'badge guest', textContent: 'Guest' }));
     if (comment.internal) head.append(make('span', { className: 'badge internal', textContent: 'Internal' }));
     if (comment.resolved) head.append(make('span', { className: 'badge resolved', textContent: 'Resolved' }));
     if (comment.annotation) head.append(make('span', { className: 'badge', textContent: 'Drawing' }));
@@ -123,9 +126,10 @@ export function createCommentsPanel(list: HTMLElement, options: CommentsPanelOpt
           redraw();
           list.querySelector<HTMLTextAreaElement>(`[data-form-for="reply:${comment.id}"]`)?.focus();
         });
-        button(comment.resolved ? 'Reopen' : 'Resolve', (self) =>
-          act(self, () => options.setResolved(comment, !comment.resolved)),
-        );
+        if (options.mayResolve !== false)
+          button(comment.resolved ? 'Reopen' : 'Resolve', (self) =>
+            act(self, () => options.setResolved(comment, !comment.resolved)),
+          );
       }
       if (mine) {
         button('Edit', () => {

@@ -10,7 +10,7 @@
  */
 import { frameToSeconds, frameToTimecode, secondsToFrame, type FrameRate } from '@mediavault/core/timecode';
 import { messages } from './config.ts';
-import { attachSource } from './hls-source.ts';
+import { attachSource, type SourceOptions } from './hls-source.ts';
 
 export interface FrameLabels {
   readonly rate: FrameRate;
@@ -31,7 +31,7 @@ export class FrameVideo {
   error: string | null = null;
   private halfFrame: number;
   private readonly listeners = new Set<FrameListener>();
-  private readonly failureListeners = new Set<(message: string) => void>();
+  private readonly failureListeners = new Set<(message: string, httpStatus?: number) => void>();
   /** The frame presented most recently, as reported by requestVideoFrameCallback. */
   private presentedFrame: number | null = null;
   private firstFrameSeen = false;
@@ -74,13 +74,14 @@ export class FrameVideo {
     return () => this.listeners.delete(listener);
   }
 
-  onFailure(listener: (message: string) => void): void {
+  /** `httpStatus`: what the server answered, when the failure is a refused request. */
+  onFailure(listener: (message: string, httpStatus?: number) => void): void {
     this.failureListeners.add(listener);
   }
 
-  fail(message: string): void {
+  fail(message: string, httpStatus?: number): void {
     this.error = message;
-    for (const listener of this.failureListeners) listener(message);
+    for (const listener of this.failureListeners) listener(message, httpStatus);
   }
 
   frameAt(mediaTime: number): number {
@@ -99,8 +100,9 @@ export class FrameVideo {
    * which hls.js keeps. The first video fragment's start (hls.js) says where frame 0 is. Only
    * without it (native HLS) is the first picture presented taken instead: that one is not
    * always frame 0, since a browser may skip the first frames when playback starts.
+   * `source` changes how requests are made (hls-source.ts).
    */
-  load(src: string, labels: FrameLabels = this.labels): void {
+  load(src: string, labels: FrameLabels = this.labels, source: SourceOptions = {}): void {
     this.detachSource();
     this.labels = labels;
     this.halfFrame = frameToSeconds(1, labels.rate) / 2;
@@ -109,13 +111,18 @@ export class FrameVideo {
     this.firstFrameFromFragment = false;
     this.presentedFrame = null;
     this.error = null;
-    this.detachSource = attachSource(this.element, src, {
-      onFirstFragment: (startTime) => {
-        this.firstFrameFromFragment = true;
-        this.firstFrameTime = startTime;
+    this.detachSource = attachSource(
+      this.element,
+      src,
+      {
+        onFirstFragment: (startTime) => {
+          this.firstFrameFromFragment = true;
+          this.firstFrameTime = startTime;
+        },
+        onFailure: (message, httpStatus) => this.fail(message, httpStatus),
       },
-      onFailure: (message) => this.fail(message),
-    });
+      source,
+    );
   }
 
   unload(): void {

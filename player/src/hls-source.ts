@@ -8,14 +8,50 @@ import { messageForLoadFailure, messages } from './config.ts';
 export interface SourceHandlers {
   /** The presentation start of the preview's first video fragment (where frame 0 is). */
   onFirstFragment(startTime: number): void;
-  /** A failure the reviewer must be told about; playback has stopped. */
-  onFailure(message: string): void;
+  /**
+   * A failure the reviewer must be told about; playback has stopped. `httpStatus`: what the
+   * server answered when a request was refused (hls.js only).
+   */
+  onFailure(message: string, httpStatus?: number): void;
+}
+
+export interface SourceOptions {
+  /**
+   * The address each request of hls.js actually goes to, asked just before it is sent (it may
+   * wait, e.g. for a fresh token). The share page swaps an expiring edge token for a new one here.
+   */
+  requestUrl?(url: string): string | Promise<string>;
+  /**
+   * At most this much media is fetched ahead of the playhead. hls.js otherwise fills its 60 MB
+   * buffer, which holds a whole low-bitrate preview: a revoked share would keep playing it.
+   */
+  bufferAheadSeconds?: number;
+  /**
+   * A server refused a request (4xx), told at once, before hls.js has tried the other renditions
+   * and given up (onFailure), which can take many seconds of buffered picture.
+   */
+  onRefused?(httpStatus: number): void;
 }
 
 /** Plays `src` in `video`; the returned function lets the source go (before another is attached). */
-export function attachSource(video: HTMLVideoElement, src: string, handlers: SourceHandlers): () => void {
+export function attachSource(
+  video: HTMLVideoElement,
+  src: string,
+  handlers: SourceHandlers,
+  options: SourceOptions = {},
+): () => void {
   if (Hls.isSupported()) {
-    const hls = new Hls({ enableWorker: true });
+    const { requestUrl, bufferAheadSeconds } = options;
+    const hls = new Hls({
+      enableWorker: true,
+      ...(bufferAheadSeconds ? { maxBufferLength: bufferAheadSeconds, maxMaxBufferLength: bufferAheadSeconds } : {}),
+      ...(requestUrl
+        ? {
+            // hls.js opens the request itself only when this has not (readyState 0).
+            xhrSetup: async (xhr: XMLHttpRequest, url: string) => xhr.open('GET', await requestUrl(url), true),
+          }
+        : {}),
+    });
     let recoveredMediaError = false;
     hls.on(Events.FRAG_PARSED, (_event, { frag }) => {
       // The main playlist's first fragment: its picture, or its sound when it has no picture. A
@@ -26,6 +62,9 @@ export function attachSource(video: HTMLVideoElement, src: string, handlers: Sou
       if (typeof start === 'number') handlers.onFirstFragment(start);
     });
     hls.on(Events.ERROR, (_event, data: ErrorData) => {
+      const status = data.response?.code;
+      if (data.type === ErrorTypes.NETWORK_ERROR && status !== undefined && status >= 400 && status < 500)
+        options.onRefused?.(status);
       if (!data.fatal) return;
       if (data.type === ErrorTypes.MEDIA_ERROR && !recoveredMediaError) {
         // One decode hiccup (e.g. a buffer stall after a seek) is usually recoverable.
@@ -34,8 +73,8 @@ export function attachSource(video: HTMLVideoElement, src: string, handlers: Sou
         return;
       }
       hls.destroy();
-      const status = data.response?.code;
-      handlers.onFailure(data.type === ErrorTypes.NETWORK_ERROR ? messageForLoadFailure(status) : messages.decode);
+      if (data.type === ErrorTypes.NETWORK_ERROR) handlers.onFailure(messageForLoadFailure(status), status);
+      else handlers.onFailure(messages.decode);
     });
     hls.loadSource(src);
     hls.attachMedia(video);

@@ -1,7 +1,8 @@
 /**
- * The reviewer page, one bundle with two entries: `/review/` (members signed in by a review link,
- * review-session.ts: comments, approvals, compare, live updates; review.ts) and the player link
- * `/player/?src=…&labels=…` (one preview with its timecode; link-player.ts).
+ * The reviewer page, one bundle with three entries: `/review/` (members signed in by a review link,
+ * review-session.ts: comments, approvals, compare, live updates; review.ts), the player link
+ * `/player/?src=…&labels=…` (one preview with its timecode; link-player.ts), and `/s/` (a share
+ * link's guest page: share.ts).
  *
  * `window.mediavaultPlayer` lets tests (and curious reviewers) read what the page shows.
  */
@@ -9,6 +10,7 @@ import type { FrameVideo } from './frame-video.ts';
 import { startLinkPlayer } from './link-player.ts';
 import { startReview } from './review.ts';
 import { openReviewSession } from './review-session.ts';
+import { startShare } from './share.ts';
 
 interface PlayerState {
   currentTime: number;
@@ -36,6 +38,7 @@ const setVideo = (shown: FrameVideo) => {
   video = shown;
 };
 const isReview = /\/review\/?$/.test(location.pathname);
+const isShare = /\/s\/?$/.test(location.pathname);
 
 /** What the error box says, if it says anything (transport.ts shows every failure there). */
 function shownError(): string | null {
@@ -51,7 +54,10 @@ window.mediavaultPlayer = {
     error: shownError(),
     firstFrameTime: video?.firstFrameTime ?? 0,
   }),
-  ready: (isReview ? startReview(setVideo, () => openReviewSession()) : startLinkPlayer(setVideo)).catch(
-    (err: unknown) => console.error(err),
-  ),
+  ready: (isShare
+    ? startShare(setVideo)
+    : isReview
+      ? startReview(setVideo, () => openReviewSession())
+      : startLinkPlayer(setVideo)
+  ).catch((err: unknown) => console.error(err)),
 };

@@ -11,11 +11,12 @@ const files: Record<string, string> = {
 };
 
 /**
- * The bundled reviewer page, at two addresses:
+ * The bundled reviewer page, at three addresses:
  * - /player/?src=…&labels=…: the signed edge URL in its query string is the capability;
  * - /review/#<token>: a review link, whose token the page exchanges for a session cookie
- *   (routes/review-sessions.ts) and then drops from its address.
- * Either way the page's URL held a secret, so it must never leak in a Referer
+ *   (routes/review-sessions.ts) and then drops from its address;
+ * - /s/#<token>: a share link, exchanged the same way for a guest session (routes/shares.ts).
+ * Every way the page's URL held a secret, so it must never leak in a Referer
  * (`Referrer-Policy: no-referrer`), and the HTML is never cached.
  */
 export const playerRoutes: FastifyPluginAsync = async (app) => {
@@ -37,7 +38,7 @@ export const playerRoutes: FastifyPluginAsync = async (app) => {
       .header('cache-control', name === 'index.html' ? 'no-store' : 'public, max-age=300')
       .send(body);
   };
-  for (const base of ['/player', '/review']) {
+  for (const base of ['/player', '/review', '/s']) {
     app.get(base, { schema: { hide: true } }, async (request, reply) =>
       reply.redirect(`${base}/${request.url.slice(base.length)}`),
     );
