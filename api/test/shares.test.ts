@@ -322,6 +322,54 @@ test('wrong passwords are refused and recorded, then wait 1 s, 2 s … per addre
   for (const e of tries) assert.equal(e.userAgent, 'share-test/1');
 });
 
+test('after the first try the password page sends the password alone: the link token goes once', async () => {
+  const share = await createShare({ assetIds: [clip.assetId], password: 'correct horse battery' });
+  // The first request carries the token; the 401 sets a short HttpOnly cookie naming the share.
+  const first = await exchange(share.token);
+  assert.deepEqual([first.status, first.body.error.details.reason], [401, 'password_required']);
+  const [pending, ...attributes] = first.cookie!.split('; ');
+  assert.match(pending!, /^mv_share_password=/);
+  const setCookie = first.headers.getSetCookie()[0]!;
+  assert.match(setCookie, /HttpOnly/);
+  assert.match(setCookie, /SameSite=Strict/);
+  assert.match(setCookie, /Path=\/api\/share-sessions/);
+  assert.match(setCookie, /Max-Age=900/);
+  assert.deepEqual(attributes, []);
+
+  const passwordOnly = (password: string, cookie?: string) =>
+    fetch(`${api.url}/api/share-sessions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        origin: api.url,
+        'user-agent': 'share-test/1',
+        ...(cookie ? { cookie } : {}),
+      },
+      body: JSON.stringify({ password }),
+    });
+  const wrong = await passwordOnly('not it', pending);
+  assert.equal(wrong.status, 401);
+  assert.equal((await wrong.json()).error.details.reason, 'password_incorrect');
+  const right = await passwordOnly('correct horse battery', pending);
+  assert.equal(right.status, 201, await right.clone().text());
+  const cookies = right.headers.getSetCookie();
+  assert.match(cookies[0]!, /^mv_review=[\w-]{20,}/, 'the guest session');
+  assert.match(cookies[1]!, /^mv_share_password=; Max-Age=0/, 'the pending cookie cleared');
+  assert.deepEqual(await auditEvents(share.id), ['create', 'password_failed', 'open']);
+
+  // Without the cookie (or with a forged or another kind of value) the link must be opened again.
+  for (const cookie of [undefined, 'mv_share_password=forged', `mv_share_password=${first.cookie!.split('=')[1]}x`]) {
+    const refused = await passwordOnly('correct horse battery', cookie);
+    assert.equal(refused.status, 401);
+    assert.equal((await refused.json()).error.details.reason, 'link_required');
+  }
+  // The cookie names its share only: it opens no other share, with that one's password or not.
+  const another = await createShare({ assetIds: [other.assetId], password: 'another password' });
+  const otherTry = await passwordOnly('another password', pending);
+  assert.equal(otherTry.status, 401, 'the pending cookie is for the first share');
+  assert.deepEqual(await auditEvents(another.id), ['create']);
+});
+
 test('wrong passwords from many addresses slow the share down for every address, growing', async () => {
   const share = await createShare({ assetIds: [clip.assetId], password: 'correct horse battery' });
   // Twenty failures, at most three per address: no address waits, the share's free tries are spent.

@@ -73,8 +73,9 @@ const current = '/api/share-sessions/current';
 
 export const shareApi = {
   /** Exchanges the link's token (and password) for the session cookie. */
-  start: (token: string, password?: string) =>
-    call<ShareSession>('POST', '/api/share-sessions', password === undefined ? { token } : { token, password }),
+  /** The first try sends the link's token; later password tries send the password alone (the api's cookie names the share). */
+  start: (attempt: { token: string } | { password: string }) =>
+    call<ShareSession>('POST', '/api/share-sessions', attempt),
   current: () => call<ShareSession>('GET', current),
   end: () => call<null>('DELETE', current),
   setName: (name: string) => call<ShareSession>('PUT', `${current}/name`, { name }),

@@ -30,6 +30,8 @@ export function gateFor(err: unknown): Gate {
       return { kind: 'revoked' };
     case 'share_expired':
       return { kind: 'expired' };
+    // A password page left open past its 15 minutes: the link opens it again.
+    case 'link_required':
     case 'session_ended':
       return { kind: 'ended' };
     case 'no_session':

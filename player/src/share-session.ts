@@ -3,9 +3,10 @@
  * and the token leaves the address before anything else happens.
  *
  * The token arrives in the fragment, which the browser sends to no server and in no Referer.
- * history.replaceState takes it out of the address and of this history entry; it then lives only
- * in this function's memory, for as long as the password page needs it, and goes to the api once
- * per try, in a POST body. After a reload there is no token: the cookie's session is asked for.
+ * history.replaceState takes it out of the address and of this history entry, and it goes to the
+ * api once, in the first POST's body. When the share wants a password, that answer sets a short
+ * HttpOnly cookie naming the share, and the password tries send the password alone: the token is
+ * in no request after the first. After a reload there is no token: the cookie's session is asked for.
  */
 import { shareApi, ShareApiError, type ShareSession } from './share-api.ts';
 import { gateFor, hideGate, showGate } from './share-gate.ts';
@@ -35,7 +36,7 @@ export async function signInToShare(): Promise<ShareSession | null> {
   }
   return new Promise((resolve) => {
     const attempt = (password?: string) => {
-      shareApi.start(token, password).then(
+      shareApi.start(password === undefined ? { token } : { password }).then(
         (session) => {
           hideGate();
           resolve(session);

@@ -37,6 +37,7 @@ describe('gateFor: the page an api answer leads to', () => {
     assert.equal(gateFor(refusal(403, 'forbidden', { reason: 'share_expired' })).kind, 'expired');
     assert.equal(gateFor(refusal(401, 'unauthenticated', { reason: 'share_expired' })).kind, 'expired');
     assert.equal(gateFor(refusal(401, 'unauthenticated', { reason: 'session_ended' })).kind, 'ended');
+    assert.equal(gateFor(refusal(401, 'unauthenticated', { reason: 'link_required' })).kind, 'ended');
     assert.equal(gateFor(refusal(401, 'unauthenticated', { reason: 'no_session' })).kind, 'no-session');
     assert.equal(gateFor(refusal(401, 'unauthenticated')).kind, 'invalid');
   });

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { parseCookie } from 'cookie';
 import type { FastifyRequest } from 'fastify';
 import { errors, isAppError } from '@mediavault/core/errors';
 import { maxCommentText } from '@mediavault/core/review';
@@ -28,6 +29,11 @@ import {
 } from '../schemas/common.ts';
 import { reviewCookieName, sessionCookie } from '../services/review-sessions.ts';
 import {
+  pendingPasswordCookie,
+  sharePasswordCookieName,
+  sharePasswordPendingSeconds,
+} from '../services/share-password-pending.ts';
+import {
   createShare,
   createShareComment,
   downloadShareAsset,
@@ -41,6 +47,7 @@ import {
   listShares,
   revokeShare,
   setShareGuestName,
+  SharePasswordNeeded,
   startShareSession,
   updateShare,
   type GuestContext,
@@ -366,9 +373,17 @@ export const shareRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security: [{}],
         summary: `Exchange a share link's token (and its password) for a guest session cookie (${guestSessionTtlSeconds / 3600} h at most)`,
         description:
-          'No bearer token: the link is the credential. 401: an unknown token, or a password needed (details.reason password_required) or wrong (password_incorrect; details.retryAfterSeconds); 429 with Retry-After: wrong passwords wait longer each time; 403 with details.reason share_revoked or share_expired. Every try is audited.',
+          'No bearer token: the link is the credential. 401: an unknown token, or a password needed (details.reason password_required) or wrong (password_incorrect; details.retryAfterSeconds), which also sets a 15-minute HttpOnly cookie naming the share so that the next tries send only the password (without it and without a token: link_required); 429 with Retry-After: wrong passwords wait longer each time; 403 with details.reason share_revoked or share_expired. Every try is audited.',
         body: Type.Object(
-          { token: Text(256, { minLength: 1 }), password: Type.Optional(Text(256)) },
+          {
+            token: Type.Optional(
+              Text(256, {
+                minLength: 1,
+                description: `the link's token, in the first try only; later password tries send the password alone, with the ${sharePasswordCookieName} cookie the 401 set`,
+              }),
+            ),
+            password: Type.Optional(Text(256)),
+          },
           { additionalProperties: false },
         ),
         response: {
@@ -383,13 +398,17 @@ export const shareRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (request.headers.origin !== undefined && request.headers.origin !== publicOrigin)
         throw errors.forbidden(`share sessions start from a page of ${publicOrigin}`);
       let started: Awaited<ReturnType<typeof startShareSession>>;
+      const cookies = request.headers.cookie ? parseCookie(request.headers.cookie) : {};
       try {
         started = await startShareSession(
           deps,
           { requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
           request.body,
+          cookies[sharePasswordCookieName],
         );
       } catch (err) {
+        if (err instanceof SharePasswordNeeded)
+          reply.header('set-cookie', pendingPasswordCookie(deps.urls.api, err.pending, sharePasswordPendingSeconds));
         if (isAppError(err) && err.code === 'rate_limited')
           reply.header('retry-after', String(err.details?.retryAfterSeconds ?? 1));
         // Unknown tokens are guesses (slowed per address); wrong passwords have their own delays.
@@ -400,7 +419,11 @@ export const shareRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const maxAge = Math.max(1, Math.floor((new Date(started.session.expiresAt).getTime() - Date.now()) / 1000));
       return reply
         .status(201)
-        .header('set-cookie', sessionCookie(deps.urls.api, started.secret, maxAge))
+        .header('set-cookie', [
+          sessionCookie(deps.urls.api, started.secret, maxAge),
+          // The password page is done with: its cookie goes.
+          ...(cookies[sharePasswordCookieName] === undefined ? [] : [pendingPasswordCookie(deps.urls.api, '', 0)]),
+        ])
         .header('cache-control', 'no-store')
         .send(started.session);
     },

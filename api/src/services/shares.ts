@@ -70,6 +70,7 @@ import {
   findAssetProjects,
   findCollectionByPath,
   findShare,
+  findShareForPassword,
   findShareByTokenHash,
   findShareItem,
   insertGuestComment,
@@ -97,6 +98,7 @@ import { playbackLabels } from './player-labels.ts';
 import { generateToken, hashToken } from './tokens.ts';
 import { rateLimited } from '../plugins/rate-limits.ts';
 import { requestWatermarkedSet } from './watermarks.ts';
+import { readPendingPassword, signPendingPassword } from './share-password-pending.ts';
 
 /** OWASP's argon2id parameters: 19 MiB of memory, two passes, one lane. */
 const argon2Options = { algorithm: 2 as Algorithm.Argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 };
@@ -545,6 +547,36 @@ function closed(state: Exclude<ShareState, 'active'>): AppError {
 export const invalidShareLink = () => errors.unauthenticated('this share link is not valid: check it was copied whole');
 
 /**
+ * A 401 that asks for the share's password; `pending` is the cookie value that lets the next
+ * tries send the password without the link's token (share-password-pending.ts).
+ */
+export class SharePasswordNeeded extends AppError {
+  readonly pending: string;
+  constructor(message: string, details: Record<string, unknown>, pending: string) {
+    super('unauthenticated', message, details);
+    this.pending = pending;
+  }
+}
+
+/** The share a sign-in names: by the link's token, else by a pending-password cookie's share. */
+async function shareToOpen(deps: ApiDeps, token: string | undefined, pendingCookie: string | undefined) {
+  if (token !== undefined) {
+    if (!isShareToken(token)) throw invalidShareLink();
+    const share = await findShareByTokenHash(deps.pool, hashToken(token));
+    if (!share) throw invalidShareLink();
+    return share;
+  }
+  const pending = pendingCookie ? await readPendingPassword(deps.config, pendingCookie) : null;
+  if (!pending)
+    throw new AppError('unauthenticated', 'open the share link again: its password page has timed out', {
+      reason: 'link_required',
+    });
+  const share = await findShareForPassword(deps.pool, pending.organizationId, pending.shareId);
+  if (!share) throw invalidShareLink();
+  return share;
+}
+
+/**
  * Exchanges a share link's token (and its password, when it has one) for a guest session;
  * answers the session and the cookie's secret. An unknown token is 401 (the caller counts it as
  * a failed credential); a revoked or expired share is 403 with details.reason; a password that
@@ -554,19 +586,25 @@ export const invalidShareLink = () => errors.unauthenticated('this share link is
 export async function startShareSession(
   deps: ApiDeps,
   request: GuestRequest,
-  input: { token: string; password?: string },
+  input: { token?: string; password?: string },
+  /** The pending-password cookie an earlier try set (share-password-pending.ts), if any. */
+  pendingCookie?: string,
 ): Promise<{ session: ShareSessionInfo; secret: string }> {
-  if (!isShareToken(input.token)) throw invalidShareLink();
-  const share = await findShareByTokenHash(deps.pool, hashToken(input.token));
-  if (!share) throw invalidShareLink();
+  const share = await shareToOpen(deps, input.token, pendingCookie);
   const state = shareState(share, new Date());
   if (state !== 'active') throw closed(state);
   const from = { clientAddress: request.ip, userAgent: request.userAgent };
   const scope = { shareId: share.id, organizationId: share.organizationId, projectId: share.projectId };
+  const passwordNeeded = async (message: string, details: Record<string, unknown>) =>
+    new SharePasswordNeeded(
+      message,
+      details,
+      await signPendingPassword(deps.config, { shareId: share.id, organizationId: share.organizationId }),
+    );
 
   if (share.passwordHash) {
     if (input.password === undefined || input.password === '')
-      throw new AppError('unauthenticated', 'this share link needs its password', { reason: 'password_required' });
+      throw await passwordNeeded('this share link needs its password', { reason: 'password_required' });
     const checked = await withTransaction(deps.pool, async (db) => {
       await lockShare(db, share.id);
       const failures = await countPasswordFailures(db, share.id, request.ip, passwordThrottle.windowSeconds);
@@ -591,7 +629,7 @@ export async function startShareSession(
     // Thrown after the commit, so the audit row of the try is kept.
     if (checked.outcome === 'throttled') throw rateLimited(checked.wait);
     if (checked.outcome === 'wrong')
-      throw new AppError('unauthenticated', 'the password is not right', {
+      throw await passwordNeeded('the password is not right', {
         reason: 'password_incorrect',
         retryAfterSeconds: checked.wait,
       });

@@ -122,6 +122,20 @@ export async function findShareByTokenHash(
   return rows[0] ?? null;
 }
 
+/** A share by its id, with its password hash: a password page's later tries name the share so. */
+export async function findShareForPassword(
+  db: Queryable,
+  organizationId: string,
+  shareId: string,
+): Promise<(ShareRecord & { passwordHash: string | null }) | null> {
+  const { rows } = await db.query<ShareRecord & { passwordHash: string | null }>(
+    `SELECT ${shareColumns}, s.password_hash AS "passwordHash" FROM ${shareFrom}
+     WHERE s.id = $1 AND s.organization_id = $2`,
+    [shareId, organizationId],
+  );
+  return rows[0] ?? null;
+}
+
 /**
  * Holds the share's row until the transaction ends: password tries of one share are checked
  * one at a time, so parallel guesses cannot all pass the delay check before any is counted.

@@ -683,7 +683,7 @@ export interface paths {
         put?: never;
         /**
          * Exchange a share link's token (and its password) for a guest session cookie (4 h at most)
-         * @description No bearer token: the link is the credential. 401: an unknown token, or a password needed (details.reason password_required) or wrong (password_incorrect; details.retryAfterSeconds); 429 with Retry-After: wrong passwords wait longer each time; 403 with details.reason share_revoked or share_expired. Every try is audited.
+         * @description No bearer token: the link is the credential. 401: an unknown token, or a password needed (details.reason password_required) or wrong (password_incorrect; details.retryAfterSeconds), which also sets a 15-minute HttpOnly cookie naming the share so that the next tries send only the password (without it and without a token: link_required); 429 with Retry-After: wrong passwords wait longer each time; 403 with details.reason share_revoked or share_expired. Every try is audited.
          */
         post: operations["startShareSession"];
         delete?: never;
@@ -7584,7 +7584,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    token: string;
+                    /** @description the link's token, in the first try only; later password tries send the password alone, with the mv_share_password cookie the 401 set */
+                    token?: string;
                     password?: string;
                 };
             };
