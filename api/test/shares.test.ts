@@ -394,6 +394,9 @@ test('wrong passwords from many addresses slow the share down for every address,
   ]);
 });
 
+const clipName = async () =>
+  (await api.pool.query<{ name: string }>('SELECT name FROM assets WHERE id = $1', [clip.assetId])).rows[0]!.name;
+
 test('downloads follow the policy: none, the MP4 through a one-file edge URL, the master streamed', async () => {
   const none = await createShare({ assetIds: [clip.assetId] });
   const noneCookie = (await exchange(none.token)).cookie!;
@@ -409,6 +412,8 @@ test('downloads follow the policy: none, the MP4 through a one-file edge URL, th
   assert.equal(location.pathname.split('/').slice(3).join('/'), `mp4/${clip.sha}.mp4`);
   const claims = verifyEdgeToken(location.pathname.split('/')[2]!, [edgeKey], Math.floor(Date.now() / 1000));
   assert.ok(claims.ok && claims.claims.share?.files === 'download');
+  // The edge saves it under the original's name (the page's link followed a redirect there).
+  assert.equal(claims.claims.share?.name, (await clipName()).replace(/\.mov$/, '.mp4'));
   assert.equal((await download(proxyCookie, 'master')).status, 403);
 
   const master = await createShare({ assetIds: [clip.assetId], download: 'master' });
@@ -416,7 +421,10 @@ test('downloads follow the policy: none, the MP4 through a one-file edge URL, th
   const bytes = await download(masterCookie, 'master');
   assert.equal(bytes.status, 200);
   assert.deepEqual(bytes.body, clip.bytes);
-  assert.match(bytes.headers.get('content-disposition')!, /^attachment; filename\*=UTF-8''clip-/);
+  assert.match(
+    bytes.headers.get('content-disposition')!,
+    /^attachment; filename="clip-[0-9a-f]{8}\.mov"; filename\*=UTF-8''clip-/,
+  );
   assert.deepEqual(await auditEvents(master.id), ['create', 'open', 'download']);
 });
 

@@ -25,6 +25,8 @@ export interface ShareGrant {
   files: ShareFiles;
   /** The watermarked set's key (32 hex digits): only that set's files, never the clean preview. */
   wm?: string;
+  /** A download's file name (the edge answers it as an attachment under this name). */
+  name?: string;
 }
 export interface EdgeClaims {
   sha: string;
@@ -50,6 +52,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const WATERMARK_KEY = /^[0-9a-f]{32}$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** A download's name: 1 to 255 characters, no control characters. */
+const FILE_NAME = /^[^\u0000-\u001f\u007f]{1,255}$/u;
 // Bounds the work done on hostile input before any HMAC is computed.
 const MAX_TOKEN_LENGTH = 1024;
 
@@ -64,12 +68,19 @@ function assertKey(key: SigningKey): void {
 /** A grant as a token may carry it (the shape the edge accepts), or null. */
 function validGrant(value: unknown): ShareGrant | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const { id, iat, files, wm } = value as Record<string, unknown>;
+  const { id, iat, files, wm, name } = value as Record<string, unknown>;
   if (typeof id !== 'string' || !UUID.test(id)) return null;
   if (typeof iat !== 'number' || !Number.isSafeInteger(iat)) return null;
   if (typeof files !== 'string' || !shareFiles.includes(files)) return null;
   if (wm !== undefined && (typeof wm !== 'string' || !WATERMARK_KEY.test(wm))) return null;
-  return { id, iat, files: files as ShareFiles, ...(wm === undefined ? {} : { wm }) };
+  if (name !== undefined && (typeof name !== 'string' || !FILE_NAME.test(name))) return null;
+  return {
+    id,
+    iat,
+    files: files as ShareFiles,
+    ...(wm === undefined ? {} : { wm }),
+    ...(name === undefined ? {} : { name }),
+  };
 }
 
 export function signEdgeToken(

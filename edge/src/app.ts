@@ -7,6 +7,7 @@
  * revocation marker in the previews store allows it (share-markers.ts).
  */
 import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -14,6 +15,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { AppError, errors, isAppError } from '@mediavault/core/errors';
+import { attachmentDisposition } from '@mediavault/core/attachment';
 import { edgePathAllowed, markerRefusal } from '@mediavault/core/share-policy';
 import { verifyEdgeToken, type EdgeClaims, type EdgeTokenCheck, type SigningKey } from '@mediavault/core/signer';
 import type { Storage } from '@mediavault/core/storage/types';
@@ -247,6 +249,10 @@ export async function buildEdge(options: EdgeOptions): Promise<FastifyInstance> 
         );
       }
       reply.code(plan.status).type(contentTypeFor(previewPath)).header('content-length', plan.length);
+      // A share's download token: the browser saves the file (under the name the api signed)
+      // rather than playing it; the page's link came here by a redirect, where `download` is ignored.
+      if (claims.share?.files === 'download')
+        reply.header('content-disposition', attachmentDisposition(claims.share.name ?? basename(previewPath)));
       if (plan.status === 206) reply.header('content-range', plan.contentRange);
       if (request.method === 'HEAD' || plan.length === 0) return reply.send();
       return reply.send(createReadStream(file.filePath, { start: plan.start, end: plan.end }));

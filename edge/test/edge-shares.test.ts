@@ -65,6 +65,25 @@ test("a share token plays its sha's stream, and nothing else: not another sha, n
   assert.equal(await status(edge, download, `hls/${sha}/master.m3u8`), 403);
 });
 
+test('a download token is answered as an attachment under the name the api signed; play tokens are not', async (t) => {
+  const edge = await startEdge(t);
+  await seed(edge);
+  const named = shareToken({ id: randomUUID(), files: 'download', name: 'Chloé cut v3.mp4' });
+  const saved = await fetch(edge.url(`mp4/${sha}.mp4`, named));
+  await saved.arrayBuffer();
+  assert.equal(saved.status, 200);
+  assert.equal(
+    saved.headers.get('content-disposition'),
+    `attachment; filename="Chlo_ cut v3.mp4"; filename*=UTF-8''Chlo%C3%A9%20cut%20v3.mp4`,
+  );
+  const unnamed = await fetch(edge.url(`mp4/${sha}.mp4`, shareToken({ id: randomUUID(), files: 'download' })));
+  await unnamed.arrayBuffer();
+  assert.match(unnamed.headers.get('content-disposition')!, new RegExp(`^attachment; filename="${sha}\\.mp4"`));
+  const played = await fetch(edge.url(`hls/${sha}/master.m3u8`, shareToken({ id: randomUUID() })));
+  await played.arrayBuffer();
+  assert.equal(played.headers.get('content-disposition'), null);
+});
+
 test("a watermarked share's token opens its set, never the clean preview", async (t) => {
   const edge = await startEdge(t);
   await seed(edge);

@@ -20,9 +20,9 @@ export function downloadChoices(policy: Pick<SharePolicy, 'download' | 'watermar
 
 /**
  * Shows the buttons for the asset in view. They are plain links to the api (the cookie goes with
- * them), opened in a new tab so the page keeps playing: the original comes as an attachment (the
- * browser saves it); the MP4 comes from the edge after a redirect, another origin, where a
- * `download` attribute does not apply, so the browser shows it and offers to save it.
+ * them). Both answers are attachments, so the browser saves the file and the page stays and keeps
+ * playing: the original streamed by the api, the MP4 from the edge after a redirect (another
+ * origin, where a `download` attribute would be ignored: the edge names the file itself).
  */
 export function showDownloads(policy: Pick<SharePolicy, 'download' | 'watermarked'>, assetId: string): void {
   const root = element('share-downloads');
@@ -33,8 +33,6 @@ export function showDownloads(policy: Pick<SharePolicy, 'download' | 'watermarke
       make('a', {
         className: 'share-download',
         href: downloadUrl(assetId, choice.kind),
-        target: '_blank',
-        rel: 'noopener noreferrer',
         textContent: choice.label,
         dataset: { kind: choice.kind },
       }),

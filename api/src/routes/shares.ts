@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { parseCookie } from 'cookie';
 import type { FastifyRequest } from 'fastify';
+import { attachmentDisposition } from '@mediavault/core/attachment';
 import { errors, isAppError } from '@mediavault/core/errors';
 import { maxCommentText } from '@mediavault/core/review';
 import { shareAuditEvents } from '@mediavault/core/catalogue/share-audit-store';
@@ -524,7 +525,7 @@ export const shareRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return reply
         .type(download.contentType)
         .header('content-length', String(download.size))
-        .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(download.fileName)}`)
+        .header('content-disposition', attachmentDisposition(download.fileName))
         .send(download.stream);
     },
   );

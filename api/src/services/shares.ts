@@ -52,6 +52,7 @@ import {
   type ShareWatermark,
   watermarkNeedsName,
 } from '@mediavault/core/share-policy';
+import { previewDownloadName } from '@mediavault/core/attachment';
 import { edgeUrl, signEdgeToken, type ShareFiles } from '@mediavault/core/signer';
 import { recordActivity } from '@mediavault/core/catalogue/activity';
 import { findComment, findReviewVersion, listAssetComments } from '@mediavault/core/catalogue/comments-store';
@@ -687,14 +688,21 @@ async function sharedVersion(deps: ApiDeps, share: ShareRecord, assetId: string)
   return { item, version };
 }
 
-function signShareToken(deps: ApiDeps, share: ShareRecord, sha: string, files: ShareFiles, wm?: string): string {
+function signShareToken(
+  deps: ApiDeps,
+  share: ShareRecord,
+  sha: string,
+  files: ShareFiles,
+  options: { wm?: string; name?: string } = {},
+): string {
   const now = nowSeconds();
+  const { wm, name } = options;
   return signEdgeToken(
     {
       sha,
       exp: shareMediaExpiry(share.expiresAt, now),
       scope: 'share',
-      share: { id: share.id, iat: now, files, ...(wm ? { wm } : {}) },
+      share: { id: share.id, iat: now, files, ...(wm ? { wm } : {}), ...(name ? { name } : {}) },
     },
     { kid: deps.config.edge.signingKid, secret: deps.config.edge.signingKey },
   );
@@ -776,7 +784,7 @@ export async function getSharePlayback(deps: ApiDeps, ctx: GuestContext, assetId
     media.wm ? null : findPreview(deps.pool, sha, defaultPreviewProfile),
   ]);
   if (!review) throw errors.notFound('version');
-  const token = signShareToken(deps, share, sha, 'play', media.wm);
+  const token = signShareToken(deps, share, sha, 'play', media.wm ? { wm: media.wm } : {});
   const url = (path: string) => edgeUrl(deps.urls.edge, token, path);
   if (!(await hasPlayed(deps.pool, ctx.guest.sessionId, version.id))) {
     await recordShareAudit(deps.pool, guestAudit(ctx, share, 'play', { assetId, versionId: version.id }));
@@ -856,14 +864,19 @@ export async function downloadShareAsset(
         set.status === 'failed' ? 'failed' : set.status,
       );
     await recordShareAudit(deps.pool, audit);
-    const token = signShareToken(deps, share, version.sha256, 'download', set.key);
+    const token = signShareToken(deps, share, version.sha256, 'download', {
+      wm: set.key,
+      name: previewDownloadName(version.originalName),
+    });
     return { redirect: edgeUrl(deps.urls.edge, token, watermarkKeys.mp4(version.sha256, set.key)) };
   }
   if (granted === 'proxy') {
     if (version.previewStatus !== 'ready')
       throw errors.previewNotReady('the MP4 of this asset is not built yet', version.previewStatus);
     await recordShareAudit(deps.pool, audit);
-    const token = signShareToken(deps, share, version.sha256, 'download');
+    const token = signShareToken(deps, share, version.sha256, 'download', {
+      name: previewDownloadName(version.originalName),
+    });
     return { redirect: edgeUrl(deps.urls.edge, token, previewKeys.mp4(version.sha256)) };
   }
   const key = masterKey(version.sha256);
