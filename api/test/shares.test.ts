@@ -461,6 +461,13 @@ test('guests comment under their name when the share allows it, and never see in
   const texts = seen.body.items.map((c: { text: string }) => c.text);
   assert.ok(texts.includes('for all') && texts.includes('Looks great'));
   assert.ok(!texts.includes('team only'));
+  // Left out by the query, not after it: a page of one is the first comment a guest may see,
+  // though the team's note comes first in frame order.
+  const first = await asGuest(cookie, 'GET', `${commentsPath}?limit=1`);
+  assert.deepEqual(
+    first.body.items.map((c: { text: string }) => c.text),
+    ['for all'],
+  );
   // Members see it among theirs.
   const members = await call('GET', `/api/assets/${clip.assetId}/comments`, editor.token);
   assert.ok(members.body.items.some((c: { author: { kind: string } }) => c.author.kind === 'guest'));

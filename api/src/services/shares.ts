@@ -909,10 +909,7 @@ async function commentingShare(deps: ApiDeps, ctx: GuestContext, assetId: string
   return { share, ...shared };
 }
 
-/**
- * The comments a guest sees on the version the share opens: never internal ones. (Filtered
- * here, so a page may hold fewer than `limit` items; nextCursor still says whether more follow.)
- */
+/** The comments a guest sees on the version the share opens: never internal ones. */
 export async function listShareComments(
   deps: ApiDeps,
   ctx: GuestContext,
@@ -923,10 +920,10 @@ export async function listShareComments(
   const { items } = await listAssetComments(
     deps.pool,
     assetId,
-    { versionId: version.id, resolved: null },
+    { versionId: version.id, resolved: null, withInternal: false },
     { after: null, limit: page.limit },
   );
-  return { items: items.filter((c) => !c.internal).map(guestComment) };
+  return { items: items.map(guestComment) };
 }
 
 export interface GuestCommentInput {

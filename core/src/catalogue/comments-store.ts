@@ -100,7 +100,8 @@ export async function findComment(
 export async function listAssetComments(
   db: Queryable,
   assetId: string,
-  filter: { versionId: string | null; resolved: boolean | null },
+  /** withInternal false: team-only comments are left out (what a share guest may see). */
+  filter: { versionId: string | null; resolved: boolean | null; withInternal?: boolean },
   page: { after: CommentPosition | null; limit: number },
 ): Promise<{ items: CommentRecord[]; next: CommentPosition | null }> {
   const after = page.after;
@@ -109,6 +110,7 @@ export async function listAssetComments(
       WHERE c.asset_id = $1
         AND ($2::uuid IS NULL OR c.version_id = $2)
         AND ($3::boolean IS NULL OR (t.resolved_at IS NOT NULL) = $3)
+        AND ($12::boolean OR NOT c.internal)
         AND (c.deleted_at IS NULL
              OR (c.parent_id IS NULL AND EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = c.id AND r.deleted_at IS NULL)))
         AND ($4::integer IS NULL
@@ -128,6 +130,7 @@ export async function listAssetComments(
       after?.at ?? null,
       after?.id ?? null,
       page.limit + 1,
+      filter.withInternal ?? true,
     ],
   );
   const items = rows.slice(0, page.limit);
