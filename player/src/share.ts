@@ -21,7 +21,6 @@ import { askGuestName } from './share-name.ts';
 import { createShareMedia } from './share-playback.ts';
 import { createPlaylist, itemLabel } from './share-playlist.ts';
 import { signInToShare, signOutOfShare } from './share-session.ts';
-import { applyShareStyles } from './share-styles.ts';
 import { loadThumbnails, type Thumbnails } from './thumbnails.ts';
 import { createTimeline } from './timeline.ts';
 import { bindTransport, showPageError } from './transport.ts';
@@ -35,7 +34,6 @@ declare global {
 
 /** Resolves once the page plays its first video, or has said why it cannot. */
 export async function startShare(setVideo: (video: FrameVideo) => void): Promise<void> {
-  applyShareStyles();
   const main = document.querySelector('main')!;
   main.classList.add('sharing');
   const session = await signInToShare();
