@@ -57,7 +57,8 @@ export function createClient(options: ClientOptions): MediavaultClient {
     }
     const headers: Record<string, string> = {
       authorization: `Bearer ${options.token}`,
-      accept: 'application/json',
+      // JSON, but for the few exports that answer text (a share's audit as CSV).
+      accept: 'application/json, text/csv;q=0.9',
       'user-agent': userAgent,
     };
     if (requestOptions.requestId) headers['x-request-id'] = requestOptions.requestId;
@@ -84,7 +85,8 @@ export function createClient(options: ClientOptions): MediavaultClient {
     if (response.statusCode >= 400)
       throw errorFromResponse({ status: response.statusCode, body: text, requestId, operation: operationId });
     if (text === '') return undefined;
-    return JSON.parse(text);
+    const contentType = headerValue(response.headers['content-type']) ?? '';
+    return contentType.startsWith('text/') ? text : JSON.parse(text);
   }
 
   const client = {

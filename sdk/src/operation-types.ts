@@ -30,13 +30,16 @@ export type OperationInput<K extends keyof OperationSchemas> = PathInput<Operati
 type SuccessStatus = 200 | 201 | 202 | 204;
 type Responses<K extends keyof OperationSchemas> = Operation<K>['responses'];
 
-/** The JSON body of any success response of the operation (a union when several statuses succeed). */
+/** A success response's body: its JSON, or the text of a text/* answer (a CSV export). */
+type SuccessBody<R> = R extends { content: { 'application/json': infer J } }
+  ? J
+  : R extends { content: Record<`text/${string}`, infer T> }
+    ? T
+    : undefined;
+
+/** The body of any success response of the operation (a union when several statuses succeed). */
 export type OperationOutput<K extends keyof OperationSchemas> = {
-  [S in keyof Responses<K>]: S extends SuccessStatus
-    ? Responses<K>[S] extends { content: { 'application/json': infer R } }
-      ? R
-      : undefined
-    : never;
+  [S in keyof Responses<K>]: S extends SuccessStatus ? SuccessBody<Responses<K>[S]> : never;
 }[keyof Responses<K>];
 
 export interface RequestOptions {

@@ -12,6 +12,9 @@ async function f() {
   await c.listAssets({ params: { projectId: 'p' } });
   const pr = await c.promote({ body: { sha256: 'x' } });
   pr.status satisfies 'promoting' | 'promoted' | 'deduplicated';
+  // An export answered as text/csv is its text.
+  const csv = await c.exportShareAudit({ params: { shareId: 's' } });
+  csv satisfies string;
   // @ts-expect-error params required
   await c.getAsset({});
   // @ts-expect-error body required

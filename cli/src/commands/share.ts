@@ -194,7 +194,10 @@ export function runShareAudit(shareId: string, options: Common & { csv?: boolean
   return withClient(options, async (client, output) => {
     const id = checkShareId(shareId);
     if (options.csv) {
-      process.stdout.write(await auditCsv(client, id));
+      const csv = await client.exportShareAudit({ params: { shareId: id } }).catch((err) => {
+        throw shareNotFound(err, id);
+      });
+      process.stdout.write(csv);
       return exitCodes.ok;
     }
     let cursor: string | undefined;
@@ -217,26 +220,4 @@ export function runShareAudit(shareId: string, options: Common & { csv?: boolean
     output.event('summary', { id, count });
     return exitCodes.ok;
   });
-}
-
-/**
- * The audit as the api exports it (text/csv). The SDK's operations answer JSON only, so this
- * one request is made with the client's address and credentials directly.
- */
-async function auditCsv(client: MediavaultClient, shareId: string): Promise<string> {
-  const response = await fetch(`${client.baseUrl}/api/shares/${shareId}/audit.csv`, {
-    headers: { ...client.authHeaders(), accept: 'text/csv' },
-  });
-  const body = await response.text();
-  if (response.ok) return body;
-  if (response.status === 404)
-    throw shareNotFound(
-      new MediavaultApiError({ status: 404, code: 'not_found', message: 'not found', operation: 'exportShareAudit' }),
-      shareId,
-    );
-  let message = `the api answered ${response.status}`;
-  try {
-    message = (JSON.parse(body) as { error: { message: string } }).error.message;
-  } catch {}
-  throw new CliError('audit_export_failed', message);
 }
