@@ -334,6 +334,9 @@ export async function startReview(
       video.pause();
       draftFrame ??= video.frame;
       if (draftFrame !== video.frame) video.seekToFrame(draftFrame);
+    } else if (layer.draft() === null) {
+      // Nothing drawn: a drawing started later belongs to the frame on screen then, not this one.
+      draftFrame = null;
     }
     layer.setDrawing(on);
     element('draw').setAttribute('aria-pressed', String(on));

@@ -389,6 +389,13 @@ describe('reviewer page on the whole platform', { timeout: 600_000 }, () => {
     assert.deepEqual([tombstone.body.deleted, tombstone.body.text], [true, '']);
     await page.uncheck('#composer-internal');
 
+    // Drawing switched on and off again without a stroke, on another frame, does not pin the
+    // next drawing to that frame (it would seek back there).
+    assert.notEqual((await pageState(page)).frame, 60);
+    await page.click('#draw');
+    await page.click('#draw');
+    assert.equal(await page.getAttribute('#draw', 'aria-pressed'), 'false');
+
     // A rectangle and an arrow on frame 60, stored normalised, shown on that frame only.
     await page.fill('#goto-input', '#60');
     await page.press('#goto-input', 'Enter');
