@@ -18,15 +18,8 @@ import { element, make } from './dom.ts';
 import { FrameVideo, type FrameLabels } from './frame-video.ts';
 import { followAsset, type ReviewEvent } from './live.ts';
 import { ReviewSignInError, signOutOfReview } from './review-session.ts';
-import {
-  ApiError,
-  reviewApi,
-  type Asset,
-  type Me,
-  type AssetVersion,
-  type Comment,
-  type Playback,
-} from './review-api.ts';
+import { ApiError } from './api-call.ts';
+import { reviewApi, type Asset, type Me, type AssetVersion, type Comment, type Playback } from './review-api.ts';
 import { fillShortcutSheet, listenForShortcuts, type Shortcut } from './shortcuts.ts';
 import { createShuttle } from './shuttle.ts';
 import { loadThumbnails, type Thumbnails } from './thumbnails.ts';
