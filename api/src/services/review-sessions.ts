@@ -47,22 +47,30 @@ export const reviewCookieName = 'mv_review';
 export const reviewLinkPrefix = 'mvr_';
 
 /**
- * The Set-Cookie value of a review or share session (an empty value and 0 sign out): HttpOnly
- * (no page script reads it), SameSite=Strict (no other site's page sends it), Secure behind
- * https, and sent to the api's routes only: not to the page's static files, nor to an edge on
- * the same host (cookies ignore ports), whose media requests would otherwise carry it.
+ * A Set-Cookie value the api sets for a page (an empty value and 0 clear it): HttpOnly (no page
+ * script reads it), SameSite=Strict (no other site's page sends it), Secure behind https, and
+ * sent to the api's routes only (`/api`, or a path below it): not to the page's static files,
+ * nor to an edge on the same host (cookies ignore ports), whose media requests would carry it.
  */
-export function sessionCookie(publicApiUrl: string, value: string, maxAgeSeconds: number): string {
+export function apiCookie(
+  publicApiUrl: string,
+  cookie: { name: string; value: string; maxAgeSeconds: number; below?: string },
+): string {
   const publicUrl = new URL(publicApiUrl);
   return stringifySetCookie({
-    name: reviewCookieName,
-    value,
+    name: cookie.name,
+    value: cookie.value,
     httpOnly: true,
     sameSite: 'strict',
-    path: `${publicUrl.pathname.replace(/\/+$/, '')}/api`,
-    maxAge: maxAgeSeconds,
+    path: `${publicUrl.pathname.replace(/\/+$/, '')}/api${cookie.below ?? ''}`,
+    maxAge: cookie.maxAgeSeconds,
     secure: publicUrl.protocol === 'https:',
   });
+}
+
+/** The Set-Cookie value of a review or share session (an empty value and 0 sign out). */
+export function sessionCookie(publicApiUrl: string, value: string, maxAgeSeconds: number): string {
+  return apiCookie(publicApiUrl, { name: reviewCookieName, value, maxAgeSeconds });
 }
 
 export interface ReviewLink {

@@ -11,11 +11,11 @@
  * Its key is derived (HKDF) from the edge signing key for this use only, like the player links'.
  */
 import { hkdfSync } from 'node:crypto';
-import { stringifySetCookie } from 'cookie';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import type { Config } from '@mediavault/core/config';
 import type { SigningKey } from '@mediavault/core/signer';
 import { playerLinkKeys } from './player-labels.ts';
+import { apiCookie } from './review-sessions.ts';
 
 export const sharePasswordCookieName = 'mv_share_password';
 export const sharePasswordPendingSeconds = 15 * 60;
@@ -52,16 +52,7 @@ export async function readPendingPassword(config: Config, value: string): Promis
   }
 }
 
-/** Set-Cookie for the pending password (maxAge 0 clears it). */
+/** Set-Cookie for the pending password (maxAge 0 clears it), sent to /api/share-sessions only. */
 export function pendingPasswordCookie(publicApiUrl: string, value: string, maxAgeSeconds: number): string {
-  const publicUrl = new URL(publicApiUrl);
-  return stringifySetCookie({
-    name: sharePasswordCookieName,
-    value,
-    httpOnly: true,
-    sameSite: 'strict',
-    path: `${publicUrl.pathname.replace(/\/+$/, '')}/api/share-sessions`,
-    maxAge: maxAgeSeconds,
-    secure: publicUrl.protocol === 'https:',
-  });
+  return apiCookie(publicApiUrl, { name: sharePasswordCookieName, value, maxAgeSeconds, below: '/share-sessions' });
 }
