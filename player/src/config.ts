@@ -43,6 +43,7 @@ export const messages = {
   expired: 'This link has expired or is not valid.',
   notReady: 'This video is not available yet. Previews may still be building; try again in a few minutes.',
   network: 'The video could not be loaded. Check your connection and reload the page.',
+  unavailable: 'The video server is busy or restarting. Reload the page in a moment.',
   decode: 'This video could not be played in this browser.',
   unsupported: 'This browser cannot play this video. Try a recent Chrome, Edge, Firefox or Safari.',
   incomplete: 'This link is incomplete: it does not say which video to play.',
@@ -127,10 +128,12 @@ export function describeRate(rate: FrameRate, dropFrame: boolean): string {
 
 /**
  * The message for a fatal hls.js error. The edge answers 401/403 for a bad or expired
- * signature and 410 for a revoked share; 404 means the preview is not built yet.
+ * signature and 410 for a revoked share; 404 means the preview is not built yet; 503 means the
+ * edge could not reach its store (with Retry-After): the server's trouble, not the viewer's network.
  */
 export function messageForLoadFailure(httpStatus: number | undefined): string {
   if (httpStatus === 401 || httpStatus === 403 || httpStatus === 410) return messages.expired;
   if (httpStatus === 404) return messages.notReady;
+  if (httpStatus === 503) return messages.unavailable;
   return messages.network;
 }

@@ -94,6 +94,7 @@ describe('reviewer page words', () => {
     assert.equal(messageForLoadFailure(403), 'This link has expired or is not valid.');
     assert.equal(messageForLoadFailure(404), messages.notReady);
     assert.equal(messageForLoadFailure(502), messages.network);
+    assert.equal(messageForLoadFailure(503), 'The video server is busy or restarting. Reload the page in a moment.');
     assert.equal(messageForLoadFailure(undefined), messages.network);
   });
 });
