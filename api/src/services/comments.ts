@@ -221,7 +221,7 @@ export async function createComment(
       organizationId: caller.organizationId,
       versionId: anchor.versionId,
       parentId: input.parentId ?? null,
-      authorUserId: caller.userId,
+      author: { userId: caller.userId },
       frame: anchor.frame,
       endFrame: anchor.endFrame,
       rate: anchor.timebase.rate,

@@ -55,7 +55,12 @@ import {
 import { previewDownloadName } from '@mediavault/core/attachment';
 import { edgeUrl, signEdgeToken, type ShareFiles } from '@mediavault/core/signer';
 import { recordActivity } from '@mediavault/core/catalogue/activity';
-import { findComment, findReviewVersion, listAssetComments } from '@mediavault/core/catalogue/comments-store';
+import {
+  findComment,
+  findReviewVersion,
+  insertComment,
+  listAssetComments,
+} from '@mediavault/core/catalogue/comments-store';
 import { findPreview } from '@mediavault/core/catalogue/previews-store';
 import {
   countPasswordFailures,
@@ -74,7 +79,6 @@ import {
   findShareForPassword,
   findShareByTokenHash,
   findShareItem,
-  insertGuestComment,
   insertGuestSession,
   insertShare,
   listShareItems,
@@ -970,17 +974,19 @@ export async function createShareComment(
     endFrame = input.endFrame ?? null;
   }
   const created = await withTransaction(deps.pool, async (db) => {
-    const id = await insertGuestComment(db, {
+    const id = await insertComment(db, {
       assetId,
       versionId: version.id,
       projectId: share.projectId,
       organizationId: share.organizationId,
       parentId: input.parentId ?? null,
-      authorName: ctx.guest.guestName!,
+      author: { guestName: ctx.guest.guestName! },
       frame,
       endFrame,
       rate: timebase.rate,
       text: input.text,
+      // Guests' comments are for everyone on the review: never team-only.
+      internal: false,
       annotation,
     });
     await recordShareAudit(

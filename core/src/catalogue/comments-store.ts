@@ -158,7 +158,8 @@ export interface NewComment {
   projectId: string;
   organizationId: string;
   parentId: string | null;
-  authorUserId: string;
+  /** A member (their name as it is now goes with it), or a share guest by the name they gave. */
+  author: { userId: string } | { guestName: string };
   frame: number;
   endFrame: number | null;
   /** The rate the frame was counted at, kept with it. */
@@ -168,20 +169,27 @@ export interface NewComment {
   annotation: Annotation | null;
 }
 
-/** Inserts a member's comment (their name as it is now goes with it) and answers its id. */
+const insertCommentInto = `INSERT INTO comments (asset_id, version_id, project_id, organization_id, parent_id,
+    author_user_id, author_name, author_kind, timecode, timecode_out, rate_num, rate_den, body, internal, annotation)`;
+
+/** Inserts a comment and answers its id; $6 is the member's user id, or the guest's name. */
 export async function insertComment(db: Queryable, c: NewComment): Promise<string> {
+  const byMember = 'userId' in c.author;
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO comments (asset_id, version_id, project_id, organization_id, parent_id, author_user_id, author_name,
-                           author_kind, timecode, timecode_out, rate_num, rate_den, body, internal, annotation)
-     SELECT $1, $2, $3, $4, $5, u.id, u.name, 'member', $7, $8, $9, $10, $11, $12, $13 FROM users u WHERE u.id = $6
-     RETURNING id`,
+    byMember
+      ? `${insertCommentInto}
+         SELECT $1, $2, $3, $4, $5, u.id, u.name, 'member', $7, $8, $9, $10, $11, $12, $13 FROM users u WHERE u.id = $6
+         RETURNING id`
+      : `${insertCommentInto}
+         VALUES ($1, $2, $3, $4, $5, NULL, $6, 'guest', $7, $8, $9, $10, $11, $12, $13)
+         RETURNING id`,
     [
       c.assetId,
       c.versionId,
       c.projectId,
       c.organizationId,
       c.parentId,
-      c.authorUserId,
+      'userId' in c.author ? c.author.userId : c.author.guestName,
       c.frame,
       c.endFrame,
       c.rate.num,
