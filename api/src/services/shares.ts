@@ -110,27 +110,12 @@ const argon2Options = { algorithm: 2 as Algorithm.Argon2id, memoryCost: 19 * 102
 
 const defaultWatermark = { position: 'bottom-right', opacity: 0.5, size: 'medium' } as const;
 
-/** A share as members see it (never its token or password). */
-export interface ShareView {
-  id: string;
-  name: string;
-  projectId: string;
-  kind: ShareRecord['kind'];
-  versionPolicy: ShareRecord['versionPolicy'];
-  collectionPath: string | null;
-  download: DownloadPolicy;
-  comments: boolean;
-  watermark: ShareWatermark | null;
-  hasPassword: boolean;
-  expiresAt: Date | null;
+/** A share as members see it (never its token or password): its record, its state, and in a single read its items. */
+export type ShareView = Omit<ShareRecord, 'organizationId' | 'collectionId'> & {
   state: ShareState;
-  createdBy: { userId: string | null; name: string | null };
-  createdAt: Date;
-  updatedAt: Date;
-  revokedAt: Date | null;
   /** In order (single reads; lists leave them out). */
   items?: { assetId: string; name: string; collectionPath: string | null; versionId: string | null }[];
-}
+};
 
 function view(share: ShareRecord, items?: ShareItem[]): ShareView {
   const { organizationId: _o, collectionId: _c, ...fields } = share;
