@@ -8,7 +8,8 @@
  * (requestVideoFrameCallback's mediaTime while playing, currentTime when paused), never from
  * wall-clock time, so it names the picture the reviewer actually sees.
  */
-import { frameToSeconds, frameToTimecode, secondsToFrame, type FrameRate } from '@mediavault/core/timecode';
+import { nominalRate } from '@mediavault/core/review';
+import { frameToSeconds, frameToTimecode, parseRate, secondsToFrame, type FrameRate } from '@mediavault/core/timecode';
 import { messages } from './config.ts';
 import { attachSource, type SourceOptions } from './hls-source.ts';
 
@@ -16,6 +17,26 @@ export interface FrameLabels {
   readonly rate: FrameRate;
   readonly startTimecode: string;
   readonly dropFrame: boolean;
+}
+
+/** How the api's playback answer says to count a version's frames (sound only: the nominal rate). */
+export function playbackLabels(playback: {
+  frameRate: { num: number; den: number } | null;
+  startTimecode: string;
+  dropFrame: boolean;
+}): FrameLabels {
+  const rate = playback.frameRate ? parseRate(`${playback.frameRate.num}/${playback.frameRate.den}`) : nominalRate;
+  return { rate, startTimecode: playback.startTimecode, dropFrame: playback.dropFrame };
+}
+
+/**
+ * The page's video (#video), counted at the nominal rate until a version's labels come. The
+ * browser's own controls are off: the timeline scrubs and the bar plays.
+ */
+export function createPageVideo(): FrameVideo {
+  const element = document.getElementById('video') as HTMLVideoElement;
+  element.controls = false;
+  return new FrameVideo(element, { rate: nominalRate, startTimecode: '00:00:00:00', dropFrame: false });
 }
 
 type FrameListener = (frame: number) => void;

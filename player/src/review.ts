@@ -7,15 +7,13 @@
  * This module wires the parts (each in its own module) to the api and to each other; the
  * state it keeps is what the reviewer is looking at.
  */
-import { nominalRate } from '@mediavault/core/review';
-import { parseRate } from '@mediavault/core/timecode';
 import { annotationColors, createAnnotationLayer, type Tool } from './annotations.ts';
 import { annotationsAt } from './comment-threads.ts';
 import { createCommentsPanel } from './comments-panel.ts';
 import { createCompare } from './compare.ts';
 import { messages } from './config.ts';
 import { element, make } from './dom.ts';
-import { FrameVideo, type FrameLabels } from './frame-video.ts';
+import { createPageVideo, FrameVideo, playbackLabels } from './frame-video.ts';
 import { followAsset, type ReviewEvent } from './live.ts';
 import { ReviewSignInError, signOutOfReview } from './review-session.ts';
 import { ApiError } from './api-call.ts';
@@ -43,11 +41,6 @@ function rememberTarget(assetId: string, versionId: string): void {
   url.search = new URLSearchParams({ asset: assetId, version: versionId }).toString();
   url.hash = '';
   history.replaceState(history.state, '', url);
-}
-
-function labelsOf(playback: Playback): FrameLabels {
-  const rate = playback.frameRate ? parseRate(`${playback.frameRate.num}/${playback.frameRate.den}`) : nominalRate;
-  return { rate, startTimecode: playback.startTimecode, dropFrame: playback.dropFrame };
 }
 
 function messageFor(err: unknown): string {
@@ -127,13 +120,7 @@ export async function startReview(
   let thumbnails: Thumbnails | null = null;
   let waveform: WaveformView | null = null;
 
-  // The timeline scrubs and the bar plays: the browser's own controls would only cover the picture.
-  element<HTMLVideoElement>('video').controls = false;
-  const video = new FrameVideo(element<HTMLVideoElement>('video'), {
-    rate: nominalRate,
-    startTimecode: '00:00:00:00',
-    dropFrame: false,
-  });
+  const video = createPageVideo();
   setVideo(video);
   const transport = bindTransport(video);
   const shuttle = createShuttle(video);
@@ -379,7 +366,7 @@ export async function startReview(
     inFrame = null;
     outFrame = null;
     rememberTarget(asset.id, version.id);
-    const labels = labelsOf(playback);
+    const labels = playbackLabels(playback);
     const soundOnly = playback.frameRate === null;
     element('stage').classList.toggle('sound-only', soundOnly);
     element('primary-label').textContent = `v${playback.versionNumber}`;
@@ -437,7 +424,11 @@ export async function startReview(
     reviewApi
       .getPlayback(asset.id, other.id)
       .then((otherPlayback) =>
-        compare.open({ src: otherPlayback.manifestUrl, labels: labelsOf(otherPlayback), label: versionLabel(other) }),
+        compare.open({
+          src: otherPlayback.manifestUrl,
+          labels: playbackLabels(otherPlayback),
+          label: versionLabel(other),
+        }),
       )
       .catch(report);
     element('primary-label').hidden = false;

@@ -10,10 +10,8 @@
  * page; a live session means the share's policy changed, so new URLs are fetched once and the
  * video goes on from the same frame.
  */
-import { nominalRate } from '@mediavault/core/review';
-import { parseRate } from '@mediavault/core/timecode';
 import { element } from './dom.ts';
-import type { FrameLabels, FrameVideo } from './frame-video.ts';
+import { playbackLabels, type FrameVideo } from './frame-video.ts';
 import { shareApi, ShareApiError, type ReadyPlayback } from './share-api.ts';
 import { edgeTokenOf, needsRenewal, withEdgeToken } from './share-edge-token.ts';
 import { sessionGone } from './share-session.ts';
@@ -46,11 +44,6 @@ const refusedByEdge = new Set([401, 403, 410]);
  * link stops within this much of the picture (the edge refuses the next segment).
  */
 const bufferAheadSeconds = 20;
-
-function labelsOf(playback: ReadyPlayback): FrameLabels {
-  const rate = playback.frameRate ? parseRate(`${playback.frameRate.num}/${playback.frameRate.den}`) : nominalRate;
-  return { rate, startTimecode: playback.startTimecode, dropFrame: playback.dropFrame };
-}
 
 interface Playing {
   assetId: string;
@@ -217,7 +210,7 @@ export function createShareMedia(video: FrameVideo, hooks: ShareMediaHooks): Sha
       if (atFrame > 0) {
         video.element.addEventListener('loadeddata', () => video.seekToFrame(atFrame), { once: true });
       }
-      video.load(answer.manifestUrl, labelsOf(answer), { requestUrl, bufferAheadSeconds, onRefused });
+      video.load(answer.manifestUrl, playbackLabels(answer), { requestUrl, bufferAheadSeconds, onRefused });
       scheduleRenewal();
       hooks.ready(answer);
       return;

@@ -9,9 +9,8 @@
  *
  * This module wires the parts (each in its own share-*.ts module) to each other.
  */
-import { nominalRate } from '@mediavault/core/review';
 import { element } from './dom.ts';
-import { FrameVideo } from './frame-video.ts';
+import { createPageVideo, type FrameVideo } from './frame-video.ts';
 import { listenForShortcuts, type Shortcut } from './shortcuts.ts';
 import type { ShareItem, ShareSession } from './share-api.ts';
 import { createGuestComments, type GuestComments } from './share-comments.ts';
@@ -72,13 +71,7 @@ export async function startShare(setVideo: (video: FrameVideo) => void): Promise
     return named !== null;
   };
 
-  // The picture: the timeline scrubs and the bar plays, as on the reviewer page.
-  element<HTMLVideoElement>('video').controls = false;
-  const video = new FrameVideo(element<HTMLVideoElement>('video'), {
-    rate: nominalRate,
-    startTimecode: '00:00:00:00',
-    dropFrame: false,
-  });
+  const video = createPageVideo();
   setVideo(video);
   const transport = bindTransport(video);
   let thumbnails: Thumbnails | null = null;
